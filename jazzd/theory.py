@@ -1,0 +1,123 @@
+"""Chord theory, derived once per chord with music21 and cached as pitch-class sets.
+
+One definition serves both halves of the project: ``export/`` classifies the
+notes of a recording with :func:`classify`, the daemon picks notes from
+:meth:`Chord.pcs_of`. A chord's scale is the major scale on its root when the
+chord has a major third over the root, otherwise the Dorian scale.
+
+Tone classes partition the twelve pitch classes, first match wins:
+``C`` chord tone, ``S`` scale tone, ``A`` a semitone from a chord tone,
+``X`` anything else.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from jazzd.errors import UserError
+
+TONE_KINDS = ("C", "S", "A", "X")
+_SYMBOL = re.compile(r"^(?P<root>[A-Ga-g])(?P<accidental>b|#|-)?(?P<rest>.*)$")
+
+
+@dataclass(frozen=True)
+class Chord:
+    """A chord as the grammar sees it: pitch-class sets, no spelling."""
+
+    name: str
+    root: int
+    quality: str  # "major" or "minor": selects the major or the Dorian scale
+    tones: frozenset[int]
+    scale: frozenset[int]
+    #: The four tone classes C, S, A, X in TONE_KINDS order (a partition of 0..11).
+    classes: tuple[frozenset[int], frozenset[int], frozenset[int], frozenset[int]]
+    #: A voicing in MIDI numbers, for accompaniment tracks.
+    voicing: tuple[int, ...]
+
+    def pcs_of(self, kind: str) -> frozenset[int]:
+        """Pitch classes of tone class ``kind`` (one of C, S, A, X)."""
+        return self.classes[TONE_KINDS.index(kind)]
+
+    def kind_of(self, pitch: int) -> str:
+        """The tone class of a MIDI pitch against this chord."""
+        pc = pitch % 12
+        for kind, pcs in zip(TONE_KINDS, self.classes, strict=True):
+            if pc in pcs:
+                return kind
+        raise AssertionError("tone classes must cover all pitch classes")
+
+
+def classify(pitch: int, chord: Chord) -> str:
+    """The grammar TYPE of a pitched note against the chord sounding at its onset."""
+    return chord.kind_of(pitch)
+
+
+def _build(name: str, root: int, tones: frozenset[int], voicing: tuple[int, ...]) -> Chord:
+    from music21 import pitch, scale
+
+    quality = "major" if (root + 4) % 12 in tones else "minor"
+    kind = scale.MajorScale if quality == "major" else scale.DorianScale
+    scale_pcs = frozenset(p.pitchClass for p in kind(pitch.Pitch(root)).getPitches())
+    near = frozenset((pc + step) % 12 for pc in tones for step in (-1, 1))
+    c_class = tones
+    s_class = scale_pcs - tones
+    a_class = near - tones - scale_pcs
+    x_class = frozenset(range(12)) - c_class - s_class - a_class
+    return Chord(
+        name=name,
+        root=root,
+        quality=quality,
+        tones=tones,
+        scale=scale_pcs,
+        classes=(c_class, s_class, a_class, x_class),
+        voicing=voicing,
+    )
+
+
+@lru_cache(maxsize=4096)
+def _chord_from_sorted(pitches: tuple[int, ...]) -> Chord:
+    from music21 import chord
+
+    m21 = chord.Chord(list(pitches))
+    root = m21.root().pitchClass
+    tones = frozenset(p % 12 for p in pitches)
+    return _build(m21.pitchedCommonName, root, tones, pitches)
+
+
+def chord_from_pitches(pitches: Iterable[int]) -> Chord:
+    """The chord formed by a set of MIDI pitches (root found by music21)."""
+    key = tuple(sorted(set(int(p) for p in pitches)))
+    if not key:
+        raise ValueError("a chord needs at least one pitch")
+    return _chord_from_sorted(key)
+
+
+@lru_cache(maxsize=1024)
+def chord_from_symbol(symbol: str) -> Chord:
+    """A chord from a jazz chord symbol (``Dm7``, ``G7``, ``Bbmaj7``, ``F#m7b5``).
+
+    Raises UserError for a symbol music21 cannot read.
+    """
+    from music21 import harmony
+
+    text = symbol.strip()
+    match = _SYMBOL.match(text)
+    if match is None:
+        raise UserError(f"unknown chord symbol {symbol!r}: write a root A-G, then a kind (Dm7)")
+    accidental = {"b": "-", "#": "#", "-": "-", None: ""}[match["accidental"]]
+    m21_text = match["root"].upper() + accidental + match["rest"]
+    try:
+        symbol_obj = harmony.ChordSymbol(m21_text)
+        pitches = tuple(sorted(p.midi for p in symbol_obj.pitches))
+        root = symbol_obj.root().pitchClass
+    except Exception as exc:  # music21 raises several types for unreadable symbols
+        raise UserError(
+            f"unknown chord symbol {symbol!r}: use symbols such as C, Cm, C7, Cmaj7, Cm7, Cm7b5, Cdim7"
+        ) from exc
+    if not pitches:
+        raise UserError(f"chord symbol {symbol!r} has no pitches")
+    tones = frozenset(p % 12 for p in pitches)
+    return _build(text, root, tones, pitches)
