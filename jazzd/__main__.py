@@ -1,0 +1,7 @@
+"""``python -m jazzd``: the same as the ``jazzd`` command."""
+
+import sys
+
+from jazzd.cli import main
+
+sys.exit(main())

@@ -1,0 +1,118 @@
+"""The ``jazzd`` command: argument parsing, the user-error handler, the render mode.
+
+``jazzd --render OUT.mid --bars N`` writes a solo to a MIDI file with no MIDI
+system; without ``--render`` jazzd runs live (daemon mode).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from jazzd.errors import UserError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line interface: every flag of every mode."""
+    parser = argparse.ArgumentParser(
+        prog="jazzd",
+        description="A real-time MIDI jazz improviser: an LSTM over a jazz grammar.",
+    )
+    add_music_arguments(parser)
+    add_render_arguments(parser)
+    return parser
+
+
+def add_music_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags shared by the live and the render modes: model, chords, sampling."""
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
+        "--chords", metavar="FILE", help="MIDI file whose chords loop under the solo"
+    )
+    source.add_argument(
+        "--progression",
+        metavar="CHORDS",
+        help='chord symbols, one per bar ("Dm7 G7 Cmaj7 Cmaj7"); "Dm7:2" lasts 2 beats',
+    )
+    parser.add_argument("--model", metavar="PATH", help="ONNX model (default: the embedded one)")
+    parser.add_argument("--seed", type=int, default=None, help="random seed (default: random)")
+    parser.add_argument(
+        "--temperature", type=float, default=None, help="sampling temperature > 0 (default 1.0)"
+    )
+    parser.add_argument(
+        "--top-p", type=float, default=None, help="nucleus sampling mass in (0, 1] (default 1.0)"
+    )
+    parser.add_argument("--bpm", type=float, default=None, help="tempo (default 130)")
+    parser.add_argument(
+        "--pitch-range",
+        metavar="LOW-HIGH",
+        default=None,
+        help="MIDI pitch range of the solo (default 52-84)",
+    )
+
+
+def add_render_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags of the offline render mode."""
+    group = parser.add_argument_group("offline render")
+    group.add_argument("--render", metavar="OUT.mid", help="write a MIDI file instead of playing")
+    group.add_argument("--bars", type=int, default=None, help="bars to render (default 32)")
+    group.add_argument(
+        "--comp", action="store_true", help="add the chords as a second track to the render"
+    )
+
+
+def parse_pitch_range(text: str | None) -> tuple[int, int]:
+    """``"52-84"`` -> (52, 84); None -> the default range."""
+    if text is None:
+        return (52, 84)
+    parts = text.replace(":", "-").split("-")
+    try:
+        low, high = (int(part) for part in parts)
+    except ValueError:
+        raise UserError(
+            f"bad pitch range {text!r}: write two MIDI numbers LOW-HIGH such as 52-84"
+        ) from None
+    return (low, high)
+
+
+def run_render(args: argparse.Namespace) -> int:
+    """The render mode: model + chords + seed -> a type-1 MIDI file."""
+    from jazzd import render
+
+    if args.bars is not None and args.bars < 1:
+        raise UserError(f"--bars must be at least 1, got {args.bars}")
+    render.render_file(
+        args.render,
+        bars=32 if args.bars is None else args.bars,
+        model_path=args.model,
+        chords_path=args.chords,
+        progression=args.progression,
+        seed=args.seed,
+        temperature=1.0 if args.temperature is None else args.temperature,
+        top_p=1.0 if args.top_p is None else args.top_p,
+        bpm=130.0 if args.bpm is None else args.bpm,
+        pitch_range=parse_pitch_range(args.pitch_range),
+        comp=args.comp,
+    )
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    """Dispatch to the mode the flags select."""
+    if args.render is not None:
+        return run_render(args)
+    raise UserError("live mode is not available yet: use --render OUT.mid --bars N")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``jazzd`` console script; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except UserError as exc:
+        print(f"jazzd: error: {exc}", file=sys.stderr)
+        return exc.exit_status
+    except KeyboardInterrupt:
+        return 130
