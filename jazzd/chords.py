@@ -1,0 +1,170 @@
+"""Chord sources: a MIDI loop file, a list of chord symbols, the embedded default loop.
+
+Every source becomes a :class:`ChordLoop`: spans of constant harmony that
+repeat forever, its length rounded up to whole bars.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+from jazzd.errors import UserError
+from jazzd.theory import Chord, chord_from_pitches, chord_from_symbol
+from jazzd.tokens import BAR_BEATS
+
+
+@dataclass(frozen=True)
+class ChordSpan:
+    """One chord sounding from ``start`` for ``duration`` beats (from the loop's start)."""
+
+    start: Fraction
+    duration: Fraction
+    chord: Chord
+
+    @property
+    def end(self) -> Fraction:
+        return self.start + self.duration
+
+
+@dataclass(frozen=True)
+class ChordLoop:
+    """Chords that repeat every ``length_beats`` beats; ``chord_at`` is a bisection."""
+
+    spans: tuple[ChordSpan, ...]
+    _starts: tuple[Fraction, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.spans:
+            raise UserError("a chord loop needs at least one chord")
+        position = Fraction(0)
+        for span in self.spans:
+            if span.start != position or span.duration <= 0:
+                raise ValueError("chord spans must follow one another from beat 0")
+            position = span.end
+        if position % BAR_BEATS:
+            raise ValueError("a chord loop lasts a whole number of bars")
+        object.__setattr__(self, "_starts", tuple(span.start for span in self.spans))
+
+    @property
+    def length_beats(self) -> Fraction:
+        return self.spans[-1].end
+
+    @property
+    def bars(self) -> int:
+        return int(self.length_beats // BAR_BEATS)
+
+    def span_at(self, beat: Fraction | int | float) -> ChordSpan:
+        """The span sounding at ``beat`` (beats from the start of the solo, looping)."""
+        position = Fraction(beat) % self.length_beats
+        return self.spans[bisect_right(self._starts, position) - 1]
+
+    def chord_at(self, beat: Fraction | int | float) -> Chord:
+        """The chord sounding at ``beat``; the loop repeats forever."""
+        return self.span_at(beat).chord
+
+    def symbols(self) -> list[str]:
+        return [span.chord.name for span in self.spans]
+
+
+def loop_from_chords(chords: Iterable[tuple[Fraction, Chord]]) -> ChordLoop:
+    """A loop from (duration, chord) pairs; the last chord is held to the end of its bar."""
+    spans: list[ChordSpan] = []
+    position = Fraction(0)
+    for duration, chord in chords:
+        if duration <= 0:
+            raise UserError(f"chord {chord.name} needs a positive duration, got {duration}")
+        if spans and spans[-1].chord == chord:
+            last = spans.pop()
+            spans.append(ChordSpan(last.start, last.duration + duration, chord))
+        else:
+            spans.append(ChordSpan(position, Fraction(duration), chord))
+        position += duration
+    if not spans:
+        raise UserError("no chords given: name at least one chord")
+    total = math.ceil(position / BAR_BEATS) * BAR_BEATS
+    if total > position:
+        last = spans.pop()
+        spans.append(ChordSpan(last.start, last.duration + total - position, last.chord))
+    return ChordLoop(tuple(spans))
+
+
+_ITEM = re.compile(r"^(?P<symbol>[^:]+)(?::(?P<beats>\d+(?:\.\d+)?|\d+/\d+))?$")
+
+
+def from_progression(text: str | Sequence[str]) -> ChordLoop:
+    """A loop from chord symbols, one bar each; ``Dm7:2`` lasts two beats.
+
+    ``text`` is a string (symbols separated by spaces, commas or ``|``) or a
+    list of symbols. Unknown symbols raise UserError.
+    """
+    items = re.split(r"[\s,|]+", text.strip()) if isinstance(text, str) else list(text)
+    items = [item.strip() for item in items if item.strip()]
+    if not items:
+        raise UserError("the progression is empty: give chord symbols such as \"Dm7 G7 Cmaj7\"")
+    pairs: list[tuple[Fraction, Chord]] = []
+    for item in items:
+        match = _ITEM.match(item)
+        if match is None:
+            raise UserError(f"cannot read {item!r} in the progression: write Dm7 or Dm7:2")
+        beats = Fraction(match["beats"]) if match["beats"] else BAR_BEATS
+        if beats <= 0:
+            raise UserError(f"{item!r}: a chord lasts more than 0 beats")
+        pairs.append((beats, chord_from_symbol(match["symbol"])))
+    return loop_from_chords(pairs)
+
+
+def load_chord_file(path: str | Path, track: str | int | None = None) -> ChordLoop:
+    """A loop from a MIDI file's chord part, segmented where the harmony changes.
+
+    The chord track is picked by ``jazzd.midifile.pick_chord_track`` (override
+    with ``track``); the loop runs from the bar of the first note to the end of
+    the bar of the last note.
+    """
+    from jazzd import midifile
+
+    tracks = midifile.read_midi(path)
+    pitched = [t for t in tracks if not t.is_drums and t.notes]
+    if not pitched and track is None:
+        raise UserError(f"{path}: no notes outside the drums: give a MIDI file with chords")
+    try:
+        notes = midifile.pick_chord_track(tracks, track).notes
+    except UserError:
+        if track is not None:
+            raise
+        # No track plays chords: take the harmony of all non-drum notes together.
+        notes = tuple(note for t in pitched for note in t.notes)
+    if not notes:
+        raise UserError(f"{path}: the chord track has no notes: give a MIDI file with chords")
+    first = min(note.start for note in notes)
+    last = max(note.end for note in notes)
+    start = (first // BAR_BEATS) * BAR_BEATS
+    end = max(math.ceil(last / BAR_BEATS), start // BAR_BEATS + 1) * BAR_BEATS
+    segments = midifile.chord_segments(notes, start, end)
+    if not segments:
+        raise UserError(f"{path}: found no chords in the chord track")
+    onsets = [(onset, chord_from_pitches(pitches)) for onset, _, pitches in segments if pitches]
+    if not onsets:
+        raise UserError(f"{path}: found no chords in the chord track")
+    # Each chord lasts until the next one; the first also covers the beats before
+    # it in its bar, the last holds to the end of the loop.
+    bounds = [start] + [onset for onset, _ in onsets[1:]] + [end]
+    pairs = [
+        (bounds[i + 1] - bounds[i], chord)
+        for i, (_, chord) in enumerate(onsets)
+        if bounds[i + 1] > bounds[i]
+    ]
+    return loop_from_chords(pairs)
+
+
+def default_loop() -> ChordLoop:
+    """The embedded chord loop ``data/loop.mid`` (package ``jazzd.data``)."""
+    from importlib.resources import as_file, files
+
+    with as_file(files("jazzd.data") / "loop.mid") as path:
+        return load_chord_file(path)

@@ -1,0 +1,71 @@
+"""Sampling the next token from the model's probabilities: temperature and top-p, seeded."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from jazzd.errors import UserError
+
+
+def check_sampling(temperature: float, top_p: float = 1.0) -> None:
+    """Refuse a temperature <= 0 or a top-p outside (0, 1] with a UserError."""
+    if not temperature > 0 or not np.isfinite(temperature):
+        raise UserError(f"temperature must be a number > 0, got {temperature}: try 1.0")
+    if not 0 < top_p <= 1:
+        raise UserError(f"top-p must lie in (0, 1], got {top_p}: try 0.9, or 1 to turn it off")
+
+
+def distribution(
+    probs: np.ndarray,
+    temperature: float = 1.0,
+    top_p: float = 1.0,
+    mask: np.ndarray | None = None,
+) -> np.ndarray:
+    """The float64 distribution to sample from.
+
+    ``probs`` (any float type) is reshaped by the temperature (``p ** (1/T)``),
+    restricted to ``mask`` (booleans, True = allowed; ignored when it would
+    leave no mass) and to the top-p nucleus, then renormalised in float64 so
+    the result sums to 1 whatever the rounding of the model's float32 output.
+    """
+    p = np.asarray(probs, dtype=np.float64).reshape(-1)
+    p = np.where(p > 0, p, 0.0)
+    if mask is not None:
+        masked = np.where(mask, p, 0.0)
+        if masked.sum() > 0:
+            p = masked
+    if temperature != 1.0:
+        with np.errstate(divide="ignore"):
+            logits = np.log(p) / temperature
+        logits -= logits.max()
+        p = np.exp(logits)
+    total = p.sum()
+    if not total > 0 or not np.isfinite(total):
+        raise ValueError("the model gave no probability mass to any token")
+    p /= total
+    if top_p < 1.0:
+        order = np.argsort(-p, kind="stable")
+        cumulative = np.cumsum(p[order])
+        keep = int(np.searchsorted(cumulative, top_p)) + 1
+        nucleus = np.zeros_like(p)
+        nucleus[order[:keep]] = p[order[:keep]]
+        p = nucleus / nucleus.sum()
+    return p
+
+
+def sample(
+    probs: np.ndarray,
+    rng: np.random.Generator,
+    temperature: float = 1.0,
+    top_p: float = 1.0,
+    mask: np.ndarray | None = None,
+) -> int:
+    """One token index drawn from ``distribution(probs, ...)`` with ``rng``."""
+    p = distribution(probs, temperature, top_p, mask)
+    cumulative = np.cumsum(p)
+    index = int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"))
+    # Never return a zero-probability index (rounding at the top end of the cumsum).
+    index = min(index, len(p) - 1)
+    while p[index] == 0:
+        index -= 1
+    return index

@@ -1,0 +1,234 @@
+"""Unparse: a grammar token + the sounding chord + the previous pitch -> a concrete note.
+
+Pure functions with integer pitch arithmetic on the chord's cached pitch-class
+sets (``Chord.pcs_of``); the only source of chance is the ``rng`` passed in.
+
+The rules (SPEC §2, with the original's defects fixed):
+
+- ``R``: a rest.
+- No interval, no previous pitch (the start of a phrase): a pitch of the
+  token's class in the octave around the middle of the pitch range.
+- No interval after a previous pitch (the first note of a bar): a pitch of the
+  class within a tritone of the previous pitch.
+- With an interval: a pitch of the class in ``[prev + LOWER, prev + UPPER]``
+  and in the pitch range, not the previous pitch when there is a choice. When
+  the window lies outside the range it is mirrored around the previous pitch;
+  when that holds no pitch of the class either, the line moves a whole step
+  toward the middle of the range.
+- In the outer quarter of the range the choice prefers pitches that move back
+  toward the middle, so a long run never drifts to an edge and stays there.
+- ``A`` and ``X`` are played as approach and outside tones; ``collapse_ax``
+  turns them into chord tones as the original code did. A class the chord
+  leaves empty (many chords have no ``X`` pitch class) falls back along
+  ``_FALLBACK``.
+
+Timing: a note starts where the previous one ends; a bar holds exactly four
+beats, the note that crosses the bar line is cut there.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import lru_cache
+
+import numpy as np
+
+from jazzd.errors import UserError
+from jazzd.theory import Chord
+from jazzd.tokens import BAR_BEATS, Token
+
+#: Which tone class to use when the chord leaves the token's class empty, in order.
+_FALLBACK: dict[str, tuple[str, ...]] = {
+    "C": ("C",),
+    "S": ("S", "C"),
+    "A": ("A", "X", "S"),
+    "X": ("X", "A", "S"),
+}
+#: Half-width of the window for a note without an interval after a previous pitch.
+_NEAR = 6
+
+
+@dataclass(frozen=True)
+class Note:
+    """A note (or a rest when ``pitch`` is None), in beats from the start of the solo."""
+
+    start: Fraction
+    duration: Fraction
+    pitch: int | None
+    token: str
+
+    @property
+    def end(self) -> Fraction:
+        return self.start + self.duration
+
+
+@dataclass(frozen=True)
+class PitchRange:
+    """The MIDI pitches the solo may use, inclusive; at least an octave wide."""
+
+    low: int = 52
+    high: int = 84
+
+    def __post_init__(self) -> None:
+        if not (0 <= self.low <= self.high <= 127) or self.high - self.low < 11:
+            raise UserError(
+                f"impossible pitch range {self.low}-{self.high}: give LOW-HIGH within MIDI "
+                "0-127 spanning at least an octave (e.g. 52-84)"
+            )
+
+    @property
+    def middle(self) -> int:
+        return (self.low + self.high) // 2
+
+    @property
+    def zone(self) -> int:
+        """Distance from the middle beyond which the line is steered back."""
+        return (self.high - self.low) // 4
+
+    def __contains__(self, pitch: object) -> bool:
+        return isinstance(pitch, int) and self.low <= pitch <= self.high
+
+
+DEFAULT_RANGE = PitchRange()
+
+
+@lru_cache(maxsize=8192)
+def _pitches_of(pcs: frozenset[int], low: int, high: int) -> tuple[int, ...]:
+    """All pitches in [low, high] whose pitch class is in ``pcs``, ascending."""
+    return tuple(p for p in range(low, high + 1) if p % 12 in pcs)
+
+
+def class_pitches(chord: Chord, kind: str, pitch_range: PitchRange) -> tuple[int, ...]:
+    """The pitches of tone class ``kind`` inside the range, after the empty-class fallback."""
+    for candidate in _FALLBACK[kind]:
+        pcs = chord.pcs_of(candidate)
+        if pcs:
+            return _pitches_of(pcs, pitch_range.low, pitch_range.high)
+    raise AssertionError(f"chord {chord.name} has no pitch class for {kind}")
+
+
+def _between(pitches: tuple[int, ...], low: int, high: int) -> tuple[int, ...]:
+    return pitches[bisect_left(pitches, low) : bisect_right(pitches, high)]
+
+
+def _steer(candidates: tuple[int, ...], prev: int, pitch_range: PitchRange) -> tuple[int, ...]:
+    """Drop a repeat of ``prev`` when there is a choice; near an edge prefer moving inward."""
+    if len(candidates) > 1 and prev in candidates:
+        candidates = tuple(p for p in candidates if p != prev)
+    offset = prev - pitch_range.middle
+    if offset > pitch_range.zone:
+        inward = tuple(p for p in candidates if p < prev)
+    elif offset < -pitch_range.zone:
+        inward = tuple(p for p in candidates if p > prev)
+    else:
+        return candidates
+    return inward or candidates
+
+
+def _pick(candidates: tuple[int, ...], rng: np.random.Generator) -> int:
+    return candidates[int(rng.random() * len(candidates))]
+
+
+def _nearest(pitches: tuple[int, ...], target: int) -> int:
+    return min(pitches, key=lambda p: (abs(p - target), p))
+
+
+def choose_pitch(
+    token: Token,
+    chord: Chord,
+    prev: int | None,
+    rng: np.random.Generator,
+    pitch_range: PitchRange = DEFAULT_RANGE,
+    *,
+    collapse_ax: bool = False,
+) -> int | None:
+    """The pitch for ``token`` against ``chord`` after ``prev``; None for a rest.
+
+    A token with an interval but no previous pitch is played as its class
+    without an interval (the engine avoids that case by masking).
+    """
+    if token.kind == "R":
+        return None
+    kind = "C" if collapse_ax and token.kind in ("A", "X") else token.kind
+    pitches = class_pitches(chord, kind, pitch_range)
+    if prev is None:
+        middle = pitch_range.middle
+        window = _between(pitches, middle - _NEAR, middle + _NEAR - 1)
+        return _pick(window, rng) if window else _nearest(pitches, middle)
+    bounds = token.bounds
+    if bounds is None:
+        window = _between(pitches, prev - _NEAR, prev + _NEAR)
+        if not window:
+            return _nearest(pitches, prev)
+        return _pick(_steer(window, prev, pitch_range), rng)
+    lower, upper = bounds
+    window = _between(pitches, prev + lower, prev + upper)
+    if not window:
+        window = _between(pitches, prev - upper, prev - lower)
+    if window:
+        return _pick(_steer(window, prev, pitch_range), rng)
+    step = -2 if prev > pitch_range.middle else 2
+    return min(max(prev + step, pitch_range.low), pitch_range.high)
+
+
+def unparse(
+    token: Token,
+    chord: Chord,
+    prev: int | None,
+    rng: np.random.Generator,
+    *,
+    start: Fraction,
+    room: Fraction = BAR_BEATS,
+    pitch_range: PitchRange = DEFAULT_RANGE,
+    collapse_ax: bool = False,
+) -> Note:
+    """The note for ``token`` starting at ``start``, cut to ``room`` beats (the bar line)."""
+    pitch = choose_pitch(token, chord, prev, rng, pitch_range, collapse_ax=collapse_ax)
+    duration = token.duration if token.duration <= room else room
+    return Note(start, duration, pitch, str(token))
+
+
+def unparse_bar(
+    tokens: Iterable[Token],
+    chord_at: Callable[[Fraction], Chord],
+    bar_start: Fraction,
+    prev: int | None,
+    rng: np.random.Generator,
+    *,
+    pitch_range: PitchRange = DEFAULT_RANGE,
+    collapse_ax: bool = False,
+) -> tuple[list[Note], int | None]:
+    """Unparse tokens into one bar starting at ``bar_start``.
+
+    Notes follow one another with no gap; the note that crosses the bar line is
+    cut there and later tokens are ignored. When the tokens run out before the
+    bar is full, the rest of the bar is a rest. Returns the notes and the last
+    pitch played (or ``prev`` when the bar has none).
+    """
+    notes: list[Note] = []
+    offset = Fraction(0)
+    for token in tokens:
+        if offset >= BAR_BEATS:
+            break
+        start = bar_start + offset
+        note = unparse(
+            token,
+            chord_at(start),
+            prev,
+            rng,
+            start=start,
+            room=BAR_BEATS - offset,
+            pitch_range=pitch_range,
+            collapse_ax=collapse_ax,
+        )
+        notes.append(note)
+        offset += note.duration
+        if note.pitch is not None:
+            prev = note.pitch
+    if offset < BAR_BEATS:
+        rest = Token("R", BAR_BEATS - offset)
+        notes.append(Note(bar_start + offset, rest.duration, None, str(rest)))
+    return notes, prev
