@@ -164,7 +164,6 @@ def load_chord_file(path: str | Path, track: str | int | None = None) -> ChordLo
 
 def default_loop() -> ChordLoop:
     """The embedded chord loop ``data/loop.mid`` (package ``jazzd.data``)."""
-    from importlib.resources import as_file, files
+    from jazzd.resources import data_file
 
-    with as_file(files("jazzd.data") / "loop.mid") as path:
-        return load_chord_file(path)
+    return load_chord_file(data_file("loop.mid"))

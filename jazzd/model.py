@@ -1,0 +1,170 @@
+"""The exported LSTM step as an onnxruntime session, with its state ``(a, c)``.
+
+The only module of the runtime that imports onnxruntime. A model file is
+self-describing: its ``metadata_props`` carry the format version and the
+vocabulary, and its input and output shapes must agree with that vocabulary.
+Anything else is refused with a UserError naming the problem.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from jazzd.errors import UserError
+from jazzd.resources import data_file
+from jazzd.tokens import TokenError, Vocabulary
+
+FORMAT_VERSION = "1"
+INPUTS = ("x", "a", "c")
+OUTPUTS = ("probs", "a_out", "c_out")
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a model file says about itself."""
+
+    vocabulary: Vocabulary
+    n_a: int
+    provenance: dict
+
+
+def default_model_path() -> Path:
+    """Path of the embedded model ``data/model.onnx`` (package ``jazzd.data``)."""
+    return data_file("model.onnx")
+
+
+def _dims(shape: Sequence) -> list[int | None]:
+    """onnxruntime shape -> ints, None for a symbolic (dynamic) dimension."""
+    return [dim if isinstance(dim, int) else None for dim in shape]
+
+
+def _check_shape(where: str, name: str, shape: Sequence, width: int, what: str) -> None:
+    dims = _dims(shape)
+    if len(dims) != 2 or dims[0] not in (1, None) or dims[1] != width:
+        raise UserError(
+            f"{where}: {name} has shape {list(shape)}, expected [1, {width}] ({what}): "
+            "export the model again with python3 -m export"
+        )
+
+
+def read_info(session, where: str) -> ModelInfo:
+    """Validate a session's metadata, inputs and outputs; UserError on any mismatch."""
+    meta = session.get_modelmeta().custom_metadata_map
+    version = meta.get("jazzd.format_version")
+    if version is None:
+        raise UserError(
+            f"{where} is not a jazzd model (no jazzd.format_version metadata): "
+            "export one with python3 -m export"
+        )
+    if version != FORMAT_VERSION:
+        raise UserError(
+            f"{where} has jazzd model format {version!r}, this jazzd reads {FORMAT_VERSION!r}: "
+            "export the model again"
+        )
+    if "jazzd.vocabulary" not in meta:
+        raise UserError(f"{where} carries no jazzd.vocabulary metadata: export the model again")
+    try:
+        vocabulary = Vocabulary.from_json(meta["jazzd.vocabulary"])
+    except TokenError as exc:
+        raise UserError(
+            f"{where} has an invalid vocabulary ({exc}): export the model again"
+        ) from exc
+    if len(vocabulary) < 2:
+        raise UserError(f"{where} has a vocabulary of {len(vocabulary)} token(s): too small")
+    try:
+        provenance = json.loads(meta.get("jazzd.provenance", "{}"))
+    except json.JSONDecodeError:
+        provenance = {}
+    inputs = {arg.name: arg for arg in session.get_inputs()}
+    outputs = {arg.name: arg for arg in session.get_outputs()}
+    if set(inputs) != set(INPUTS) or not set(OUTPUTS) <= set(outputs):
+        raise UserError(
+            f"{where} has inputs {sorted(inputs)} and outputs {sorted(outputs)}, expected "
+            f"inputs {list(INPUTS)} and outputs {list(OUTPUTS)}: export the model again"
+        )
+    n_a = _dims(inputs["a"].shape)[-1] if inputs["a"].shape else None
+    declared = meta.get("jazzd.n_a")
+    if n_a is None or (declared is not None and declared != str(n_a)):
+        raise UserError(f"{where}: the LSTM state size is unknown or disagrees with jazzd.n_a")
+    size = len(vocabulary)
+    for name, arg, width, what in (
+        ("input x", inputs["x"], size, "the vocabulary size"),
+        ("input a", inputs["a"], n_a, "the state size"),
+        ("input c", inputs["c"], n_a, "the state size"),
+        ("output probs", outputs["probs"], size, "the vocabulary size"),
+        ("output a_out", outputs["a_out"], n_a, "the state size"),
+        ("output c_out", outputs["c_out"], n_a, "the state size"),
+    ):
+        if arg.type != "tensor(float)":
+            raise UserError(f"{where}: {name} is {arg.type}, expected tensor(float)")
+        _check_shape(where, name, arg.shape, width, what)
+    return ModelInfo(vocabulary, n_a, provenance)
+
+
+class StepModel:
+    """One LSTM step per call; keeps the state ``(a, c)`` between calls."""
+
+    def __init__(self, session, info: ModelInfo) -> None:
+        self._session = session
+        self.info = info
+        self.vocabulary = info.vocabulary
+        size = len(info.vocabulary)
+        self._x = np.zeros((1, size), dtype=np.float32)
+        self._a = np.zeros((1, info.n_a), dtype=np.float32)
+        self._c = np.zeros((1, info.n_a), dtype=np.float32)
+        self._last: int | None = None
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> StepModel:
+        """Open and validate a model file (default: the embedded model)."""
+        import onnxruntime as ort
+
+        path = default_model_path() if path is None else Path(path)
+        if not path.is_file():
+            raise UserError(f"model file not found: {path}: pass --model PATH to an .onnx file")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.log_severity_level = 3
+        try:
+            session = ort.InferenceSession(
+                str(path), sess_options=options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph/... types
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise UserError(f"{path} is not a loadable ONNX model ({first[:200]})") from exc
+        return cls(session, read_info(session, str(path)))
+
+    def reset(self) -> None:
+        """Back to the zero state and the zero input of the first step."""
+        self._a = np.zeros_like(self._a)
+        self._c = np.zeros_like(self._c)
+        self._x[:] = 0
+        self._last = None
+
+    def step(self, index: int | None) -> np.ndarray:
+        """Feed token ``index`` (None: the zero input) and return the next-token probabilities.
+
+        The returned array (shape ``(V,)``, float32) belongs to the caller.
+        """
+        x = self._x
+        if self._last is not None:
+            x[0, self._last] = 0
+        if index is not None:
+            x[0, index] = 1
+        self._last = index
+        probs, a, c = self._session.run(OUTPUTS, {"x": x, "a": self._a, "c": self._c})
+        self._a = a
+        self._c = c
+        return probs[0]
+
+    @property
+    def state(self) -> tuple[np.ndarray, np.ndarray]:
+        """Copies of the current ``(a, c)``."""
+        return self._a.copy(), self._c.copy()
