@@ -82,7 +82,7 @@ def run_render(args: argparse.Namespace) -> int:
 
     if args.bars is not None and args.bars < 1:
         raise UserError(f"--bars must be at least 1, got {args.bars}")
-    render.render_file(
+    result = render.render_file(
         args.render,
         bars=32 if args.bars is None else args.bars,
         model_path=args.model,
@@ -94,6 +94,10 @@ def run_render(args: argparse.Namespace) -> int:
         bpm=130.0 if args.bpm is None else args.bpm,
         pitch_range=parse_pitch_range(args.pitch_range),
         comp=args.comp,
+    )
+    print(
+        f"jazzd: wrote {result.path}: {result.bars} bars ({result.seconds:.1f} s), "
+        f"{sum(note.pitch is not None for note in result.notes)} notes, seed {result.seed}"
     )
     return 0
 

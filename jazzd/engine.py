@@ -1,0 +1,133 @@
+"""The soloist: model step -> sampling -> unparse, one bar at a time.
+
+One continuous phrase: the LSTM state and the previous pitch carry across
+bars. A bar is filled by sampling tokens until it holds four beats; the token
+that crosses the bar line is cut there (the model has still consumed it, and
+the next token starts the next bar).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from jazzd.chords import ChordLoop
+from jazzd.model import StepModel
+from jazzd.sampling import check_sampling, sample
+from jazzd.tokens import BAR_BEATS, Token
+from jazzd.unparse import DEFAULT_RANGE, Note, PitchRange, unparse
+
+#: A bar never takes more tokens than this (the shortest token lasts 1/24 beat).
+MAX_TOKENS_PER_BAR = 96
+
+
+@dataclass(frozen=True)
+class SoloStats:
+    """Counters of what the soloist has played so far."""
+
+    bars: int
+    tokens: int
+    notes: int
+    rests: int
+
+
+class Soloist:
+    """Generates a solo bar by bar over a chord loop.
+
+    ``model`` is a :class:`StepModel`; ``rng`` a seeded numpy Generator. The
+    first pitched note of the solo is drawn only among tokens without an
+    interval (the probabilities of interval tokens are masked out while there
+    is no previous pitch).
+    """
+
+    def __init__(
+        self,
+        model: StepModel,
+        chords: ChordLoop,
+        rng: np.random.Generator,
+        *,
+        temperature: float = 1.0,
+        top_p: float = 1.0,
+        pitch_range: PitchRange | tuple[int, int] = DEFAULT_RANGE,
+        collapse_ax: bool = False,
+    ) -> None:
+        check_sampling(temperature, top_p)
+        self.model = model
+        self.rng = rng
+        self.temperature = temperature
+        self.top_p = top_p
+        self.pitch_range = (
+            pitch_range if isinstance(pitch_range, PitchRange) else PitchRange(*pitch_range)
+        )
+        self.collapse_ax = collapse_ax
+        self._chords = chords
+        self._pending: ChordLoop | None = None
+        vocabulary = model.vocabulary
+        self._tokens: tuple[Token, ...] = tuple(vocabulary.token(i) for i in range(len(vocabulary)))
+        # Allowed at the start of a phrase: rests and pitched tokens without an interval.
+        self._phrase_start_mask = np.array([not t.has_interval for t in self._tokens])
+        self._bar = 0
+        self._last_index: int | None = None
+        self._prev_pitch: int | None = None
+        self._count_tokens = 0
+        self._count_notes = 0
+        self._count_rests = 0
+
+    @property
+    def chords(self) -> ChordLoop:
+        return self._chords
+
+    @property
+    def bar_index(self) -> int:
+        """The number of the next bar ``next_bar`` will return (from 0)."""
+        return self._bar
+
+    def set_chords(self, loop: ChordLoop) -> None:
+        """Use ``loop`` from the next bar on; its beat 0 stays the solo's beat 0."""
+        self._pending = loop
+
+    def stats(self) -> SoloStats:
+        return SoloStats(self._bar, self._count_tokens, self._count_notes, self._count_rests)
+
+    def next_token(self) -> Token:
+        """Step the model with the last token and sample the next one."""
+        probs = self.model.step(self._last_index)
+        mask = self._phrase_start_mask if self._prev_pitch is None else None
+        index = sample(probs, self.rng, self.temperature, self.top_p, mask)
+        self._last_index = index
+        self._count_tokens += 1
+        return self._tokens[index]
+
+    def next_bar(self) -> list[Note]:
+        """The notes and rests of the next bar: beats [4k, 4k + 4), exactly four beats."""
+        if self._pending is not None:
+            self._chords, self._pending = self._pending, None
+        bar_start = BAR_BEATS * self._bar
+        offset = Fraction(0)
+        notes: list[Note] = []
+        for _ in range(MAX_TOKENS_PER_BAR):
+            if offset >= BAR_BEATS:
+                break
+            token = self.next_token()
+            start = bar_start + offset
+            note = unparse(
+                token,
+                self._chords.chord_at(start),
+                self._prev_pitch,
+                self.rng,
+                start=start,
+                room=BAR_BEATS - offset,
+                pitch_range=self.pitch_range,
+                collapse_ax=self.collapse_ax,
+            )
+            notes.append(note)
+            offset += note.duration
+            if note.pitch is None:
+                self._count_rests += 1
+            else:
+                self._count_notes += 1
+                self._prev_pitch = note.pitch
+        self._bar += 1
+        return notes

@@ -1,0 +1,183 @@
+"""Offline render: a solo over a chord loop written to a type-1 MIDI file, no MIDI system.
+
+Layout of the file: track 0 is the conductor (track name, tempo, 4/4), track 1
+the solo on MIDI channel 1, and with ``comp`` track 2 the chords on channel 2.
+Times are integer ticks computed from exact beats, so the same seed gives the
+same bytes.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from jazzd.chords import ChordLoop
+from jazzd.errors import UserError
+from jazzd.unparse import Note, PitchRange
+
+TICKS_PER_BEAT = 480  # divisible by 24: every grid duration is a whole number of ticks
+SOLO_CHANNEL = 0
+COMP_CHANNEL = 1
+SOLO_VELOCITY = 96
+COMP_VELOCITY = 56
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """What a render wrote."""
+
+    path: Path
+    bars: int
+    notes: tuple[Note, ...]
+    seed: int
+    seconds: float
+
+
+def _ticks(beats: Fraction) -> int:
+    ticks = beats * TICKS_PER_BEAT
+    if ticks.denominator != 1:
+        raise ValueError(f"{beats} beats is not a whole number of ticks")
+    return int(ticks)
+
+
+def _track(name: str, events: Iterable[tuple[int, int, object]], end_tick: int):
+    """A mido track from (tick, order, message) triples, in time order, ending at ``end_tick``."""
+    import mido
+
+    track = mido.MidiTrack()
+    track.append(mido.MetaMessage("track_name", name=name, time=0))
+    now = 0
+    for tick, _, message in sorted(events, key=lambda item: (item[0], item[1])):
+        track.append(message.copy(time=tick - now))
+        now = tick
+    track.append(mido.MetaMessage("end_of_track", time=max(0, end_tick - now)))
+    return track
+
+
+def solo_events(notes: Sequence[Note], channel: int = SOLO_CHANNEL):
+    """(tick, order, message) for every pitched note; note-offs sort before note-ons."""
+    import mido
+
+    for note in notes:
+        if note.pitch is None:
+            continue
+        yield (_ticks(note.start), 1, mido.Message(
+            "note_on", channel=channel, note=note.pitch, velocity=SOLO_VELOCITY
+        ))
+        yield (_ticks(note.end), 0, mido.Message(
+            "note_off", channel=channel, note=note.pitch, velocity=0
+        ))
+
+
+def comp_events(chords: ChordLoop, bars: int, channel: int = COMP_CHANNEL):
+    """(tick, order, message) for the chord voicings over ``bars`` bars, looping."""
+    import mido
+
+    end = Fraction(4 * bars)
+    loop_start = Fraction(0)
+    while loop_start < end:
+        for span in chords.spans:
+            start = loop_start + span.start
+            if start >= end:
+                break
+            stop = min(start + span.duration, end)
+            for pitch in span.chord.voicing:
+                yield (_ticks(start), 1, mido.Message(
+                    "note_on", channel=channel, note=pitch, velocity=COMP_VELOCITY
+                ))
+                yield (_ticks(stop), 0, mido.Message(
+                    "note_off", channel=channel, note=pitch, velocity=0
+                ))
+        loop_start += chords.length_beats
+
+
+def write_midi(
+    path: str | Path,
+    notes: Sequence[Note],
+    *,
+    bars: int,
+    bpm: float = 130.0,
+    chords: ChordLoop | None = None,
+) -> Path:
+    """Write ``notes`` (and the chords when given) as a type-1 MIDI file."""
+    import mido
+
+    end_tick = _ticks(Fraction(4 * bars))
+    conductor = [
+        (0, 0, mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm))),
+        (0, 1, mido.MetaMessage("time_signature", numerator=4, denominator=4)),
+    ]
+    midi = mido.MidiFile(type=1, ticks_per_beat=TICKS_PER_BEAT)
+    midi.tracks.append(_track("jazzd", conductor, end_tick))
+    midi.tracks.append(_track("Solo", solo_events(notes), end_tick))
+    if chords is not None:
+        midi.tracks.append(_track("Chords", comp_events(chords, bars), end_tick))
+    path = Path(path)
+    try:
+        midi.save(path)
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    return path
+
+
+def render_solo(soloist, bars: int) -> list[Note]:
+    """``bars`` bars from a Soloist, as one list."""
+    notes: list[Note] = []
+    for _ in range(bars):
+        notes.extend(soloist.next_bar())
+    return notes
+
+
+def render_file(
+    out: str | Path,
+    *,
+    bars: int,
+    model_path: str | Path | None = None,
+    chords_path: str | Path | None = None,
+    progression: str | None = None,
+    seed: int | None = None,
+    temperature: float = 1.0,
+    top_p: float = 1.0,
+    bpm: float = 130.0,
+    pitch_range: tuple[int, int] = (52, 84),
+    comp: bool = False,
+    collapse_ax: bool = False,
+) -> RenderResult:
+    """The ``--render`` mode: load everything, generate ``bars`` bars, write the file."""
+    from jazzd import chords as chord_sources
+    from jazzd.engine import Soloist
+    from jazzd.model import StepModel
+    from jazzd.sampling import check_sampling
+
+    if bars < 1:
+        raise UserError(f"--bars must be at least 1, got {bars}")
+    if not 0 < bpm <= 1000:
+        raise UserError(f"tempo must lie in (0, 1000] BPM, got {bpm}")
+    check_sampling(temperature, top_p)
+    span = PitchRange(*pitch_range)
+    if progression is not None:
+        loop = chord_sources.from_progression(progression)
+    elif chords_path is not None:
+        loop = chord_sources.load_chord_file(chords_path)
+    else:
+        loop = chord_sources.default_loop()
+    model = StepModel.load(model_path)
+    if seed is None:
+        seed = secrets.randbelow(2**31)
+    soloist = Soloist(
+        model,
+        loop,
+        np.random.default_rng(seed),
+        temperature=temperature,
+        top_p=top_p,
+        pitch_range=span,
+        collapse_ax=collapse_ax,
+    )
+    notes = render_solo(soloist, bars)
+    path = write_midi(out, notes, bars=bars, bpm=bpm, chords=loop if comp else None)
+    return RenderResult(path, bars, tuple(notes), seed, 4 * bars * 60 / bpm)
