@@ -1,0 +1,272 @@
+"""Configuration: ``config.toml`` -> frozen dataclasses; command-line flags override it.
+
+The built-in defaults below are the ones ``config.toml`` at the repository root
+documents (a test keeps the two equal). TOML has no null: an empty string or
+``bars = 0`` means "not set". An unknown section or key is an error that names
+it and suggests the nearest known one; a bad value is an error naming its key.
+Relative paths in a config file are resolved against the file's directory.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from jazzd.errors import UserError
+
+BACKENDS = ("auto", "alsa", "jack", "coremidi")
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+@dataclass(frozen=True)
+class MusicConfig:
+    """What is played: model, chords, tempo, sampling, channel."""
+
+    model: str | None = None
+    chords: str | None = None
+    progression: str | None = None
+    bpm: float = 130.0
+    seed: int | None = None
+    temperature: float = 1.0
+    top_p: float = 1.0
+    channel: int = 1
+    velocity: int = 90
+    pitch_range: tuple[int, int] = (52, 84)
+
+
+@dataclass(frozen=True)
+class MidiConfig:
+    """Where it is played: the MIDI backend and port."""
+
+    backend: str = "auto"
+    port_name: str = "jazzd"
+    connect: str | None = None
+
+
+@dataclass(frozen=True)
+class DaemonConfig:
+    """How the daemon runs."""
+
+    bars: int | None = None
+    log_level: str = "info"
+    stats_json: str | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    music: MusicConfig = MusicConfig()
+    midi: MidiConfig = MidiConfig()
+    daemon: DaemonConfig = DaemonConfig()
+
+
+_SECTIONS: dict[str, type] = {"music": MusicConfig, "midi": MidiConfig, "daemon": DaemonConfig}
+_PATH_KEYS = {"music.model", "music.chords", "daemon.stats_json"}
+
+
+def _suggest(name: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
+    if close:
+        return f"did you mean {close[0]!r}?"
+    return f"known: {', '.join(known)}"
+
+
+# -- value checks: each returns the clean value or raises ValueError with the reason ----------
+
+
+def _number(low: float, high: float) -> Callable[[Any], float]:
+    def check(value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError("must be a number")
+        if not (math.isfinite(value) and low < value <= high):
+            raise ValueError(f"must be above {low:g} and at most {high:g}")
+        return float(value)
+
+    return check
+
+
+def _integer(low: int, high: int) -> Callable[[Any], int]:
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError("must be a whole number")
+        if not low <= value <= high:
+            raise ValueError(f"must be between {low} and {high}")
+        return value
+
+    return check
+
+
+def _text_or_none(value: Any) -> str | None:
+    if not isinstance(value, str):
+        raise ValueError("must be a string (\"\" for none)")
+    return value or None
+
+
+def _nonempty_text(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValueError("must be a non-empty string")
+    return value
+
+
+def _choice(options: tuple[str, ...]) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if value not in options:
+            raise ValueError(f"must be one of {', '.join(options)}")
+        return value
+
+    return check
+
+
+def _seed(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError("must be a whole number >= 0")
+    return value
+
+
+def _bars(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError("must be a whole number >= 0 (0 plays forever)")
+    return value or None
+
+
+def _pitch_range(value: Any) -> tuple[int, int]:
+    if isinstance(value, str):  # "52-84" from the command line
+        try:
+            value = [int(part) for part in value.replace(":", "-").split("-")]
+        except ValueError:
+            raise ValueError("must be two MIDI numbers LOW-HIGH such as 52-84") from None
+    if (
+        not isinstance(value, list | tuple)
+        or len(value) != 2
+        or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    ):
+        raise ValueError("must be two MIDI numbers [low, high]")
+    low, high = value
+    if not 0 <= low < high <= 127 or high - low < 12:
+        raise ValueError("must lie in 0..127 and span at least an octave")
+    return (low, high)
+
+
+_CHECKS: dict[str, Callable[[Any], Any]] = {
+    "music.model": _text_or_none,
+    "music.chords": _text_or_none,
+    "music.progression": _text_or_none,
+    "music.bpm": _number(0, 400),
+    "music.seed": _seed,
+    "music.temperature": _number(0, 100),
+    "music.top_p": _number(0, 1),
+    "music.channel": _integer(1, 16),
+    "music.velocity": _integer(1, 127),
+    "music.pitch_range": _pitch_range,
+    "midi.backend": _choice(BACKENDS),
+    "midi.port_name": _nonempty_text,
+    "midi.connect": _text_or_none,
+    "daemon.bars": _bars,
+    "daemon.log_level": _choice(LOG_LEVELS),
+    "daemon.stats_json": _text_or_none,
+}
+
+
+def _check(key: str, value: Any, where: str) -> Any:
+    try:
+        return _CHECKS[key](value)
+    except ValueError as exc:
+        raise UserError(f"{where}: {key} = {value!r} {exc}") from None
+
+
+def parse_config(data: Mapping[str, Any], where: str, base_dir: Path | None = None) -> Config:
+    """A parsed TOML document -> Config; ``where`` names the source in errors."""
+    sections = {}
+    for section, table in data.items():
+        if section not in _SECTIONS:
+            hint = _suggest(section, list(_SECTIONS))
+            raise UserError(f"{where}: unknown section [{section}]: {hint}")
+        if not isinstance(table, Mapping):
+            raise UserError(f"{where}: {section} must be a table [{section}]")
+        known = [f.name for f in fields(_SECTIONS[section])]
+        values = {}
+        for key, value in table.items():
+            if key not in known:
+                hint = _suggest(key, known)
+                raise UserError(f"{where}: unknown key {section}.{key}: {hint}")
+            full = f"{section}.{key}"
+            value = _check(full, value, where)
+            if full in _PATH_KEYS and value is not None and base_dir is not None:
+                value = str((base_dir / Path(value).expanduser()).resolve())
+            values[key] = value
+        sections[section] = _SECTIONS[section](**values)
+    config = Config(**sections)
+    if config.music.chords and config.music.progression:
+        raise UserError(f"{where}: set music.chords or music.progression, not both")
+    return config
+
+
+def load_config(path: str | Path | None) -> Config:
+    """Read ``path`` (None: the built-in defaults)."""
+    if path is None:
+        return Config()
+    path = Path(path)
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise UserError(f"config file {path} does not exist: check --config") from None
+    except OSError as exc:
+        raise UserError(f"cannot read config file {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"{path} is not valid TOML: {exc}") from None
+    return parse_config(data, str(path), path.resolve().parent)
+
+
+#: Command-line flag (argparse dest) -> config key.
+FLAG_KEYS = {
+    "model": "music.model",
+    "chords": "music.chords",
+    "progression": "music.progression",
+    "bpm": "music.bpm",
+    "seed": "music.seed",
+    "temperature": "music.temperature",
+    "top_p": "music.top_p",
+    "channel": "music.channel",
+    "velocity": "music.velocity",
+    "pitch_range": "music.pitch_range",
+    "backend": "midi.backend",
+    "port_name": "midi.port_name",
+    "connect": "midi.connect",
+    "bars": "daemon.bars",
+    "log_level": "daemon.log_level",
+    "stats_json": "daemon.stats_json",
+}
+
+
+def with_overrides(config: Config, flags: Mapping[str, Any]) -> Config:
+    """``config`` with every flag that was given (not None) in place of its key.
+
+    Flags are checked like config values. A chord file given on the command line
+    replaces a progression from the config, and the other way round.
+    """
+    changes: dict[str, dict[str, Any]] = {}
+    for dest, key in FLAG_KEYS.items():
+        value = flags.get(dest)
+        if value is None:
+            continue
+        section, name = key.split(".")
+        option = "--" + dest.replace("_", "-")
+        changes.setdefault(section, {})[name] = _check(key, value, option)
+    music = changes.get("music", {})
+    if "chords" in music:
+        music.setdefault("progression", None)
+    if "progression" in music:
+        music.setdefault("chords", None)
+    return Config(
+        **{
+            section: replace(getattr(config, section), **changes.get(section, {}))
+            for section in _SECTIONS
+        }
+    )
