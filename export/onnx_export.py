@@ -1,0 +1,200 @@
+"""One step of the trained LSTM + Dense -> a self-describing ONNX file, checked against Keras.
+
+The file's ``metadata_props`` carry the format version, the vocabulary (JSON
+list, index i = one-hot position i), n_a and the provenance (JSON object), so
+one file is the whole model. Before anything is written, onnxruntime and Keras
+step the same chained inputs; a model that differs by more than
+:data:`MAX_DIFF` is refused. The file is written to a temporary name in the
+target directory and renamed at the end: no partial output is ever left.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from jazzd.errors import UserError
+from jazzd.tokens import Vocabulary
+
+FORMAT_VERSION = "1"
+OPSET = 17
+PARITY_STEPS = 200
+MAX_DIFF = 1e-5
+INPUTS = ("x", "a", "c")
+OUTPUTS = ("probs", "a_out", "c_out")
+
+
+class ParityError(RuntimeError):
+    """The ONNX step does not reproduce the Keras step."""
+
+
+@dataclass(frozen=True)
+class Exported:
+    path: Path
+    bytes: int
+    max_diff: float
+    steps: int
+
+
+def versions() -> dict[str, str]:
+    """Versions of the tools that made a model, for its provenance."""
+    found = {"python": platform.python_version()}
+    for name in ("tensorflow", "keras", "tf2onnx", "onnx", "onnxruntime", "music21", "mido",
+                 "numpy"):
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "absent"
+    return found
+
+
+def convert(step_model: Any, n_values: int, n_a: int) -> Any:
+    """The Keras step model as ONNX: inputs x/a/c, outputs probs/a_out/c_out."""
+    import tensorflow as tf
+    import tf2onnx
+
+    signature = (
+        tf.TensorSpec((None, n_values), tf.float32, name="x"),
+        tf.TensorSpec((None, n_a), tf.float32, name="a"),
+        tf.TensorSpec((None, n_a), tf.float32, name="c"),
+    )
+    proto, _ = tf2onnx.convert.from_keras(step_model, input_signature=signature, opset=OPSET)
+    _rename_outputs(proto)
+    return proto
+
+
+def _rename_outputs(proto: Any) -> None:
+    """Give the graph's outputs their contract names, whatever tf2onnx called them."""
+    names = [output.name for output in proto.graph.output]
+    if names == list(OUTPUTS):
+        return
+    if len(names) != len(OUTPUTS):
+        raise RuntimeError(f"the converted step has outputs {names}, expected three")
+    renames = dict(zip(names, OUTPUTS, strict=True))
+    for node in proto.graph.node:
+        for i, name in enumerate(node.output):
+            if name in renames:
+                node.output[i] = renames[name]
+        for i, name in enumerate(node.input):
+            if name in renames:
+                node.input[i] = renames[name]
+    for output in proto.graph.output:
+        output.name = renames[output.name]
+
+
+def attach_metadata(proto: Any, vocabulary: Vocabulary, n_a: int, provenance: dict) -> None:
+    """Write the jazzd keys into the model's metadata_props (replacing any earlier ones)."""
+    props = {
+        "jazzd.format_version": FORMAT_VERSION,
+        "jazzd.vocabulary": vocabulary.to_json(),
+        "jazzd.n_a": str(n_a),
+        "jazzd.provenance": json.dumps(provenance, sort_keys=True),
+    }
+    kept = [p for p in proto.metadata_props if p.key not in props]
+    del proto.metadata_props[:]
+    for prop in kept:
+        proto.metadata_props.append(prop)
+    for key, value in props.items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value
+
+
+def parity(step_model: Any, proto: Any, n_values: int, n_a: int, steps: int = PARITY_STEPS,
+           seed: int = 0) -> float:
+    """Largest absolute difference between Keras and onnxruntime over ``steps`` chained steps.
+
+    Both start from zero input and state and carry their own state; the next
+    input is a token sampled (seeded) from the Keras probabilities, fed to both.
+    """
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    session = ort.InferenceSession(proto.SerializeToString(), options,
+                                   providers=["CPUExecutionProvider"])
+    rng = np.random.default_rng(seed)
+    x = np.zeros((1, n_values), dtype=np.float32)
+    keras_a = onnx_a = np.zeros((1, n_a), dtype=np.float32)
+    keras_c = onnx_c = np.zeros((1, n_a), dtype=np.float32)
+    worst = 0.0
+    for _ in range(steps):
+        probs, keras_a, keras_c = (np.asarray(t) for t in
+                                   step_model([x, keras_a, keras_c], training=False))
+        onnx_probs, onnx_a, onnx_c = session.run(
+            list(OUTPUTS), {"x": x, "a": onnx_a, "c": onnx_c})
+        for mine, theirs in ((probs, onnx_probs), (keras_a, onnx_a), (keras_c, onnx_c)):
+            worst = max(worst, float(np.max(np.abs(mine - theirs))))
+        weights = probs[0].astype(np.float64)
+        choice = rng.choice(n_values, p=weights / weights.sum())
+        x = np.zeros((1, n_values), dtype=np.float32)
+        x[0, choice] = 1.0
+    return worst
+
+
+def write_atomically(proto: Any, path: Path) -> int:
+    """Serialize to a temporary file beside ``path``, then rename it into place."""
+    data = proto.SerializeToString()
+    directory = path.parent
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        os.chmod(temporary, 0o644)  # mkstemp's 0600 would hide the model from other users
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return len(data)
+
+
+def check_output_path(path: str | Path) -> Path:
+    """The output path, refused early when its directory is missing or it is a directory."""
+    path = Path(path)
+    if path.is_dir():
+        raise UserError(f"--out {path} is a directory: give a file name such as model.onnx")
+    if not path.parent.is_dir():
+        raise UserError(f"directory {path.parent} does not exist: create it or choose --out")
+    if path.suffix != ".onnx":
+        raise UserError(f"--out {path} must end in .onnx")
+    return path
+
+
+def export_step(
+    step_model: Any,
+    vocabulary: Vocabulary,
+    path: Path,
+    provenance: dict,
+    *,
+    n_a: int = 64,
+    steps: int = PARITY_STEPS,
+    max_diff: float = MAX_DIFF,
+) -> Exported:
+    """Convert, check parity, stamp the metadata and write ``path`` (atomically).
+
+    Raises ParityError, writing nothing, when onnxruntime and Keras disagree.
+    """
+    proto = convert(step_model, len(vocabulary), n_a)
+    diff = parity(step_model, proto, len(vocabulary), n_a, steps)
+    if not diff <= max_diff:
+        raise ParityError(
+            f"ONNX and Keras differ by {diff:.3g} over {steps} steps (limit {max_diff:g}): "
+            "model not written"
+        )
+    stamped = dict(provenance, max_onnx_keras_diff=diff, parity_steps=steps,
+                   created_utc=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                   versions=versions())
+    attach_metadata(proto, vocabulary, n_a, stamped)
+    size = write_atomically(proto, path)
+    return Exported(path, size, diff, steps)
