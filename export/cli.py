@@ -106,8 +106,10 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> int:
 
     out(f"training: {trained.epochs} epochs, seed {trained.seed}, {trained.parameters} "
         f"parameters, loss first {trained.first_loss:.3f} last {trained.final_loss:.3f}")
-    out(f"export: max |onnx - keras| {exported.max_diff:.3g} over {exported.steps} chained "
-        f"steps; wrote {exported.path} ({exported.bytes} bytes)")
+    check = exported.parity
+    out(f"export: max onnx/keras diff {check.max_diff:.3g} over {check.steps} chained steps "
+        f"(probs {check.probs:.2g}, a {check.a_out:.2g}, c {check.c_out:.2g} absolute, "
+        f"{check.c_out_scaled:.2g} relative); wrote {exported.path} ({exported.bytes} bytes)")
     out(f"seconds: parse {parse_seconds:.1f}, training {train_seconds:.1f}, "
         f"export {export_seconds:.1f}")
     return 0
