@@ -1,0 +1,130 @@
+"""Chord sources: progressions, MIDI loop files, the embedded loop; chord_at loops."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import mido
+import pytest
+
+from jazzd.chords import ChordLoop, default_loop, from_progression, load_chord_file
+from jazzd.errors import UserError
+
+ORIGINAL = Path(__file__).resolve().parents[2] / "shared/data/original_metheny.mid"
+
+
+def write_midi(path: Path, tracks: list[list[tuple[int, int, int, int]]], channel: int = 0) -> Path:
+    """A type-1 file; each track is a list of (start_tick, end_tick, pitch, channel)."""
+    midi = mido.MidiFile(type=1, ticks_per_beat=96)
+    for notes in tracks:
+        events = []
+        for start, end, pitch, ch in notes:
+            events.append((start, 1, mido.Message("note_on", note=pitch, velocity=80, channel=ch)))
+            events.append((end, 0, mido.Message("note_off", note=pitch, velocity=0, channel=ch)))
+        track = mido.MidiTrack()
+        now = 0
+        for tick, _, message in sorted(events, key=lambda e: (e[0], e[1])):
+            track.append(message.copy(time=tick - now))
+            now = tick
+        midi.tracks.append(track)
+    midi.save(path)
+    return path
+
+
+def test_progression_one_chord_per_bar() -> None:
+    loop = from_progression("Dm7 G7 Cmaj7 Cmaj7")
+    assert loop.length_beats == 16 and loop.bars == 4
+    assert [s.chord.name for s in loop.spans] == ["Dm7", "G7", "Cmaj7"]  # repeats merge
+    assert loop.chord_at(0).name == "Dm7"
+    assert loop.chord_at(Fraction(7, 2)).name == "Dm7"
+    assert loop.chord_at(4).name == "G7"
+    assert loop.chord_at(15).name == "Cmaj7"
+    assert loop.chord_at(16).name == "Dm7"  # loops
+    assert loop.chord_at(16 * 100 + 5).name == "G7"
+    assert loop.chord_at(4).tones == frozenset({7, 11, 2, 5})
+
+
+def test_progression_with_durations_rounds_up_to_whole_bars() -> None:
+    loop = from_progression(["Dm7:2", "G7:2", "C:1.5"])
+    assert [(s.start, s.duration) for s in loop.spans] == [
+        (0, 2), (2, 2), (4, 4)
+    ]
+    assert loop.length_beats == 8
+    assert from_progression("Bb7 | Eb7, F7").bars == 3
+
+
+@pytest.mark.parametrize("text", ["", "H7", "Dm7 Qx", "C:0", "C:-1"])
+def test_bad_progressions_are_user_errors(text: str) -> None:
+    with pytest.raises(UserError):
+        from_progression(text)
+
+
+def test_loop_from_a_midi_file_with_chords_and_a_melody(tmp_path: Path) -> None:
+    # Track 1: chords C (bar 1), F (beats 4-6), G7 (beats 6-8); track 2: a melody; drums.
+    chords = [(0, 384, p, 0) for p in (48, 52, 55)]
+    chords += [(384, 576, p, 0) for p in (53, 57, 60)]
+    chords += [(576, 760, p, 0) for p in (55, 59, 62, 65)]
+    melody = [(i * 48, i * 48 + 40, 72 + i % 5, 1) for i in range(16)]
+    drums = [(i * 96, i * 96 + 10, 42, 9) for i in range(8)] + [(0, 10, 36, 9), (0, 10, 38, 9)]
+    path = write_midi(tmp_path / "loop.mid", [chords, melody, drums])
+    loop = load_chord_file(path)
+    assert loop.length_beats == 8
+    assert [(s.start, s.duration, sorted(s.chord.tones)) for s in loop.spans] == [
+        (0, 4, [0, 4, 7]),
+        (4, 2, [0, 5, 9]),
+        (6, 2, [2, 5, 7, 11]),
+    ]
+    assert loop.chord_at(8 + 5).root == 5
+
+
+def test_single_notes_only_use_all_non_drum_notes(tmp_path: Path) -> None:
+    # No track plays chords: a bass line and a single-note pad together form the harmony.
+    bass = [(0, 384, 36, 0), (384, 768, 41, 0)]
+    pad = [(0, 384, 64, 1), (384, 768, 69, 1)]
+    path = write_midi(tmp_path / "two.mid", [bass, pad])
+    loop = load_chord_file(path)
+    assert loop.length_beats == 8
+    assert sorted(loop.chord_at(0).tones) == [0, 4]
+    assert sorted(loop.chord_at(4).tones) == [5, 9]
+
+
+def test_chord_file_without_notes_is_a_user_error(tmp_path: Path) -> None:
+    path = write_midi(tmp_path / "empty.mid", [[]])
+    with pytest.raises(UserError, match="no notes"):
+        load_chord_file(path)
+    drums_only = write_midi(tmp_path / "drums.mid", [[(0, 96, 36, 9)]])
+    with pytest.raises(UserError, match="no notes"):
+        load_chord_file(drums_only)
+    with pytest.raises(UserError):
+        load_chord_file(tmp_path / "missing.mid")
+    junk = tmp_path / "junk.mid"
+    junk.write_text("not midi")
+    with pytest.raises(UserError):
+        load_chord_file(junk)
+
+
+def test_default_loop_is_a_twelve_bar_blues_in_f() -> None:
+    loop = default_loop()
+    assert isinstance(loop, ChordLoop)
+    assert loop.bars == 12
+    assert loop.chord_at(0).root == 5 and loop.chord_at(0).tones == frozenset({5, 9, 0, 3})
+    assert loop.chord_at(4).root == 10  # Bb7 in bar 2
+    assert loop.chord_at(32).root == 7 and loop.chord_at(36).root == 0  # Gm7 | C7
+    assert sum((s.duration for s in loop.spans), Fraction(0)) == 48
+
+
+def test_loop_file_matches_its_script(tmp_path: Path) -> None:
+    import runpy
+
+    repo = Path(__file__).resolve().parents[1]
+    script = runpy.run_path(str(repo / "scripts/make_loop.py"))
+    script["build"]().save(tmp_path / "loop.mid")
+    assert (tmp_path / "loop.mid").read_bytes() == (repo / "data/loop.mid").read_bytes()
+
+
+@pytest.mark.skipif(not ORIGINAL.is_file(), reason="original_metheny.mid not in ../shared/data")
+def test_chords_of_the_original_piano_part() -> None:
+    loop = load_chord_file(ORIGINAL, track="Piano")
+    assert loop.length_beats % 4 == 0 and loop.bars > 18
+    assert len(loop.spans) > 20

@@ -1,0 +1,59 @@
+"""Chord theory: pitch-class sets, one scale definition, tone classes that partition."""
+
+from __future__ import annotations
+
+import pytest
+
+from jazzd.errors import UserError
+from jazzd.theory import TONE_KINDS, chord_from_pitches, chord_from_symbol, classify
+
+SYMBOLS = ["C", "Cm", "C7", "Cmaj7", "Cm7", "Cm7b5", "Cdim7", "F#7", "Bbmaj7", "Ebm7", "Ab7"]
+
+
+@pytest.mark.parametrize("symbol", SYMBOLS)
+def test_tone_classes_partition_the_twelve_pitch_classes(symbol: str) -> None:
+    chord = chord_from_symbol(symbol)
+    union = frozenset().union(*chord.classes)
+    assert union == frozenset(range(12))
+    assert sum(len(c) for c in chord.classes) == 12
+    assert chord.pcs_of("C") == chord.tones
+    assert chord.pcs_of("S") == chord.scale - chord.tones
+    for pc in chord.pcs_of("A"):
+        assert any((pc - tone) % 12 in (1, 11) for tone in chord.tones)
+    for pitch in range(48, 72):
+        kind = classify(pitch, chord)
+        assert kind in TONE_KINDS and pitch % 12 in chord.pcs_of(kind)
+
+
+def test_chord_tones_and_scales() -> None:
+    dm7 = chord_from_symbol("Dm7")
+    assert dm7.root == 2 and dm7.quality == "minor"
+    assert dm7.tones == frozenset({2, 5, 9, 0})
+    assert dm7.scale == frozenset({2, 4, 5, 7, 9, 11, 0})  # D Dorian
+    g7 = chord_from_symbol("G7")
+    assert g7.root == 7 and g7.quality == "major"
+    assert g7.scale == frozenset({7, 9, 11, 0, 2, 4, 6})  # G major: one definition
+    assert classify(66, g7) == "S" and classify(67, g7) == "C" and classify(68, g7) == "A"
+
+
+def test_enharmonic_spellings_give_the_same_pitch_classes() -> None:
+    """Defect 6: D# and Eb are the same pitch class."""
+    assert chord_from_symbol("D#m7").tones == chord_from_symbol("Ebm7").tones
+    assert chord_from_symbol("D#m7").classes == chord_from_symbol("Ebm7").classes
+    assert chord_from_symbol("Bb7").tones == chord_from_symbol("A#7").tones
+
+
+def test_chord_from_pitches_finds_root_and_quality() -> None:
+    chord = chord_from_pitches([55, 59, 62, 65])
+    assert chord.root == 7 and chord.quality == "major" and chord.tones == frozenset({7, 11, 2, 5})
+    assert chord_from_pitches([65, 62, 59, 55]) is chord  # derived once, cached
+    minor = chord_from_pitches([50, 53, 57, 60])
+    assert minor.root == 2 and minor.quality == "minor"
+    with pytest.raises(ValueError):
+        chord_from_pitches([])
+
+
+@pytest.mark.parametrize("symbol", ["H7", "", "7", "Cxyz"])
+def test_unknown_symbols_are_user_errors(symbol: str) -> None:
+    with pytest.raises(UserError, match="chord symbol"):
+        chord_from_symbol(symbol)
