@@ -7,6 +7,9 @@ from pathlib import Path
 
 import mido
 import pytest
+from midi_builder import METHENY, PER_BEAT
+from midi_builder import track as _track
+from midi_builder import write as _write
 
 from jazzd.errors import UserError
 from jazzd.midifile import (
@@ -16,34 +19,6 @@ from jazzd.midifile import (
     pick_solo_track,
     read_midi,
 )
-
-PER_BEAT = 96
-METHENY = Path(__file__).resolve().parents[2] / "shared/data/original_metheny.mid"
-
-
-def _track(name: str, channel: int, notes: list[tuple[float, float, int]]) -> mido.MidiTrack:
-    """A mido track from (start beat, end beat, pitch), with absolute-to-delta conversion."""
-    events = []
-    for start, end, pitch in notes:
-        events.append((round(start * PER_BEAT), 1, mido.Message("note_on", note=pitch,
-                                                                velocity=80, channel=channel)))
-        events.append((round(end * PER_BEAT), 0, mido.Message("note_off", note=pitch,
-                                                              velocity=0, channel=channel)))
-    events.sort(key=lambda item: (item[0], item[1]))
-    track = mido.MidiTrack([mido.MetaMessage("track_name", name=name, time=0)])
-    now = 0
-    for tick, _, message in events:
-        track.append(message.copy(time=tick - now))
-        now = tick
-    return track
-
-
-def _write(path: Path, tracks: list[mido.MidiTrack]) -> Path:
-    midi = mido.MidiFile(type=1, ticks_per_beat=PER_BEAT)
-    midi.tracks.append(mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=500000, time=0)]))
-    midi.tracks.extend(tracks)
-    midi.save(path)
-    return path
 
 
 @pytest.fixture
