@@ -148,7 +148,7 @@ def _pitch_range(value: Any) -> tuple[int, int]:
     ):
         raise ValueError("must be two MIDI numbers [low, high]")
     low, high = value
-    if not 0 <= low < high <= 127 or high - low < 12:
+    if not 0 <= low < high <= 127 or high - low < 11:
         raise ValueError("must lie in 0..127 and span at least an octave")
     return (low, high)
 

@@ -178,7 +178,12 @@ class Sent:
 
 
 class Scheduler:
-    """A heap of timed messages sent to ``port`` on ``clock`` at ``tempo`` deadlines."""
+    """A heap of timed messages sent to ``port`` on ``clock`` at ``tempo`` deadlines.
+
+    The messages of the next deadline are taken off the heap and their deadline
+    computed before the sender sleeps (:meth:`next_deadline`), so after the
+    wake-up only the sends remain: cold caches after a long sleep cost less.
+    """
 
     def __init__(
         self,
@@ -196,6 +201,9 @@ class Scheduler:
         self.last_sent: Sent | None = None
         self.dropped_note_offs = 0
         self._heap: list[_Timed] = []
+        self._ready: list[_Timed] = []  # the next deadline's messages, off the heap
+        self._ready_beat = Fraction(0)
+        self._ready_deadline = 0.0
         self._seq = 0
         self._open: dict[tuple[int, int], int] = {}
         self._channels: set[int] = set()
@@ -231,22 +239,11 @@ class Scheduler:
         """Queue any other message (a controller, a program change)."""
         self._push(_Timed(Fraction(beat), 1, self._next_seq(), tuple(message)))
 
-    def discard_notes_from(self, beat: Fraction) -> int:
-        """Forget the queued notes that start at or after ``beat``; returns messages dropped.
-
-        Notes that started earlier keep their note-offs, so nothing hangs.
-        """
-        keep = [t for t in self._heap if t.note_start is None or t.note_start < beat]
-        dropped = len(self._heap) - len(keep)
-        heapq.heapify(keep)
-        self._heap = keep
-        return dropped
-
     # -- sending ---------------------------------------------------------------
 
     @property
     def pending(self) -> int:
-        return len(self._heap)
+        return len(self._heap) + len(self._ready)
 
     @property
     def open_notes(self) -> list[tuple[int, int]]:
@@ -254,21 +251,25 @@ class Scheduler:
         return sorted(self._open)
 
     def next_beat(self) -> Fraction | None:
-        return self._heap[0].beat if self._heap else None
+        return self._ready_beat if self._prepare() else None
 
     def next_deadline(self) -> float | None:
-        return self.tempo.time_at(self._heap[0].beat) if self._heap else None
+        """The deadline of the next messages (recomputed: the tempo map may have changed)."""
+        if not self._prepare():
+            return None
+        self._ready_deadline = self.tempo.time_at(self._ready_beat)
+        return self._ready_deadline
 
     def send_due(self) -> int:
         """Send every message whose deadline has come; returns how many were sent."""
         sent = 0
         now = self.clock.now()
-        while self._heap:
-            deadline = self.tempo.time_at(self._heap[0].beat)
-            if deadline > now:
-                break
-            self._dispatch(heapq.heappop(self._heap), deadline)
-            sent += 1
+        while self._prepare() and self._ready_deadline <= now:
+            batch, self._ready = self._ready, []
+            deadline = self._ready_deadline
+            times = [(self._dispatch(timed), timed) for timed in batch]
+            for record in times:
+                sent += self._account(record, deadline)
         return sent
 
     def play(self, until_beat: Fraction | None = None) -> bool:
@@ -276,8 +277,10 @@ class Scheduler:
 
         Returns False when the clock's sleep was interrupted.
         """
-        while self._heap and (until_beat is None or self._heap[0].beat < until_beat):
-            if not self.clock.sleep_until(self.tempo.time_at(self._heap[0].beat)):
+        while (deadline := self.next_deadline()) is not None and (
+            until_beat is None or self._ready_beat < until_beat
+        ):
+            if not self.clock.sleep_until(deadline):
                 return False
             self.send_due()
         return True
@@ -288,6 +291,7 @@ class Scheduler:
         The queue is emptied: nothing more sounds after a flush.
         """
         self._heap.clear()
+        self._ready.clear()
         for pitch, channel in sorted(self._open):
             self._send_now(note_off(channel, pitch))
         self._open.clear()
@@ -302,32 +306,59 @@ class Scheduler:
         return self._seq
 
     def _push(self, timed: _Timed) -> None:
+        if self._ready and timed.beat <= self._ready_beat:
+            for waiting in self._ready:  # it goes first or joins the batch: re-sort
+                heapq.heappush(self._heap, waiting)
+            self._ready = []
         heapq.heappush(self._heap, timed)
 
-    def _dispatch(self, timed: _Timed, deadline: float) -> None:
-        status = timed.message[0] & 0xF0
-        channel = timed.message[0] & 0x0F
-        if status == NOTE_ON and timed.note_start is not None:
-            key = (timed.message[1], channel)
+    def _prepare(self) -> bool:
+        """Move the messages of the earliest beat off the heap; False when none are left."""
+        if self._ready:
+            return True
+        if not self._heap:
+            return False
+        beat = self._heap[0].beat
+        while self._heap and self._heap[0].beat == beat:
+            self._ready.append(heapq.heappop(self._heap))
+        self._ready_beat = beat
+        self._ready_deadline = self.tempo.time_at(beat)
+        return True
+
+    def _dispatch(self, timed: _Timed) -> tuple[tuple[Message, float], ...]:
+        """Send one message (after closing a retriggered note); returns (message, time)s."""
+        message = timed.message
+        if timed.note_start is None:
+            self.port.send(message)
+            return ((message, self.clock.now()),)
+        key = (message[1], message[0] & 0x0F)
+        if message[0] & 0xF0 == NOTE_ON:
             if key in self._open:  # retrigger: close the sounding note first
-                self._send(note_off(channel, key[0]), timed.beat, deadline)
+                off = note_off(key[1], key[0])
+                self.port.send(off)
+                first = (off, self.clock.now())
+                self._open[key] = timed.seq
+                self.port.send(message)
+                return (first, (message, self.clock.now()))
             self._open[key] = timed.seq
-        elif status == NOTE_OFF and timed.note_start is not None:
-            key = (timed.message[1], channel)
+        else:
             if self._open.get(key) != timed.owner:  # closed already by a retrigger
                 self.dropped_note_offs += 1
-                return
+                return ()
             del self._open[key]
-        self._send(timed.message, timed.beat, deadline)
-
-    def _send(self, message: Message, beat: Fraction, deadline: float) -> None:
         self.port.send(message)
-        sent_at = self.clock.now()
-        self.stats.record(sent_at - deadline)
-        record = Sent(beat, deadline, sent_at, message)
-        self.last_sent = record
-        if self.log is not None:
-            self.log.append(record)
+        return ((message, self.clock.now()),)
+
+    def _account(
+        self, record: tuple[tuple[tuple[Message, float], ...], _Timed], deadline: float
+    ) -> int:
+        sends, timed = record
+        for message, sent_at in sends:
+            self.stats.record(sent_at - deadline)
+            self.last_sent = Sent(timed.beat, deadline, sent_at, message)
+            if self.log is not None:
+                self.log.append(self.last_sent)
+        return len(sends)
 
     def _send_now(self, message: Message) -> None:
         """A shutdown message: sent at once, not counted as scheduled lateness."""

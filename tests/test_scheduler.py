@@ -122,23 +122,6 @@ def test_send_due_sends_only_what_is_due():
     assert scheduler.send_due() == 1
 
 
-def test_discard_notes_from_a_beat_keeps_the_offs_of_earlier_notes():
-    _, port, scheduler = make(bpm=60.0, origin=0.0)
-    scheduler.add_note(F(0), F(4), 60, 0, 100)  # ends on the bar line
-    scheduler.add_note(F(4), F(1), 62, 0, 100)
-    scheduler.add_note(F(5), F(1), 64, 0, 100)
-    scheduler.play(until_beat=F(1))
-    assert scheduler.discard_notes_from(F(4)) == 4
-    scheduler.add_note(F(4), F(1), 65, 0, 100)
-    scheduler.play()
-    assert events(port) == [
-        (0.0, (0x90, 60, 100)),
-        (4.0, (0x80, 60, 0)),
-        (4.0, (0x90, 65, 100)),
-        (5.0, (0x80, 65, 0)),
-    ]
-
-
 def test_tempo_change_keeps_earlier_deadlines_and_anchors_later_ones():
     tempo = TempoMap(origin=100.0, bpm=120.0)
     assert tempo.time_at(F(4)) == 102.0
@@ -182,3 +165,22 @@ def test_bad_notes_are_refused():
         scheduler.add_note(F(0), F(1), 128, 0, 100)
     with pytest.raises(ValueError, match="last"):
         scheduler.add_note(F(0), F(0), 60, 0, 100)
+
+
+def test_a_note_queued_after_the_next_batch_was_prepared_keeps_the_order():
+    _, port, scheduler = make(bpm=60.0, origin=0.0)
+    scheduler.add_note(F(0), F(4), 60, 0, 100)
+    scheduler.play(until_beat=F(1))
+    assert scheduler.next_deadline() == 4.0  # the note-off at 4 is prepared
+    scheduler.add_note(F(4), F(1), 60, 0, 90)  # same pitch, same beat
+    scheduler.add_note(F(2), F(1), 64, 0, 90)  # earlier than the prepared batch
+    scheduler.play()
+    assert events(port) == [
+        (0.0, (0x90, 60, 100)),
+        (2.0, (0x90, 64, 90)),
+        (3.0, (0x80, 64, 0)),
+        (4.0, (0x80, 60, 0)),
+        (4.0, (0x90, 60, 90)),
+        (5.0, (0x80, 60, 0)),
+    ]
+    assert scheduler.dropped_note_offs == 0

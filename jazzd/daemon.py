@@ -1,0 +1,373 @@
+"""The live daemon: chord source -> Soloist -> scheduler -> MIDI port, until stopped.
+
+Start-up goes in order (chords, model, port, signal handlers, READY=1) and
+shut-down in reverse inside ``finally`` (STOPPING=1, note-offs for every open
+note on its channel, sustain off, all notes off, port closed, stats written).
+
+The player works one bar ahead: bars 0 and 1 are queued before the clock
+starts, and bar k+1 is generated right after the sends on the bar line of bar
+k, so model and unparse time never sit in front of a send. Everything runs in
+one thread: the loop sleeps to the earliest of the next message, the next bar
+line and the next watchdog ping.
+
+Signals: SIGTERM and SIGINT stop at once (the sleep is interrupted). SIGHUP
+rereads the config file and the chord source in a worker thread; the result is
+applied at the next bar line the player has not generated yet (with one bar of
+lookahead, the change is heard one or two bar lines after the signal).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Protocol
+
+from jazzd.clock import MonotonicClock
+from jazzd.config import Config, load_config, with_overrides
+from jazzd.errors import UserError
+from jazzd.scheduler import LatenessStats, NoteLike, Scheduler, TempoMap
+from jazzd.sdnotify import Notifier
+
+log = logging.getLogger("jazzd")
+
+BAR_BEATS = 4
+#: Time between READY and the first downbeat, so the first sends are not rushed.
+START_DELAY_S = 0.05
+
+
+class BarSource(Protocol):
+    """What the player needs from a soloist (``jazzd.engine.Soloist`` fits)."""
+
+    def next_bar(self) -> list[NoteLike]: ...
+
+    def set_chords(self, loop: Any) -> None: ...
+
+
+class Sixteenths:
+    """A test pattern: steady sixteenth notes up and down a scale (``--test-pattern``).
+
+    No model involved: for timing checks and benchmarks of the sending path.
+    """
+
+    def __init__(self, pitches: tuple[int, ...] = (60, 62, 64, 65, 67, 69, 71, 72)) -> None:
+        self._cycle = pitches + tuple(reversed(pitches[1:-1]))
+        self._bar = 0
+        self._count = 0
+
+    def next_bar(self) -> list[NoteLike]:
+        from jazzd.unparse import Note
+
+        start = Fraction(BAR_BEATS * self._bar)
+        notes = []
+        for i in range(16):
+            pitch = self._cycle[self._count % len(self._cycle)]
+            self._count += 1
+            notes.append(Note(start + Fraction(i, 4), Fraction(1, 4), pitch, "C,0.250"))
+        self._bar += 1
+        return notes
+
+    def set_chords(self, loop: Any) -> None:
+        pass
+
+
+def load_chords(config: Config) -> Any:
+    """The chord loop the config asks for (a file, a progression, or the embedded loop)."""
+    from jazzd import chords
+
+    if config.music.progression:
+        return chords.from_progression(config.music.progression)
+    if config.music.chords:
+        return chords.load_chord_file(config.music.chords)
+    return chords.default_loop()
+
+
+def make_soloist(config: Config, loop: Any) -> Any:
+    """The model and the Soloist the config asks for."""
+    import secrets
+
+    import numpy as np
+
+    from jazzd.engine import Soloist
+    from jazzd.model import StepModel
+
+    music = config.music
+    model = StepModel.load(music.model)
+    seed = music.seed if music.seed is not None else secrets.randbelow(2**31)
+    log.info("seed %d", seed)
+    return Soloist(
+        model,
+        loop,
+        np.random.default_rng(seed),
+        temperature=music.temperature,
+        top_p=music.top_p,
+        pitch_range=music.pitch_range,
+    )
+
+
+@dataclass
+class _Reload:
+    """The outcome of rereading the config and chords in the worker thread."""
+
+    config: Config | None = None
+    chords: Any = None
+    error: str | None = None
+
+
+class Player:
+    """The scheduler loop: queue bars one ahead, sleep, send, ping the watchdog."""
+
+    def __init__(
+        self,
+        source: BarSource,
+        scheduler: Scheduler,
+        *,
+        channel: int,
+        velocity: int,
+        bars: int | None = None,
+        notifier: Notifier | None = None,
+    ) -> None:
+        self.source = source
+        self.scheduler = scheduler
+        self.clock = scheduler.clock
+        self.channel = channel  # 0..15
+        self.velocity = velocity
+        self.bars = bars
+        self.notifier = notifier if notifier is not None else Notifier(None)
+        self.stop_requested = False
+        self.current_bar = 0
+        self.queued_bars = 0
+        #: Set by the reload worker; applied on the next bar line.
+        self.pending_reload: _Reload | None = None
+        self.on_reload: Callable[[_Reload], None] | None = None
+        self._reload_lock = threading.Lock()
+
+    def request_stop(self) -> None:
+        self.stop_requested = True
+        self.clock.interrupt()
+
+    def offer_reload(self, reload: _Reload) -> None:
+        with self._reload_lock:
+            self.pending_reload = reload
+
+    def queue_bar(self) -> None:
+        """Generate the next bar and queue its notes."""
+        bar = self.queued_bars
+        notes = self.source.next_bar()
+        low, high = Fraction(BAR_BEATS * bar), Fraction(BAR_BEATS * (bar + 1))
+        for note in notes:
+            if note.start < low or note.start + note.duration > high:
+                raise RuntimeError(f"bar {bar} got a note outside [{low}, {high}): {note}")
+        self.scheduler.add_notes(notes, self.channel, self.velocity)
+        self.queued_bars += 1
+
+    def _want_more(self) -> bool:
+        return self.bars is None or self.queued_bars < self.bars
+
+    def prime(self) -> None:
+        """Queue the first two bars (before the clock starts)."""
+        for _ in range(2):
+            if self._want_more():
+                self.queue_bar()
+
+    def run(self) -> bool:
+        """Play until stopped or ``bars`` are done; True when it ran to the end."""
+        scheduler, clock, tempo = self.scheduler, self.clock, self.scheduler.tempo
+        self.notifier.ping_if_due(clock.now())
+        while True:
+            if self.stop_requested:
+                return False
+            bar_line = tempo.time_at(Fraction(BAR_BEATS * (self.current_bar + 1)))
+            if self.bars is not None and self.current_bar >= self.bars and not scheduler.pending:
+                return True
+            wake = bar_line
+            next_message = scheduler.next_deadline()
+            if next_message is not None and next_message < wake:
+                wake = next_message
+            next_ping = self.notifier.next_ping()
+            if next_ping is not None and next_ping < wake:
+                wake = next_ping
+            if not clock.sleep_until(wake):
+                if self.stop_requested:
+                    return False
+                clock.clear()  # woken for another reason (a reload): carry on
+                continue
+            scheduler.send_due()
+            now = clock.now()
+            if now >= bar_line:
+                self.current_bar += 1
+                self._on_bar_line()
+            self.notifier.ping_if_due(now)
+
+    def _on_bar_line(self) -> None:
+        with self._reload_lock:
+            reload, self.pending_reload = self.pending_reload, None
+        if reload is not None and self.on_reload is not None:
+            self.on_reload(reload)
+        if self.queued_bars <= self.current_bar + 1 and self._want_more():
+            self.queue_bar()
+
+
+def _write_stats(path: str, player: Player | None, stats: LatenessStats) -> None:
+    data: dict[str, Any] = dict(stats.summary())
+    if player is not None:
+        tempo = player.scheduler.tempo
+        data["bpm"] = tempo.bpm_at(Fraction(0))
+        data["origin_monotonic_s"] = tempo.origin
+        data["bars_played"] = player.current_bar
+        data["open_notes_at_exit"] = len(player.scheduler.open_notes)
+        last = player.scheduler.last_sent
+        if last is not None and last.beat is not None:
+            data["last_message"] = {
+                "beat": float(last.beat),
+                "deadline_monotonic_s": last.deadline,
+                "sent_monotonic_s": last.sent_at,
+                "drift_ms": round((last.sent_at - last.deadline) * 1e3, 4),
+            }
+    try:
+        Path(path).write_text(json.dumps(data, indent=2) + "\n")
+    except OSError as exc:
+        log.error("cannot write --stats-json %s: %s", path, exc.strerror)
+
+
+def run_daemon(
+    config: Config,
+    *,
+    config_path: str | None = None,
+    flags: Mapping[str, Any] | None = None,
+    test_pattern: bool = False,
+    notifier: Notifier | None = None,
+    open_port: Callable[..., Any] | None = None,
+) -> int:
+    """Run live until SIGTERM/SIGINT or ``config.daemon.bars``; returns the exit status.
+
+    ``config_path`` and ``flags`` are kept to reread the config on SIGHUP (the
+    flags keep overriding it).
+    """
+    from jazzd.ports import open_output
+
+    open_port = open_port or open_output
+    notifier = notifier if notifier is not None else Notifier.from_environment()
+    clock = MonotonicClock()
+    stats = LatenessStats()
+    port = None
+    player: Player | None = None
+    previous_handlers: dict[int, Any] = {}
+    try:
+        loop = None if test_pattern else load_chords(config)
+        source = Sixteenths() if test_pattern else make_soloist(config, loop)
+        midi = config.midi
+        port = open_port(backend=midi.backend, port_name=midi.port_name, connect=midi.connect)
+        log.info("MIDI out: %s (%s)", port.name, getattr(port, "backend", "?"))
+
+        scheduler = Scheduler(port, clock, TempoMap(0.0, config.music.bpm), stats)
+        player = Player(
+            source,
+            scheduler,
+            channel=config.music.channel - 1,
+            velocity=config.music.velocity,
+            bars=config.daemon.bars,
+            notifier=notifier,
+        )
+        reloader = _Reloader(player, config, config_path, flags or {})
+        player.on_reload = reloader.apply
+        previous_handlers = _install_signals(player, reloader)
+        player.prime()
+        scheduler.tempo = TempoMap(clock.now() + START_DELAY_S, config.music.bpm)
+        notifier.ready(f"playing at {config.music.bpm:g} BPM on {port.name}")
+        player.run()
+        return 0
+    finally:
+        notifier.stopping()
+        if player is not None and port is not None:
+            player.scheduler.flush()
+        if port is not None:
+            port.close()
+        for signum, handler in previous_handlers.items():
+            signal.signal(signum, handler)
+        if config.daemon.stats_json:
+            _write_stats(config.daemon.stats_json, player, stats)
+        clock.close()
+        notifier.close()
+
+
+class _Reloader:
+    """SIGHUP: reread config and chords in a thread; apply them on a bar line."""
+
+    def __init__(
+        self, player: Player, config: Config, path: str | None, flags: Mapping[str, Any]
+    ) -> None:
+        self.player = player
+        self.config = config
+        self.path = path
+        self.flags = flags
+        self._busy = threading.Lock()
+
+    def request(self) -> None:
+        """Start a reload (from the signal handler: only starts a thread)."""
+        if self._busy.locked():
+            return
+        threading.Thread(target=self._load, name="jazzd-reload", daemon=True).start()
+
+    def _load(self) -> None:
+        with self._busy:
+            try:
+                config = with_overrides(load_config(self.path), self.flags)
+                chords = load_chords(config) if not isinstance(
+                    self.player.source, Sixteenths
+                ) else None
+                self.player.offer_reload(_Reload(config, chords))
+            except UserError as exc:
+                self.player.offer_reload(_Reload(error=str(exc)))
+
+    def apply(self, reload: _Reload) -> None:
+        """On a bar line, before the next bar is generated."""
+        if reload.error is not None or reload.config is None:
+            log.error("reload failed, playing on unchanged: %s", reload.error)
+            return
+        old, new = self.config, reload.config
+        player = self.player
+        if new.midi != old.midi or new.music.model != old.music.model:
+            log.warning("reload: model and [midi] changes take effect after a restart")
+        if reload.chords is not None:
+            player.source.set_chords(reload.chords)
+        source = player.source
+        if hasattr(source, "temperature"):
+            source.temperature = new.music.temperature
+            source.top_p = new.music.top_p
+        if hasattr(source, "pitch_range") and new.music.pitch_range != old.music.pitch_range:
+            from jazzd.unparse import PitchRange
+
+            source.pitch_range = PitchRange(*new.music.pitch_range)
+        player.channel = new.music.channel - 1
+        player.velocity = new.music.velocity
+        if new.music.bpm != old.music.bpm:
+            player.scheduler.tempo.change(
+                Fraction(BAR_BEATS * player.queued_bars), new.music.bpm
+            )
+        self.config = new
+        log.info("reloaded: changes start at bar %d", player.queued_bars)
+
+
+def _install_signals(player: Player, reloader: _Reloader) -> dict[int, Any]:
+    """SIGTERM/SIGINT stop the player, SIGHUP reloads; returns the previous handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    previous = {}
+
+    def stop(signum: int, frame: object) -> None:
+        player.request_stop()
+
+    def hup(signum: int, frame: object) -> None:
+        reloader.request()
+
+    for signum, handler in ((signal.SIGTERM, stop), (signal.SIGINT, stop)):
+        previous[signum] = signal.signal(signum, handler)
+    if hasattr(signal, "SIGHUP"):
+        previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, hup)
+    return previous
