@@ -20,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="A real-time MIDI jazz improviser: an LSTM over a jazz grammar.",
     )
     add_music_arguments(parser)
+    add_live_arguments(parser)
     add_render_arguments(parser)
     return parser
 
@@ -52,11 +53,56 @@ def add_music_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_live_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags of the live (daemon) mode: config, MIDI output, channel, stats."""
+    from jazzd.config import BACKENDS, LOG_LEVELS
+
+    group = parser.add_argument_group("live mode (the default)")
+    group.add_argument(
+        "--config", metavar="PATH", help="config file (see config.toml); flags override it"
+    )
+    group.add_argument(
+        "--backend", choices=BACKENDS, default=None, help="MIDI backend (default auto)"
+    )
+    group.add_argument(
+        "--port-name", metavar="NAME", default=None, help="virtual port name (default jazzd)"
+    )
+    group.add_argument(
+        "--connect",
+        metavar="NAME",
+        default=None,
+        help="connect to the MIDI input whose name contains NAME instead of a virtual port",
+    )
+    group.add_argument("--channel", type=int, default=None, help="MIDI channel 1-16 (default 1)")
+    group.add_argument(
+        "--velocity", type=int, default=None, help="note velocity 1-127 (default 90)"
+    )
+    group.add_argument(
+        "--stats-json", metavar="PATH", default=None, help="write timing figures here at exit"
+    )
+    group.add_argument(
+        "--log-level", choices=LOG_LEVELS, default=None, help="log detail (default info)"
+    )
+    group.add_argument(
+        "--list-ports", action="store_true", help="show the MIDI backends and ports, then exit"
+    )
+    group.add_argument(
+        "--test-pattern",
+        action="store_true",
+        help="play steady sixteenth notes instead of the solo (timing checks)",
+    )
+
+
 def add_render_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of the offline render mode."""
     group = parser.add_argument_group("offline render")
     group.add_argument("--render", metavar="OUT.mid", help="write a MIDI file instead of playing")
-    group.add_argument("--bars", type=int, default=None, help="bars to render (default 32)")
+    group.add_argument(
+        "--bars",
+        type=int,
+        default=None,
+        help="bars to render (default 32); live: stop after N bars (default: forever)",
+    )
     group.add_argument(
         "--comp", action="store_true", help="add the chords as a second track to the render"
     )
@@ -104,9 +150,36 @@ def run_render(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Dispatch to the mode the flags select."""
+    if args.list_ports:
+        return run_list_ports(args)
     if args.render is not None:
         return run_render(args)
-    raise UserError("live mode is not available yet: use --render OUT.mid --bars N")
+    return run_live(args)
+
+
+def run_list_ports(args: argparse.Namespace) -> int:
+    """``--list-ports``: every backend, whether it opens, and its destination ports."""
+    from jazzd import ports
+
+    print(ports.format_port_list(ports.list_ports(args.backend or "auto")))
+    return 0
+
+
+def run_live(args: argparse.Namespace) -> int:
+    """The daemon: config file + flags -> play live until stopped."""
+    import logging
+
+    from jazzd.config import FLAG_KEYS, load_config, with_overrides
+    from jazzd.daemon import run_daemon
+
+    flags = {dest: getattr(args, dest) for dest in FLAG_KEYS}
+    config = with_overrides(load_config(args.config), flags)
+    logging.basicConfig(
+        level=config.daemon.log_level.upper(), format="jazzd: %(levelname)s: %(message)s"
+    )
+    return run_daemon(
+        config, config_path=args.config, flags=flags, test_pattern=args.test_pattern
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
