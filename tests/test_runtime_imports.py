@@ -1,0 +1,53 @@
+"""The runtime never loads TensorFlow: import every jazzd module in a fresh interpreter."""
+
+from __future__ import annotations
+
+import json
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+import jazzd
+
+REPO = Path(__file__).resolve().parents[1]
+FORBIDDEN = ("tensorflow", "tf2onnx", "keras")
+
+SCRIPT = """
+import importlib, json, pkgutil, sys
+import jazzd
+names = sorted(
+    info.name for info in pkgutil.walk_packages(jazzd.__path__, "jazzd.")
+    if info.name.rsplit(".", 1)[-1] != "__main__"
+)
+for name in names:
+    importlib.import_module(name)
+print(json.dumps({"modules": names, "loaded": sorted(
+    m for m in sys.modules if m.split(".")[0] in FORBIDDEN)}))
+"""
+
+
+def test_every_runtime_module_imports_without_tensorflow() -> None:
+    script = f"FORBIDDEN = {FORBIDDEN!r}\n{SCRIPT}"
+    result = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True,
+                            text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    expected = sorted(
+        info.name for info in pkgutil.walk_packages(jazzd.__path__, "jazzd.")
+        if info.name.rsplit(".", 1)[-1] != "__main__"
+    )
+    assert report["modules"] == expected
+    assert {"jazzd.tokens", "jazzd.theory", "jazzd.midifile"} <= set(report["modules"])
+    assert report["loaded"] == []
+
+
+def test_the_export_package_loads_tensorflow_only_when_training() -> None:
+    script = (
+        "import sys, json\n"
+        "import export, export.cli, export.corpus, export.train, export.onnx_export\n"
+        f"print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {FORBIDDEN!r})))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True,
+                            text=True, timeout=120, check=True)
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
