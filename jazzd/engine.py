@@ -100,6 +100,29 @@ class Soloist:
         self._count_tokens += 1
         return self._tokens[index]
 
+    def next_note(self, start: Fraction, room: Fraction) -> Note:
+        """Sample one token and unparse it at ``start``, cut to ``room`` beats.
+
+        One step of ``next_bar``: model step, sampling, chord lookup, unparse.
+        """
+        token = self.next_token()
+        note = unparse(
+            token,
+            self._chords.chord_at(start),
+            self._prev_pitch,
+            self.rng,
+            start=start,
+            room=room,
+            pitch_range=self.pitch_range,
+            collapse_ax=self.collapse_ax,
+        )
+        if note.pitch is None:
+            self._count_rests += 1
+        else:
+            self._count_notes += 1
+            self._prev_pitch = note.pitch
+        return note
+
     def next_bar(self) -> list[Note]:
         """The notes and rests of the next bar: beats [4k, 4k + 4), exactly four beats."""
         if self._pending is not None:
@@ -110,24 +133,8 @@ class Soloist:
         for _ in range(MAX_TOKENS_PER_BAR):
             if offset >= BAR_BEATS:
                 break
-            token = self.next_token()
-            start = bar_start + offset
-            note = unparse(
-                token,
-                self._chords.chord_at(start),
-                self._prev_pitch,
-                self.rng,
-                start=start,
-                room=BAR_BEATS - offset,
-                pitch_range=self.pitch_range,
-                collapse_ax=self.collapse_ax,
-            )
+            note = self.next_note(bar_start + offset, BAR_BEATS - offset)
             notes.append(note)
             offset += note.duration
-            if note.pitch is None:
-                self._count_rests += 1
-            else:
-                self._count_notes += 1
-                self._prev_pitch = note.pitch
         self._bar += 1
         return notes
