@@ -81,6 +81,10 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> int:
     from export.train import N_A, train
 
     began = clock()
+    import tensorflow  # noqa: F401  (imported here so its start-up time is reported apart)
+
+    import_seconds = clock() - began
+    began = clock()
     trained = train(corpus.tokens, epochs=args.epochs, seed=args.seed,
                     verbose=0 if args.quiet else 2)
     train_seconds = clock() - began
@@ -110,8 +114,8 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> int:
     out(f"export: max onnx/keras diff {check.max_diff:.3g} over {check.steps} chained steps "
         f"(probs {check.probs:.2g}, a {check.a_out:.2g}, c {check.c_out:.2g} absolute, "
         f"{check.c_out_scaled:.2g} relative); wrote {exported.path} ({exported.bytes} bytes)")
-    out(f"seconds: parse {parse_seconds:.1f}, training {train_seconds:.1f}, "
-        f"export {export_seconds:.1f}")
+    out(f"seconds: parse {parse_seconds:.1f}, tensorflow import {import_seconds:.1f}, "
+        f"training {train_seconds:.1f}, export {export_seconds:.1f}")
     return 0
 
 

@@ -215,7 +215,9 @@ def chord_segments(
 
     At every onset the pitches sounding then (started at or before it, not yet
     ended) are taken; a new span begins where their set of pitch classes
-    changes. Silence keeps the previous harmony. The harmony in force at
+    changes. Silence keeps the previous harmony, and so does a single pitch
+    class sounding alone (a bass note re-struck after the chord ended): one
+    pitch class makes a harmony only when nothing came before. The harmony in force at
     ``start`` comes from the last onset at or before it, or, when there is
     none, from the first onset after it. Empty when no note starts before ``end``.
     """
@@ -233,6 +235,8 @@ def chord_segments(
         active = [n for n in active if n.end > onset]
         pitches = tuple(sorted({n.pitch for n in active}))
         classes = frozenset(p % 12 for p in pitches)
+        if len(classes) < 2 and current is not None:
+            continue  # a lone note (a bass re-attack) is no new harmony
         if classes != current:
             changes.append((onset, pitches))
             current = classes

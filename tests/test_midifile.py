@@ -157,6 +157,17 @@ def test_chord_segments_change_with_pitch_classes_and_gaps_keep_harmony() -> Non
     assert chord_segments([], F(0), F(4)) == []
 
 
+def test_a_lone_note_keeps_the_previous_harmony() -> None:
+    notes = [_n(0, 2, 43), _n(0, 2, 59), _n(0, 2, 62), _n(0, 2, 65),   # G7
+             _n(2, 3, 31),                                            # bass G alone
+             _n(3, 4, 36),                                            # bass C alone
+             _n(4, 5, 48), _n(4, 5, 64)]                              # C + E: a dyad
+    assert chord_segments(notes, F(0), F(6)) == [
+        (F(0), F(4), (43, 59, 62, 65)), (F(4), F(6), (48, 64))]
+    # With nothing before it, a lone note is the harmony.
+    assert chord_segments(notes[4:6], F(2), F(4)) == [(F(2), F(4), (31,))]
+
+
 def test_chord_segments_take_every_sounding_pitch() -> None:
     notes = [_n(0, 4, 36), _n(0, 1, 64), _n(0, 1, 67), _n(1, 2, 65), _n(1, 2, 69)]
     assert chord_segments(notes, F(0), F(4)) == [
