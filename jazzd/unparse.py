@@ -38,7 +38,7 @@ import numpy as np
 
 from jazzd.errors import UserError
 from jazzd.theory import Chord
-from jazzd.tokens import BAR_BEATS, Token
+from jazzd.tokens import BAR_BEATS, GRID, Token, snap
 
 #: Which tone class to use when the chord leaves the token's class empty, in order.
 _FALLBACK: dict[str, tuple[str, ...]] = {
@@ -185,9 +185,16 @@ def unparse(
     pitch_range: PitchRange = DEFAULT_RANGE,
     collapse_ax: bool = False,
 ) -> Note:
-    """The note for ``token`` starting at ``start``, cut to ``room`` beats (the bar line)."""
+    """The note for ``token`` starting at ``start``, cut to ``room`` beats (the bar line).
+
+    The duration is on the 1/24-beat grid of ``tokens.snap`` (parsed tokens already are).
+    """
     pitch = choose_pitch(token, chord, prev, rng, pitch_range, collapse_ax=collapse_ax)
-    duration = token.duration if token.duration <= room else room
+    duration = token.duration
+    if GRID % duration.denominator:  # off the grid: only tokens built by hand
+        duration = snap(duration)
+    if duration > room:
+        duration = room
     return Note(start, duration, pitch, str(token))
 
 

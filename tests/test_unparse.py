@@ -266,3 +266,13 @@ def test_unparse_returns_a_note_with_its_token() -> None:
     assert note.start == 5 and note.duration == Fraction(3, 4) and note.token == "S,0.750"
     assert note.pitch % 12 in chord_from_symbol("Bb7").scale
     assert WIDEN == 3
+
+
+def test_off_grid_durations_snap_to_the_grid() -> None:
+    chord = chord_from_symbol("C")
+    rng = np.random.default_rng(0)
+    note = unparse(Token("C", Fraction(1, 7)), chord, None, rng, start=Fraction(0))
+    assert note.duration == Fraction(3, 24)  # 24/7 = 3.4 grid steps -> 3
+    assert unparse(
+        Token("C", Fraction(1, 3)), chord, 60, rng, start=Fraction(1)
+    ).duration == Fraction(1, 3)  # triplets are on the grid and stay exact
