@@ -15,8 +15,9 @@ The rules, in order:
   so the next bar begins with a rest until its first onset. The time from a
   bar line to the first onset after it is always a rest.
 - The range end closes the last bar: notes starting at or after it are left
-  out, a note sounding past it is cut there, and a last partial bar is filled
-  up to its bar line with a rest.
+  out, a note sounding past it is cut there (the ``min_rest`` rule above
+  applies), and a last partial bar is filled up to its bar line with a rest.
+  Start and end are snapped to the 1/12 grid; they default to the whole file.
 - Each pitched note is classified against the harmony sounding at its onset
   (:func:`jazzd.midifile.chord_segments` of the chord track) with
   :func:`jazzd.theory.classify`; its interval is taken from the previous
@@ -172,8 +173,9 @@ def extract(
     file_end = max(note.end for t in pitched for note in t.notes)
     first, last = _beat(start, Fraction(0)), _beat(end, file_end)
     if first < 0 or last <= first:
+        where = "--end-beat" if end is not None else f"the end of the file ({float(file_end):g})"
         raise UserError(f"empty beat range {float(first):g}-{float(last):g}: "
-                        "--start-beat must be >= 0 and below --end-beat")
+                        f"--start-beat must be >= 0 and below {where}")
     in_range = [t.between(first, last) for t in tracks]
     if not any(t.notes for t in in_range if not t.is_drums):
         raise UserError(f"no pitched notes between beats {float(first):g} and {float(last):g} "
