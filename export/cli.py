@@ -132,3 +132,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ParityError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("interrupted: no model written", file=sys.stderr)
+        return 130

@@ -204,6 +204,8 @@ def check_output_path(path: str | Path) -> Path:
         raise UserError(f"directory {path.parent} does not exist: create it or choose --out")
     if path.suffix != ".onnx":
         raise UserError(f"--out {path} must end in .onnx")
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise UserError(f"cannot write to directory {path.parent}: choose another --out")
     return path
 
 
