@@ -115,7 +115,8 @@ def chord_from_symbol(symbol: str) -> Chord:
         root = symbol_obj.root().pitchClass
     except Exception as exc:  # music21 raises several types for unreadable symbols
         raise UserError(
-            f"unknown chord symbol {symbol!r}: use symbols such as C, Cm, C7, Cmaj7, Cm7, Cm7b5, Cdim7"
+            f"unknown chord symbol {symbol!r}: "
+            "use symbols such as C, Cm, C7, Cmaj7, Cm7, Cm7b5, Cdim7"
         ) from exc
     if not pitches:
         raise UserError(f"chord symbol {symbol!r} has no pitches")

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import lru_cache
+from functools import cache, lru_cache
 
 KINDS = ("R", "C", "S", "A", "X")
 PITCHED_KINDS = ("C", "S", "A", "X")
@@ -55,7 +55,7 @@ def format_duration(beats: Fraction) -> str:
     return f"{float(beats):.3f}"
 
 
-@lru_cache(maxsize=None)
+@cache
 def interval_name(semitones: int) -> str:
     """The music21 directed name of an interval of ``semitones`` (``3`` -> ``m3``).
 
@@ -67,7 +67,7 @@ def interval_name(semitones: int) -> str:
     return interval.Interval(semitones).directedName
 
 
-@lru_cache(maxsize=None)
+@cache
 def interval_semitones(name: str) -> int:
     """Semitones of a music21 directed interval name (``M-2`` -> ``-2``)."""
     if not _INTERVAL.match(name):
