@@ -101,8 +101,9 @@ def bar_tokens(
 ) -> tuple[Token, ...]:
     """The tokens of the bar ``[bar_start, bar_start + 4)``; they add up to 4 beats.
 
-    ``line`` is the solo's single line (any notes; those outside the bar are
-    ignored), ``spans`` the chord spans, ``end`` where the range stops.
+    ``line`` is the solo's single line, one note per onset (:func:`solo_line`;
+    notes outside the bar are ignored), ``spans`` the chord spans
+    (:func:`jazzd.midifile.chord_segments`), ``end`` where the range stops.
     """
     bar_end = bar_start + BAR_BEATS
     stop = bar_end if end is None else min(end, bar_end)
