@@ -10,7 +10,8 @@ The rules, in order:
 - Bars of 4 beats are counted from the start beat. A bar's tokens add up to
   exactly 4 beats: a note lasts until the next onset or the bar line, unless
   it falls silent at least ``min_rest`` beats (default half a beat) before
-  that, in which case the silence becomes a rest. Shorter gaps (articulation) belong to the note.
+  that, in which case the silence becomes a rest. Shorter gaps
+  (articulation) belong to the note.
 - A note still sounding at a bar line is cut there; the grammar has no ties,
   so the next bar begins with a rest until its first onset. The time from a
   bar line to the first onset after it is always a rest.
