@@ -7,6 +7,7 @@ system; without ``--render`` jazzd runs live (daemon mode).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -177,9 +178,15 @@ def run_live(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=config.daemon.log_level.upper(), format="jazzd: %(levelname)s: %(message)s"
     )
-    return run_daemon(
+    status = run_daemon(
         config, config_path=args.config, flags=flags, test_pattern=args.test_pattern
     )
+    # Everything is closed by now; skip the interpreter's teardown (about 0.1 s of
+    # module finalizers) so that a stop takes milliseconds.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
