@@ -111,7 +111,7 @@ def make_soloist(config: Config, loop: Any) -> Any:
 
 
 @dataclass
-class _Reload:
+class Reload:
     """The outcome of rereading the config and chords in the worker thread."""
 
     config: Config | None = None
@@ -143,15 +143,15 @@ class Player:
         self.current_bar = 0
         self.queued_bars = 0
         #: Set by the reload worker; applied on the next bar line.
-        self.pending_reload: _Reload | None = None
-        self.on_reload: Callable[[_Reload], None] | None = None
+        self.pending_reload: Reload | None = None
+        self.on_reload: Callable[[Reload], None] | None = None
         self._reload_lock = threading.Lock()
 
     def request_stop(self) -> None:
         self.stop_requested = True
         self.clock.interrupt()
 
-    def offer_reload(self, reload: _Reload) -> None:
+    def offer_reload(self, reload: Reload) -> None:
         with self._reload_lock:
             self.pending_reload = reload
 
@@ -274,7 +274,7 @@ def run_daemon(
             bars=config.daemon.bars,
             notifier=notifier,
         )
-        reloader = _Reloader(player, config, config_path, flags or {})
+        reloader = Reloader(player, config, config_path, flags or {})
         player.on_reload = reloader.apply
         previous_handlers = _install_signals(player, reloader)
         player.prime()
@@ -296,7 +296,7 @@ def run_daemon(
         notifier.close()
 
 
-class _Reloader:
+class Reloader:
     """SIGHUP: reread config and chords in a thread; apply them on a bar line."""
 
     def __init__(
@@ -321,11 +321,11 @@ class _Reloader:
                 chords = load_chords(config) if not isinstance(
                     self.player.source, Sixteenths
                 ) else None
-                self.player.offer_reload(_Reload(config, chords))
+                self.player.offer_reload(Reload(config, chords))
             except UserError as exc:
-                self.player.offer_reload(_Reload(error=str(exc)))
+                self.player.offer_reload(Reload(error=str(exc)))
 
-    def apply(self, reload: _Reload) -> None:
+    def apply(self, reload: Reload) -> None:
         """On a bar line, before the next bar is generated."""
         if reload.error is not None or reload.config is None:
             log.error("reload failed, playing on unchanged: %s", reload.error)
@@ -354,7 +354,7 @@ class _Reloader:
         log.info("reloaded: changes start at bar %d", player.queued_bars)
 
 
-def _install_signals(player: Player, reloader: _Reloader) -> dict[int, Any]:
+def _install_signals(player: Player, reloader: Reloader) -> dict[int, Any]:
     """SIGTERM/SIGINT stop the player, SIGHUP reloads; returns the previous handlers."""
     if threading.current_thread() is not threading.main_thread():
         return {}
