@@ -1,0 +1,104 @@
+"""MIDI ports: the in-memory port, backend choice, errors, and real JACK ports."""
+
+from __future__ import annotations
+
+import subprocess
+import uuid
+
+import pytest
+
+from jazzd.errors import UserError
+from jazzd.ports import (
+    MemoryPort,
+    candidate_backends,
+    format_port_list,
+    list_ports,
+    open_output,
+)
+
+
+def test_memory_port_keeps_messages_and_times():
+    ticks = iter([1.0, 2.5])
+    port = MemoryPort(clock=lambda: next(ticks))
+    port.send([0x90, 60, 100])
+    port.send((0x80, 60, 0))
+    assert port.messages == [(0x90, 60, 100), (0x80, 60, 0)]
+    assert port.times == [1.0, 2.5]
+
+
+def test_a_closed_port_refuses_to_send_and_closing_twice_is_fine():
+    with MemoryPort("m") as port:
+        port.send((0x90, 60, 1))
+    assert port.closed
+    port.close()
+    with pytest.raises(ValueError, match="closed"):
+        port.send((0x80, 60, 0))
+
+
+@pytest.mark.parametrize(
+    ("backend", "platform", "expected"),
+    [
+        ("auto", "linux", ["alsa", "jack"]),
+        ("auto", "darwin", ["coremidi", "jack"]),
+        ("auto", "win32", ["windows"]),
+        ("jack", "linux", ["jack"]),
+    ],
+)
+def test_candidate_backends(backend, platform, expected):
+    assert candidate_backends(backend, platform) == expected
+
+
+def test_an_unknown_backend_is_a_user_error():
+    with pytest.raises(UserError, match="unknown MIDI backend 'pulse'"):
+        candidate_backends("pulse")
+
+
+def test_without_a_jack_server_the_error_says_what_to_start(monkeypatch):
+    monkeypatch.setenv("JACK_DEFAULT_SERVER", f"jazzd-none-{uuid.uuid4().hex[:6]}")
+    with pytest.raises(UserError) as caught:
+        open_output("jack")
+    message = str(caught.value)
+    assert "\n" not in message
+    assert "no JACK server is running" in message and "jackd -d dummy" in message
+    listing = list_ports("jack")
+    assert [(b.backend, b.usable) for b in listing] == [("jack", False)]
+    assert format_port_list(listing).startswith("jack: not usable: no JACK server")
+
+
+@pytest.mark.jack
+def test_a_virtual_jack_port_appears_under_its_name(jack_server):
+    name = f"jazzd-p-{uuid.uuid4().hex[:6]}"
+    port = open_output("jack", port_name=name)
+    try:
+        listed = subprocess.run(["jack_lsp"], capture_output=True, text=True, check=True).stdout
+        assert f"{name}:{name}" in listed.split("\n")
+        port.send((0x90, 60, 100))
+        port.send((0x80, 60, 0))
+    finally:
+        port.close()
+    listed = subprocess.run(["jack_lsp"], capture_output=True, text=True, check=True).stdout
+    assert f"{name}:{name}" not in listed
+
+
+@pytest.mark.jack
+def test_connect_finds_a_destination_by_part_of_its_name(jack_server):
+    import rtmidi
+
+    client = f"synth-{uuid.uuid4().hex[:6]}"
+    midi_in = rtmidi.MidiIn(rtapi=rtmidi.API_UNIX_JACK, name=client)
+    midi_in.open_virtual_port("in")
+    try:
+        port = open_output("jack", port_name="jazzd-c", connect=client[:10])
+        try:
+            assert port.name == f"jazzd-c -> {client}:in"
+            connections = subprocess.run(
+                ["jack_lsp", "-c"], capture_output=True, text=True, check=True
+            ).stdout
+            assert f"   {client}:in" in connections
+        finally:
+            port.close()
+        with pytest.raises(UserError, match="no MIDI input port on jack matches 'nothing-here'"):
+            open_output("jack", connect="nothing-here")
+    finally:
+        midi_in.close_port()
+        midi_in.delete()
