@@ -55,6 +55,7 @@ class DaemonConfig:
     bars: int | None = None
     log_level: str = "info"
     stats_json: str | None = None
+    spin_ms: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,14 @@ def _bars(value: Any) -> int | None:
     return value or None
 
 
+def _spin(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a number of milliseconds")
+    if not 0 <= value <= 10:
+        raise ValueError("must lie between 0 and 10 ms")
+    return float(value)
+
+
 def _pitch_range(value: Any) -> tuple[int, int]:
     if isinstance(value, str):  # "52-84" from the command line
         try:
@@ -170,6 +179,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "daemon.bars": _bars,
     "daemon.log_level": _choice(LOG_LEVELS),
     "daemon.stats_json": _text_or_none,
+    "daemon.spin_ms": _spin,
 }
 
 

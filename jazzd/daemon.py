@@ -253,7 +253,7 @@ def run_daemon(
 
     open_port = open_port or open_output
     notifier = notifier if notifier is not None else Notifier.from_environment()
-    clock = MonotonicClock()
+    clock = MonotonicClock(spin_s=config.daemon.spin_ms / 1000)
     stats = LatenessStats()
     port = None
     player: Player | None = None
