@@ -18,6 +18,7 @@ lookahead, the change is heard one or two bar lines after the signal).
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import signal
@@ -278,6 +279,10 @@ def run_daemon(
         player.on_reload = reloader.apply
         previous_handlers = _install_signals(player, reloader)
         player.prime()
+        # Everything loaded so far (music21, the model) lives to the end: keep it out of
+        # the garbage collector's full passes, which would otherwise stall a send.
+        gc.collect()
+        gc.freeze()
         scheduler.tempo = TempoMap(clock.now() + START_DELAY_S, config.music.bpm)
         notifier.ready(f"playing at {config.music.bpm:g} BPM on {port.name}")
         player.run()
