@@ -116,7 +116,9 @@ def start_jack(name: str, log_path: Path) -> subprocess.Popen:
     raise SystemExit(f"jackd did not start: {log_path.read_text()[-400:]}")
 
 
-def run_mode(mode: str, bpm: float, seconds: float, workdir: Path, env: dict) -> dict:
+def run_mode(
+    mode: str, bpm: float, seconds: float, workdir: Path, env: dict, extra: list[str]
+) -> dict:
     bars = math.ceil(seconds * bpm / 240)
     client = f"bench-rec-{mode}"
     recorder = subprocess.Popen(
@@ -135,6 +137,7 @@ def run_mode(mode: str, bpm: float, seconds: float, workdir: Path, env: dict) ->
     ]  # fmt: skip
     if mode == "pattern":
         args.append("--test-pattern")
+    args.extend(extra)
     launched = time.monotonic()
     daemon = subprocess.Popen(args, env=dict(env, NOTIFY_SOCKET=notify.path))
     samples: list[tuple[float, float]] = []
@@ -193,6 +196,9 @@ def main() -> int:
     parser.add_argument("--modes", default="pattern,solo", help="pattern,solo (default both)")
     parser.add_argument("--bpm", type=float, default=130.0)
     parser.add_argument("--seconds", type=float, default=120.0, help="playing time per mode")
+    parser.add_argument(
+        "--config", metavar="PATH", help="a jazzd config file (e.g. with realtime_priority)"
+    )
     args = parser.parse_args()
     if shutil.which("jackd") is None:
         raise SystemExit("jackd is not installed: apt-get install jackd2")
@@ -205,7 +211,8 @@ def main() -> int:
         results = []
         try:
             for mode in args.modes.split(","):
-                result = run_mode(mode, args.bpm, args.seconds, workdir, env)
+                extra = ["--config", str(Path(args.config).resolve())] if args.config else []
+                result = run_mode(mode, args.bpm, args.seconds, workdir, env, extra)
                 results.append(result)
                 _print(result)
         finally:

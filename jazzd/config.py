@@ -56,6 +56,7 @@ class DaemonConfig:
     log_level: str = "info"
     stats_json: str | None = None
     spin_ms: float = 0.5
+    realtime_priority: int = 0
 
 
 @dataclass(frozen=True)
@@ -180,6 +181,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "daemon.log_level": _choice(LOG_LEVELS),
     "daemon.stats_json": _text_or_none,
     "daemon.spin_ms": _spin,
+    "daemon.realtime_priority": _integer(0, 99),
 }
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import os
 import signal
 import threading
 from collections.abc import Callable, Mapping
@@ -214,6 +215,27 @@ class Player:
             self.queue_bar()
 
 
+def apply_realtime_priority(priority: int) -> bool:
+    """Switch this process to SCHED_FIFO at ``priority`` (0: leave it); False if refused."""
+    if priority <= 0:
+        return False
+    if not hasattr(os, "sched_setscheduler"):
+        log.warning("realtime_priority: real-time scheduling is not available on this system")
+        return False
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(priority))
+    except OSError as exc:
+        log.warning(
+            "realtime_priority %d refused (%s): allow it with LimitRTPRIO= in the unit or an "
+            "rtprio limit in /etc/security/limits.d; playing with normal scheduling",
+            priority,
+            exc.strerror,
+        )
+        return False
+    log.info("real-time scheduling: SCHED_FIFO priority %d", priority)
+    return True
+
+
 def _write_stats(path: str, player: Player | None, stats: LatenessStats) -> None:
     data: dict[str, Any] = dict(stats.summary())
     if player is not None:
@@ -283,6 +305,7 @@ def run_daemon(
         # the garbage collector's full passes, which would otherwise stall a send.
         gc.collect()
         gc.freeze()
+        apply_realtime_priority(config.daemon.realtime_priority)
         scheduler.tempo = TempoMap(clock.now() + START_DELAY_S, config.music.bpm)
         notifier.ready(f"playing at {config.music.bpm:g} BPM on {port.name}")
         player.run()

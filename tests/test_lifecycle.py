@@ -227,3 +227,23 @@ def test_the_unit_file_passes_systemd_analyze_verify(tmp_path):
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
+
+
+def test_realtime_priority_is_applied_or_refused_with_a_warning():
+    code = (
+        "import logging, os; logging.basicConfig(level='INFO');"
+        "from jazzd.daemon import apply_realtime_priority as a;"
+        "print(a(0), a(10), os.sched_getscheduler(0) == os.SCHED_FIFO)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(REPO)),
+        timeout=60, check=True,
+    )  # fmt: skip
+    first, applied, fifo = result.stdout.split()
+    assert first == "False"
+    assert applied == fifo
+    if applied == "True":
+        assert "SCHED_FIFO priority 10" in result.stderr
+    else:
+        assert "realtime_priority 10 refused" in result.stderr
