@@ -28,15 +28,17 @@ import math
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+
+from jack_harness import NotifySocket, start_jack, stop_jack  # noqa: E402
+
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -67,55 +69,6 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
-class Notify:
-    """A NOTIFY_SOCKET read by a thread; remembers when READY=1 came."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(path)
-        self.sock.settimeout(0.05)
-        self.ready_at: float | None = None
-        self.states: list[str] = []
-        self._open = True
-        self._thread = threading.Thread(target=self._read, daemon=True)
-        self._thread.start()
-
-    def _read(self) -> None:
-        while self._open:
-            try:
-                text = self.sock.recv(4096).decode()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            if "READY=1" in text.split("\n") and self.ready_at is None:
-                self.ready_at = time.monotonic()
-            self.states.append(text)
-
-    def close(self) -> None:
-        self._open = False
-        self._thread.join()
-        self.sock.close()
-
-
-def start_jack(name: str, log_path: Path) -> subprocess.Popen:
-    env = dict(os.environ, JACK_DEFAULT_SERVER=name, JACK_NO_AUDIO_RESERVATION="1")
-    with log_path.open("w") as log:
-        server = subprocess.Popen(
-            ["jackd", "-S", "-n", name, "--no-realtime", "-d", "dummy", "-r", "48000", "-p", "64"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    for _ in range(100):
-        if subprocess.run(["jack_lsp"], env=env, capture_output=True, check=False).returncode == 0:
-            return server
-        time.sleep(0.05)
-    server.send_signal(signal.SIGINT)
-    raise SystemExit(f"jackd did not start: {log_path.read_text()[-400:]}")
-
-
 def run_mode(
     mode: str, bpm: float, seconds: float, workdir: Path, env: dict, extra: list[str]
 ) -> dict:
@@ -128,7 +81,7 @@ def run_mode(
         env=env,
     )
     assert recorder.stdout.readline().strip() == "ready"
-    notify = Notify(str(workdir / f"notify-{mode}.sock"))
+    notify = NotifySocket(str(workdir / f"notify-{mode}.sock"))
     stats_path = workdir / f"stats-{mode}.json"
     args = [
         sys.executable, "-m", "jazzd", "--backend", "jack", "--connect", client,
@@ -151,6 +104,7 @@ def run_mode(
         time.sleep(0.5)
     recorder.send_signal(signal.SIGINT)
     out, _ = recorder.communicate(timeout=10)
+    ready_at = notify.arrived("READY=1")
     notify.close()
     if daemon.returncode != 0:
         raise SystemExit(f"jazzd exited with {daemon.returncode}")
@@ -163,7 +117,7 @@ def run_mode(
     note_events = [(t, m) for t, m in events if m[0] & 0xE0 == 0x80]
     first_on = next(t for t, m in note_events if m[0] & 0xF0 == 0x90 and m[2] > 0)
     last = stats["last_message"]
-    steady = [(t, c) for t, c in samples if notify.ready_at and t >= notify.ready_at + 2.0]
+    steady = [(t, c) for t, c in samples if ready_at and t >= ready_at + 2.0]
     cpu_playing = (
         (steady[-1][1] - steady[0][1]) / (steady[-1][0] - steady[0][0]) * 100
         if len(steady) >= 2 and steady[-1][0] > steady[0][0]
@@ -184,7 +138,7 @@ def run_mode(
         "cpu_percent_overall": round(samples[-1][1] / (samples[-1][0] - launched) * 100, 2)
         if samples
         else float("nan"),
-        "ready_s": round(notify.ready_at - launched, 3) if notify.ready_at else None,
+        "ready_s": round(ready_at - launched, 3) if ready_at else None,
         "first_note_s": round(first_on - launched, 3),
         "peak_rss_mb": round(peak_kb / 1024, 1),
         "peak_private_rss_mb": round(private_kb / 1024, 1),
@@ -207,7 +161,10 @@ def main() -> int:
         workdir = Path(tmp)
         env = dict(os.environ, JACK_DEFAULT_SERVER=name)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-        server = start_jack(name, workdir / "jackd.log")
+        try:
+            server = start_jack(name, workdir / "jackd.log")
+        except RuntimeError as exc:
+            raise SystemExit(str(exc)) from None
         results = []
         try:
             for mode in args.modes.split(","):
@@ -216,8 +173,7 @@ def main() -> int:
                 results.append(result)
                 _print(result)
         finally:
-            server.send_signal(signal.SIGINT)
-            server.wait(timeout=10)
+            stop_jack(server)
     print(json.dumps(results, indent=2))
     return 0
 

@@ -15,16 +15,15 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from jack_harness import NotifySocket
 
 pytestmark = [pytest.mark.jack, pytest.mark.slow]
 
@@ -64,53 +63,9 @@ def wait_for_port(name: str, timeout: float = 10.0) -> None:
     raise AssertionError(f"JACK port {name} did not appear; ports: {jack_ports()}")
 
 
-class NotifySocket:
-    """A NOTIFY_SOCKET the test listens on, as systemd would (read continuously: a
-    datagram socket queues only a few messages before senders get EAGAIN)."""
-
-    def __init__(self, directory: Path) -> None:
-        self.path = str(directory / f"notify-{uuid.uuid4().hex[:6]}.sock")
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(self.path)
-        self.sock.settimeout(0.05)
-        self.received: list[tuple[float, str]] = []
-        self._open = True
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        while self._open:
-            try:
-                text = self.sock.recv(4096).decode()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.received.append((time.monotonic(), text))
-
-    def wait_for(self, state: str, timeout: float = 20.0) -> float:
-        """Monotonic time at which ``state`` arrived."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for stamp, text in list(self.received):
-                if state in text.split("\n"):
-                    return stamp
-            time.sleep(0.005)
-        raise AssertionError(f"no {state} on NOTIFY_SOCKET; got {self.received}")
-
-    def drain(self) -> list[str]:
-        time.sleep(0.1)
-        return [text for _, text in self.received]
-
-    def close(self) -> None:
-        self._open = False
-        self._reader.join()
-        self.sock.close()
-
-
 @pytest.fixture
 def notify(tmp_path):
-    listener = NotifySocket(tmp_path)
+    listener = NotifySocket(str(tmp_path / f"notify-{uuid.uuid4().hex[:6]}.sock"))
     yield listener
     listener.close()
 

@@ -1,0 +1,117 @@
+"""Shared by the MIDI tests and ``bench/bench_daemon.py``: a private JACK server and a
+NOTIFY_SOCKET listener, both real (no stand-ins).
+
+The server runs in synchronous mode (``-S``): without it, a recorder short of CPU
+for one 1.3 ms period loses that period's MIDI on this busy 2-core machine.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+
+def jack_env(name: str) -> dict[str, str]:
+    """The environment that points JACK clients at the server ``name``."""
+    return dict(os.environ, JACK_DEFAULT_SERVER=name, JACK_NO_AUDIO_RESERVATION="1")
+
+
+def jack_ports(env: dict[str, str]) -> list[str] | None:
+    """The server's ports, or None when no server answers."""
+    result = subprocess.run(
+        ["jack_lsp"], env=env, capture_output=True, text=True, timeout=5, check=False
+    )
+    if result.returncode != 0:
+        return None
+    return result.stdout.split()
+
+
+def start_jack(name: str, log_path: Path, timeout: float = 5.0) -> subprocess.Popen:
+    """Start ``jackd -S -n NAME --no-realtime -d dummy -r 48000 -p 64``; wait until it answers.
+
+    Raises RuntimeError (with the end of the log) when it exits or does not answer in time.
+    """
+    env = jack_env(name)
+    with log_path.open("w") as log:
+        server = subprocess.Popen(
+            ["jackd", "-S", "-n", name, "--no-realtime", "-d", "dummy", "-r", "48000", "-p", "64"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"jackd exited at start-up: {log_path.read_text()[-300:]}")
+        if jack_ports(env) is not None:
+            return server
+        time.sleep(0.05)
+    stop_jack(server)
+    raise RuntimeError(f"jackd did not answer within {timeout:g} s: {log_path.read_text()[-300:]}")
+
+
+def stop_jack(server: subprocess.Popen) -> None:
+    """SIGINT (jackd's clean stop), then kill if it lingers."""
+    if server.poll() is None:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+class NotifySocket:
+    """A NOTIFY_SOCKET listened on as systemd would, read continuously by a thread
+    (a datagram socket queues only a few messages before senders get EAGAIN)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(path)
+        self.sock.settimeout(0.05)
+        self.received: list[tuple[float, str]] = []
+        self._open = True
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        while self._open:
+            try:
+                text = self.sock.recv(4096).decode()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.received.append((time.monotonic(), text))
+
+    def arrived(self, state: str) -> float | None:
+        """Monotonic time at which ``state`` (e.g. ``READY=1``) first arrived, or None."""
+        for stamp, text in list(self.received):
+            if state in text.split("\n"):
+                return stamp
+        return None
+
+    def wait_for(self, state: str, timeout: float = 20.0) -> float:
+        """Monotonic time at which ``state`` arrived; AssertionError after ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            stamp = self.arrived(state)
+            if stamp is not None:
+                return stamp
+            time.sleep(0.005)
+        raise AssertionError(f"no {state} on NOTIFY_SOCKET; got {self.received}")
+
+    def drain(self) -> list[str]:
+        time.sleep(0.1)
+        return [text for _, text in self.received]
+
+    def close(self) -> None:
+        self._open = False
+        self._reader.join()
+        self.sock.close()
