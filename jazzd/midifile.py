@@ -11,7 +11,7 @@ never picked as a solo or a chord track.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -184,28 +184,39 @@ def pick_solo_track(tracks: Sequence[Track], override: str | int | None = None) 
     Pass tracks already restricted to the beat range of interest (``Track.between``)
     so the busiest track there wins.
     """
-    if override is not None:
-        return _override(tracks, override, "solo")
-    scored = [(score, -t.index, t) for t in tracks if (score := _solo_score(t)) is not None]
-    if not scored:
-        raise UserError(
-            "no solo found: no non-drum track is mostly one note at a time "
-            f"(tracks with notes: {_listing(tracks)}); name one with --solo-track"
-        )
-    return max(scored, key=lambda item: item[:2])[2]
+    return _pick(
+        tracks, override, "solo", _solo_score,
+        "no solo found: no non-drum track is mostly one note at a time",
+        "--solo-track",
+    )  # fmt: skip
 
 
 def pick_chord_track(tracks: Sequence[Track], override: str | int | None = None) -> Track:
     """The chords: the most polyphonic non-drum track (or the one ``override`` names)."""
+    return _pick(
+        tracks, override, "chord", _chord_score,
+        "no chord part found: no non-drum track plays several notes at once",
+        "--chord-track",
+    )  # fmt: skip
+
+
+def _pick(
+    tracks: Sequence[Track],
+    override: str | int | None,
+    role: str,
+    score: Callable[[Track], int | None],
+    none_found: str,
+    flag: str,
+) -> Track:
+    """The track ``override`` names, else the best-scoring one (the lowest index on a tie)."""
     if override is not None:
-        return _override(tracks, override, "chord")
-    scored = [(score, -t.index, t) for t in tracks if (score := _chord_score(t)) is not None]
+        return _override(tracks, override, role)
+    scored = [(value, -t.index, t) for t in tracks if (value := score(t)) is not None]
     if not scored:
-        raise UserError(
-            "no chord part found: no non-drum track plays several notes at once "
-            f"(tracks with notes: {_listing(tracks)}); name one with --chord-track"
-        )
+        listing = _listing(tracks)
+        raise UserError(f"{none_found} (tracks with notes: {listing}); name one with {flag}")
     return max(scored, key=lambda item: item[:2])[2]
+
 
 
 def chord_segments(
