@@ -11,9 +11,15 @@ one thread: the loop sleeps to the earliest of the next message, the next bar
 line and the next watchdog ping.
 
 Signals: SIGTERM and SIGINT stop at once (the sleep is interrupted). SIGHUP
-rereads the config file and the chord source in a worker thread; the result is
-applied at the next bar line the player has not generated yet (with one bar of
-lookahead, the change is heard one or two bar lines after the signal).
+rereads the config file and the chord source in a worker thread, which then
+wakes the player. The player applies the reload at once, between two sends:
+while bar c plays, it takes back the queued bar c + 1 (its notes leave the
+queue unsent; the notes of bar c keep their note-offs), rewinds the soloist to
+its checkpoint before bar c + 1 and generates that bar again with the new
+settings (chords, sampling, pitch range, channel, velocity, tempo), so the
+change is heard from the next bar line. When a send is due within
+``RELOAD_MARGIN_S``, the reload waits until it is sent; if that send is on the
+bar line, the change is heard from the bar line after.
 """
 
 from __future__ import annotations
@@ -41,6 +47,9 @@ log = logging.getLogger("jazzd")
 BAR_BEATS = 4
 #: Time between READY and the first downbeat, so the first sends are not rushed.
 START_DELAY_S = 0.05
+#: A reload is applied only this long or longer before the next send and the next bar
+#: line, so regenerating a bar (about 1 ms here) never delays a send.
+RELOAD_MARGIN_S = 0.01
 
 
 class BarSource(Protocol):
@@ -49,6 +58,14 @@ class BarSource(Protocol):
     def next_bar(self) -> list[NoteLike]: ...
 
     def set_chords(self, loop: Any) -> None: ...
+
+    def checkpoint(self) -> Any:
+        """The state before the next bar."""
+        ...
+
+    def rewind(self, checkpoint: Any) -> None:
+        """Back to a checkpoint: ``next_bar`` returns that bar again."""
+        ...
 
 
 class Sixteenths:
@@ -76,6 +93,12 @@ class Sixteenths:
 
     def set_chords(self, loop: Any) -> None:
         pass
+
+    def checkpoint(self) -> tuple[int, int]:
+        return self._bar, self._count
+
+    def rewind(self, checkpoint: tuple[int, int]) -> None:
+        self._bar, self._count = checkpoint
 
 
 def load_chords(config: Config) -> Any:
@@ -122,7 +145,7 @@ class Reload:
 
 
 class Player:
-    """The scheduler loop: queue bars one ahead, sleep, send, ping the watchdog."""
+    """The scheduler loop: queue bars one ahead, sleep, send, ping the watchdog, reload."""
 
     def __init__(
         self,
@@ -144,22 +167,28 @@ class Player:
         self.stop_requested = False
         self.current_bar = 0
         self.queued_bars = 0
-        #: Set by the reload worker; applied on the next bar line.
+        #: Set by the reload worker; applied by the loop as soon as there is time.
         self.pending_reload: Reload | None = None
-        self.on_reload: Callable[[Reload], None] | None = None
+        #: Applies a reload's settings from the given bar on (see ``Reloader.apply``).
+        self.on_reload: Callable[[Reload, int], None] | None = None
         self._reload_lock = threading.Lock()
+        #: The source's state before each queued bar that has not started yet.
+        self._checkpoints: dict[int, Any] = {}
 
     def request_stop(self) -> None:
         self.stop_requested = True
         self.clock.interrupt()
 
     def offer_reload(self, reload: Reload) -> None:
+        """Hand over a reload (from any thread) and wake the loop to apply it."""
         with self._reload_lock:
             self.pending_reload = reload
+        self.clock.interrupt()
 
     def queue_bar(self) -> None:
         """Generate the next bar and queue its notes."""
         bar = self.queued_bars
+        self._checkpoints[bar] = self.source.checkpoint()
         notes = self.source.next_bar()
         low, high = Fraction(BAR_BEATS * bar), Fraction(BAR_BEATS * (bar + 1))
         for note in notes:
@@ -168,14 +197,32 @@ class Player:
         self.scheduler.add_notes(notes, self.channel, self.velocity)
         self.queued_bars += 1
 
+    def take_back(self, bar: int) -> None:
+        """Unqueue ``bar`` and the bars after it, and rewind the source to before ``bar``.
+
+        Only bars that have not started can be taken back; nothing is sent.
+        """
+        if bar <= self.current_bar:
+            raise ValueError(f"bar {bar} has started already (playing bar {self.current_bar})")
+        if bar >= self.queued_bars:
+            return
+        self.scheduler.cancel_from(Fraction(BAR_BEATS * bar))
+        self.source.rewind(self._checkpoints[bar])
+        for later in range(bar, self.queued_bars):
+            del self._checkpoints[later]
+        self.queued_bars = bar
+
     def _want_more(self) -> bool:
         return self.bars is None or self.queued_bars < self.bars
 
+    def _fill(self) -> None:
+        """Queue bars up to one bar after the one playing."""
+        while self.queued_bars <= self.current_bar + 1 and self._want_more():
+            self.queue_bar()
+
     def prime(self) -> None:
         """Queue the first two bars (before the clock starts)."""
-        for _ in range(2):
-            if self._want_more():
-                self.queue_bar()
+        self._fill()
 
     def run(self) -> bool:
         """Play until stopped or ``bars`` are done; True when it ran to the end."""
@@ -184,6 +231,8 @@ class Player:
         while True:
             if self.stop_requested:
                 return False
+            if self.pending_reload is not None:
+                self._reload_if_there_is_time()
             bar_line = tempo.time_at(Fraction(BAR_BEATS * (self.current_bar + 1)))
             if self.bars is not None and self.current_bar >= self.bars and not scheduler.pending:
                 return True
@@ -207,12 +256,30 @@ class Player:
             self.notifier.ping_if_due(now)
 
     def _on_bar_line(self) -> None:
+        for started in [bar for bar in self._checkpoints if bar <= self.current_bar]:
+            del self._checkpoints[started]
+        self._fill()
+
+    def _reload_if_there_is_time(self) -> None:
+        """Apply the pending reload from the next bar line, unless a send is too close."""
+        tempo = self.scheduler.tempo
+        soonest = tempo.time_at(Fraction(BAR_BEATS * (self.current_bar + 1)))
+        next_message = self.scheduler.next_deadline()
+        if next_message is not None and next_message < soonest:
+            soonest = next_message
+        if soonest - self.clock.now() < RELOAD_MARGIN_S:
+            return  # after that send, the loop comes back here
         with self._reload_lock:
             reload, self.pending_reload = self.pending_reload, None
-        if reload is not None and self.on_reload is not None:
-            self.on_reload(reload)
-        if self.queued_bars <= self.current_bar + 1 and self._want_more():
-            self.queue_bar()
+        if reload is None or self.on_reload is None:
+            return
+        if reload.config is None:  # it failed to load: nothing changes
+            self.on_reload(reload, self.queued_bars)
+            return
+        bar = self.current_bar + 1
+        self.take_back(bar)
+        self.on_reload(reload, bar)
+        self._fill()
 
 
 def apply_realtime_priority(priority: int) -> bool:
@@ -325,7 +392,7 @@ def run_daemon(
 
 
 class Reloader:
-    """SIGHUP: reread config and chords in a thread; apply them on a bar line."""
+    """SIGHUP: reread config and chords in a thread; the player applies them."""
 
     def __init__(
         self, player: Player, config: Config, path: str | None, flags: Mapping[str, Any]
@@ -353,8 +420,8 @@ class Reloader:
             except UserError as exc:
                 self.player.offer_reload(Reload(error=str(exc)))
 
-    def apply(self, reload: Reload) -> None:
-        """On a bar line, before the next bar is generated."""
+    def apply(self, reload: Reload, bar: int) -> None:
+        """Use the reloaded settings from ``bar`` on (no bar from there is queued yet)."""
         if reload.error is not None or reload.config is None:
             log.error("reload failed, playing on unchanged: %s", reload.error)
             return
@@ -375,11 +442,9 @@ class Reloader:
         player.channel = new.music.channel - 1
         player.velocity = new.music.velocity
         if new.music.bpm != old.music.bpm:
-            player.scheduler.tempo.change(
-                Fraction(BAR_BEATS * player.queued_bars), new.music.bpm
-            )
+            player.scheduler.tempo.change(Fraction(BAR_BEATS * bar), new.music.bpm)
         self.config = new
-        log.info("reloaded: changes start at bar %d", player.queued_bars)
+        log.info("reloaded: changes start at bar %d", bar)
 
 
 def _install_signals(player: Player, reloader: Reloader) -> dict[int, Any]:

@@ -4,17 +4,24 @@ One continuous phrase: the LSTM state and the previous pitch carry across
 bars. A bar is filled by sampling tokens until it holds four beats; the token
 that crosses the bar line is cut there (the model has still consumed it, and
 the next token starts the next bar).
+
+:meth:`Soloist.checkpoint` copies everything that decides the coming bars
+(model state, last token, previous pitch, bar number, counters, the rng's
+state); :meth:`Soloist.rewind` goes back to it, so a bar can be generated
+again, exactly as before or with new chords or sampling settings.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 
 from jazzd.chords import ChordLoop
-from jazzd.model import StepModel
+from jazzd.model import StepModel, StepState
 from jazzd.sampling import check_sampling, sample
 from jazzd.tokens import BAR_BEATS, Token
 from jazzd.unparse import DEFAULT_RANGE, Note, PitchRange, unparse
@@ -31,6 +38,22 @@ class SoloStats:
     tokens: int
     notes: int
     rests: int
+
+
+@dataclass(frozen=True, eq=False)
+class SoloistCheckpoint:
+    """The soloist's state before a bar (see :meth:`Soloist.checkpoint`).
+
+    Chords, temperature, top-p and pitch range are settings, not state: a
+    rewound soloist plays on with the settings it has at the time.
+    """
+
+    bar: int
+    model: StepState
+    last_index: int | None
+    prev_pitch: int | None
+    counts: tuple[int, int, int]  # tokens, notes, rests
+    rng_state: Mapping[str, Any]
 
 
 class Soloist:
@@ -87,6 +110,30 @@ class Soloist:
     def set_chords(self, loop: ChordLoop) -> None:
         """Use ``loop`` from the next bar on; its beat 0 stays the solo's beat 0."""
         self._pending = loop
+
+    def checkpoint(self) -> SoloistCheckpoint:
+        """The state before the next bar, for :meth:`rewind`."""
+        return SoloistCheckpoint(
+            bar=self._bar,
+            model=self.model.checkpoint(),
+            last_index=self._last_index,
+            prev_pitch=self._prev_pitch,
+            counts=(self._count_tokens, self._count_notes, self._count_rests),
+            rng_state=self.rng.bit_generator.state,
+        )
+
+    def rewind(self, checkpoint: SoloistCheckpoint) -> None:
+        """Back to ``checkpoint``: ``next_bar`` then returns that bar again.
+
+        With unchanged settings the bar comes out exactly as before; chords set
+        with :meth:`set_chords` since are used from it on.
+        """
+        self.model.restore(checkpoint.model)
+        self._bar = checkpoint.bar
+        self._last_index = checkpoint.last_index
+        self._prev_pitch = checkpoint.prev_pitch
+        self._count_tokens, self._count_notes, self._count_rests = checkpoint.counts
+        self.rng.bit_generator.state = dict(checkpoint.rng_state)
 
     def stats(self) -> SoloStats:
         return SoloStats(self._bar, self._count_tokens, self._count_notes, self._count_rests)

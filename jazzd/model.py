@@ -24,6 +24,15 @@ INPUTS = ("x", "a", "c")
 OUTPUTS = ("probs", "a_out", "c_out")
 
 
+@dataclass(frozen=True, eq=False)
+class StepState:
+    """The model between two steps: ``(a, c)`` (read-only copies) and the last token fed."""
+
+    a: np.ndarray
+    c: np.ndarray
+    last: int | None
+
+
 @dataclass(frozen=True)
 class ModelInfo:
     """What a model file says about itself."""
@@ -168,3 +177,19 @@ class StepModel:
     def state(self) -> tuple[np.ndarray, np.ndarray]:
         """Copies of the current ``(a, c)``."""
         return self._a.copy(), self._c.copy()
+
+    def checkpoint(self) -> StepState:
+        """The whole state between steps, to :meth:`restore` later."""
+        a, c = self.state
+        a.setflags(write=False)
+        c.setflags(write=False)
+        return StepState(a, c, self._last)
+
+    def restore(self, saved: StepState) -> None:
+        """Go back to a state from :meth:`checkpoint`: the next step continues from there."""
+        self._a = saved.a.copy()
+        self._c = saved.c.copy()
+        self._x[:] = 0
+        if saved.last is not None:
+            self._x[0, saved.last] = 1
+        self._last = saved.last

@@ -7,6 +7,9 @@ is retriggered while it sounds is closed first, and the stale note-off of the
 earlier note is dropped. Every send records its lateness (time after the send
 minus the deadline). :meth:`Scheduler.flush` closes every open note on its own
 channel, then sends sustain off (CC 64 = 0) and all notes off (CC 123).
+:meth:`Scheduler.cancel_from` takes back the queued notes from a beat on
+(their note-ons and note-offs), so a change of mind sends nothing twice and
+leaves no note hanging.
 
 Messages are tuples of MIDI bytes, e.g. ``(0x90, 60, 100)``.
 """
@@ -166,6 +169,10 @@ class _Timed:
     #: The seq of the note-on that opened the note a note-off closes.
     owner: int = field(compare=False, default=-1)
 
+    @property
+    def is_note_on(self) -> bool:
+        return self.note_start is not None and self.owner == -1
+
 
 @dataclass(frozen=True)
 class Sent:
@@ -238,6 +245,26 @@ class Scheduler:
     def add_message(self, beat: Fraction, message: Message) -> None:
         """Queue any other message (a controller, a program change)."""
         self._push(_Timed(Fraction(beat), 1, self._next_seq(), tuple(message)))
+
+    def cancel_from(self, beat: Fraction) -> int:
+        """Take back every queued note starting at or after ``beat``; returns how many.
+
+        Both messages of such a note leave the queue. A note that started
+        earlier keeps its note-off (nothing hangs), other messages stay, and
+        nothing is sent.
+        """
+        queued = self._heap + self._ready
+        cancelled = {t.seq for t in queued if t.is_note_on and t.note_start >= beat}
+        if not cancelled:
+            return 0
+
+        def kept(timed: _Timed) -> bool:
+            return timed.seq not in cancelled and timed.owner not in cancelled
+
+        self._heap = [t for t in self._heap if kept(t)]
+        heapq.heapify(self._heap)
+        self._ready = [t for t in self._ready if kept(t)]  # same beat, same order
+        return len(cancelled)
 
     # -- sending ---------------------------------------------------------------
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from jazzd.chords import default_loop, from_progression
-from jazzd.engine import Soloist
+from jazzd.engine import Soloist, SoloStats
 from jazzd.errors import UserError
 from jazzd.model import StepModel, default_model_path
 from jazzd.tokens import parse_token
@@ -100,6 +100,40 @@ def test_set_chords_takes_effect_at_the_next_bar(model: StepModel) -> None:
     chord_tones = [n for n in later if n.pitch is not None and n.token.startswith("C,")]
     assert chord_tones and all(n.pitch % 12 in f_sharp.tones for n in chord_tones)
     assert notes[0].start == 0 and later[0].start == 4
+
+
+def test_rewind_then_next_bar_gives_the_same_bars(model: StepModel) -> None:
+    solo = soloist(model, 21, temperature=1.3)
+    for _ in range(3):
+        solo.next_bar()
+    saved = solo.checkpoint()
+    ahead = [solo.next_bar() for _ in range(4)]
+    stats = solo.stats()
+    solo.rewind(saved)
+    assert solo.bar_index == 3
+    assert solo.stats() == SoloStats(3, *saved.counts)
+    assert [solo.next_bar() for _ in range(4)] == ahead
+    assert solo.stats() == stats
+    solo.rewind(saved)  # twice from one checkpoint
+    assert solo.next_bar() == ahead[0]
+
+
+def test_rewind_with_new_chords_equals_new_chords_set_in_time(model: StepModel) -> None:
+    def bars(detour: bool) -> list:
+        solo = soloist(model, 8, chords=from_progression("Cmaj7"))
+        played = [solo.next_bar() for _ in range(2)]
+        saved = solo.checkpoint()
+        if detour:  # bar 2 generated with the old chords, then taken back
+            solo.next_bar()
+            solo.rewind(saved)
+        solo.set_chords(from_progression("F#maj7"))
+        return played + [solo.next_bar() for _ in range(3)]
+
+    redone = bars(True)
+    assert redone == bars(False)
+    f_sharp = from_progression("F#maj7").chord_at(0)
+    chord_tones = [n for n in redone[2] if n.pitch is not None and n.token.startswith("C,")]
+    assert chord_tones and all(n.pitch % 12 in f_sharp.tones for n in chord_tones)
 
 
 def test_pitch_range_is_respected(model: StepModel) -> None:

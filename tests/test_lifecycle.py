@@ -9,13 +9,18 @@ import signal
 import socket
 import subprocess
 import sys
+from fractions import Fraction
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from jazzd.chords import from_progression
 from jazzd.clock import FakeClock
 from jazzd.config import Config, DaemonConfig, MusicConfig
 from jazzd.daemon import Player, Reload, Reloader, Sixteenths, run_daemon
+from jazzd.engine import Soloist
+from jazzd.model import StepModel, default_model_path
 from jazzd.ports import MemoryPort
 from jazzd.scheduler import Scheduler, TempoMap
 from jazzd.sdnotify import Notifier
@@ -58,6 +63,12 @@ def test_generation_stays_one_bar_ahead():
         def set_chords(self, loop):
             pass
 
+        def checkpoint(self):
+            return inner.checkpoint()
+
+        def rewind(self, checkpoint):
+            inner.rewind(checkpoint)
+
     player.source = Watch()
     original = clock.sleep_until
 
@@ -94,25 +105,180 @@ def test_a_stop_mid_note_flushes_offs_sustain_and_all_notes_off():
     assert port.messages[count:] == [(0x80, pitch, 0), (0xB0, 64, 0), (0xB0, 123, 0)]
 
 
-def test_a_reload_applies_at_the_next_bar_line_not_yet_generated():
-    player, _, _ = make_player(bars=4, bpm=120.0)
-    old = Config(music=MusicConfig(bpm=120.0))
-    reloader = Reloader(player, old, None, {})
+def offer_at(player: Player, clock: FakeClock, time: float, reload: Reload) -> None:
+    """Offer ``reload`` as if the worker finished at fake ``time`` (while the loop sleeps)."""
+    original = clock.sleep_until
+    offered = []
+
+    def sleep_until(deadline: float) -> bool:
+        if not offered and deadline > time:
+            offered.append(time)
+            clock.time = time
+            player.offer_reload(reload)  # interrupts the sleep below, as a real reload does
+        return original(deadline)
+
+    clock.sleep_until = sleep_until
+
+
+def balanced(messages: list[tuple[int, ...]]) -> bool:
+    """Every note-on is closed by exactly one note-off of its (note, channel), in order."""
+    sounding: set[tuple[int, int]] = set()
+    for status, pitch, _ in messages:
+        key = (pitch, status & 0x0F)
+        if status & 0xF0 == 0x90:
+            if key in sounding:
+                return False
+            sounding.add(key)
+        elif status & 0xF0 == 0x80:
+            if key not in sounding:
+                return False
+            sounding.discard(key)
+    return not sounding
+
+
+def sixteenths_events(seconds_at, channel_at, bars: int = 4) -> list:
+    """The exact events of ``Sixteenths``; ``channel_at(beat)`` -> (channel, velocity)."""
+    cycle = (60, 62, 64, 65, 67, 69, 71, 72, 71, 69, 67, 65, 64, 62)
+    expected = []
+    previous = (0, 0)  # (channel, pitch) of the note before
+    for i in range(16 * bars):
+        beat = Fraction(i, 4)
+        channel, velocity = channel_at(beat)
+        when = round(seconds_at(beat), 9)
+        if i:
+            expected.append((when, (0x80 | previous[0], previous[1], 0)))
+        expected.append((when, (0x90 | channel, cycle[i % 14], velocity)))
+        previous = (channel, cycle[i % 14])
+    end = Fraction(4 * bars)
+    expected.append((round(seconds_at(end), 9), (0x80 | previous[0], previous[1], 0)))
+    return expected
+
+
+def timed_events(port: MemoryPort) -> list[tuple[float, tuple[int, ...]]]:
+    return [(round(t, 9), m) for t, m in zip(port.times, port.messages, strict=True)]
+
+
+def test_a_reload_mid_bar_is_heard_from_the_next_bar_line(caplog):
+    caplog.set_level("INFO", logger="jazzd")
+    player, port, clock = make_player(bars=4, bpm=120.0)
+    reloader = Reloader(player, Config(music=MusicConfig(bpm=120.0)), None, {})
     player.on_reload = reloader.apply
-    new = Config(music=MusicConfig(bpm=60.0, velocity=50, channel=3))
-    player.offer_reload(Reload(new, None))  # offered during bar 0
+    new = Config(music=MusicConfig(bpm=60.0, velocity=50, channel=4))
+    # Bar 1 plays from 3.0 s to 5.0 s, bar 2 is queued: the reload comes at 4.06 s.
+    offer_at(player, clock, 4.06, Reload(new, None))
     assert player.run()
-    log = player.scheduler.log
-    by_bar = {}
-    for sent in log:
-        if sent.message[0] & 0xF0 == 0x90:
-            by_bar.setdefault(int(sent.beat // 4), []).append(sent)
-    assert {s.message[0] for s in by_bar[1]} == {0x90}  # bar 1 was queued before the reload
-    assert {(s.message[0], s.message[2]) for s in by_bar[2]} == {(0x92, 50)}
-    # bar 2 starts at 1 + 8 beats x 0.5 s; from there a beat lasts 1 s
-    assert by_bar[2][0].deadline == 5.0
-    assert by_bar[2][1].deadline == 5.25
+
+    def seconds_at(beat: Fraction) -> float:  # 120 BPM from 1.0 s, 60 BPM from beat 8
+        return 1.0 + float(beat) * 0.5 if beat <= 8 else 5.0 + float(beat - 8)
+
+    def channel_at(beat: Fraction) -> tuple[int, int]:
+        return (0, 90) if beat < 8 else (3, 50)
+
+    assert timed_events(port) == sixteenths_events(seconds_at, channel_at)
+    assert "reloaded: changes start at bar 2" in caplog.text
     assert player.scheduler.open_notes == []
+
+
+def test_a_reload_too_close_to_the_bar_line_is_heard_from_the_one_after(caplog):
+    caplog.set_level("INFO", logger="jazzd")
+    player, port, clock = make_player(bars=4, bpm=120.0)
+    reloader = Reloader(player, Config(music=MusicConfig(bpm=120.0)), None, {})
+    player.on_reload = reloader.apply
+    new = Config(music=MusicConfig(bpm=120.0, velocity=50, channel=4))
+    # The bar line of bar 2 is at 5.0 s; 5 ms before it is inside the reload margin.
+    offer_at(player, clock, 5.0 - 0.005, Reload(new, None))
+    assert player.run()
+
+    def seconds_at(beat: Fraction) -> float:
+        return 1.0 + float(beat) * 0.5
+
+    def channel_at(beat: Fraction) -> tuple[int, int]:
+        return (0, 90) if beat < 12 else (3, 50)
+
+    assert timed_events(port) == sixteenths_events(seconds_at, channel_at)
+    assert "reloaded: changes start at bar 3" in caplog.text
+
+
+def test_a_reload_in_the_last_bar_has_no_bar_to_take_back():
+    player, port, clock = make_player(bars=2, bpm=120.0)
+    reloader = Reloader(player, Config(), None, {})
+    player.on_reload = reloader.apply
+    offer_at(player, clock, 4.06, Reload(Config(music=MusicConfig(channel=2)), None))
+    assert player.run()
+    assert player.queued_bars == 2
+    assert player.channel == 1  # applied, though no bar was left to play it
+    expected = sixteenths_events(lambda b: 1.0 + float(b) * 0.5, lambda b: (0, 90), bars=2)
+    assert timed_events(port) == expected
+
+
+needs_model = pytest.mark.skipif(
+    not default_model_path().is_file(), reason="no data/model.onnx"
+)
+
+
+def new_soloist(model: StepModel, loop) -> Soloist:
+    model.reset()
+    return Soloist(model, loop, np.random.default_rng(5), temperature=0.8)
+
+
+def played(notes) -> list[tuple[float, tuple[int, ...]]]:
+    """The events of ``notes`` sent by a scheduler on its own (120 BPM from 1.0 s)."""
+    clock = FakeClock()
+    port = MemoryPort(clock=clock.now)
+    scheduler = Scheduler(port, clock, TempoMap(1.0, 120.0))
+    scheduler.add_notes(notes, channel=0, velocity=90)
+    scheduler.play()
+    return timed_events(port)
+
+
+def play_live(model: StepModel, reload: Reload, at: float) -> list[tuple[float, tuple[int, ...]]]:
+    """Six bars of a Soloist over Cmaj7 through the player, ``reload`` offered at ``at`` s."""
+    clock = FakeClock()
+    port = MemoryPort(clock=clock.now)
+    scheduler = Scheduler(port, clock, TempoMap(1.0, 120.0))
+    player = Player(
+        new_soloist(model, from_progression("Cmaj7")), scheduler, channel=0, velocity=90, bars=6
+    )
+    player.prime()
+    player.on_reload = Reloader(player, reload.config, None, {}).apply
+    offer_at(player, clock, at, reload)
+    assert player.run()
+    assert balanced(port.messages)
+    return timed_events(port)
+
+
+@needs_model
+def test_a_reload_with_new_chords_mid_bar_2_regenerates_bar_3_over_them():
+    model = StepModel.load()
+    c_major, f_sharp = from_progression("Cmaj7"), from_progression("F#maj7")
+    # What bar 3 should be: bars 0-2 over Cmaj7, then F#maj7 set before bar 3 is generated.
+    reference = new_soloist(model, c_major)
+    bars = [reference.next_bar() for _ in range(3)]
+    reference.set_chords(f_sharp)
+    bars += [reference.next_bar() for _ in range(3)]
+    unchanged = new_soloist(model, c_major)
+    old_bar_3 = [unchanged.next_bar() for _ in range(4)][3]
+    assert old_bar_3 != bars[3]  # the bar queued before the reload is really another one
+
+    config = Config(music=MusicConfig(bpm=120.0, temperature=0.8))
+    # Bar 2 plays from 5.0 s to 7.0 s, with bar 3 queued: the reload comes at 6.0 s.
+    live = play_live(model, Reload(config, f_sharp), at=6.0)
+    assert live == played([note for bar in bars for note in bar])
+
+    def chord_tone_classes(bar: list) -> set[int]:
+        return {n.pitch % 12 for n in bar if n.pitch is not None and n.token.startswith("C,")}
+
+    assert chord_tone_classes(bars[2]) <= c_major.chord_at(0).tones
+    assert chord_tone_classes(bars[3]) and chord_tone_classes(bars[3]) <= f_sharp.chord_at(0).tones
+
+
+@needs_model
+def test_a_reload_that_changes_nothing_plays_exactly_what_was_queued():
+    model = StepModel.load()
+    reference = new_soloist(model, from_progression("Cmaj7"))
+    notes = [note for _ in range(6) for note in reference.next_bar()]
+    config = Config(music=MusicConfig(bpm=120.0, temperature=0.8))
+    assert play_live(model, Reload(config, from_progression("Cmaj7")), at=6.0) == played(notes)
 
 
 def test_a_failed_reload_keeps_playing(caplog):

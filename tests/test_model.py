@@ -71,3 +71,19 @@ def test_default_model_is_valid() -> None:
     assert probs.shape == (len(model.vocabulary),)
     assert abs(float(probs.astype(np.float64).sum()) - 1) < 1e-4
     assert model.info.provenance  # the export records where the model came from
+
+
+def test_restore_goes_back_to_a_checkpoint_exactly(tmp_path: Path) -> None:
+    model = StepModel.load(tiny_model(tmp_path / "m.onnx"))
+    model.step(None)
+    model.step(2)
+    saved = model.checkpoint()
+    ahead = [model.step(i) for i in (1, 3, 1)]
+    assert not np.array_equal(model.state[0], saved.a)
+    model.restore(saved)
+    assert np.array_equal(model.state[0], saved.a) and np.array_equal(model.state[1], saved.c)
+    assert all(np.array_equal(model.step(i), p) for i, p in zip((1, 3, 1), ahead, strict=True))
+    model.restore(saved)  # a checkpoint serves again: restoring does not alias it
+    assert np.array_equal(model.step(1), ahead[0])
+    with pytest.raises(ValueError, match="read-only"):
+        saved.a[0, 0] = 1.0

@@ -184,3 +184,41 @@ def test_a_note_queued_after_the_next_batch_was_prepared_keeps_the_order():
         (5.0, (0x80, 60, 0)),
     ]
     assert scheduler.dropped_note_offs == 0
+
+
+def test_cancel_from_takes_back_later_notes_and_keeps_earlier_note_offs():
+    _, port, scheduler = make(bpm=60.0, origin=0.0)
+    scheduler.add_note(F(0), F(1), 60, 0, 100)
+    scheduler.add_note(F(1), F(3), 62, 0, 100)  # sounds across beat 2, ends at 4
+    scheduler.add_note(F(2), F(1), 64, 0, 100)
+    scheduler.add_note(F(3), F(2), 60, 0, 100)
+    scheduler.add_message(F(3), (0xB0, 1, 10))  # not a note: stays
+    scheduler.play(until_beat=F(3, 2))
+    assert scheduler.next_beat() == 2  # the batch of beat 2 is prepared: cancel reaches it
+    sent = len(port.messages)
+    assert scheduler.cancel_from(F(2)) == 2
+    assert len(port.messages) == sent  # nothing is sent by a cancel
+    scheduler.add_note(F(2), F(2), 67, 1, 80)  # the replacement
+    scheduler.play()
+    assert events(port) == [
+        (0.0, (0x90, 60, 100)),
+        (1.0, (0x80, 60, 0)),
+        (1.0, (0x90, 62, 100)),
+        (2.0, (0x91, 67, 80)),
+        (3.0, (0xB0, 1, 10)),
+        (4.0, (0x80, 62, 0)),
+        (4.0, (0x81, 67, 0)),
+    ]
+    assert scheduler.open_notes == []
+    assert scheduler.dropped_note_offs == 0
+
+
+def test_cancel_from_leaves_a_sounding_note_that_started_at_the_beat():
+    _, port, scheduler = make(bpm=60.0, origin=0.0)
+    scheduler.add_note(F(0), F(2), 60, 0, 100)
+    scheduler.play(until_beat=F(1))
+    assert scheduler.cancel_from(F(0)) == 0  # its note-on is out: its note-off must stay
+    assert scheduler.cancel_from(F(5)) == 0
+    scheduler.play()
+    assert events(port) == [(0.0, (0x90, 60, 100)), (2.0, (0x80, 60, 0))]
+    assert scheduler.pending == 0
