@@ -427,8 +427,12 @@ class Reloader:
             return
         old, new = self.config, reload.config
         player = self.player
-        if new.midi != old.midi or new.music.model != old.music.model:
-            log.warning("reload: model and [midi] changes take effect after a restart")
+        if (
+            new.midi != old.midi
+            or new.daemon != old.daemon
+            or (new.music.model, new.music.seed) != (old.music.model, old.music.seed)
+        ):
+            log.warning("reload: model, seed, [midi] and [daemon] changes need a restart")
         if reload.chords is not None:
             player.source.set_chords(reload.chords)
         source = player.source
