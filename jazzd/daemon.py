@@ -71,7 +71,9 @@ class BarSource(Protocol):
 class Sixteenths:
     """A test pattern: steady sixteenth notes up and down a scale (``--test-pattern``).
 
-    No model involved: for timing checks and benchmarks of the sending path.
+    No model involved: for timing checks and benchmarks of the sending path. It
+    rewinds like the soloist, so a reload's channel, velocity and tempo are heard
+    from the next bar line here too.
     """
 
     def __init__(self, pitches: tuple[int, ...] = (60, 62, 64, 65, 67, 69, 71, 72)) -> None:

@@ -158,14 +158,15 @@ def timed_events(port: MemoryPort) -> list[tuple[float, tuple[int, ...]]]:
     return [(round(t, 9), m) for t, m in zip(port.times, port.messages, strict=True)]
 
 
-def test_a_reload_mid_bar_is_heard_from_the_next_bar_line(caplog):
+@pytest.mark.parametrize("at", [4.06, 4.12])  # 4.12: waits for the send at 4.125 first
+def test_a_reload_mid_bar_is_heard_from_the_next_bar_line(caplog, at):
     caplog.set_level("INFO", logger="jazzd")
     player, port, clock = make_player(bars=4, bpm=120.0)
     reloader = Reloader(player, Config(music=MusicConfig(bpm=120.0)), None, {})
     player.on_reload = reloader.apply
     new = Config(music=MusicConfig(bpm=60.0, velocity=50, channel=4))
-    # Bar 1 plays from 3.0 s to 5.0 s, bar 2 is queued: the reload comes at 4.06 s.
-    offer_at(player, clock, 4.06, Reload(new, None))
+    # Bar 1 plays from 3.0 s to 5.0 s, bar 2 is queued: the reload comes in the middle.
+    offer_at(player, clock, at, Reload(new, None))
     assert player.run()
 
     def seconds_at(beat: Fraction) -> float:  # 120 BPM from 1.0 s, 60 BPM from beat 8
