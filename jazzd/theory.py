@@ -20,7 +20,31 @@ from functools import lru_cache
 from jazzd.errors import UserError
 
 TONE_KINDS = ("C", "S", "A", "X")
-_SYMBOL = re.compile(r"^(?P<root>[A-Ga-g])(?P<accidental>b|#|-)?(?P<rest>.*)$")
+_SYMBOL = re.compile(r"^(?P<root>[A-Ga-g])(?P<accidental>b|#)?(?P<kind>.*)$")
+_BASS = re.compile(r"^(?P<root>[A-Ga-g])(?P<accidental>b|#)?$")
+#: Jazz spellings of a chord kind -> the spelling music21 reads, tried in order on the
+#: start of the kind (after the root and its accidental). ``-`` there means minor, never flat.
+_KIND_SPELLINGS = (
+    ("-(maj7)", "mM7"),
+    ("-(M7)", "mM7"),
+    ("-(Δ7)", "mM7"),
+    ("-maj7", "mM7"),
+    ("-M7", "mM7"),
+    ("-Δ7", "mM7"),
+    ("-Δ", "mM7"),
+    ("m(maj7)", "mM7"),
+    ("m(M7)", "mM7"),
+    ("m(Δ7)", "mM7"),
+    ("mmaj7", "mM7"),
+    ("mΔ7", "mM7"),
+    ("mΔ", "mM7"),
+    ("-", "m"),
+    ("°", "o"),
+    ("ø7", "m7b5"),
+    ("ø", "m7b5"),
+    ("Δ7", "maj7"),
+    ("Δ", "maj7"),
+)
 
 
 @dataclass(frozen=True)
@@ -95,20 +119,54 @@ def chord_from_pitches(pitches: Iterable[int]) -> Chord:
     return _chord_from_sorted(key)
 
 
+def music21_spelling(symbol: str) -> str | None:
+    """A jazz chord symbol rewritten the way music21 reads it; None when it has no root.
+
+    The root is a letter A-G with an optional ``b`` or ``#``. The kind that
+    follows may use the jazz shorthands: ``-`` for minor (``D-7`` = ``Dm7``,
+    ``C-maj7`` = ``C-(maj7)`` = ``Cm(maj7)`` = ``CmM7``), ``°`` or ``o`` for
+    diminished (``C°7`` = ``Cdim7``), ``ø`` for half-diminished (``Cø7`` =
+    ``Cm7b5``) and ``Δ`` for major seventh. A bass note may follow a slash (``C7/Bb``).
+    """
+    text, slash, bass = symbol.strip().partition("/")
+    match = _SYMBOL.match(text)
+    if match is None:
+        return None
+    kind = match["kind"]
+    for jazz, m21 in _KIND_SPELLINGS:
+        if kind.startswith(jazz):
+            kind = m21 + kind[len(jazz) :]
+            break
+    spelled = _note_name(match["root"], match["accidental"]) + kind
+    if slash:
+        bass_match = _BASS.match(bass.strip())
+        if bass_match is None:
+            return None
+        spelled += "/" + _note_name(bass_match["root"], bass_match["accidental"])
+    return spelled
+
+
+def _note_name(letter: str, accidental: str | None) -> str:
+    """A note name as music21 spells it (``Bb`` -> ``B-``)."""
+    return letter.upper() + {"b": "-", "#": "#", None: ""}[accidental]
+
+
 @lru_cache(maxsize=1024)
 def chord_from_symbol(symbol: str) -> Chord:
-    """A chord from a jazz chord symbol (``Dm7``, ``G7``, ``Bbmaj7``, ``F#m7b5``).
+    """A chord from a jazz chord symbol (``Dm7``, ``D-7``, ``G7``, ``Bbmaj7``, ``F#m7b5``, ``Cø7``).
 
-    Raises UserError for a symbol music21 cannot read.
+    See :func:`music21_spelling` for the accepted shorthands. Raises UserError
+    for a symbol music21 cannot read.
     """
     from music21 import harmony
 
     text = symbol.strip()
-    match = _SYMBOL.match(text)
-    if match is None:
-        raise UserError(f"unknown chord symbol {symbol!r}: write a root A-G, then a kind (Dm7)")
-    accidental = {"b": "-", "#": "#", "-": "-", None: ""}[match["accidental"]]
-    m21_text = match["root"].upper() + accidental + match["rest"]
+    m21_text = music21_spelling(text)
+    if m21_text is None:
+        raise UserError(
+            f"unknown chord symbol {symbol!r}: write a root A-G (with b or #), "
+            "a kind and an optional /BASS (Dm7, Bb-7, F7/A)"
+        )
     try:
         symbol_obj = harmony.ChordSymbol(m21_text)
         pitches = tuple(sorted(p.midi for p in symbol_obj.pitches))
@@ -116,7 +174,7 @@ def chord_from_symbol(symbol: str) -> Chord:
     except Exception as exc:  # music21 raises several types for unreadable symbols
         raise UserError(
             f"unknown chord symbol {symbol!r}: "
-            "use symbols such as C, Cm, C7, Cmaj7, Cm7, Cm7b5, Cdim7"
+            "use symbols such as C, Cm, C-7, C7, Cmaj7, Cm7, Cm7b5, Cø7, Cdim7, Co7"
         ) from exc
     if not pitches:
         raise UserError(f"chord symbol {symbol!r} has no pitches")

@@ -57,3 +57,56 @@ def test_chord_from_pitches_finds_root_and_quality() -> None:
 def test_unknown_symbols_are_user_errors(symbol: str) -> None:
     with pytest.raises(UserError, match="chord symbol"):
         chord_from_symbol(symbol)
+
+
+def pcs(*names: str) -> frozenset[int]:
+    """Pitch classes from note names (C=0, Db=1, ...)."""
+    table = {"C": 0, "Db": 1, "D": 2, "Eb": 3, "E": 4, "F": 5, "Gb": 6, "G": 7, "Ab": 8,
+             "A": 9, "Bb": 10, "B": 11}  # fmt: skip
+    return frozenset(table[name] for name in names)
+
+
+@pytest.mark.parametrize(
+    ("symbol", "root", "tones"),
+    [
+        ("D-7", 2, pcs("D", "F", "A", "C")),  # minus is minor, not D flat
+        ("Bb-7", 10, pcs("Bb", "Db", "F", "Ab")),  # not A7
+        ("Eb-", 3, pcs("Eb", "Gb", "Bb")),  # not D major
+        ("C-", 0, pcs("C", "Eb", "G")),
+        ("C-7", 0, pcs("C", "Eb", "G", "Bb")),
+        ("F#-7", 6, pcs("Gb", "A", "Db", "E")),
+        ("C-maj7", 0, pcs("C", "Eb", "G", "B")),
+        ("C-(maj7)", 0, pcs("C", "Eb", "G", "B")),
+        ("Cm(maj7)", 0, pcs("C", "Eb", "G", "B")),
+        ("CmM7", 0, pcs("C", "Eb", "G", "B")),
+        ("C°7", 0, pcs("C", "Eb", "Gb", "A")),
+        ("Co7", 0, pcs("C", "Eb", "Gb", "A")),
+        ("Cdim7", 0, pcs("C", "Eb", "Gb", "A")),
+        ("C°", 0, pcs("C", "Eb", "Gb")),
+        ("Cø7", 0, pcs("C", "Eb", "Gb", "Bb")),
+        ("Cø", 0, pcs("C", "Eb", "Gb", "Bb")),
+        ("CΔ7", 0, pcs("C", "E", "G", "B")),
+        ("Bbm7", 10, pcs("Bb", "Db", "F", "Ab")),
+        ("C-7/Bb", 0, pcs("C", "Eb", "G", "Bb")),
+    ],
+)
+def test_jazz_shorthands_give_the_right_pitch_classes(
+    symbol: str, root: int, tones: frozenset[int]
+) -> None:
+    chord = chord_from_symbol(symbol)
+    assert chord.root == root
+    assert chord.tones == tones
+    assert chord.name == symbol
+
+
+def test_minus_minor_and_m_minor_are_the_same_chord() -> None:
+    assert chord_from_symbol("D-7").classes == chord_from_symbol("Dm7").classes
+    assert chord_from_symbol("Bb-7").classes == chord_from_symbol("Bbm7").classes
+    assert chord_from_symbol("Eb-").quality == "minor"
+
+
+@pytest.mark.parametrize("symbol", ["C--7", "Cb-7x", "C7/H", "C/", "Cø9x", "-7"])
+def test_malformed_shorthands_are_one_line_user_errors(symbol: str) -> None:
+    with pytest.raises(UserError, match="chord symbol") as caught:
+        chord_from_symbol(symbol)
+    assert "\n" not in str(caught.value)
