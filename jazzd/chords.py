@@ -16,7 +16,7 @@ from pathlib import Path
 
 from jazzd.errors import UserError
 from jazzd.theory import Chord, chord_from_pitches, chord_from_symbol
-from jazzd.tokens import BAR_BEATS
+from jazzd.tokens import BAR_BEATS, GRID
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,8 @@ class ChordLoop:
         for span in self.spans:
             if span.start != position or span.duration <= 0:
                 raise ValueError("chord spans must follow one another from beat 0")
+            if (span.duration * GRID).denominator != 1:
+                raise ValueError(f"chord spans lie on the 1/{GRID}-beat grid, not {span.duration}")
             position = span.end
         if position % BAR_BEATS:
             raise ValueError("a chord loop lasts a whole number of bars")
@@ -97,11 +99,32 @@ def loop_from_chords(chords: Iterable[tuple[Fraction, Chord]]) -> ChordLoop:
 _ITEM = re.compile(r"^(?P<symbol>[^:]+)(?::(?P<beats>\d+(?:\.\d+)?|\d+/\d+))?$")
 
 
+def _duration(text: str, item: str) -> Fraction:
+    """The beats of ``Dm7:<text>``: positive and a whole number of 1/24 beats, else UserError."""
+    try:
+        beats = Fraction(text)
+    except ZeroDivisionError:
+        raise UserError(
+            f"{item!r}: {text} is not a number of beats: write Dm7:2 or Dm7:1/2"
+        ) from None
+    if beats <= 0:
+        raise UserError(f"{item!r}: a chord must last more than 0 beats: write Dm7:2 or Dm7:1/2")
+    if (beats * GRID).denominator != 1:
+        raise UserError(
+            f"{item!r}: a chord lasts a whole number of 1/{GRID} beats "
+            f"(such as 2, 1.5, 1/3 or 0.25), not {text}"
+        )
+    return beats
+
+
 def from_progression(text: str | Sequence[str]) -> ChordLoop:
     """A loop from chord symbols, one bar each; ``Dm7:2`` lasts two beats.
 
     ``text`` is a string (symbols separated by spaces, commas or ``|``) or a
-    list of symbols. Unknown symbols raise UserError.
+    list of symbols. A duration is a positive number of beats on the 1/24-beat
+    grid of the grammar, written as a whole number, a decimal or a fraction
+    (``Dm7:2``, ``Dm7:1.5``, ``Dm7:1/3``); any other duration is refused, not
+    rounded. Unknown symbols and bad durations raise UserError.
     """
     items = re.split(r"[\s,|]+", text.strip()) if isinstance(text, str) else list(text)
     items = [item.strip() for item in items if item.strip()]
@@ -112,9 +135,7 @@ def from_progression(text: str | Sequence[str]) -> ChordLoop:
         match = _ITEM.match(item)
         if match is None:
             raise UserError(f"cannot read {item!r} in the progression: write Dm7 or Dm7:2")
-        beats = Fraction(match["beats"]) if match["beats"] else BAR_BEATS
-        if beats <= 0:
-            raise UserError(f"{item!r}: a chord lasts more than 0 beats")
+        beats = _duration(match["beats"], item) if match["beats"] else BAR_BEATS
         pairs.append((beats, chord_from_symbol(match["symbol"])))
     return loop_from_chords(pairs)
 
@@ -130,6 +151,8 @@ def load_chord_file(path: str | Path, track: str | int | None = None) -> ChordLo
 
     tracks = midifile.read_midi(path)
     pitched = [t for t in tracks if not t.is_drums and t.notes]
+    if not any(t.notes for t in tracks):
+        raise UserError(f"{path} has no notes: give a MIDI file with chords")
     if not pitched and track is None:
         raise UserError(f"{path}: no notes outside the drums: give a MIDI file with chords")
     try:

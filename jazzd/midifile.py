@@ -76,7 +76,9 @@ def read_midi(path: str | Path) -> list[Track]:
     try:
         midi = mido.MidiFile(path)
     except Exception as exc:  # mido raises OSError, EOFError, ValueError, KeyError...
-        raise UserError(f"{path} is not a readable MIDI file ({exc}): pass a .mid file") from exc
+        raise UserError(
+            f"{path} is not a readable MIDI file ({_read_failure(exc)}): pass a .mid file"
+        ) from exc
     if midi.type == 2:
         raise UserError(f"{path} is a type 2 MIDI file (independent patterns): use type 0 or 1")
     per_beat = midi.ticks_per_beat
@@ -86,6 +88,14 @@ def read_midi(path: str | Path) -> list[Track]:
     for index, track in enumerate(midi.tracks):
         tracks.extend(_track_notes(index, track, per_beat))
     return tracks
+
+
+def _read_failure(exc: Exception) -> str:
+    """Why mido could not read a file, never empty (mido's EOFError carries no text)."""
+    if isinstance(exc, EOFError):
+        return "the file ends too early: it is truncated"
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return text[:200] or f"{type(exc).__name__} while parsing"
 
 
 def _track_notes(index: int, track: Iterable, per_beat: int) -> list[Track]:
@@ -209,6 +219,8 @@ def _pick(
     flag: str,
 ) -> Track:
     """The track ``override`` names, else the best-scoring one (the lowest index on a tie)."""
+    if not tracks:
+        raise UserError(f"no {role} part found: the file has no notes")
     if override is not None:
         return _override(tracks, override, role)
     scored = [(value, -t.index, t) for t in tracks if (value := score(t)) is not None]

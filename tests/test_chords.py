@@ -60,6 +60,32 @@ def test_bad_progressions_are_user_errors(text: str) -> None:
         from_progression(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("Dm7:1/0", "not a number of beats"),
+        ("Dm7:0/4", "more than 0 beats"),
+        ("Dm7:0.0", "more than 0 beats"),
+        ("Dm7:0.01 G7", "1/24 beats"),
+        ("Dm7:1.333 G7", "1/24 beats"),
+        ("Dm7:1/5 G7", "1/24 beats"),
+    ],
+)
+def test_durations_must_be_positive_and_on_the_grid(text: str, message: str) -> None:
+    with pytest.raises(UserError, match=message) as caught:
+        from_progression(text)
+    assert "\n" not in str(caught.value)
+
+
+def test_durations_on_the_grid_are_kept_exactly() -> None:
+    loop = from_progression("Dm7:1/3 G7:2/3 Cmaj7:1.5 F7:1.5 Bb7:0.125 Eb7:3.875")
+    assert [span.duration for span in loop.spans] == [
+        Fraction(1, 3), Fraction(2, 3), Fraction(3, 2), Fraction(3, 2), Fraction(1, 8),
+        Fraction(31, 8),
+    ]
+    assert loop.length_beats == 8
+
+
 def test_loop_from_a_midi_file_with_chords_and_a_melody(tmp_path: Path) -> None:
     # Track 1: chords C (bar 1), F (beats 4-6), G7 (beats 6-8); track 2: a melody; drums.
     chords = [(0, 384, p, 0) for p in (48, 52, 55)]
@@ -91,10 +117,11 @@ def test_single_notes_only_use_all_non_drum_notes(tmp_path: Path) -> None:
 
 def test_chord_file_without_notes_is_a_user_error(tmp_path: Path) -> None:
     path = write_midi(tmp_path / "empty.mid", [[]])
-    with pytest.raises(UserError, match="no notes"):
+    with pytest.raises(UserError, match="has no notes") as caught:
         load_chord_file(path)
+    assert "drums" not in str(caught.value)
     drums_only = write_midi(tmp_path / "drums.mid", [[(0, 96, 36, 9)]])
-    with pytest.raises(UserError, match="no notes"):
+    with pytest.raises(UserError, match="no notes outside the drums"):
         load_chord_file(drums_only)
     with pytest.raises(UserError):
         load_chord_file(tmp_path / "missing.mid")

@@ -128,6 +128,31 @@ def test_missing_and_non_midi_files_are_user_errors(tmp_path: Path) -> None:
         read_midi(tmp_path)  # a directory
 
 
+@pytest.mark.parametrize("keep", [0, 3, 10, 14, 30, -1])
+def test_a_truncated_file_says_why_it_is_unreadable(band: Path, tmp_path: Path, keep: int) -> None:
+    data = band.read_bytes()
+    cut = tmp_path / "cut.mid"
+    cut.write_bytes(data[:keep])
+    with pytest.raises(UserError, match="not a readable MIDI file") as caught:
+        read_midi(cut)
+    message = str(caught.value)
+    assert "()" not in message and "truncated" in message
+    assert "\n" not in message
+
+
+def test_a_midi_file_without_notes_says_so(tmp_path: Path) -> None:
+    empty = mido.MidiFile(type=1)
+    empty.tracks.append(mido.MidiTrack([mido.MetaMessage("track_name", name="nothing")]))
+    path = tmp_path / "empty.mid"
+    empty.save(path)
+    tracks = read_midi(path)
+    assert tracks == []
+    with pytest.raises(UserError, match="the file has no notes"):
+        pick_solo_track(tracks)
+    with pytest.raises(UserError, match="the file has no notes"):
+        pick_chord_track(tracks)
+
+
 def test_between_keeps_onsets_in_range(band: Path) -> None:
     lead = read_midi(band)[0]
     assert [n.pitch for n in lead.between(F(1), F(2)).notes] == [76, 77]
