@@ -22,6 +22,8 @@ from jazzd.tokens import TokenError, Vocabulary
 FORMAT_VERSION = "1"
 INPUTS = ("x", "a", "c")
 OUTPUTS = ("probs", "a_out", "c_out")
+#: How far from 1 the first step's probabilities may sum (float32 softmax rounding).
+PROBABILITY_SUM_TOLERANCE = 1e-3
 
 
 @dataclass(frozen=True, eq=False)
@@ -40,6 +42,19 @@ class ModelInfo:
     vocabulary: Vocabulary
     n_a: int
     provenance: dict
+
+
+def _probability_problem(probs: np.ndarray) -> str | None:
+    """What keeps ``probs`` from being a probability distribution, None when it is one."""
+    if not np.isfinite(probs).all():
+        return f"{int((~np.isfinite(probs)).sum())} of {probs.size} values are not finite"
+    if (probs < 0).any():
+        negative = int((probs < 0).sum())
+        return f"{negative} of {probs.size} values are negative (min {probs.min():.3g})"
+    total = float(probs.sum())
+    if abs(total - 1.0) > PROBABILITY_SUM_TOLERANCE:
+        return f"they sum to {total:.6g}, not 1"
+    return None
 
 
 def default_model_path() -> Path:
@@ -148,7 +163,33 @@ class StepModel:
         except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph/... types
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise UserError(f"{path} is not a loadable ONNX model ({first[:200]})") from exc
-        return cls(session, read_info(session, str(path)))
+        model = cls(session, read_info(session, str(path)))
+        model.check_first_step(str(path))
+        return model
+
+    def check_first_step(self, where: str) -> None:
+        """Step once from the zero state and refuse probabilities that are not a distribution.
+
+        The probabilities must be finite, not negative, and sum to 1 within
+        ``PROBABILITY_SUM_TOLERANCE``; the new state must be finite. The model is
+        reset afterwards. Raises UserError naming what is wrong.
+        """
+        try:
+            probs = np.asarray(self.step(None), dtype=np.float64)
+            state = self.state
+        except Exception as exc:  # onnxruntime raises its own types for a failing graph
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise UserError(f"{where}: the model fails on its first step ({first[:200]})") from exc
+        finally:
+            self.reset()
+        problem = _probability_problem(probs)
+        if problem is None and not all(np.isfinite(part).all() for part in state):
+            problem = "its LSTM state (a_out, c_out) is not finite"
+        if problem is not None:
+            raise UserError(
+                f"{where}: the first step gives no usable probabilities: {problem}: "
+                "the probs output must be a softmax; export the model again"
+            )
 
     def reset(self) -> None:
         """Back to the zero state and the zero input of the first step."""

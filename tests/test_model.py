@@ -53,6 +53,50 @@ def test_bad_models_are_refused(tmp_path: Path, kwargs: dict, message: str) -> N
     assert "\n" not in str(info.value)
 
 
+def rewired(path: Path, output: str, op: str, factor: float) -> Path:
+    """The tiny model with ``output`` replaced by ``op(output, factor)`` (Mul or Div)."""
+    import onnx
+    from onnx import helper, numpy_helper
+
+    model = onnx.load(path)
+    graph = model.graph
+    for node in graph.node:
+        node.output[:] = [f"{name}_raw" if name == output else name for name in node.output]
+        node.input[:] = [f"{name}_raw" if name == output else name for name in node.input]
+    graph.initializer.append(numpy_helper.from_array(np.array(factor, np.float32), "factor"))
+    graph.node.append(helper.make_node(op, [f"{output}_raw", "factor"], [output]))
+    onnx.checker.check_model(model)
+    onnx.save(model, path)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("output", "op", "factor", "message"),
+    [
+        ("probs", "Mul", 0.0, "sum to 0, not 1"),  # never positive: sampling had nothing
+        ("probs", "Mul", -1.0, "4 of 4 values are negative"),
+        ("probs", "Mul", 2.0, "sum to 2, not 1"),
+        ("probs", "Div", 0.0, "4 of 4 values are not finite"),
+        ("a_out", "Div", 0.0, "state (a_out, c_out) is not finite"),
+    ],
+)
+def test_a_model_whose_first_step_is_no_distribution_is_refused(
+    tmp_path: Path, output: str, op: str, factor: float, message: str
+) -> None:
+    path = rewired(tiny_model(tmp_path / "bad.onnx"), output, op, factor)
+    with pytest.raises(UserError, match="no usable probabilities") as info:
+        StepModel.load(path)
+    assert message in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_the_first_step_check_leaves_the_model_at_the_zero_state(tmp_path: Path) -> None:
+    path = rewired(tiny_model(tmp_path / "ok.onnx"), "probs", "Mul", 1.0)
+    model = StepModel.load(path)
+    a, c = model.state
+    assert not a.any() and not c.any()
+
+
 def test_not_an_onnx_file(tmp_path: Path) -> None:
     path = tmp_path / "junk.onnx"
     path.write_bytes(b"MThd this is not a model")
