@@ -2,6 +2,8 @@
 
     python3 bench/bench_daemon.py        # sixteenths, then the solo: 130 BPM, 2 min each
     python3 bench/bench_daemon.py --modes pattern --bpm 240 --seconds 120
+    python3 bench/bench_daemon.py --modes solo --seconds 60 --sighup-every 5 \
+        --chords ../shared/data/original_metheny.mid    # reloads while playing
 
 For each mode it starts ``jazzd --backend jack --connect <recorder>`` with
 ``NOTIFY_SOCKET`` pointing at a socket of its own, the recorder being
@@ -70,7 +72,13 @@ def cpu_seconds(pid: int) -> float | None:
 
 
 def run_mode(
-    mode: str, bpm: float, seconds: float, workdir: Path, env: dict, extra: list[str]
+    mode: str,
+    bpm: float,
+    seconds: float,
+    workdir: Path,
+    env: dict,
+    extra: list[str],
+    sighup_every: float | None = None,
 ) -> dict:
     bars = math.ceil(seconds * bpm / 240)
     client = f"bench-rec-{mode}"
@@ -95,13 +103,25 @@ def run_mode(
     daemon = subprocess.Popen(args, env=dict(env, NOTIFY_SOCKET=notify.path))
     samples: list[tuple[float, float]] = []
     peak_kb = private_kb = 0
+    sighups = 0
+    next_sighup = None
     while daemon.poll() is None:
+        if sighup_every is not None:
+            ready = notify.arrived("READY=1")
+            if ready is not None and next_sighup is None:
+                next_sighup = ready + sighup_every
+            # none in the last 2 s: a SIGHUP after the handlers are gone would kill jazzd
+            last_at = ready + bars * 240 / bpm - 2.0 if ready is not None else 0.0
+            if next_sighup is not None and last_at > time.monotonic() >= next_sighup:
+                daemon.send_signal(signal.SIGHUP)
+                sighups += 1
+                next_sighup += sighup_every
         cpu = cpu_seconds(daemon.pid)
         hwm, private = memory_kb(daemon.pid)
         peak_kb, private_kb = max(peak_kb, hwm), max(private_kb, private)
         if cpu is not None:
             samples.append((time.monotonic(), cpu))
-        time.sleep(0.5)
+        time.sleep(0.1 if sighup_every is not None else 0.5)
     recorder.send_signal(signal.SIGINT)
     out, _ = recorder.communicate(timeout=10)
     ready_at = notify.arrived("READY=1")
@@ -128,6 +148,7 @@ def run_mode(
         "bpm": bpm,
         "bars": bars,
         "seconds_played": round(bars * 240 / bpm, 1),
+        "sighups": sighups,
         "messages_sent": stats["messages"],
         "messages_recorded": len(note_events),
         "lateness_ms": stats["lateness_ms"],
@@ -153,6 +174,16 @@ def main() -> int:
     parser.add_argument(
         "--config", metavar="PATH", help="a jazzd config file (e.g. with realtime_priority)"
     )
+    parser.add_argument(
+        "--chords", metavar="FILE", help="chord loop MIDI file for the solo mode (jazzd --chords)"
+    )
+    parser.add_argument(
+        "--sighup-every",
+        metavar="S",
+        type=float,
+        default=None,
+        help="send jazzd a SIGHUP (reload) every S seconds after READY",
+    )
     args = parser.parse_args()
     if shutil.which("jackd") is None:
         raise SystemExit("jackd is not installed: apt-get install jackd2")
@@ -169,7 +200,11 @@ def main() -> int:
         try:
             for mode in args.modes.split(","):
                 extra = ["--config", str(Path(args.config).resolve())] if args.config else []
-                result = run_mode(mode, args.bpm, args.seconds, workdir, env, extra)
+                if args.chords and mode == "solo":
+                    extra += ["--chords", str(Path(args.chords).resolve())]
+                result = run_mode(
+                    mode, args.bpm, args.seconds, workdir, env, extra, args.sighup_every
+                )
                 results.append(result)
                 _print(result)
         finally:
@@ -182,7 +217,8 @@ def _print(r: dict) -> None:
     late = r["lateness_ms"]
     print(
         f"[{r['mode']}] {r['bpm']:g} BPM, {r['bars']} bars ({r['seconds_played']} s), "
-        f"{r['messages_sent']} messages sent, {r['messages_recorded']} recorded\n"
+        f"{r['messages_sent']} messages sent, {r['messages_recorded']} recorded,"
+        f" {r['sighups']} SIGHUPs\n"
         f"  lateness p50 {late['p50']:.3f} ms  p99 {late['p99']:.3f} ms  max {late['max']:.3f} ms"
         f"  (>1 ms: {r['late_over_1ms']})\n"
         f"  drift of the last event: send {r['drift_send_ms']:.3f} ms,"

@@ -24,11 +24,13 @@ bar line, the change is heard from the bar line after.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import logging
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -137,6 +139,22 @@ def make_soloist(config: Config, loop: Any) -> Any:
     )
 
 
+class OutputLost(UserError):
+    """The MIDI output stopped working while playing (e.g. the JACK server quit).
+
+    Exit status 1, so that a service manager (``Restart=on-failure``) starts
+    jazzd again, which waits for the server to come back.
+    """
+
+    exit_status = 1
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            f"MIDI output lost: {reason}; stopping (start the MIDI server again and restart "
+            "jazzd; under systemd it restarts by itself)"
+        )
+
+
 @dataclass
 class Reload:
     """The outcome of rereading the config and chords in the worker thread."""
@@ -176,6 +194,8 @@ class Player:
         self._reload_lock = threading.Lock()
         #: The source's state before each queued bar that has not started yet.
         self._checkpoints: dict[int, Any] = {}
+        if hasattr(scheduler.port, "on_failure"):  # a dead MIDI server wakes the loop
+            scheduler.port.on_failure = self.clock.interrupt
 
     def request_stop(self) -> None:
         self.stop_requested = True
@@ -233,6 +253,9 @@ class Player:
         while True:
             if self.stop_requested:
                 return False
+            failure = getattr(scheduler.port, "failure", None)
+            if failure is not None:
+                raise OutputLost(failure)
             if self.pending_reload is not None:
                 self._reload_if_there_is_time()
             bar_line = tempo.time_at(Fraction(BAR_BEATS * (self.current_bar + 1)))
@@ -327,6 +350,61 @@ def _write_stats(path: str, player: Player | None, stats: LatenessStats) -> None
         log.error("cannot write --stats-json %s: %s", path, exc.strerror)
 
 
+class StartupInterrupted(BaseException):
+    """SIGTERM/SIGINT while the chords and the model load: stop before the port opens."""
+
+
+class Signals:
+    """The daemon's signal handlers, installed before anything is loaded.
+
+    While ``loading`` is set (chords and model), SIGTERM/SIGINT raise
+    :class:`StartupInterrupted` once, so start-up stops at once; later they ask
+    the player to stop. A SIGHUP before the reloader exists is remembered and
+    served once playing.
+    """
+
+    def __init__(self) -> None:
+        self.stop_requested = False
+        self.hup_pending = False
+        self.loading = True
+        self.player: Player | None = None
+        self.reloader: Reloader | None = None
+        self.previous: dict[int, Any] = {}
+
+    def install(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            self.previous[signum] = signal.signal(signum, self._stop)
+        if hasattr(signal, "SIGHUP"):
+            self.previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, self._hup)
+
+    def restore(self) -> None:
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)
+        self.previous = {}
+
+    def _stop(self, signum: int, frame: object) -> None:
+        self.stop_requested = True
+        if self.player is not None:
+            self.player.request_stop()
+        if self.loading:
+            self.loading = False
+            raise StartupInterrupted(signal.Signals(signum).name)
+
+    def _hup(self, signum: int, frame: object) -> None:
+        if self.reloader is not None:
+            self.reloader.request()
+        else:
+            self.hup_pending = True
+
+
+#: The interpreter's thread switch interval while the daemon runs. The default (5 ms)
+#: lets the reload worker keep the GIL that long while the player waits to send; normally
+#: the player is the only running thread, so a short interval costs nothing.
+SWITCH_INTERVAL_S = 0.00025
+
+
 def run_daemon(
     config: Config,
     *,
@@ -339,20 +417,29 @@ def run_daemon(
     """Run live until SIGTERM/SIGINT or ``config.daemon.bars``; returns the exit status.
 
     ``config_path`` and ``flags`` are kept to reread the config on SIGHUP (the
-    flags keep overriding it).
+    flags keep overriding it). SIGTERM/SIGINT during start-up return 0 without
+    opening the port (or after closing it).
     """
     from jazzd.ports import open_output
 
+    signals = Signals()
+    signals.install()
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     open_port = open_port or open_output
     notifier = notifier if notifier is not None else Notifier.from_environment()
     clock = MonotonicClock(spin_s=config.daemon.spin_ms / 1000)
     stats = LatenessStats()
     port = None
     player: Player | None = None
-    previous_handlers: dict[int, Any] = {}
+    reloader: Reloader | None = None
     try:
+        log.info("starting: loading the chords and the model")
         loop = None if test_pattern else load_chords(config)
         source = Sixteenths() if test_pattern else make_soloist(config, loop)
+        signals.loading = False  # from here a stop is a flag, checked below and by the loop
+        if signals.stop_requested:
+            return 0
         midi = config.midi
         port = open_port(backend=midi.backend, port_name=midi.port_name, connect=midi.connect)
         log.info("MIDI out: %s (%s)", port.name, getattr(port, "backend", "?"))
@@ -366,9 +453,12 @@ def run_daemon(
             bars=config.daemon.bars,
             notifier=notifier,
         )
+        signals.player = player
+        if signals.stop_requested:
+            return 0
         reloader = Reloader(player, config, config_path, flags or {})
         player.on_reload = reloader.apply
-        previous_handlers = _install_signals(player, reloader)
+        signals.reloader = reloader
         player.prime()
         # Everything loaded so far (music21, the model) lives to the end: keep it out of
         # the garbage collector's full passes, which would otherwise stall a send.
@@ -377,16 +467,24 @@ def run_daemon(
         apply_realtime_priority(config.daemon.realtime_priority)
         scheduler.tempo = TempoMap(clock.now() + START_DELAY_S, config.music.bpm)
         notifier.ready(f"playing at {config.music.bpm:g} BPM on {port.name}")
+        if signals.hup_pending:  # a SIGHUP during start-up
+            reloader.request()
         player.run()
         return 0
+    except StartupInterrupted as exc:
+        log.info("stopped by %s during start-up", exc)
+        return 0
     finally:
+        signals.loading = False
         notifier.stopping()
         if player is not None and port is not None:
             player.scheduler.flush()
         if port is not None:
             port.close()
-        for signum, handler in previous_handlers.items():
-            signal.signal(signum, handler)
+        if reloader is not None:
+            reloader.close()
+        signals.restore()
+        sys.setswitchinterval(switch_interval)
         if config.daemon.stats_json:
             _write_stats(config.daemon.stats_json, player, stats)
         clock.close()
@@ -394,33 +492,64 @@ def run_daemon(
 
 
 class Reloader:
-    """SIGHUP: reread config and chords in a thread; the player applies them."""
+    """SIGHUP: reread config and chords in a worker thread; the player applies them.
+
+    The signal handler only writes a byte to a pipe (no lock, safe in a handler);
+    the worker waits on the pipe. A SIGHUP that arrives while a reload is being
+    loaded leaves its byte in the pipe, so the worker loads once more after the
+    current one (several such signals make one more reload, not several).
+    """
 
     def __init__(
-        self, player: Player, config: Config, path: str | None, flags: Mapping[str, Any]
+        self,
+        player: Player,
+        config: Config,
+        path: str | None,
+        flags: Mapping[str, Any],
+        load: Callable[[], Reload] | None = None,
     ) -> None:
         self.player = player
         self.config = config
         self.path = path
         self.flags = flags
-        self._busy = threading.Lock()
+        self._load_once = load or self.load
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_w, False)
+        self._worker = threading.Thread(target=self._work, name="jazzd-reload", daemon=True)
+        self._worker.start()
 
     def request(self) -> None:
-        """Start a reload (from the signal handler: only starts a thread)."""
-        if self._busy.locked():
-            return
-        threading.Thread(target=self._load, name="jazzd-reload", daemon=True).start()
+        """Ask for a reload (from the signal handler: writes one byte, nothing else)."""
+        with contextlib.suppress(BlockingIOError, OSError):  # full pipe: one is pending
+            os.write(self._wake_w, b"!")
 
-    def _load(self) -> None:
-        with self._busy:
-            try:
-                config = with_overrides(load_config(self.path), self.flags)
-                chords = load_chords(config) if not isinstance(
-                    self.player.source, Sixteenths
-                ) else None
-                self.player.offer_reload(Reload(config, chords))
-            except UserError as exc:
-                self.player.offer_reload(Reload(error=str(exc)))
+    def close(self) -> None:
+        """Stop the worker (after the reload it may be loading)."""
+        if self._wake_w >= 0:
+            os.close(self._wake_w)
+            self._wake_w = -1
+
+    def load(self) -> Reload:
+        """Reread the config file (the flags keep overriding it) and the chord source."""
+        config = with_overrides(load_config(self.path), self.flags)
+        chords = None if isinstance(self.player.source, Sixteenths) else load_chords(config)
+        return Reload(config, chords)
+
+    def _work(self) -> None:
+        try:
+            while True:
+                # Every request made so far is served by the load that follows.
+                if not os.read(self._wake_r, 4096):
+                    return  # closed: the daemon stops
+                try:
+                    reload = self._load_once()
+                except UserError as exc:
+                    reload = Reload(error=str(exc))
+                except Exception as exc:  # any failure keeps the old settings
+                    reload = Reload(error=f"{type(exc).__name__}: {exc}")
+                self.player.offer_reload(reload)
+        finally:
+            os.close(self._wake_r)
 
     def apply(self, reload: Reload, bar: int) -> None:
         """Use the reloaded settings from ``bar`` on (no bar from there is queued yet)."""
@@ -451,22 +580,3 @@ class Reloader:
             player.scheduler.tempo.change(Fraction(BAR_BEATS * bar), new.music.bpm)
         self.config = new
         log.info("reloaded: changes start at bar %d", bar)
-
-
-def _install_signals(player: Player, reloader: Reloader) -> dict[int, Any]:
-    """SIGTERM/SIGINT stop the player, SIGHUP reloads; returns the previous handlers."""
-    if threading.current_thread() is not threading.main_thread():
-        return {}
-    previous = {}
-
-    def stop(signum: int, frame: object) -> None:
-        player.request_stop()
-
-    def hup(signum: int, frame: object) -> None:
-        reloader.request()
-
-    for signum, handler in ((signal.SIGTERM, stop), (signal.SIGINT, stop)):
-        previous[signum] = signal.signal(signum, handler)
-    if hasattr(signal, "SIGHUP"):
-        previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, hup)
-    return previous

@@ -14,10 +14,14 @@ when connecting to an existing one.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
+import logging
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 
 from jazzd.errors import UserError
@@ -35,11 +39,26 @@ _HOW_TO = {
 
 
 class Port:
-    """A MIDI output: subclasses fill in ``_send`` and ``_close``."""
+    """A MIDI output: subclasses fill in ``_send`` and ``_close``.
+
+    ``failure`` says why the port can no longer deliver (its MIDI server went
+    away), None while it works; :meth:`fail` sets it and calls ``on_failure``
+    (from any thread), which the player uses to wake up and stop.
+    """
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.closed = False
+        self.failure: str | None = None
+        self.on_failure: Callable[[], None] | None = None
+
+    def fail(self, reason: str) -> None:
+        """Mark the port dead (the first reason is kept) and tell ``on_failure``."""
+        if self.failure is None:
+            self.failure = reason
+        callback = self.on_failure
+        if callback is not None:
+            callback()
 
     def send(self, message: Sequence[int]) -> None:
         if self.closed:
@@ -88,6 +107,7 @@ class RtMidiPort(Port):
         self.backend = backend
         self._midiout = midiout
         self._send_message = midiout.send_message  # type: ignore[attr-defined]
+        self._watch = JackWatch.start(port_name_of(name), self) if backend == "jack" else None
 
     def _send(self, message: Sequence[int]) -> None:
         self._send_message(message)
@@ -96,6 +116,103 @@ class RtMidiPort(Port):
         # RtMidi's JACK output waits (up to 1 s) for the queued events to go out.
         self._midiout.close_port()  # type: ignore[attr-defined]
         self._midiout.delete()  # type: ignore[attr-defined]
+        if self._watch is not None:
+            self._watch.close()
+
+
+def port_name_of(name: str) -> str:
+    """``"jazzd -> synth:in"`` -> ``"jazzd"``."""
+    return name.split(" -> ", 1)[0]
+
+
+class JackWatch:
+    """A second JACK client, without ports, that only hears the server shut down.
+
+    RtMidi tells nothing when the JACK server goes away (sends go nowhere, the
+    process would play on silently), so this client registers libjack's
+    ``jack_on_shutdown`` and marks the port failed. It is never activated: it
+    takes no part in the server's cycles.
+    """
+
+    _NO_START_SERVER = 0x01
+
+    def __init__(self, lib: ctypes.CDLL, client: int, port: Port) -> None:
+        self._lib = lib
+        self._client: int | None = client
+        self._port = port
+        self.shut_down = False
+        # Kept referenced as long as libjack may call it.
+        self._callback = _SHUTDOWN_CALLBACK(self._on_shutdown)
+        lib.jack_on_shutdown(ctypes.c_void_p(client), self._callback, None)
+
+    @classmethod
+    def start(cls, name: str, port: Port) -> JackWatch | None:
+        """Watch the JACK server ``port`` talks to; None when libjack cannot be loaded."""
+        try:
+            lib = ctypes.CDLL(_libjack_path())
+        except OSError:
+            return None
+        lib.jack_client_open.restype = ctypes.c_void_p
+        status = ctypes.c_int(0)
+        with _quiet_stderr():
+            client = lib.jack_client_open(
+                f"{name}-watch".encode()[:60], ctypes.c_int(cls._NO_START_SERVER),
+                ctypes.byref(status),
+            )  # fmt: skip
+        if not client:
+            return None
+        _route_jack_messages(lib)
+        return cls(lib, client, port)
+
+    def _on_shutdown(self, arg: object) -> None:
+        # Called on a libjack thread: only a flag and a wake-up.
+        self.shut_down = True
+        self._port.fail("the JACK server shut down")
+
+    def close(self) -> None:
+        """Close the watching client (left alone once the server is gone)."""
+        client, self._client = self._client, None
+        if client is not None and not self.shut_down:
+            self._lib.jack_client_close(ctypes.c_void_p(client))
+
+
+def _libjack_path() -> str:
+    """The libjack python-rtmidi has loaded (its wheel bundles its own copy), else the system's."""
+    _rtmidi()
+    try:
+        maps = Path("/proc/self/maps").read_text()
+    except OSError:
+        maps = ""
+    for line in maps.splitlines():
+        path = line.split(maxsplit=5)[-1]
+        if Path(path).name.startswith("libjack") and ".so" in path:
+            return path
+    return ctypes.util.find_library("jack") or "libjack.so.0"
+
+
+_SHUTDOWN_CALLBACK = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
+_MESSAGE_CALLBACK = ctypes.CFUNCTYPE(None, ctypes.c_char_p)
+#: libjack's message functions, kept alive for the life of the process once set.
+_jack_message_callbacks: list[object] = []
+
+
+def _route_jack_messages(lib: ctypes.CDLL) -> None:
+    """Send libjack's own stderr messages to the debug log.
+
+    Once the port is open, what libjack prints is noise around jazzd's own
+    one-line error (e.g. "Server is not running" after the server quit).
+    """
+    if _jack_message_callbacks:
+        return
+    jack_log = logging.getLogger("jazzd.jack")
+
+    def forward(text: bytes | None) -> None:
+        jack_log.debug("libjack: %s", (text or b"").decode(errors="replace"))
+
+    callback = _MESSAGE_CALLBACK(forward)
+    _jack_message_callbacks.append(callback)
+    lib.jack_set_error_function(callback)
+    lib.jack_set_info_function(callback)
 
 
 def _rtmidi() -> ModuleType:
@@ -195,23 +312,46 @@ def open_output(
     raise UserError("no MIDI backend is usable: " + "; ".join(reasons))
 
 
-def _connect(midiout: object, backend: str, port_name: str, connect: str) -> RtMidiPort:
-    rtmidi = _rtmidi()
-    ports: list[str] = midiout.get_ports()  # type: ignore[attr-defined]
-    matches = [i for i, p in enumerate(ports) if connect.lower() in p.lower()]
+def choose_destination(ports: Sequence[str], connect: str, backend: str) -> int:
+    """The index of the one port whose name contains ``connect`` (case-insensitive).
+
+    A port whose whole name equals ``connect`` wins over ports that only contain
+    it; no match, or several partial matches, is a UserError listing the ports.
+    """
+    wanted = connect.lower()
+    exact = [i for i, port in enumerate(ports) if port.lower() == wanted]
+    if len(exact) == 1:
+        return exact[0]
+    matches = [i for i, port in enumerate(ports) if wanted in port.lower()]
+    if len(matches) == 1:
+        return matches[0]
     if not matches:
-        midiout.delete()  # type: ignore[attr-defined]
         available = ", ".join(ports) if ports else "none"
         raise UserError(
             f"no MIDI input port on {backend} matches {connect!r} "
             f"(available: {available}): see jazzd --list-ports"
         )
+    listed = ", ".join(repr(ports[i]) for i in matches)
+    raise UserError(
+        f"{len(matches)} MIDI input ports on {backend} match {connect!r} ({listed}): "
+        "give --connect more of the name, or the whole name of one"
+    )
+
+
+def _connect(midiout: object, backend: str, port_name: str, connect: str) -> RtMidiPort:
+    rtmidi = _rtmidi()
+    ports: list[str] = midiout.get_ports()  # type: ignore[attr-defined]
     try:
-        midiout.open_port(matches[0], port_name)  # type: ignore[attr-defined]
+        index = choose_destination(ports, connect, backend)
+    except UserError:
+        midiout.delete()  # type: ignore[attr-defined]
+        raise
+    try:
+        midiout.open_port(index, port_name)  # type: ignore[attr-defined]
     except rtmidi.RtMidiError as exc:
         midiout.delete()  # type: ignore[attr-defined]
-        raise UserError(f"cannot connect to {ports[matches[0]]!r} on {backend}: {exc}") from None
-    return RtMidiPort(f"{port_name} -> {ports[matches[0]]}", midiout, backend)
+        raise UserError(f"cannot connect to {ports[index]!r} on {backend}: {exc}") from None
+    return RtMidiPort(f"{port_name} -> {ports[index]}", midiout, backend)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from fractions import Fraction
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import pytest
 from jazzd.chords import from_progression
 from jazzd.clock import FakeClock
 from jazzd.config import Config, DaemonConfig, MusicConfig
-from jazzd.daemon import Player, Reload, Reloader, Sixteenths, run_daemon
+from jazzd.daemon import OutputLost, Player, Reload, Reloader, Sixteenths, run_daemon
 from jazzd.engine import Soloist
 from jazzd.model import StepModel, default_model_path
 from jazzd.ports import MemoryPort
@@ -414,3 +415,149 @@ def test_realtime_priority_is_applied_or_refused_with_a_warning():
         assert "SCHED_FIFO priority 10" in result.stderr
     else:
         assert "realtime_priority 10 refused" in result.stderr
+
+
+class SwitchIntervalPort(MemoryPort):
+    """An in-memory port that also notes the interpreter's switch interval at each send."""
+
+    def __init__(self) -> None:
+        super().__init__("memory")
+        self.intervals: list[float] = []
+
+    def _send(self, message) -> None:
+        self.intervals.append(sys.getswitchinterval())
+        super()._send(message)
+
+
+def test_the_player_runs_with_a_short_thread_switch_interval():
+    """A reload worker can hold the GIL for one switch interval while a send is due."""
+    ports = []
+
+    def open_port(**kwargs):
+        ports.append(SwitchIntervalPort())
+        return ports[-1]
+
+    before = sys.getswitchinterval()
+    config = Config(music=MusicConfig(bpm=400.0), daemon=DaemonConfig(bars=1))
+    assert run_daemon(config, test_pattern=True, notifier=Notifier(None), open_port=open_port) == 0
+    (port,) = ports
+    assert len(port.intervals) == 34
+    assert max(port.intervals) <= 0.0005
+    assert sys.getswitchinterval() == before
+
+
+class DyingPort(MemoryPort):
+    """An in-memory port whose MIDI server goes away after ``messages`` sends."""
+
+    def __init__(self, messages: int, clock=None) -> None:
+        super().__init__("memory", clock=clock)
+        self.left = messages
+
+    def _send(self, message) -> None:
+        super()._send(message)
+        self.left -= 1
+        if self.left == 0:
+            self.fail("the test server shut down")
+
+
+def test_a_port_failure_stops_the_player_with_exit_status_1():
+    clock = FakeClock(start=0.0)
+    port = DyingPort(5, clock=clock.now)
+    scheduler = Scheduler(port, clock, TempoMap(1.0, 120.0))
+    player = Player(Sixteenths(), scheduler, channel=0, velocity=90, bars=None)
+    player.prime()
+    with pytest.raises(OutputLost, match="MIDI output lost: the test server shut down") as caught:
+        player.run()
+    assert caught.value.exit_status == 1
+    assert len(port.messages) == 5  # no send after the failure
+    assert clock.interrupted  # the failure woke the loop
+
+
+def test_run_daemon_flushes_and_closes_a_port_that_failed():
+    ports = []
+
+    def open_port(**kwargs):
+        ports.append(DyingPort(7))
+        return ports[-1]
+
+    config = Config(music=MusicConfig(bpm=400.0), daemon=DaemonConfig(bars=4))
+    with pytest.raises(OutputLost):
+        run_daemon(config, test_pattern=True, notifier=Notifier(None), open_port=open_port)
+    (port,) = ports
+    assert port.closed
+    assert port.messages[6] == (0x90, 65, 90)  # sounding when the server went away
+    assert port.messages[7:] == [(0x80, 65, 0), (0xB0, 64, 0), (0xB0, 123, 0)]
+
+
+class BlockingLoads:
+    """A reload loader that waits inside its first load until released."""
+
+    def __init__(self, results) -> None:
+        self.results = list(results)
+        self.calls = 0
+        self.inside = threading.Event()
+        self.release = threading.Event()
+
+    def __call__(self) -> Reload:
+        self.calls += 1
+        if self.calls == 1:
+            self.inside.set()
+            assert self.release.wait(30)
+        result = self.results.pop(0)
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+
+def wait_for_offers(player: Player, reloads: list, count: int) -> None:
+    original = player.offer_reload
+
+    def offer(reload: Reload) -> None:
+        reloads.append(reload)
+        original(reload)
+
+    player.offer_reload = offer
+    for _ in range(3000):
+        if len(reloads) >= count:
+            return
+        threading.Event().wait(0.01)
+    raise AssertionError(f"{len(reloads)} reloads offered, expected {count}")
+
+
+def test_a_sighup_during_a_reload_reloads_again_after_it():
+    player, _, _ = make_player()
+    first, second = Reload(Config()), Reload(Config(music=MusicConfig(bpm=90.0)))
+    loads = BlockingLoads([first, second])
+    reloader = Reloader(player, Config(), None, {}, load=loads)
+    offered: list[Reload] = []
+    try:
+        reloader.request()
+        assert loads.inside.wait(30)
+        reloader.request()  # while the first is loading: served after it, not dropped
+        reloader.request()  # and several such signals make one more reload
+        loads.release.set()
+        wait_for_offers(player, offered, 2)
+    finally:
+        reloader.close()
+    assert offered == [first, second]
+    assert loads.calls == 2
+
+
+def test_any_exception_while_reloading_becomes_a_one_line_reload_error(caplog):
+    player, port, _ = make_player(bars=2)
+    loads = BlockingLoads([ZeroDivisionError("division by zero")])
+    loads.release.set()
+    reloader = Reloader(player, Config(), None, {}, load=loads)
+    player.on_reload = reloader.apply
+    offered: list[Reload] = []
+    try:
+        reloader.request()
+        wait_for_offers(player, offered, 1)
+    finally:
+        reloader.close()
+    assert offered == [Reload(error="ZeroDivisionError: division by zero")]
+    assert player.run()
+    assert len(port.messages) == 2 * 32
+    assert caplog.messages == [
+        "reload failed, playing on unchanged: ZeroDivisionError: division by zero"
+    ]
