@@ -1,7 +1,9 @@
 """The ``jazzd`` command: argument parsing, the user-error handler, the render mode.
 
 ``jazzd --render OUT.mid --bars N`` writes a solo to a MIDI file with no MIDI
-system; without ``--render`` jazzd runs live (daemon mode).
+system; without ``--render`` jazzd runs live (daemon mode). Both modes read the
+config file and the flags the same way (``load_config`` + ``with_overrides``),
+so the same values are accepted and refused.
 """
 
 from __future__ import annotations
@@ -27,7 +29,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def add_music_arguments(parser: argparse.ArgumentParser) -> None:
-    """Flags shared by the live and the render modes: model, chords, sampling."""
+    """Flags shared by the live and the render modes: config, model, chords, sampling, output."""
+    parser.add_argument(
+        "--config", metavar="PATH", help="config file (see config.toml); flags override it"
+    )
     source = parser.add_mutually_exclusive_group()
     source.add_argument(
         "--chords", metavar="FILE", help="MIDI file whose chords loop under the solo"
@@ -35,33 +40,40 @@ def add_music_arguments(parser: argparse.ArgumentParser) -> None:
     source.add_argument(
         "--progression",
         metavar="CHORDS",
-        help='chord symbols, one per bar ("Dm7 G7 Cmaj7 Cmaj7"); "Dm7:2" lasts 2 beats',
+        help='chord symbols, one per bar ("D-7 G7 Cmaj7 Cmaj7"); "Dm7:2" lasts 2 beats; '
+        "a duration is a positive multiple of 1/24 beat (2, 1.5, 1/3), others are refused",
     )
     parser.add_argument("--model", metavar="PATH", help="ONNX model (default: the embedded one)")
-    parser.add_argument("--seed", type=int, default=None, help="random seed (default: random)")
+    parser.add_argument("--seed", type=int, default=None, help="random seed >= 0 (default: random)")
     parser.add_argument(
-        "--temperature", type=float, default=None, help="sampling temperature > 0 (default 1.0)"
+        "--temperature",
+        type=float,
+        default=None,
+        help="sampling temperature in (0, 100] (default 1.0)",
     )
     parser.add_argument(
         "--top-p", type=float, default=None, help="nucleus sampling mass in (0, 1] (default 1.0)"
     )
-    parser.add_argument("--bpm", type=float, default=None, help="tempo (default 130)")
+    parser.add_argument(
+        "--bpm", type=float, default=None, help="tempo in (0, 400] BPM (default 130)"
+    )
     parser.add_argument(
         "--pitch-range",
         metavar="LOW-HIGH",
         default=None,
         help="MIDI pitch range of the solo (default 52-84)",
     )
+    parser.add_argument("--channel", type=int, default=None, help="MIDI channel 1-16 (default 1)")
+    parser.add_argument(
+        "--velocity", type=int, default=None, help="note velocity 1-127 (default 90)"
+    )
 
 
 def add_live_arguments(parser: argparse.ArgumentParser) -> None:
-    """Flags of the live (daemon) mode: config, MIDI output, channel, stats."""
+    """Flags of the live (daemon) mode: MIDI output, stats, logging, test pattern."""
     from jazzd.config import BACKENDS, LOG_LEVELS
 
     group = parser.add_argument_group("live mode (the default)")
-    group.add_argument(
-        "--config", metavar="PATH", help="config file (see config.toml); flags override it"
-    )
     group.add_argument(
         "--backend", choices=BACKENDS, default=None, help="MIDI backend (default auto)"
     )
@@ -73,10 +85,6 @@ def add_live_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         default=None,
         help="connect to the MIDI input whose name contains NAME instead of a virtual port",
-    )
-    group.add_argument("--channel", type=int, default=None, help="MIDI channel 1-16 (default 1)")
-    group.add_argument(
-        "--velocity", type=int, default=None, help="note velocity 1-127 (default 90)"
     )
     group.add_argument(
         "--stats-json", metavar="PATH", default=None, help="write timing figures here at exit"
@@ -90,7 +98,7 @@ def add_live_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--test-pattern",
         action="store_true",
-        help="play steady sixteenth notes instead of the solo (timing checks)",
+        help="play steady sixteenth notes instead of the solo (timing checks; live only)",
     )
 
 
@@ -102,44 +110,44 @@ def add_render_arguments(parser: argparse.ArgumentParser) -> None:
         "--bars",
         type=int,
         default=None,
-        help="bars to render (default 32); live: stop after N bars (default: forever)",
+        help="bars to render (default 32, the config's daemon.bars is not used); "
+        "live: stop after N bars (default: forever)",
     )
     group.add_argument(
-        "--comp", action="store_true", help="add the chords as a second track to the render"
+        "--comp",
+        action="store_true",
+        help="add the chords as a second track to the render, on the next MIDI channel",
     )
-
-
-def parse_pitch_range(text: str | None) -> tuple[int, int]:
-    """``"52-84"`` -> (52, 84); None -> the default range."""
-    if text is None:
-        return (52, 84)
-    parts = text.replace(":", "-").split("-")
-    try:
-        low, high = (int(part) for part in parts)
-    except ValueError:
-        raise UserError(
-            f"bad pitch range {text!r}: write two MIDI numbers LOW-HIGH such as 52-84"
-        ) from None
-    return (low, high)
 
 
 def run_render(args: argparse.Namespace) -> int:
-    """The render mode: model + chords + seed -> a type-1 MIDI file."""
-    from jazzd import render
+    """The render mode: config file + flags -> a type-1 MIDI file.
 
+    The config is read and checked exactly as in live mode; ``--bars`` defaults
+    to 32 here (the config's ``daemon.bars`` is for live mode).
+    """
+    from jazzd import render
+    from jazzd.config import FLAG_KEYS, load_config, with_overrides
+
+    if args.test_pattern:
+        raise UserError("--test-pattern is for live mode only: drop it or drop --render")
     if args.bars is not None and args.bars < 1:
         raise UserError(f"--bars must be at least 1, got {args.bars}")
+    flags = {dest: getattr(args, dest) for dest in FLAG_KEYS}
+    music = with_overrides(load_config(args.config), flags).music
     result = render.render_file(
         args.render,
         bars=32 if args.bars is None else args.bars,
-        model_path=args.model,
-        chords_path=args.chords,
-        progression=args.progression,
-        seed=args.seed,
-        temperature=1.0 if args.temperature is None else args.temperature,
-        top_p=1.0 if args.top_p is None else args.top_p,
-        bpm=130.0 if args.bpm is None else args.bpm,
-        pitch_range=parse_pitch_range(args.pitch_range),
+        model_path=music.model,
+        chords_path=music.chords,
+        progression=music.progression,
+        seed=music.seed,
+        temperature=music.temperature,
+        top_p=music.top_p,
+        bpm=music.bpm,
+        pitch_range=music.pitch_range,
+        channel=music.channel,
+        velocity=music.velocity,
         comp=args.comp,
     )
     print(

@@ -192,6 +192,24 @@ def _check(key: str, value: Any, where: str) -> Any:
         raise UserError(f"{where}: {key} = {value!r} {exc}") from None
 
 
+def check_music(music: MusicConfig, where: str) -> MusicConfig:
+    """``music`` with every value that is set passed through the config checks.
+
+    The one place the limits of the [music] settings live: a config file, a
+    flag and the offline render all meet the same checks. ``where`` names the
+    source in errors.
+    """
+    values = {}
+    for item in fields(MusicConfig):
+        value = getattr(music, item.name)
+        if value is not None:
+            value = _check(f"music.{item.name}", value, where)
+        values[item.name] = value
+    if values["chords"] and values["progression"]:
+        raise UserError(f"{where}: give chords or a progression, not both")
+    return MusicConfig(**values)
+
+
 def parse_config(data: Mapping[str, Any], where: str, base_dir: Path | None = None) -> Config:
     """A parsed TOML document -> Config; ``where`` names the source in errors."""
     sections = {}

@@ -1,9 +1,11 @@
 """Offline render: a solo over a chord loop written to a type-1 MIDI file, no MIDI system.
 
 Layout of the file: track 0 is the conductor (track name, tempo, 4/4), track 1
-the solo on MIDI channel 1, and with ``comp`` track 2 the chords on channel 2.
-Times are integer ticks computed from exact beats, so the same seed gives the
-same bytes.
+the solo on its MIDI channel (default 1) at its velocity (default 90), and with
+``comp`` track 2 the chords on the next channel (skipping 10, the drums). Times
+are integer ticks computed from exact beats, so the same seed gives the same
+bytes. The settings meet the same checks as in live mode
+(:func:`jazzd.config.check_music`).
 """
 
 from __future__ import annotations
@@ -21,10 +23,9 @@ from jazzd.errors import UserError
 from jazzd.unparse import Note, PitchRange
 
 TICKS_PER_BEAT = 480  # divisible by 24: every grid duration is a whole number of ticks
-SOLO_CHANNEL = 0
-COMP_CHANNEL = 1
-SOLO_VELOCITY = 96
 COMP_VELOCITY = 56
+#: MIDI channel 10, counting from zero: percussion, never used for the chords.
+DRUM_CHANNEL = 9
 
 
 @dataclass(frozen=True)
@@ -59,23 +60,32 @@ def _track(name: str, events: Iterable[tuple[int, int, object]], end_tick: int):
     return track
 
 
-def solo_events(notes: Sequence[Note], channel: int = SOLO_CHANNEL):
-    """(tick, order, message) for every pitched note; note-offs sort before note-ons."""
+def comp_channel(solo_channel: int) -> int:
+    """The chords' MIDI channel (0-15): the one after the solo's, skipping the drums."""
+    channel = (solo_channel + 1) % 16
+    return (channel + 1) % 16 if channel == DRUM_CHANNEL else channel
+
+
+def solo_events(notes: Sequence[Note], channel: int, velocity: int):
+    """(tick, order, message) for every pitched note on ``channel`` (0-15).
+
+    Note-offs sort before note-ons at the same tick.
+    """
     import mido
 
     for note in notes:
         if note.pitch is None:
             continue
         yield (_ticks(note.start), 1, mido.Message(
-            "note_on", channel=channel, note=note.pitch, velocity=SOLO_VELOCITY
+            "note_on", channel=channel, note=note.pitch, velocity=velocity
         ))
         yield (_ticks(note.end), 0, mido.Message(
             "note_off", channel=channel, note=note.pitch, velocity=0
         ))
 
 
-def comp_events(chords: ChordLoop, bars: int, channel: int = COMP_CHANNEL):
-    """(tick, order, message) for the chord voicings over ``bars`` bars, looping."""
+def comp_events(chords: ChordLoop, bars: int, channel: int):
+    """(tick, order, message) for the chord voicings over ``bars`` bars on ``channel`` (0-15)."""
     import mido
 
     end = Fraction(4 * bars)
@@ -103,8 +113,13 @@ def write_midi(
     bars: int,
     bpm: float = 130.0,
     chords: ChordLoop | None = None,
+    channel: int = 1,
+    velocity: int = 90,
 ) -> Path:
-    """Write ``notes`` (and the chords when given) as a type-1 MIDI file."""
+    """Write ``notes`` (and the chords when given) as a type-1 MIDI file.
+
+    ``channel`` is the solo's MIDI channel counting from 1, as in the config.
+    """
     import mido
 
     end_tick = _ticks(Fraction(4 * bars))
@@ -114,9 +129,10 @@ def write_midi(
     ]
     midi = mido.MidiFile(type=1, ticks_per_beat=TICKS_PER_BEAT)
     midi.tracks.append(_track("jazzd", conductor, end_tick))
-    midi.tracks.append(_track("Solo", solo_events(notes), end_tick))
+    midi.tracks.append(_track("Solo", solo_events(notes, channel - 1, velocity), end_tick))
     if chords is not None:
-        midi.tracks.append(_track("Chords", comp_events(chords, bars), end_tick))
+        comp = comp_events(chords, bars, comp_channel(channel - 1))
+        midi.tracks.append(_track("Chords", comp, end_tick))
     path = Path(path)
     try:
         midi.save(path)
@@ -145,42 +161,67 @@ def render_file(
     top_p: float = 1.0,
     bpm: float = 130.0,
     pitch_range: tuple[int, int] = (52, 84),
+    channel: int = 1,
+    velocity: int = 90,
     comp: bool = False,
     collapse_ax: bool = False,
 ) -> RenderResult:
-    """The ``--render`` mode: load everything, generate ``bars`` bars, write the file."""
+    """The ``--render`` mode: load everything, generate ``bars`` bars, write the file.
+
+    The settings are checked by :func:`jazzd.config.check_music`, the checks of
+    live mode (UserError naming the setting); ``channel`` counts from 1.
+    """
     from jazzd import chords as chord_sources
+    from jazzd.config import MusicConfig, check_music
     from jazzd.engine import Soloist
     from jazzd.model import StepModel
-    from jazzd.sampling import check_sampling
 
-    if bars < 1:
-        raise UserError(f"--bars must be at least 1, got {bars}")
-    if not 0 < bpm <= 1000:
-        raise UserError(f"tempo must lie in (0, 1000] BPM, got {bpm}")
-    check_sampling(temperature, top_p)
-    span = PitchRange(*pitch_range)
-    if progression is not None:
-        loop = chord_sources.from_progression(progression)
-    elif chords_path is not None:
-        loop = chord_sources.load_chord_file(chords_path)
+    if isinstance(bars, bool) or not isinstance(bars, int) or bars < 1:
+        raise UserError(f"--bars must be a whole number of at least 1, got {bars}")
+    music = check_music(
+        MusicConfig(
+            model=None if model_path is None else str(model_path),
+            chords=None if chords_path is None else str(chords_path),
+            progression=progression,
+            bpm=bpm,
+            seed=seed,
+            temperature=temperature,
+            top_p=top_p,
+            channel=channel,
+            velocity=velocity,
+            pitch_range=pitch_range,
+        ),
+        "render",
+    )
+    span = PitchRange(*music.pitch_range)
+    if music.progression is not None:
+        loop = chord_sources.from_progression(music.progression)
+    elif music.chords is not None:
+        loop = chord_sources.load_chord_file(music.chords)
     else:
         loop = chord_sources.default_loop()
-    model = StepModel.load(model_path)
-    if seed is None:
-        seed = secrets.randbelow(2**31)
+    model = StepModel.load(music.model)
+    seed = secrets.randbelow(2**31) if music.seed is None else music.seed
     soloist = Soloist(
         model,
         loop,
         np.random.default_rng(seed),
-        temperature=temperature,
-        top_p=top_p,
+        temperature=music.temperature,
+        top_p=music.top_p,
         pitch_range=span,
         collapse_ax=collapse_ax,
     )
     notes = render_solo(soloist, bars)
-    path = write_midi(out, notes, bars=bars, bpm=bpm, chords=loop if comp else None)
-    return RenderResult(path, bars, tuple(notes), seed, 4 * bars * 60 / bpm)
+    path = write_midi(
+        out,
+        notes,
+        bars=bars,
+        bpm=music.bpm,
+        chords=loop if comp else None,
+        channel=music.channel,
+        velocity=music.velocity,
+    )
+    return RenderResult(path, bars, tuple(notes), seed, 4 * bars * 60 / music.bpm)
 
 
 @dataclass(frozen=True)

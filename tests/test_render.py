@@ -118,6 +118,12 @@ def bad_chord_file(tmp_path: Path) -> str:
     return str(path)
 
 
+def config_file(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "jazzd.toml"
+    path.write_text(text)
+    return str(path)
+
+
 def foreign_model(tmp_path: Path) -> str:
     return str(tiny_model(tmp_path / "foreign.onnx", version=None))
 
@@ -134,12 +140,25 @@ def mismatched_model(tmp_path: Path) -> str:
         (lambda p: ["--model", foreign_model(p)], "not a jazzd model"),
         (lambda p: ["--model", mismatched_model(p)], "vocabulary size"),
         (lambda p: ["--model", str(p / "none.onnx")], "model file not found"),
-        (lambda p: ["--temperature", "0"], "temperature"),
-        (lambda p: ["--temperature", "-1"], "temperature"),
-        (lambda p: ["--pitch-range", "60-64"], "impossible pitch range"),
-        (lambda p: ["--pitch-range", "high"], "bad pitch range"),
+        (lambda p: ["--temperature", "0"], "--temperature"),
+        (lambda p: ["--temperature", "-1"], "--temperature"),
+        (lambda p: ["--temperature", "1000"], "at most 100"),
+        (lambda p: ["--pitch-range", "60-64"], "span at least an octave"),
+        (lambda p: ["--pitch-range", "high"], "two MIDI numbers"),
         (lambda p: ["--bars", "0"], "--bars"),
-        (lambda p: ["--bpm", "0"], "tempo"),
+        (lambda p: ["--bpm", "0"], "--bpm"),
+        (lambda p: ["--bpm", "1000"], "at most 400"),
+        (lambda p: ["--seed", "-1"], "--seed"),
+        (lambda p: ["--channel", "17"], "--channel"),
+        (lambda p: ["--velocity", "0"], "--velocity"),
+        (lambda p: ["--progression", "Dm7:1/0"], "not a number of beats"),
+        (lambda p: ["--progression", "Dm7:0 G7"], "more than 0 beats"),
+        (lambda p: ["--comp", "--progression", "Dm7:0.01 G7"], "1/24 beats"),
+        (lambda p: ["--progression", "D-7 Hb7"], "unknown chord symbol"),
+        (lambda p: ["--config", str(p / "none.toml")], "does not exist"),
+        (lambda p: ["--config", config_file(p, "[music]\nbpm = 1000\n")], "at most 400"),
+        (lambda p: ["--config", config_file(p, "[music]\nvelocty = 3\n")], "did you mean"),
+        (lambda p: ["--test-pattern"], "--test-pattern is for live mode only"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, capsys, extra, message: str) -> None:
@@ -173,5 +192,89 @@ def test_the_console_entry_point_prints_no_traceback(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 2
-    assert result.stderr.startswith("jazzd: error: temperature")
+    assert result.stderr.startswith("jazzd: error: --temperature")
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["--seed", "-1"],
+        ["--progression", "Dm7:1/0"],
+        ["--comp", "--progression", "Dm7:0.01 G7"],
+        ["--bpm", "1000"],
+    ],
+)
+def test_the_reviewers_crashes_end_in_one_line_and_exit_2(tmp_path: Path, extra) -> None:
+    out = tmp_path / "o.mid"
+    result = subprocess.run(
+        [sys.executable, "-m", "jazzd", "--render", str(out), "--bars", "1", *extra],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("jazzd: error: ")
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("dest", "value"),
+    [("bpm", 1000.0), ("temperature", 1000.0), ("seed", -1), ("channel", 0), ("top_p", 2.0)],
+)
+def test_render_and_live_refuse_a_value_with_the_same_message(
+    tmp_path: Path, capsys, dest: str, value
+) -> None:
+    """One shared check: the render's error is the one live mode's config reading gives."""
+    from jazzd.config import Config, with_overrides
+    from jazzd.errors import UserError
+
+    with pytest.raises(UserError) as live:
+        with_overrides(Config(), {dest: value})
+    flag = "--" + dest.replace("_", "-")
+    assert main(["--render", str(tmp_path / "o.mid"), flag, str(value)]) == 2
+    assert capsys.readouterr().err.strip() == f"jazzd: error: {live.value}"
+
+
+def note_ons(path: Path, track: int) -> list[mido.Message]:
+    return [m for m in mido.MidiFile(path).tracks[track] if m.type == "note_on" and m.velocity]
+
+
+@needs_model
+def test_the_solo_plays_on_channel_1_at_velocity_90_by_default(tmp_path: Path) -> None:
+    out = tmp_path / "default.mid"
+    assert main(["--render", str(out), "--bars", "2", "--seed", "3", "--comp"]) == 0
+    assert {(m.channel, m.velocity) for m in note_ons(out, 1)} == {(0, 90)}
+    assert {m.channel for m in note_ons(out, 2)} == {1}
+
+
+@needs_model
+def test_render_reads_the_config_file_and_flags_override_it(tmp_path: Path) -> None:
+    config = config_file(
+        tmp_path,
+        "[music]\nbpm = 100.0\nchannel = 9\nvelocity = 70\nseed = 5\n"
+        'progression = "D-7 G7"\n[daemon]\nbars = 3\n',
+    )
+    out = tmp_path / "config.mid"
+    assert main(["--render", str(out), "--config", config, "--comp"]) == 0
+    midi = mido.MidiFile(out)
+    assert [m.tempo for m in midi.tracks[0] if m.type == "set_tempo"] == [mido.bpm2tempo(100)]
+    assert midi.length == pytest.approx(32 * 4 * 60 / 100, abs=0.005)  # daemon.bars is live-only
+    assert {(m.channel, m.velocity) for m in note_ons(out, 1)} == {(8, 70)}
+    assert {m.channel for m in note_ons(out, 2)} == {10}  # the next channel, skipping drums
+    comp_pcs = {m.note % 12 for m in note_ons(out, 2)}
+    assert comp_pcs == {2, 5, 9, 0} | {7, 11, 2, 5}  # D-7 (= Dm7) and G7
+
+    again = tmp_path / "again.mid"
+    assert main(["--render", str(again), "--config", config, "--seed", "5", "--comp"]) == 0
+    assert again.read_bytes() == out.read_bytes()  # the config's seed is the flag's seed
+    flagged = tmp_path / "flagged.mid"
+    code = main(
+        ["--render", str(flagged), "--config", config, "--velocity", "80", "--channel", "2",
+         "--bars", "2"]
+    )  # fmt: skip
+    assert code == 0
+    assert {(m.channel, m.velocity) for m in note_ons(flagged, 1)} == {(1, 80)}
