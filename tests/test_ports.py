@@ -11,6 +11,7 @@ from jazzd.errors import UserError
 from jazzd.ports import (
     MemoryPort,
     candidate_backends,
+    choose_destination,
     format_port_list,
     list_ports,
     open_output,
@@ -102,3 +103,62 @@ def test_connect_finds_a_destination_by_part_of_its_name(jack_server):
     finally:
         midi_in.close_port()
         midi_in.delete()
+
+
+def test_connect_takes_the_one_port_whose_name_contains_the_text():
+    ports = ["system:midi_playback_1", "FLUID Synth:midi_00", "rec:in"]
+    assert choose_destination(ports, "fluid", "jack") == 1
+
+
+@pytest.mark.parametrize(
+    ("ports", "connect", "expected"),
+    [
+        (["synth:in", "synth:in-2"], "synth:in", 0),  # exactly one name equals it
+        (["Synth:In", "synth:in-2"], "synth:in", 0),  # case does not matter
+        (["a:synth", "b:synth-2"], "B:SYNTH-2", 1),
+    ],
+)
+def test_connect_prefers_the_port_named_exactly(ports, connect, expected):
+    assert choose_destination(ports, connect, "jack") == expected
+
+
+def test_connect_refuses_several_matching_ports_and_lists_them():
+    ports = ["synth-a:in", "other:in", "synth-b:in"]
+    with pytest.raises(UserError) as caught:
+        choose_destination(ports, "synth", "alsa")
+    message = str(caught.value)
+    assert message.startswith(
+        "2 MIDI input ports on alsa match 'synth' ('synth-a:in', 'synth-b:in')"
+    )
+    assert "\n" not in message
+    assert caught.value.exit_status == 2
+
+
+def test_connect_with_no_match_lists_what_there_is():
+    with pytest.raises(UserError, match=r"matches 'x' \(available: a:in, b:in\)"):
+        choose_destination(["a:in", "b:in"], "x", "jack")
+
+
+@pytest.mark.jack
+def test_connect_to_one_of_two_matching_jack_ports_is_refused(jack_server):
+    import rtmidi
+
+    client = f"twin-{uuid.uuid4().hex[:6]}"
+    inputs = []
+    for name in (client, f"{client}-2"):
+        midi_in = rtmidi.MidiIn(rtapi=rtmidi.API_UNIX_JACK, name=name)
+        midi_in.open_virtual_port("in")
+        inputs.append(midi_in)
+    try:
+        with pytest.raises(UserError, match=f"2 MIDI input ports on jack match '{client}'"):
+            open_output("jack", port_name="jazzd-t", connect=client)
+        # More of the name picks one.
+        port = open_output("jack", port_name="jazzd-t", connect=f"{client}:in")
+        try:
+            assert port.name == f"jazzd-t -> {client}:in"
+        finally:
+            port.close()
+    finally:
+        for midi_in in inputs:
+            midi_in.close_port()
+            midi_in.delete()
