@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -75,6 +78,24 @@ def test_durations_must_be_positive_and_on_the_grid(text: str, message: str) -> 
     with pytest.raises(UserError, match=message) as caught:
         from_progression(text)
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("text", ["Dm7:1/0", "Dm7:0.01 G7"])
+def test_live_mode_refuses_a_bad_duration_in_one_line(text: str) -> None:
+    """Live mode reads the progression before it opens a port (no JACK server needed)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "jazzd", "--backend", "jack", "--progression", text],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=Path(__file__).resolve().parents[1],
+        env=dict(os.environ, JACK_DEFAULT_SERVER="jazzd-none"),
+    )
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if "error" in line]
+    assert len(errors) == 1 and errors[0].startswith(f"jazzd: error: {text.split()[0]!r}: ")
 
 
 def test_durations_on_the_grid_are_kept_exactly() -> None:
