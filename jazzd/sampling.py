@@ -27,6 +27,7 @@ def distribution(
     restricted to ``mask`` (booleans, True = allowed; ignored when it would
     leave no mass) and to the top-p nucleus, then renormalised in float64 so
     the result sums to 1 whatever the rounding of the model's float32 output.
+    Raises UserError when nothing positive and finite is left to sample from.
     """
     p = np.asarray(probs, dtype=np.float64).reshape(-1)
     p = np.where(p > 0, p, 0.0)
@@ -41,7 +42,10 @@ def distribution(
         p = np.exp(logits)
     total = p.sum()
     if not total > 0 or not np.isfinite(total):
-        raise ValueError("the model gave no probability mass to any token")
+        raise UserError(
+            f"the model gave no usable probability to any token (total {total:.3g}): "
+            "the model file is broken; export it again"
+        )
     p /= total
     if top_p < 1.0:
         order = np.argsort(-p, kind="stable")

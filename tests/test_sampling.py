@@ -74,3 +74,13 @@ def test_bad_temperature_is_a_user_error(temperature: float) -> None:
 def test_bad_top_p_is_a_user_error(top_p: float) -> None:
     with pytest.raises(UserError, match="top-p"):
         check_sampling(1.0, top_p)
+
+
+@pytest.mark.parametrize(
+    "probs",
+    [np.zeros(4), -np.ones(4), np.array([np.nan, 0.0, 0.0, 0.0]), np.array([np.inf, 1, 0, 0])],
+)
+def test_no_usable_probability_is_a_one_line_user_error(probs) -> None:
+    with pytest.raises(UserError, match="no usable probability") as caught:
+        sample(probs, np.random.default_rng(0))
+    assert "\n" not in str(caught.value)
