@@ -29,9 +29,11 @@ import gc
 import json
 import logging
 import os
+import pickle
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
@@ -186,6 +188,8 @@ class Player:
         self.notifier = notifier if notifier is not None else Notifier(None)
         self.stop_requested = False
         self.current_bar = 0
+        #: While the loop sleeps: the time it wakes (nothing is sent before); else 0.
+        self.quiet_until = 0.0
         self.queued_bars = 0
         #: Set by the reload worker; applied by the loop as soon as there is time.
         self.pending_reload: Reload | None = None
@@ -268,7 +272,10 @@ class Player:
             next_ping = self.notifier.next_ping()
             if next_ping is not None and next_ping < wake:
                 wake = next_ping
-            if not clock.sleep_until(wake):
+            self.quiet_until = wake
+            asleep = clock.sleep_until(wake)
+            self.quiet_until = 0.0
+            if not asleep:
                 if self.stop_requested:
                     return False
                 clock.clear()  # woken for another reason (a reload): carry on
@@ -399,6 +406,12 @@ class Signals:
             self.hup_pending = True
 
 
+#: Load reloads in a forked child (see ``Reloader``): Linux only (macOS frameworks
+#: do not survive a fork of a threaded process).
+_CAN_FORK = sys.platform.startswith("linux") and hasattr(os, "fork")
+#: The reload fork waits for the player to be this far from its next send.
+FORK_MARGIN_S = 0.01
+
 #: The interpreter's thread switch interval while the daemon runs. The default (5 ms)
 #: lets the reload worker keep the GIL that long while the player waits to send; normally
 #: the player is the only running thread, so a short interval costs nothing.
@@ -498,6 +511,12 @@ class Reloader:
     the worker waits on the pipe. A SIGHUP that arrives while a reload is being
     loaded leaves its byte in the pipe, so the worker loads once more after the
     current one (several such signals make one more reload, not several).
+
+    Where ``os.fork`` is safe (Linux), the loading runs in a forked child, which
+    has music21 loaded already and sends the result back pickled: a load in a
+    thread of this process would take the GIL from the player for milliseconds
+    (music21 in Python, and garbage collections of its objects). The fork itself
+    (about 2.5 ms here) waits for a moment when the player has nothing to send.
     """
 
     def __init__(
@@ -512,7 +531,7 @@ class Reloader:
         self.config = config
         self.path = path
         self.flags = flags
-        self._load_once = load or self.load
+        self._load_once = load or (self.load_in_child if _CAN_FORK else self.load)
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_w, False)
         self._worker = threading.Thread(target=self._work, name="jazzd-reload", daemon=True)
@@ -534,6 +553,46 @@ class Reloader:
         config = with_overrides(load_config(self.path), self.flags)
         chords = None if isinstance(self.player.source, Sixteenths) else load_chords(config)
         return Reload(config, chords)
+
+    def load_in_child(self) -> Reload:
+        """:meth:`load` in a forked child process; the result comes back through a pipe."""
+        read_fd, write_fd = os.pipe()
+        self._wait_for_a_quiet_moment()
+        pid = os.fork()
+        if pid == 0:  # the child: load, write, leave (no cleanup of the parent's things)
+            try:
+                os.close(read_fd)
+                for signum in (signal.SIGTERM, signal.SIGINT):
+                    signal.signal(signum, signal.SIG_DFL)
+                signal.signal(signal.SIGHUP, signal.SIG_IGN)
+                with os.fdopen(write_fd, "wb") as out:
+                    out.write(pickle.dumps(self._load_or_error()))
+            finally:
+                os._exit(0)
+        os.close(write_fd)
+        with os.fdopen(read_fd, "rb") as stream:
+            data = stream.read()
+        _, status = os.waitpid(pid, 0)
+        if not data:
+            return Reload(error=f"the reload process ended without a result (status {status})")
+        return pickle.loads(data)
+
+    def _wait_for_a_quiet_moment(self, limit_s: float = 2.0) -> None:
+        """Until the player sleeps with its next send ``FORK_MARGIN_S`` away (or ``limit_s``)."""
+        clock = self.player.clock
+        give_up = clock.now() + limit_s
+        while clock.now() < give_up:
+            if self.player.quiet_until - clock.now() >= FORK_MARGIN_S:
+                return
+            time.sleep(0.001)
+
+    def _load_or_error(self) -> Reload:
+        try:
+            return self.load()
+        except UserError as exc:
+            return Reload(error=str(exc))
+        except Exception as exc:  # any failure keeps the old settings
+            return Reload(error=f"{type(exc).__name__}: {exc}")
 
     def _work(self) -> None:
         try:

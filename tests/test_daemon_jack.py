@@ -23,7 +23,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from jack_harness import NotifySocket
+from jack_harness import NotifySocket, start_jack, stop_jack
 
 pytestmark = [pytest.mark.jack, pytest.mark.slow]
 
@@ -423,3 +423,43 @@ def test_list_ports_shows_the_jack_ports(jack_server):
         recorder.stop()
     assert out.startswith("jack: usable")
     assert recorder.port in out
+
+
+@pytest.mark.parametrize("kill_with", [signal.SIGINT, signal.SIGKILL])
+def test_a_dead_jack_server_stops_jazzd_with_one_error_line(
+    jack_server, tmp_path, notify, kill_with
+):
+    """A second private server, killed under the daemon: jazzd must exit non-zero (so
+    systemd's Restart=on-failure restarts it) within a few seconds, with one error line."""
+    name = unique("jazzd-doomed")
+    try:
+        server = start_jack(name, tmp_path / "doomed.log")
+    except RuntimeError as exc:
+        pytest.fail(f"the second JACK server did not start: {exc}")
+    try:
+        process = start_jazzd(
+            "--test-pattern", "--stats-json", str(tmp_path / "stats.json"),
+            notify=notify, JACK_DEFAULT_SERVER=name,
+        )  # fmt: skip
+        notify.wait_for("READY=1")
+        time.sleep(0.5)
+        server.send_signal(kill_with)
+        killed = time.monotonic()
+        server.wait(timeout=10)
+        status, err = finish(process, timeout=30)
+        exited = time.monotonic()
+    finally:
+        stop_jack(server)
+        for leftover in Path("/dev/shm").glob(f"*{name}*"):  # a killed server's files
+            leftover.unlink(missing_ok=True)
+    assert status == 1, err
+    assert exited - killed <= 3.0
+    lines = [line for line in err.splitlines() if not line.startswith("jazzd: INFO")]
+    assert lines == [
+        "jazzd: error: MIDI output lost: the JACK server shut down; stopping (start the MIDI "
+        "server again and restart jazzd; under systemd it restarts by itself)"
+    ]
+    stats = json.loads((tmp_path / "stats.json").read_text())
+    assert stats["messages"] > 0
+    assert stats["open_notes_at_exit"] == 0
+    assert "STOPPING=1" in notify.drain()

@@ -509,7 +509,9 @@ class BlockingLoads:
         return result
 
 
-def wait_for_offers(player: Player, reloads: list, count: int) -> None:
+def record_offers(player: Player) -> list[Reload]:
+    """The reloads offered to ``player`` from now on, in order."""
+    reloads: list[Reload] = []
     original = player.offer_reload
 
     def offer(reload: Reload) -> None:
@@ -517,6 +519,10 @@ def wait_for_offers(player: Player, reloads: list, count: int) -> None:
         original(reload)
 
     player.offer_reload = offer
+    return reloads
+
+
+def wait_for_offers(reloads: list[Reload], count: int) -> None:
     for _ in range(3000):
         if len(reloads) >= count:
             return
@@ -529,14 +535,14 @@ def test_a_sighup_during_a_reload_reloads_again_after_it():
     first, second = Reload(Config()), Reload(Config(music=MusicConfig(bpm=90.0)))
     loads = BlockingLoads([first, second])
     reloader = Reloader(player, Config(), None, {}, load=loads)
-    offered: list[Reload] = []
+    offered = record_offers(player)
     try:
         reloader.request()
         assert loads.inside.wait(30)
         reloader.request()  # while the first is loading: served after it, not dropped
         reloader.request()  # and several such signals make one more reload
         loads.release.set()
-        wait_for_offers(player, offered, 2)
+        wait_for_offers(offered, 2)
     finally:
         reloader.close()
     assert offered == [first, second]
@@ -549,10 +555,10 @@ def test_any_exception_while_reloading_becomes_a_one_line_reload_error(caplog):
     loads.release.set()
     reloader = Reloader(player, Config(), None, {}, load=loads)
     player.on_reload = reloader.apply
-    offered: list[Reload] = []
+    offered = record_offers(player)
     try:
         reloader.request()
-        wait_for_offers(player, offered, 1)
+        wait_for_offers(offered, 1)
     finally:
         reloader.close()
     assert offered == [Reload(error="ZeroDivisionError: division by zero")]
@@ -561,3 +567,80 @@ def test_any_exception_while_reloading_becomes_a_one_line_reload_error(caplog):
     assert caplog.messages == [
         "reload failed, playing on unchanged: ZeroDivisionError: division by zero"
     ]
+
+
+@pytest.mark.parametrize(
+    ("signum", "status"),
+    [(signal.SIGTERM, 0), (signal.SIGINT, 0), (signal.SIGHUP, 2)],
+)
+def test_signals_during_start_up(signum, status):
+    """Sent while the chords and the model load, before READY. No JACK server answers, so
+    a daemon that went on to open its port would exit 2: SIGTERM and SIGINT must stop it
+    before that, with 0; SIGHUP must not kill it (it goes on to that error)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "jazzd", "--backend", "jack", "--log-level", "info"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(REPO), JACK_DEFAULT_SERVER="jazzd-none"),
+    )
+    try:
+        first = process.stderr.readline()
+        assert first.startswith("jazzd: INFO: starting"), first
+        process.send_signal(signum)
+        _, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == status, err
+    assert "Traceback" not in err
+    if status == 0:
+        assert "MIDI out" not in err
+        assert f"stopped by {signal.Signals(signum).name} during start-up" in err
+    else:
+        assert err.splitlines()[-1].startswith("jazzd: error: no MIDI backend is usable")
+
+
+def soloist_player() -> Player:
+    """A player of the model's solo, asleep as far as a reload's fork can tell."""
+    clock = FakeClock(start=0.0)
+    scheduler = Scheduler(MemoryPort(clock=clock.now), clock, TempoMap(1.0, 120.0))
+    soloist = new_soloist(StepModel.load(default_model_path()), from_progression("Cmaj7"))
+    player = Player(soloist, scheduler, channel=0, velocity=90, bars=2)
+    player.quiet_until = float("inf")  # the fork need not wait for a quiet moment
+    return player
+
+
+def test_a_reload_is_loaded_in_a_child_process_and_comes_back_whole(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('[music]\nprogression = "Dm7 G7 Cmaj7:2 A7:2"\nbpm = 150.0\n')
+    player = soloist_player()
+    reloader = Reloader(player, Config(), str(path), {"seed": 5})
+    offered = record_offers(player)
+    try:
+        reloader.request()
+        wait_for_offers(offered, 1)
+    finally:
+        reloader.close()
+    (reload,) = offered
+    assert reload.error is None
+    assert reload.config.music.bpm == 150.0
+    assert reload.config.music.seed == 5
+    assert reload.chords.spans == from_progression("Dm7 G7 Cmaj7:2 A7:2").spans
+    assert threading.current_thread() is threading.main_thread()  # the child did not return
+
+
+def test_a_reload_that_fails_in_the_child_process_is_a_reload_error(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('[music]\nprogression = "Dm7 H7"\n')
+    player = soloist_player()
+    reloader = Reloader(player, Config(), str(path), {})
+    offered = record_offers(player)
+    try:
+        reloader.request()
+        wait_for_offers(offered, 1)
+    finally:
+        reloader.close()
+    assert offered[0].config is None
+    assert "unknown chord symbol 'H7'" in offered[0].error
