@@ -73,7 +73,10 @@ def add_live_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of the live (daemon) mode: MIDI output, stats, logging, test pattern."""
     from jazzd.config import BACKENDS, LOG_LEVELS
 
-    group = parser.add_argument_group("live mode (the default)")
+    group = parser.add_argument_group(
+        "live mode (the default)",
+        "--render refuses --backend, --port-name, --connect, --stats-json and --test-pattern",
+    )
     group.add_argument(
         "--backend", choices=BACKENDS, default=None, help="MIDI backend (default auto)"
     )
@@ -120,6 +123,16 @@ def add_render_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+#: Flags that only live mode uses (argparse dest -> "was it given?"); a render refuses them.
+LIVE_ONLY = {
+    "test_pattern": bool,
+    "backend": lambda value: value is not None,
+    "port_name": lambda value: value is not None,
+    "connect": lambda value: value is not None,
+    "stats_json": lambda value: value is not None,
+}
+
+
 def run_render(args: argparse.Namespace) -> int:
     """The render mode: config file + flags -> a type-1 MIDI file.
 
@@ -129,8 +142,10 @@ def run_render(args: argparse.Namespace) -> int:
     from jazzd import render
     from jazzd.config import FLAG_KEYS, load_config, with_overrides
 
-    if args.test_pattern:
-        raise UserError("--test-pattern is for live mode only: drop it or drop --render")
+    for dest, given in LIVE_ONLY.items():
+        if given(getattr(args, dest)):
+            flag = "--" + dest.replace("_", "-")
+            raise UserError(f"{flag} is for live mode only: drop it or drop --render")
     if args.bars is not None and args.bars < 1:
         raise UserError(f"--bars must be at least 1, got {args.bars}")
     flags = {dest: getattr(args, dest) for dest in FLAG_KEYS}

@@ -159,6 +159,10 @@ def mismatched_model(tmp_path: Path) -> str:
         (lambda p: ["--config", config_file(p, "[music]\nbpm = 1000\n")], "at most 400"),
         (lambda p: ["--config", config_file(p, "[music]\nvelocty = 3\n")], "did you mean"),
         (lambda p: ["--test-pattern"], "--test-pattern is for live mode only"),
+        (lambda p: ["--backend", "jack"], "--backend is for live mode only"),
+        (lambda p: ["--port-name", "x"], "--port-name is for live mode only"),
+        (lambda p: ["--connect", "Synth"], "--connect is for live mode only"),
+        (lambda p: ["--stats-json", str(p / "s.json")], "--stats-json is for live mode only"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, capsys, extra, message: str) -> None:
