@@ -436,11 +436,11 @@ def test_a_dead_jack_server_stops_jazzd_with_one_error_line(
         server = start_jack(name, tmp_path / "doomed.log")
     except RuntimeError as exc:
         pytest.fail(f"the second JACK server did not start: {exc}")
+    process = start_jazzd(
+        "--test-pattern", "--stats-json", str(tmp_path / "stats.json"),
+        notify=notify, JACK_DEFAULT_SERVER=name,
+    )  # fmt: skip
     try:
-        process = start_jazzd(
-            "--test-pattern", "--stats-json", str(tmp_path / "stats.json"),
-            notify=notify, JACK_DEFAULT_SERVER=name,
-        )  # fmt: skip
         notify.wait_for("READY=1")
         time.sleep(0.5)
         server.send_signal(kill_with)
@@ -449,6 +449,9 @@ def test_a_dead_jack_server_stops_jazzd_with_one_error_line(
         status, err = finish(process, timeout=30)
         exited = time.monotonic()
     finally:
+        if process.poll() is None:  # it did not stop by itself
+            process.kill()
+            process.wait()
         stop_jack(server)
         for leftover in Path("/dev/shm").glob(f"*{name}*"):  # a killed server's files
             leftover.unlink(missing_ok=True)
