@@ -10,9 +10,11 @@ k, so model and unparse time never sit in front of a send. Everything runs in
 one thread: the loop sleeps to the earliest of the next message, the next bar
 line and the next watchdog ping.
 
-Signals: SIGTERM and SIGINT stop at once (the sleep is interrupted). SIGHUP
-rereads the config file and the chord source in a worker thread, which then
-wakes the player. The player applies the reload at once, between two sends:
+Signals: the handlers are installed before anything loads. SIGTERM and SIGINT
+stop at once (the sleep is interrupted); during start-up they end it with exit
+0 before the port opens. SIGHUP rereads the config file and the chord source
+(in a forked child, so the player keeps the GIL; see :class:`Reloader`) and
+wakes the player; one that comes while a reload loads is served after it. The player applies the reload at once, between two sends:
 while bar c plays, it takes back the queued bar c + 1 (its notes leave the
 queue unsent; the notes of bar c keep their note-offs), rewinds the soloist to
 its checkpoint before bar c + 1 and generates that bar again with the new
@@ -20,6 +22,10 @@ settings (chords, sampling, pitch range, channel, velocity, tempo), so the
 change is heard from the next bar line. When a send is due within
 ``RELOAD_MARGIN_S``, the reload waits until it is sent; if that send is on the
 bar line, the change is heard from the bar line after.
+
+A MIDI output that stops working (the JACK server quits) raises
+:class:`OutputLost`: one error line and exit status 1, so a service manager
+restarts jazzd; the shut-down sends what it can and closes the port.
 """
 
 from __future__ import annotations
