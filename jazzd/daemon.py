@@ -1,6 +1,6 @@
 """The live daemon: chord source -> Soloist -> scheduler -> MIDI port, until stopped.
 
-Start-up goes in order (chords, model, port, signal handlers, READY=1) and
+Start-up goes in order (signal handlers, chords, model, port, READY=1) and
 shut-down in reverse inside ``finally`` (STOPPING=1, note-offs for every open
 note on its channel, sustain off, all notes off, port closed, stats written).
 
@@ -14,9 +14,10 @@ Signals: the handlers are installed before anything loads. SIGTERM and SIGINT
 stop at once (the sleep is interrupted); during start-up they end it with exit
 0 before the port opens. SIGHUP rereads the config file and the chord source
 (in a forked child, so the player keeps the GIL; see :class:`Reloader`) and
-wakes the player; one that comes while a reload loads is served after it. The player applies the reload at once, between two sends:
-while bar c plays, it takes back the queued bar c + 1 (its notes leave the
-queue unsent; the notes of bar c keep their note-offs), rewinds the soloist to
+wakes the player; one that comes while a reload loads is served after it.
+The player applies the reload at once, between two sends: while bar c plays,
+it takes back the queued bar c + 1 (its notes leave the queue unsent; the
+notes of bar c keep their note-offs), rewinds the soloist to
 its checkpoint before bar c + 1 and generates that bar again with the new
 settings (chords, sampling, pitch range, channel, velocity, tempo), so the
 change is heard from the next bar line. When a send is due within
