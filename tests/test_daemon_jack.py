@@ -221,7 +221,11 @@ def test_connect_to_jack_midi_dump_plays_8_bars_on_the_grid(jack_server, tmp_pat
     errors = sorted(
         off_grid_seconds((b - a) / SAMPLE_RATE) for a, b in itertools.pairwise(onsets)
     )
-    assert errors[len(errors) // 2] <= 0.002, errors
+    # The recorder's clock is the dummy driver's frame count, which wanders 2-5 ms per
+    # interval against a sender accurate to 0.1 ms (SPEC §7): a bound below that is the
+    # instrument's noise, not jazzd's. A real timing fault (a note shifted by a token,
+    # a wrong tempo) is off by tens of ms: the grid is 38 ms wide.
+    assert errors[len(errors) // 2] <= GRID_TOLERANCE_S / 2, errors
     assert errors[int(len(errors) * 0.9)] <= GRID_TOLERANCE_S, errors
     # The run ends soon after the last bar: READY + start delay + 8 bars + shutdown.
     assert ended - ready <= solo_s + START_DELAY_S + 1.5
