@@ -113,6 +113,10 @@ class RtMidiPort(Port):
         self._send_message(message)
 
     def _close(self) -> None:
+        if self.failure is not None:
+            # The MIDI server is gone: nothing can be flushed, and libjack may wait
+            # forever for a dead server while closing. The process is about to exit.
+            return
         # RtMidi's JACK output waits (up to 1 s) for the queued events to go out.
         self._midiout.close_port()  # type: ignore[attr-defined]
         self._midiout.delete()  # type: ignore[attr-defined]

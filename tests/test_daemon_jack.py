@@ -442,7 +442,7 @@ def test_a_dead_jack_server_stops_jazzd_with_one_error_line(
         pytest.fail(f"the second JACK server did not start: {exc}")
     process = start_jazzd(
         "--test-pattern", "--stats-json", str(tmp_path / "stats.json"),
-        notify=notify, JACK_DEFAULT_SERVER=name,
+        notify=notify, JACK_DEFAULT_SERVER=name, PYTHONFAULTHANDLER="1",
     )  # fmt: skip
     try:
         notify.wait_for("READY=1")
@@ -450,7 +450,13 @@ def test_a_dead_jack_server_stops_jazzd_with_one_error_line(
         server.send_signal(kill_with)
         killed = time.monotonic()
         server.wait(timeout=10)
-        status, err = finish(process, timeout=30)
+        try:
+            status, err = finish(process, timeout=10)
+        except subprocess.TimeoutExpired:
+            # Still running: make faulthandler print where every thread is stuck.
+            process.send_signal(signal.SIGABRT)
+            _, err = process.communicate(timeout=10)
+            pytest.fail(f"jazzd did not stop after its JACK server died; stacks:\n{err}")
         exited = time.monotonic()
     finally:
         if process.poll() is None:  # it did not stop by itself
