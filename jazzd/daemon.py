@@ -511,6 +511,16 @@ def run_daemon(
         notifier.close()
 
 
+def _as_reload(load: Callable[[], Reload]) -> Reload:
+    """``load()``, with any failure turned into ``Reload(error=...)`` (old settings kept)."""
+    try:
+        return load()
+    except UserError as exc:
+        return Reload(error=str(exc))
+    except Exception as exc:  # any failure keeps the old settings
+        return Reload(error=f"{type(exc).__name__}: {exc}")
+
+
 class Reloader:
     """SIGHUP: reread config and chords in a worker thread; the player applies them.
 
@@ -573,7 +583,7 @@ class Reloader:
                     signal.signal(signum, signal.SIG_DFL)
                 signal.signal(signal.SIGHUP, signal.SIG_IGN)
                 with os.fdopen(write_fd, "wb") as out:
-                    out.write(pickle.dumps(self._load_or_error()))
+                    out.write(pickle.dumps(_as_reload(self.load)))
             finally:
                 os._exit(0)
         os.close(write_fd)
@@ -593,27 +603,13 @@ class Reloader:
                 return
             time.sleep(0.001)
 
-    def _load_or_error(self) -> Reload:
-        try:
-            return self.load()
-        except UserError as exc:
-            return Reload(error=str(exc))
-        except Exception as exc:  # any failure keeps the old settings
-            return Reload(error=f"{type(exc).__name__}: {exc}")
-
     def _work(self) -> None:
         try:
             while True:
                 # Every request made so far is served by the load that follows.
                 if not os.read(self._wake_r, 4096):
                     return  # closed: the daemon stops
-                try:
-                    reload = self._load_once()
-                except UserError as exc:
-                    reload = Reload(error=str(exc))
-                except Exception as exc:  # any failure keeps the old settings
-                    reload = Reload(error=f"{type(exc).__name__}: {exc}")
-                self.player.offer_reload(reload)
+                self.player.offer_reload(_as_reload(self._load_once))
         finally:
             os.close(self._wake_r)
 
