@@ -186,7 +186,41 @@ def load_chord_file(path: str | Path, track: str | int | None = None) -> ChordLo
 
 
 def default_loop() -> ChordLoop:
-    """The embedded chord loop ``data/loop.mid`` (package ``jazzd.data``)."""
-    from jazzd.resources import data_file
+    """The embedded chord loop ``data/loop.mid`` (package ``jazzd.data``).
 
-    return load_chord_file(data_file("loop.mid"))
+    Its spans and chords come from ``data/theory.json`` when the table was made
+    from this very ``loop.mid`` (same SHA-256): the same loop that
+    :func:`load_chord_file` derives, without reading MIDI or asking music21.
+    """
+    from jazzd.resources import data_file, derived_table
+
+    path = data_file("loop.mid")
+    entry = derived_table().get("default_loop")
+    if entry is not None and path.is_file() and file_sha256(path) == entry["sha256"]:
+        return loop_from_table(entry["spans"])
+    return load_chord_file(path)
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, in hex: tells whether the theory table was made from it."""
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def loop_to_table(loop: ChordLoop) -> list[str]:
+    """A loop as the theory table stores it: ``"START DURATION PITCH..."`` per span."""
+    return [
+        " ".join([str(span.start), str(span.duration), *map(str, span.chord.voicing)])
+        for span in loop.spans
+    ]
+
+
+def loop_from_table(spans: Sequence[str]) -> ChordLoop:
+    """The loop of :func:`loop_to_table`'s lines (chords by :func:`chord_from_pitches`)."""
+    built = []
+    for line in spans:
+        start, duration, *pitches = line.split()
+        chord = chord_from_pitches(int(p) for p in pitches)
+        built.append(ChordSpan(Fraction(start), Fraction(duration), chord))
+    return ChordLoop(tuple(built))

@@ -5,6 +5,13 @@ notes of a recording with :func:`classify`, the daemon picks notes from
 :meth:`Chord.pcs_of`. A chord's scale is the major scale on its root when the
 chord has a major third over the root, otherwise the Dorian scale.
 
+music21 derives every result, but not always at run time: ``data/theory.json``
+(written by ``scripts/make_theory_table.py`` from the ``derive_*`` functions
+here) holds what music21 gives for the twelve roots' scales, the voicings of
+the embedded chord loop and the common chord symbols. A chord the table lacks
+(a user's own voicing or symbol) is derived by music21 on the spot, so every
+result is what music21 gives; the embedded path never imports music21.
+
 Tone classes partition the twelve pitch classes, first match wins:
 ``C`` chord tone, ``S`` scale tone, ``A`` a semitone from a chord tone,
 ``X`` anything else.
@@ -18,6 +25,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from jazzd.errors import UserError
+from jazzd.resources import derived_table
 
 TONE_KINDS = ("C", "S", "A", "X")
 _SYMBOL = re.compile(r"^(?P<root>[A-Ga-g])(?P<accidental>b|#)?(?P<kind>.*)$")
@@ -79,12 +87,25 @@ def classify(pitch: int, chord: Chord) -> str:
     return chord.kind_of(pitch)
 
 
-def _build(name: str, root: int, tones: frozenset[int], voicing: tuple[int, ...]) -> Chord:
+def derive_scale(root: int, quality: str) -> frozenset[int]:
+    """music21: pitch classes of the major (``quality`` major) or Dorian scale on ``root``."""
     from music21 import pitch, scale
 
-    quality = "major" if (root + 4) % 12 in tones else "minor"
     kind = scale.MajorScale if quality == "major" else scale.DorianScale
-    scale_pcs = frozenset(p.pitchClass for p in kind(pitch.Pitch(root)).getPitches())
+    return frozenset(p.pitchClass for p in kind(pitch.Pitch(root)).getPitches())
+
+
+def _scale(root: int, quality: str) -> frozenset[int]:
+    """The scale from the table (all 24 are there), else from music21."""
+    scales = derived_table().get("scales", {}).get(quality)
+    if scales is None:
+        return derive_scale(root, quality)
+    return frozenset(int(pc) for pc in scales[root].split())
+
+
+def _build(name: str, root: int, tones: frozenset[int], voicing: tuple[int, ...]) -> Chord:
+    quality = "major" if (root + 4) % 12 in tones else "minor"
+    scale_pcs = _scale(root, quality)
     near = frozenset((pc + step) % 12 for pc in tones for step in (-1, 1))
     c_class = tones
     s_class = scale_pcs - tones
@@ -101,18 +122,32 @@ def _build(name: str, root: int, tones: frozenset[int], voicing: tuple[int, ...]
     )
 
 
-@lru_cache(maxsize=4096)
-def _chord_from_sorted(pitches: tuple[int, ...]) -> Chord:
+def pitches_key(pitches: Iterable[int]) -> str:
+    """The table's key for a voicing: its sorted MIDI pitches, space-separated."""
+    return " ".join(str(p) for p in pitches)
+
+
+def derive_from_pitches(pitches: tuple[int, ...]) -> tuple[str, int]:
+    """music21: (pitchedCommonName, root pitch class) of the chord of sorted MIDI ``pitches``."""
     from music21 import chord
 
     m21 = chord.Chord(list(pitches))
-    root = m21.root().pitchClass
+    return m21.pitchedCommonName, m21.root().pitchClass
+
+
+@lru_cache(maxsize=4096)
+def _chord_from_sorted(pitches: tuple[int, ...]) -> Chord:
+    entry = derived_table().get("pitch_chords", {}).get(pitches_key(pitches))
+    if entry is not None:
+        root, name = entry
+    else:
+        name, root = derive_from_pitches(pitches)
     tones = frozenset(p % 12 for p in pitches)
-    return _build(m21.pitchedCommonName, root, tones, pitches)
+    return _build(name, root, tones, pitches)
 
 
 def chord_from_pitches(pitches: Iterable[int]) -> Chord:
-    """The chord formed by a set of MIDI pitches (root found by music21)."""
+    """The chord formed by a set of MIDI pitches (root and name found by music21)."""
     key = tuple(sorted(set(int(p) for p in pitches)))
     if not key:
         raise ValueError("a chord needs at least one pitch")
@@ -151,6 +186,26 @@ def _note_name(letter: str, accidental: str | None) -> str:
     return letter.upper() + {"b": "-", "#": "#", None: ""}[accidental]
 
 
+class SymbolUnreadable(ValueError):
+    """music21 cannot read a chord symbol."""
+
+
+def derive_from_symbol(m21_text: str) -> tuple[tuple[int, ...], int]:
+    """music21: (sorted MIDI pitches, root pitch class) of a symbol spelled music21's way.
+
+    Raises SymbolUnreadable when music21 cannot read it.
+    """
+    from music21 import harmony
+
+    try:
+        symbol_obj = harmony.ChordSymbol(m21_text)
+        pitches = tuple(sorted(p.midi for p in symbol_obj.pitches))
+        root = symbol_obj.root().pitchClass
+    except Exception as exc:  # music21 raises several types for unreadable symbols
+        raise SymbolUnreadable(m21_text) from exc
+    return pitches, root
+
+
 @lru_cache(maxsize=1024)
 def chord_from_symbol(symbol: str) -> Chord:
     """A chord from a jazz chord symbol (``Dm7``, ``D-7``, ``G7``, ``Bbmaj7``, ``F#m7b5``, ``Cø7``).
@@ -158,8 +213,6 @@ def chord_from_symbol(symbol: str) -> Chord:
     See :func:`music21_spelling` for the accepted shorthands. Raises UserError
     for a symbol music21 cannot read.
     """
-    from music21 import harmony
-
     text = symbol.strip()
     m21_text = music21_spelling(text)
     if m21_text is None:
@@ -167,16 +220,19 @@ def chord_from_symbol(symbol: str) -> Chord:
             f"unknown chord symbol {symbol!r}: write a root A-G (with b or #), "
             "a kind and an optional /BASS (Dm7, Bb-7, F7/A)"
         )
-    try:
-        symbol_obj = harmony.ChordSymbol(m21_text)
-        pitches = tuple(sorted(p.midi for p in symbol_obj.pitches))
-        root = symbol_obj.root().pitchClass
-    except Exception as exc:  # music21 raises several types for unreadable symbols
-        raise UserError(
-            f"unknown chord symbol {symbol!r}: "
-            "use symbols such as C, Cm, C-7, C7, Cmaj7, Cm7, Cm7b5, Cø7, Cdim7, Co7"
-        ) from exc
-    if not pitches:
-        raise UserError(f"chord symbol {symbol!r} has no pitches")
+    entry = derived_table().get("symbol_chords", {}).get(m21_text)
+    if entry is not None:
+        root, voicing = entry
+        pitches = tuple(int(p) for p in voicing.split())
+    else:
+        try:
+            pitches, root = derive_from_symbol(m21_text)
+        except SymbolUnreadable as exc:
+            raise UserError(
+                f"unknown chord symbol {symbol!r}: "
+                "use symbols such as C, Cm, C-7, C7, Cmaj7, Cm7, Cm7b5, Cø7, Cdim7, Co7"
+            ) from exc.__cause__
+        if not pitches:
+            raise UserError(f"chord symbol {symbol!r} has no pitches")
     tones = frozenset(p % 12 for p in pitches)
     return _build(text, root, tones, pitches)

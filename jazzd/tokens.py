@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache, lru_cache
 
+from jazzd.resources import derived_table
+
 KINDS = ("R", "C", "S", "A", "X")
 PITCHED_KINDS = ("C", "S", "A", "X")
 
@@ -55,29 +57,45 @@ def format_duration(beats: Fraction) -> str:
     return f"{float(beats):.3f}"
 
 
-@cache
-def interval_name(semitones: int) -> str:
-    """The music21 directed name of an interval of ``semitones`` (``3`` -> ``m3``).
-
-    Derived from the number of semitones alone, so the same distance always
-    gets the same name whatever the spelling of the notes (``D#``/``Eb``).
-    """
+def derive_interval_name(semitones: int) -> str:
+    """music21: the directed name of an interval of ``semitones``."""
     from music21 import interval
 
     return interval.Interval(semitones).directedName
 
 
-@cache
-def interval_semitones(name: str) -> int:
-    """Semitones of a music21 directed interval name (``M-2`` -> ``-2``)."""
-    if not _INTERVAL.match(name):
-        raise TokenError(f"not an interval name: {name!r}")
+def derive_interval_semitones(name: str) -> int:
+    """music21: the semitones of a directed interval name; TokenError when it reads none."""
     from music21 import interval
 
     try:
         return int(interval.Interval(name).semitones)
     except Exception as exc:  # music21 raises several types for bad names
         raise TokenError(f"not an interval name: {name!r}") from exc
+
+
+@cache
+def interval_name(semitones: int) -> str:
+    """The music21 directed name of an interval of ``semitones`` (``3`` -> ``m3``).
+
+    Derived from the number of semitones alone, so the same distance always
+    gets the same name whatever the spelling of the notes (``D#``/``Eb``).
+    Read from ``data/theory.json`` when it is there, else asked of music21.
+    """
+    name = derived_table().get("interval_names", {}).get(str(semitones))
+    return name if name is not None else derive_interval_name(semitones)
+
+
+@cache
+def interval_semitones(name: str) -> int:
+    """Semitones of a music21 directed interval name (``M-2`` -> ``-2``).
+
+    Read from ``data/theory.json`` when it is there, else asked of music21.
+    """
+    if not _INTERVAL.match(name):
+        raise TokenError(f"not an interval name: {name!r}")
+    semitones = derived_table().get("interval_semitones", {}).get(name)
+    return semitones if semitones is not None else derive_interval_semitones(name)
 
 
 @dataclass(frozen=True)

@@ -131,3 +131,33 @@ def test_restore_goes_back_to_a_checkpoint_exactly(tmp_path: Path) -> None:
     assert np.array_equal(model.step(1), ahead[0])
     with pytest.raises(ValueError, match="read-only"):
         saved.a[0, 0] = 1.0
+
+
+def test_session_options_are_sized_for_one_token_and_change_no_output() -> None:
+    """One thread, sequential, no graph optimisation, no arena: the same bits as the defaults."""
+    import onnxruntime as ort
+
+    from jazzd.model import OUTPUTS, session_options
+
+    options = session_options(ort)
+    assert (options.intra_op_num_threads, options.inter_op_num_threads) == (1, 1)
+    assert options.execution_mode == ort.ExecutionMode.ORT_SEQUENTIAL
+    assert options.graph_optimization_level == ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    assert not options.enable_cpu_mem_arena and options.enable_mem_pattern
+
+    path = str(default_model_path())
+    ours = ort.InferenceSession(path, sess_options=options, providers=["CPUExecutionProvider"])
+    plain = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    size, n_a = ours.get_inputs()[0].shape[1], ours.get_inputs()[1].shape[1]
+    rng = np.random.default_rng(0)
+    states = [(np.zeros((1, n_a), np.float32),) * 2 for _ in range(2)]
+    for _ in range(300):
+        x = np.zeros((1, size), np.float32)
+        x[0, rng.integers(size)] = 1
+        results = []
+        for i, session in enumerate((ours, plain)):
+            probs, a, c = session.run(OUTPUTS, {"x": x, "a": states[i][0], "c": states[i][1]})
+            states[i] = (a, c)
+            results.append((probs, a, c))
+        for mine, default in zip(*results, strict=True):
+            assert np.array_equal(mine, default)
