@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from original_unparse import OriginalUnparser, chord_stream
 
 from jazzd.chords import default_loop
+from jazzd.config import MusicConfig
 from jazzd.engine import Soloist
 from jazzd.model import StepModel
 from jazzd.render import render_file
@@ -114,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         begin = time.perf_counter()
         result = render_file(
-            Path(tmp) / "bench.mid", bars=args.render_bars, seed=args.seed, comp=True
+            Path(tmp) / "bench.mid", MusicConfig(seed=args.seed), bars=args.render_bars, comp=True
         )
         render_wall = time.perf_counter() - begin
     model.reset()

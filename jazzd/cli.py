@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from jazzd.errors import UserError
+from jazzd.errors import JazzdError, UserError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,7 +71,8 @@ def add_music_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_live_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of the live (daemon) mode: MIDI output, stats, logging, test pattern."""
-    from jazzd.config import BACKENDS, LOG_LEVELS
+    from jazzd.config import LOG_LEVELS
+    from jazzd.midi.backends import BACKENDS
 
     group = parser.add_argument_group(
         "live mode (the default)",
@@ -151,19 +152,7 @@ def run_render(args: argparse.Namespace) -> int:
     flags = {dest: getattr(args, dest) for dest in FLAG_KEYS}
     music = with_overrides(load_config(args.config), flags).music
     result = render.render_file(
-        args.render,
-        bars=32 if args.bars is None else args.bars,
-        model_path=music.model,
-        chords_path=music.chords,
-        progression=music.progression,
-        seed=music.seed,
-        temperature=music.temperature,
-        top_p=music.top_p,
-        bpm=music.bpm,
-        pitch_range=music.pitch_range,
-        channel=music.channel,
-        velocity=music.velocity,
-        comp=args.comp,
+        args.render, music, bars=32 if args.bars is None else args.bars, comp=args.comp
     )
     print(
         f"jazzd: wrote {result.path}: {result.bars} bars ({result.seconds:.1f} s), "
@@ -183,9 +172,9 @@ def run(args: argparse.Namespace) -> int:
 
 def run_list_ports(args: argparse.Namespace) -> int:
     """``--list-ports``: every backend, whether it opens, and its destination ports."""
-    from jazzd import ports
+    from jazzd.midi.discovery import format_port_list, list_ports
 
-    print(ports.format_port_list(ports.list_ports(args.backend or "auto")))
+    print(format_port_list(list_ports(args.backend or "auto")))
     return 0
 
 
@@ -194,7 +183,7 @@ def run_live(args: argparse.Namespace) -> int:
     import logging
 
     from jazzd.config import FLAG_KEYS, load_config, with_overrides
-    from jazzd.daemon import run_daemon
+    from jazzd.live.daemon import run_daemon
 
     flags = {dest: getattr(args, dest) for dest in FLAG_KEYS}
     config = with_overrides(load_config(args.config), flags)
@@ -218,7 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return run(args)
-    except UserError as exc:
+    except JazzdError as exc:
         print(f"jazzd: error: {exc}", file=sys.stderr)
         return exc.exit_status
     except KeyboardInterrupt:

@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from jazzd.errors import UserError
+from jazzd.midi.backends import BACKENDS
+from jazzd.midi.messages import channel_index
 
-BACKENDS = ("auto", "alsa", "jack", "coremidi")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
@@ -38,6 +39,11 @@ class MusicConfig:
     velocity: int = 90
     pitch_range: tuple[int, int] = (52, 84)
 
+    @property
+    def channel_index(self) -> int:
+        """The channel as the status byte counts it (0-15)."""
+        return channel_index(self.channel)
+
 
 @dataclass(frozen=True)
 class MidiConfig:
@@ -55,8 +61,8 @@ class DaemonConfig:
     bars: int | None = None
     log_level: str = "info"
     stats_json: str | None = None
-    spin_ms: float = 0.5
-    realtime_priority: int = 0
+    spin_ms: float = 2.0
+    realtime_priority: int | str = "auto"
 
 
 @dataclass(frozen=True)
@@ -145,6 +151,14 @@ def _spin(value: Any) -> float:
     return float(value)
 
 
+def _priority(value: Any) -> int | str:
+    if value == "auto":
+        return value
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 99:
+        raise ValueError('must be "auto" or a whole number between 0 and 99')
+    return value
+
+
 def _pitch_range(value: Any) -> tuple[int, int]:
     if isinstance(value, str):  # "52-84" from the command line
         try:
@@ -181,7 +195,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "daemon.log_level": _choice(LOG_LEVELS),
     "daemon.stats_json": _text_or_none,
     "daemon.spin_ms": _spin,
-    "daemon.realtime_priority": _integer(0, 99),
+    "daemon.realtime_priority": _priority,
 }
 
 
@@ -192,22 +206,11 @@ def _check(key: str, value: Any, where: str) -> Any:
         raise UserError(f"{where}: {key} = {value!r} {exc}") from None
 
 
-def check_music(music: MusicConfig, where: str) -> MusicConfig:
-    """``music`` with every value that is set passed through the config checks.
-
-    The one place the limits of the [music] settings live: a config file, a
-    flag and the offline render all meet the same checks. ``where`` names the
-    source in errors.
-    """
-    values = {}
-    for item in fields(MusicConfig):
-        value = getattr(music, item.name)
-        if value is not None:
-            value = _check(f"music.{item.name}", value, where)
-        values[item.name] = value
-    if values["chords"] and values["progression"]:
-        raise UserError(f"{where}: give chords or a progression, not both")
-    return MusicConfig(**values)
+def _one_chord_source(music: MusicConfig, where: str) -> MusicConfig:
+    """``music``, unless it names both a chord file and a progression."""
+    if music.chords and music.progression:
+        raise UserError(f"{where}: set music.chords or music.progression, not both")
+    return music
 
 
 def parse_config(data: Mapping[str, Any], where: str, base_dir: Path | None = None) -> Config:
@@ -232,8 +235,7 @@ def parse_config(data: Mapping[str, Any], where: str, base_dir: Path | None = No
             values[key] = value
         sections[section] = _SECTIONS[section](**values)
     config = Config(**sections)
-    if config.music.chords and config.music.progression:
-        raise UserError(f"{where}: set music.chords or music.progression, not both")
+    _one_chord_source(config.music, where)
     return config
 
 

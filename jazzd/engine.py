@@ -31,6 +31,15 @@ MAX_TOKENS_PER_BAR = 96
 
 
 @dataclass(frozen=True)
+class SoloSettings:
+    """The settings of a soloist that a reload may change from a bar line on."""
+
+    temperature: float = 1.0
+    top_p: float = 1.0
+    pitch_range: PitchRange = DEFAULT_RANGE
+
+
+@dataclass(frozen=True)
 class SoloStats:
     """Counters of what the soloist has played so far."""
 
@@ -110,6 +119,13 @@ class Soloist:
     def set_chords(self, loop: ChordLoop) -> None:
         """Use ``loop`` from the next bar on; its beat 0 stays the solo's beat 0."""
         self._pending = loop
+
+    def configure(self, settings: SoloSettings) -> None:
+        """Sample and unparse with ``settings`` from the next token on."""
+        check_sampling(settings.temperature, settings.top_p)
+        self.temperature = settings.temperature
+        self.top_p = settings.top_p
+        self.pitch_range = settings.pitch_range
 
     def checkpoint(self) -> SoloistCheckpoint:
         """The state before the next bar, for :meth:`rewind`."""

@@ -17,11 +17,10 @@ from fractions import Fraction
 from pathlib import Path
 
 from jazzd.errors import UserError
+from jazzd.midi.messages import DRUM_CHANNEL
 
 #: Onsets and ends are snapped to this many steps per beat.
 ONSET_GRID = 12
-#: MIDI channel 10, counting from zero: General MIDI percussion.
-DRUM_CHANNEL = 9
 #: A solo track has at most this fraction of onsets where several notes start together.
 MAX_SOLO_CHORD_FRACTION = 0.35
 

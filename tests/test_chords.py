@@ -8,31 +8,11 @@ import sys
 from fractions import Fraction
 from pathlib import Path
 
-import mido
 import pytest
+from midi_builder import METHENY, track, write
 
 from jazzd.chords import ChordLoop, default_loop, from_progression, load_chord_file
 from jazzd.errors import UserError
-
-ORIGINAL = Path(__file__).resolve().parents[2] / "shared/data/original_metheny.mid"
-
-
-def write_midi(path: Path, tracks: list[list[tuple[int, int, int, int]]], channel: int = 0) -> Path:
-    """A type-1 file; each track is a list of (start_tick, end_tick, pitch, channel)."""
-    midi = mido.MidiFile(type=1, ticks_per_beat=96)
-    for notes in tracks:
-        events = []
-        for start, end, pitch, ch in notes:
-            events.append((start, 1, mido.Message("note_on", note=pitch, velocity=80, channel=ch)))
-            events.append((end, 0, mido.Message("note_off", note=pitch, velocity=0, channel=ch)))
-        track = mido.MidiTrack()
-        now = 0
-        for tick, _, message in sorted(events, key=lambda e: (e[0], e[1])):
-            track.append(message.copy(time=tick - now))
-            now = tick
-        midi.tracks.append(track)
-    midi.save(path)
-    return path
 
 
 def test_progression_one_chord_per_bar() -> None:
@@ -109,12 +89,13 @@ def test_durations_on_the_grid_are_kept_exactly() -> None:
 
 def test_loop_from_a_midi_file_with_chords_and_a_melody(tmp_path: Path) -> None:
     # Track 1: chords C (bar 1), F (beats 4-6), G7 (beats 6-8); track 2: a melody; drums.
-    chords = [(0, 384, p, 0) for p in (48, 52, 55)]
-    chords += [(384, 576, p, 0) for p in (53, 57, 60)]
-    chords += [(576, 760, p, 0) for p in (55, 59, 62, 65)]
-    melody = [(i * 48, i * 48 + 40, 72 + i % 5, 1) for i in range(16)]
-    drums = [(i * 96, i * 96 + 10, 42, 9) for i in range(8)] + [(0, 10, 36, 9), (0, 10, 38, 9)]
-    path = write_midi(tmp_path / "loop.mid", [chords, melody, drums])
+    chords = [(0, 4, p) for p in (48, 52, 55)]
+    chords += [(4, 6, p) for p in (53, 57, 60)]
+    chords += [(6, 8 - 1 / 12, p) for p in (55, 59, 62, 65)]
+    melody = [(i / 2, i / 2 + 5 / 12, 72 + i % 5) for i in range(16)]
+    drums = [(i, i + 0.1, 42) for i in range(8)] + [(0, 0.1, 36), (0, 0.1, 38)]
+    tracks = [track("Chords", 0, chords), track("Melody", 1, melody), track("Kit", 9, drums)]
+    path = write(tmp_path / "loop.mid", tracks)
     loop = load_chord_file(path)
     assert loop.length_beats == 8
     assert [(s.start, s.duration, sorted(s.chord.tones)) for s in loop.spans] == [
@@ -127,9 +108,9 @@ def test_loop_from_a_midi_file_with_chords_and_a_melody(tmp_path: Path) -> None:
 
 def test_single_notes_only_use_all_non_drum_notes(tmp_path: Path) -> None:
     # No track plays chords: a bass line and a single-note pad together form the harmony.
-    bass = [(0, 384, 36, 0), (384, 768, 41, 0)]
-    pad = [(0, 384, 64, 1), (384, 768, 69, 1)]
-    path = write_midi(tmp_path / "two.mid", [bass, pad])
+    bass = track("Bass", 0, [(0, 4, 36), (4, 8, 41)])
+    pad = track("Pad", 1, [(0, 4, 64), (4, 8, 69)])
+    path = write(tmp_path / "two.mid", [bass, pad])
     loop = load_chord_file(path)
     assert loop.length_beats == 8
     assert sorted(loop.chord_at(0).tones) == [0, 4]
@@ -137,11 +118,11 @@ def test_single_notes_only_use_all_non_drum_notes(tmp_path: Path) -> None:
 
 
 def test_chord_file_without_notes_is_a_user_error(tmp_path: Path) -> None:
-    path = write_midi(tmp_path / "empty.mid", [[]])
+    path = write(tmp_path / "empty.mid", [track("Empty", 0, [])])
     with pytest.raises(UserError, match="has no notes") as caught:
         load_chord_file(path)
     assert "drums" not in str(caught.value)
-    drums_only = write_midi(tmp_path / "drums.mid", [[(0, 96, 36, 9)]])
+    drums_only = write(tmp_path / "drums.mid", [track("Kit", 9, [(0, 1, 36)])])
     with pytest.raises(UserError, match="no notes outside the drums"):
         load_chord_file(drums_only)
     with pytest.raises(UserError):
@@ -171,8 +152,8 @@ def test_loop_file_matches_its_script(tmp_path: Path) -> None:
     assert (tmp_path / "loop.mid").read_bytes() == (repo / "data/loop.mid").read_bytes()
 
 
-@pytest.mark.skipif(not ORIGINAL.is_file(), reason="original_metheny.mid not in ../shared/data")
+@pytest.mark.skipif(not METHENY.is_file(), reason="original_metheny.mid not in ../shared/data")
 def test_chords_of_the_original_piano_part() -> None:
-    loop = load_chord_file(ORIGINAL, track="Piano")
+    loop = load_chord_file(METHENY, track="Piano")
     assert loop.length_beats % 4 == 0 and loop.bars > 18
     assert len(loop.spans) > 20

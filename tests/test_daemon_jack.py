@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 from jack_harness import NotifySocket, start_jack, stop_jack
+from midi_builder import track, write
 
 pytestmark = [pytest.mark.jack, pytest.mark.slow]
 
@@ -289,18 +290,7 @@ def test_sigterm_mid_note_leaves_nothing_open_and_exits_0_within_1s(jack_server,
 
 def write_chord_loop(path: Path, pitches: tuple[int, ...]) -> None:
     """A one-bar MIDI loop holding one chord."""
-    import mido
-
-    track = mido.MidiTrack()
-    track.append(mido.MetaMessage("track_name", name="chords", time=0))
-    for pitch in pitches:
-        track.append(mido.Message("note_on", note=pitch, velocity=80, time=0))
-    for i, pitch in enumerate(pitches):
-        ticks = 4 * 480 if i == 0 else 0
-        track.append(mido.Message("note_off", note=pitch, velocity=0, time=ticks))
-    midi = mido.MidiFile(type=1, ticks_per_beat=480)
-    midi.tracks.append(track)
-    midi.save(str(path))
+    write(path, [track("chords", 0, [(0, 4, pitch) for pitch in pitches])])
 
 
 def solo_onsets(config_args: dict, chord_files: list[Path]) -> list[tuple[Fraction, int]]:
@@ -309,11 +299,12 @@ def solo_onsets(config_args: dict, chord_files: list[Path]) -> list[tuple[Fracti
     The daemon's soloist is deterministic for a seed, so this is what it must send.
     """
     from jazzd.chords import load_chord_file
-    from jazzd.config import Config, MusicConfig
-    from jazzd.daemon import make_soloist
+    from jazzd.config import MusicConfig
+    from jazzd.session import open_session
 
     loops = {path: load_chord_file(str(path)) for path in set(chord_files)}
-    soloist = make_soloist(Config(music=MusicConfig(**config_args)), loops[chord_files[0]])
+    music = MusicConfig(**{**config_args, "chords": str(chord_files[0])})
+    soloist = open_session(music).soloist
     onsets = []
     for path in chord_files:
         soloist.set_chords(loops[path])

@@ -8,14 +8,10 @@ import uuid
 import pytest
 
 from jazzd.errors import UserError
-from jazzd.ports import (
-    MemoryPort,
-    candidate_backends,
-    choose_destination,
-    format_port_list,
-    list_ports,
-    open_output,
-)
+from jazzd.midi.backends import candidate_backends
+from jazzd.midi.discovery import choose_port, format_port_list, list_ports
+from jazzd.midi.port import MemoryPort
+from jazzd.midi.rtmidi_port import open_output
 
 
 def test_memory_port_keeps_messages_and_times():
@@ -107,7 +103,7 @@ def test_connect_finds_a_destination_by_part_of_its_name(jack_server):
 
 def test_connect_takes_the_one_port_whose_name_contains_the_text():
     ports = ["system:midi_playback_1", "FLUID Synth:midi_00", "rec:in"]
-    assert choose_destination(ports, "fluid", "jack") == 1
+    assert choose_port(ports, "fluid", "jack") == 1
 
 
 @pytest.mark.parametrize(
@@ -119,13 +115,13 @@ def test_connect_takes_the_one_port_whose_name_contains_the_text():
     ],
 )
 def test_connect_prefers_the_port_named_exactly(ports, connect, expected):
-    assert choose_destination(ports, connect, "jack") == expected
+    assert choose_port(ports, connect, "jack") == expected
 
 
 def test_connect_refuses_several_matching_ports_and_lists_them():
     ports = ["synth-a:in", "other:in", "synth-b:in"]
     with pytest.raises(UserError) as caught:
-        choose_destination(ports, "synth", "alsa")
+        choose_port(ports, "synth", "alsa")
     message = str(caught.value)
     assert message.startswith(
         "2 MIDI input ports on alsa match 'synth' ('synth-a:in', 'synth-b:in')"
@@ -136,7 +132,7 @@ def test_connect_refuses_several_matching_ports_and_lists_them():
 
 def test_connect_with_no_match_lists_what_there_is():
     with pytest.raises(UserError, match=r"matches 'x' \(available: a:in, b:in\)"):
-        choose_destination(["a:in", "b:in"], "x", "jack")
+        choose_port(["a:in", "b:in"], "x", "jack")
 
 
 @pytest.mark.jack

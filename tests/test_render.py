@@ -10,12 +10,13 @@ from pathlib import Path
 
 import mido
 import pytest
+from solo_summary import summarize
 from tiny_onnx import tiny_model
 
 from jazzd.chords import default_loop
 from jazzd.cli import main
+from jazzd.midi.file_sink import TICKS_PER_BEAT
 from jazzd.model import default_model_path
-from jazzd.render import TICKS_PER_BEAT, summarize
 from jazzd.unparse import Note
 
 REPO = Path(__file__).resolve().parents[1]

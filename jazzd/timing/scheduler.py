@@ -1,7 +1,7 @@
 """The scheduler: notes in beats -> timed MIDI messages on absolute deadlines.
 
 A note becomes a note-on at its start and a note-off at its end. Every
-deadline is computed from the tempo map (``origin + beat * 60 / bpm`` for one
+deadline is asked of the timebase (``origin + beat * 60 / bpm`` for one
 tempo), never summed. Open notes are tracked per (note, channel): a note that
 is retriggered while it sounds is closed first, and the stale note-off of the
 earlier note is dropped. Every send records its lateness (time after the send
@@ -17,39 +17,24 @@ Messages are tuples of MIDI bytes, e.g. ``(0x90, 60, 100)``.
 from __future__ import annotations
 
 import heapq
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Protocol
 
-from jazzd.clock import Clock
-
-Message = tuple[int, ...]
-
-NOTE_OFF = 0x80
-NOTE_ON = 0x90
-CONTROL_CHANGE = 0xB0
-CC_SUSTAIN = 64
-CC_ALL_NOTES_OFF = 123
-
-
-def note_on(channel: int, pitch: int, velocity: int) -> Message:
-    return (NOTE_ON | channel, pitch, velocity)
-
-
-def note_off(channel: int, pitch: int) -> Message:
-    return (NOTE_OFF | channel, pitch, 0)
-
-
-def control_change(channel: int, control: int, value: int) -> Message:
-    return (CONTROL_CHANGE | channel, control, value)
-
-
-class OutputPort(Protocol):
-    """What the scheduler needs from a MIDI output."""
-
-    def send(self, message: Message) -> None: ...
+from jazzd.midi.messages import (
+    CC_ALL_NOTES_OFF,
+    CC_SUSTAIN,
+    NOTE_ON,
+    Message,
+    control_change,
+    note_off,
+    note_on,
+)
+from jazzd.midi.port import OutputPort
+from jazzd.timing.clock import Clock
+from jazzd.timing.stats import LatenessStats
+from jazzd.timing.tempo import Timebase
 
 
 class NoteLike(Protocol):
@@ -63,97 +48,6 @@ class NoteLike(Protocol):
 
     @property
     def pitch(self) -> int | None: ...
-
-
-class TempoMap:
-    """Beats <-> seconds, piecewise constant tempo, every segment anchored absolutely."""
-
-    def __init__(self, origin: float, bpm: float) -> None:
-        _check_bpm(bpm)
-        self._segments: list[tuple[Fraction, float, float]] = [(Fraction(0), origin, bpm)]
-
-    @property
-    def origin(self) -> float:
-        return self._segments[0][1]
-
-    def bpm_at(self, beat: Fraction) -> float:
-        return self._segment(beat)[2]
-
-    def time_at(self, beat: Fraction) -> float:
-        """The deadline of ``beat``: segment start time + beats since it x 60 / bpm."""
-        start_beat, start_time, bpm = self._segment(beat)
-        return start_time + float(beat - start_beat) * 60.0 / bpm
-
-    def beat_at(self, time: float) -> float:
-        """The (float) beat sounding at ``time``."""
-        for start_beat, start_time, bpm in reversed(self._segments):
-            if time >= start_time or start_beat == 0:
-                return float(start_beat) + (time - start_time) * bpm / 60.0
-        raise AssertionError("the first segment starts at beat 0")
-
-    def change(self, beat: Fraction, bpm: float) -> None:
-        """From ``beat`` on, play at ``bpm``; earlier beats keep their deadlines."""
-        _check_bpm(bpm)
-        anchor = self.time_at(beat)
-        self._segments = [s for s in self._segments if s[0] < beat]
-        self._segments.append((Fraction(beat), anchor, bpm))
-
-    def _segment(self, beat: Fraction) -> tuple[Fraction, float, float]:
-        for segment in reversed(self._segments):
-            if segment[0] <= beat:
-                return segment
-        return self._segments[0]
-
-
-def _check_bpm(bpm: float) -> None:
-    if not (math.isfinite(bpm) and bpm > 0):
-        raise ValueError(f"tempo must be a positive number of beats per minute, got {bpm}")
-
-
-class LatenessStats:
-    """Lateness of every send, in a 1 µs histogram: constant memory for runs of days."""
-
-    BIN_S = 1e-6
-    BINS = 100_000  # 100 ms; later sends go to the last bin (the exact max is kept)
-
-    def __init__(self) -> None:
-        self._counts = [0] * self.BINS
-        self.count = 0
-        self.max_s = 0.0
-        self.over_1ms = 0
-
-    def record(self, lateness_s: float) -> None:
-        lateness_s = max(lateness_s, 0.0)
-        index = min(int(lateness_s / self.BIN_S), self.BINS - 1)
-        self._counts[index] += 1
-        self.count += 1
-        self.max_s = max(self.max_s, lateness_s)
-        if lateness_s > 1e-3:
-            self.over_1ms += 1
-
-    def quantile(self, q: float) -> float:
-        """The ``q`` quantile in seconds (upper edge of its bin, capped at the max)."""
-        if self.count == 0:
-            return 0.0
-        rank = max(1, math.ceil(q * self.count))
-        seen = 0
-        for index, n in enumerate(self._counts):
-            seen += n
-            if seen >= rank:
-                return min((index + 1) * self.BIN_S, self.max_s)
-        return self.max_s
-
-    def summary(self) -> dict[str, object]:
-        """The ``--stats-json`` figures, in milliseconds."""
-        return {
-            "lateness_ms": {
-                "p50": round(self.quantile(0.50) * 1e3, 4),
-                "p99": round(self.quantile(0.99) * 1e3, 4),
-                "max": round(self.max_s * 1e3, 4),
-            },
-            "messages": self.count,
-            "late_over_1ms": self.over_1ms,
-        }
 
 
 @dataclass(frozen=True, order=True)
@@ -185,7 +79,7 @@ class Sent:
 
 
 class Scheduler:
-    """A heap of timed messages sent to ``port`` on ``clock`` at ``tempo`` deadlines.
+    """A heap of timed messages sent to ``port`` on ``clock`` at ``timebase`` deadlines.
 
     The messages of the next deadline are taken off the heap and their deadline
     computed before the sender sleeps (:meth:`next_deadline`), so after the
@@ -196,13 +90,13 @@ class Scheduler:
         self,
         port: OutputPort,
         clock: Clock,
-        tempo: TempoMap,
+        timebase: Timebase,
         stats: LatenessStats | None = None,
         keep_log: bool = False,
     ) -> None:
         self.port = port
         self.clock = clock
-        self.tempo = tempo
+        self.timebase = timebase
         self.stats = stats if stats is not None else LatenessStats()
         self.log: list[Sent] | None = [] if keep_log else None
         self.last_sent: Sent | None = None
@@ -281,10 +175,10 @@ class Scheduler:
         return self._ready_beat if self._prepare() else None
 
     def next_deadline(self) -> float | None:
-        """The deadline of the next messages (recomputed: the tempo map may have changed)."""
+        """The deadline of the next messages (recomputed: the timebase may have changed)."""
         if not self._prepare():
             return None
-        self._ready_deadline = self.tempo.time_at(self._ready_beat)
+        self._ready_deadline = self.timebase.time_at(self._ready_beat)
         return self._ready_deadline
 
     def send_due(self) -> int:
@@ -349,7 +243,7 @@ class Scheduler:
         while self._heap and self._heap[0].beat == beat:
             self._ready.append(heapq.heappop(self._heap))
         self._ready_beat = beat
-        self._ready_deadline = self.tempo.time_at(beat)
+        self._ready_deadline = self.timebase.time_at(beat)
         return True
 
     def _dispatch(self, timed: _Timed) -> tuple[tuple[Message, float], ...]:

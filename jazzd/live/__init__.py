@@ -1,0 +1,1 @@
+"""Live mode: the player loop, reloads, signals, and the daemon that starts and stops them."""

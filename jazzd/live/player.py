@@ -1,0 +1,267 @@
+"""The player: one bar ahead of the music, it sleeps, sends, pings the watchdog, takes changes.
+
+Bars 0 and 1 are queued before the clock starts, and bar k+1 is generated
+right after the sends on the bar line of bar k, so model and unparse time
+never sit in front of a send. The loop sleeps to the earliest of the next
+message, the next bar line and the next watchdog ping.
+
+Changes from outside (a reload today; live chords, clock and controller
+changes tomorrow) arrive in one inbox (:meth:`Player.post`, from any thread).
+The loop applies them at once, between two sends: while bar c plays, it takes
+back the queued bar c + 1 (its notes leave the queue unsent; the notes of bar
+c keep their note-offs), rewinds the source to its checkpoint before bar
+c + 1, applies the changes and generates that bar again, so a change is heard
+from the next bar line. When a send is due within ``CHANGE_MARGIN_S``, the
+change waits until it is sent; if that send is on the bar line, the change is
+heard from the bar line after.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, Protocol
+
+from jazzd.errors import OutputLost
+from jazzd.sdnotify import Notifier
+from jazzd.timing.scheduler import NoteLike, Scheduler
+from jazzd.tokens import BAR_BEATS
+
+log = logging.getLogger(__name__)
+
+#: A change is applied only this long or longer before the next send and the next bar
+#: line, so regenerating a bar (about 1 ms here) never delays a send.
+CHANGE_MARGIN_S = 0.01
+
+
+class BarSource(Protocol):
+    """What the player needs from a soloist (``jazzd.engine.Soloist`` fits)."""
+
+    def next_bar(self) -> list[NoteLike]: ...
+
+    def set_chords(self, loop: Any) -> None:
+        """Play over ``loop`` from the next bar on."""
+        ...
+
+    def configure(self, settings: Any) -> None:
+        """Use these settings (``jazzd.engine.SoloSettings``) from the next bar on."""
+        ...
+
+    def checkpoint(self) -> Any:
+        """The state before the next bar."""
+        ...
+
+    def rewind(self, checkpoint: Any) -> None:
+        """Back to a checkpoint: ``next_bar`` returns that bar again."""
+        ...
+
+
+@dataclass(frozen=True)
+class BarChange:
+    """Settings heard from the next bar line on; None leaves a setting as it is."""
+
+    what: str = "changed"
+    chords: Any = None
+    settings: Any = None
+    channel: int | None = None  # 0-15
+    velocity: int | None = None
+    bpm: float | None = None
+
+
+def bar_beat(bar: int) -> Fraction:
+    """The first beat of ``bar`` (counting from 0)."""
+    return BAR_BEATS * bar
+
+
+class Player:
+    """The scheduler loop: queue bars one ahead, sleep, send, ping the watchdog, take changes."""
+
+    def __init__(
+        self,
+        source: BarSource,
+        scheduler: Scheduler,
+        *,
+        channel: int,
+        velocity: int,
+        bars: int | None = None,
+        notifier: Notifier | None = None,
+    ) -> None:
+        self.source = source
+        self.scheduler = scheduler
+        self.clock = scheduler.clock
+        self.channel = channel  # 0..15
+        self.velocity = velocity
+        self.bars = bars
+        self.notifier = notifier if notifier is not None else Notifier(None)
+        self.stop_requested = False
+        self.current_bar = 0
+        self.queued_bars = 0
+        self._inbox: deque[BarChange] = deque()
+        #: While the loop sleeps: the time it wakes (nothing is sent before); else 0.
+        self._quiet_until = 0.0
+        self._quiet = threading.Condition()
+        #: The source's state before each queued bar that has not started yet.
+        self._checkpoints: dict[int, Any] = {}
+        scheduler.port.on_failure = self.clock.interrupt  # a dead MIDI server wakes the loop
+
+    # -- from other threads ------------------------------------------------------
+
+    def request_stop(self) -> None:
+        self.stop_requested = True
+        self.clock.interrupt()
+
+    def post(self, change: BarChange) -> None:
+        """Hand over a change (from any thread); it is heard from the next bar line."""
+        self._inbox.append(change)
+        self.clock.interrupt()
+
+    def wait_for_quiet(self, margin_s: float, limit_s: float) -> bool:
+        """Block until the loop sleeps with its next send ``margin_s`` away (False after
+        ``limit_s`` of real time): the moment for work that would hold the GIL (a fork)."""
+        give_up = time.monotonic() + limit_s
+        with self._quiet:
+            while self._quiet_until - self.clock.now() < margin_s:
+                left = give_up - time.monotonic()
+                if left <= 0:
+                    return False
+                self._quiet.wait(min(left, 0.05))
+            return True
+
+    # -- the loop ----------------------------------------------------------------
+
+    def queue_bar(self) -> None:
+        """Generate the next bar and queue its notes."""
+        bar = self.queued_bars
+        self._checkpoints[bar] = self.source.checkpoint()
+        notes = self.source.next_bar()
+        low, high = bar_beat(bar), bar_beat(bar + 1)
+        for note in notes:
+            if note.start < low or note.start + note.duration > high:
+                raise RuntimeError(f"bar {bar} got a note outside [{low}, {high}): {note}")
+        self.scheduler.add_notes(notes, self.channel, self.velocity)
+        self.queued_bars += 1
+
+    def take_back(self, bar: int) -> None:
+        """Unqueue ``bar`` and the bars after it, and rewind the source to before ``bar``.
+
+        Only bars that have not started can be taken back; nothing is sent.
+        """
+        if bar <= self.current_bar:
+            raise ValueError(f"bar {bar} has started already (playing bar {self.current_bar})")
+        if bar >= self.queued_bars:
+            return
+        self.scheduler.cancel_from(bar_beat(bar))
+        self.source.rewind(self._checkpoints[bar])
+        for later in range(bar, self.queued_bars):
+            del self._checkpoints[later]
+        self.queued_bars = bar
+
+    def prime(self) -> None:
+        """Queue the first two bars (before the clock starts)."""
+        self._fill()
+
+    def run(self) -> bool:
+        """Play until stopped or ``bars`` are done; True when it ran to the end."""
+        scheduler, clock, timebase = self.scheduler, self.clock, self.scheduler.timebase
+        port = scheduler.port
+        self.notifier.ping_if_due(clock.now())
+        while True:
+            if self.stop_requested:
+                return False
+            if port.failure is not None:
+                raise OutputLost(port.failure)
+            if self._inbox:
+                self._apply_changes_if_there_is_time()
+            bar_line = timebase.time_at(bar_beat(self.current_bar + 1))
+            if self.bars is not None and self.current_bar >= self.bars and not scheduler.pending:
+                return True
+            wake = bar_line
+            next_message = scheduler.next_deadline()
+            if next_message is not None and next_message < wake:
+                wake = next_message
+            next_ping = self.notifier.next_ping()
+            if next_ping is not None and next_ping < wake:
+                wake = next_ping
+            with self._quiet:
+                self._quiet_until = wake
+                self._quiet.notify_all()
+            asleep = clock.sleep_until(wake)
+            self._quiet_until = 0.0
+            if not asleep:
+                if self.stop_requested:
+                    return False
+                clock.clear()  # woken for another reason (a change): carry on
+                continue
+            scheduler.send_due()
+            now = clock.now()
+            if now >= bar_line:
+                self.current_bar += 1
+                self._on_bar_line()
+            self.notifier.ping_if_due(now)
+
+    def figures(self) -> dict[str, Any]:
+        """What ``--stats-json`` adds to the lateness figures about the run."""
+        timebase, scheduler = self.scheduler.timebase, self.scheduler
+        figures: dict[str, Any] = {
+            "bpm": timebase.bpm_at(Fraction(0)),
+            "origin_monotonic_s": timebase.time_at(Fraction(0)),
+            "bars_played": self.current_bar,
+            "open_notes_at_exit": len(scheduler.open_notes),
+        }
+        last = scheduler.last_sent
+        if last is not None and last.beat is not None:
+            figures["last_message"] = {
+                "beat": float(last.beat),
+                "deadline_monotonic_s": last.deadline,
+                "sent_monotonic_s": last.sent_at,
+                "drift_ms": round((last.sent_at - last.deadline) * 1e3, 4),
+            }
+        return figures
+
+    # -- inside the loop ---------------------------------------------------------
+
+    def _want_more(self) -> bool:
+        return self.bars is None or self.queued_bars < self.bars
+
+    def _fill(self) -> None:
+        """Queue bars up to one bar after the one playing."""
+        while self.queued_bars <= self.current_bar + 1 and self._want_more():
+            self.queue_bar()
+
+    def _on_bar_line(self) -> None:
+        for started in [bar for bar in self._checkpoints if bar <= self.current_bar]:
+            del self._checkpoints[started]
+        self._fill()
+
+    def _apply_changes_if_there_is_time(self) -> None:
+        """Apply the inbox from the next bar line, unless a send is too close."""
+        soonest = self.scheduler.timebase.time_at(bar_beat(self.current_bar + 1))
+        next_message = self.scheduler.next_deadline()
+        if next_message is not None and next_message < soonest:
+            soonest = next_message
+        if soonest - self.clock.now() < CHANGE_MARGIN_S:
+            return  # after that send, the loop comes back here
+        bar = self.current_bar + 1
+        self.take_back(bar)
+        while self._inbox:
+            self._apply(self._inbox.popleft(), bar)
+        self._fill()
+
+    def _apply(self, change: BarChange, bar: int) -> None:
+        """Use ``change`` from ``bar`` on (no bar from there is queued)."""
+        if change.chords is not None:
+            self.source.set_chords(change.chords)
+        if change.settings is not None:
+            self.source.configure(change.settings)
+        if change.channel is not None:
+            self.channel = change.channel
+        if change.velocity is not None:
+            self.velocity = change.velocity
+        timebase = self.scheduler.timebase
+        if change.bpm is not None and change.bpm != timebase.bpm_at(bar_beat(bar)):
+            timebase.set_tempo(bar_beat(bar), change.bpm)
+        log.info("%s: changes start at bar %d", change.what, bar)

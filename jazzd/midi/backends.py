@@ -1,0 +1,98 @@
+"""MIDI backends through python-rtmidi: which exist, which open, one client of either direction.
+
+Backends: ``alsa`` (Linux desktops, Raspberry Pi), ``jack`` (a running JACK
+server), ``coremidi`` (macOS); ``auto`` tries them in the platform's order.
+This is the only module that imports rtmidi, and only when a client is
+opened. python-rtmidi is used directly, not through mido: mido 1.3 turns
+``client_name=`` into a virtual port even when connecting to an existing one,
+and its input callback drops the driver's timestamps.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from typing import Literal
+
+from jazzd.errors import UserError
+
+BACKENDS = ("auto", "alsa", "jack", "coremidi")
+Direction = Literal["output", "input"]
+
+_API_NAMES = {"alsa": "API_LINUX_ALSA", "jack": "API_UNIX_JACK", "coremidi": "API_MACOSX_CORE"}
+_HOW_TO = {
+    "alsa": "the ALSA sequencer does not open (no /dev/snd/seq: load the snd-seq module, "
+    "or this machine has no ALSA)",
+    "jack": "no JACK server is running (start one, e.g. `jackd -d dummy -r 48000 -p 64 &`, "
+    "or qjackctl)",
+    "coremidi": "CoreMIDI is only on macOS",
+}
+
+
+class Unusable(Exception):
+    """A backend that cannot open, with the reason."""
+
+
+def rtmidi_module():
+    """python-rtmidi, or a UserError saying how to install it."""
+    try:
+        import rtmidi
+    except ImportError:
+        raise UserError(
+            "python-rtmidi is not installed: pip install python-rtmidi "
+            "(on 32-bit ARM first apt-get install libasound2-dev libjack-jackd2-dev)"
+        ) from None
+    return rtmidi
+
+
+@contextlib.contextmanager
+def quiet_stderr() -> Iterator[None]:
+    """Hide what libjack and libasound print while a backend is probed."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def candidate_backends(backend: str, platform: str = sys.platform) -> list[str]:
+    """The backends ``backend`` stands for, in the order they are tried."""
+    if backend not in BACKENDS:
+        raise UserError(f"unknown MIDI backend {backend!r}: use one of {', '.join(BACKENDS)}")
+    if backend != "auto":
+        return [backend]
+    if platform == "darwin":
+        return ["coremidi", "jack"]
+    if platform.startswith("win"):
+        return ["windows"]
+    return ["alsa", "jack"]
+
+
+def open_client(backend: str, client_name: str, direction: Direction = "output") -> object:
+    """A ``MidiOut`` or ``MidiIn`` on ``backend``; raises :class:`Unusable` when it cannot."""
+    rtmidi = rtmidi_module()
+    windows = backend == "windows"
+    api = rtmidi.API_WINDOWS_MM if windows else getattr(rtmidi, _API_NAMES[backend])
+    if api not in rtmidi.get_compiled_api():
+        raise Unusable(f"python-rtmidi here is built without {backend}")
+    if backend == "alsa" and sys.platform.startswith("linux") and not os.path.exists(
+        "/dev/snd/seq"
+    ):
+        raise Unusable(_HOW_TO["alsa"])
+    kind = rtmidi.MidiOut if direction == "output" else rtmidi.MidiIn
+    try:
+        with quiet_stderr():
+            return kind(rtapi=api, name=client_name)
+    except rtmidi.RtMidiError:
+        raise Unusable(_HOW_TO.get(backend, f"{backend} does not open")) from None

@@ -1,0 +1,72 @@
+"""Timebases: what the scheduler asks "when is beat b?", and the internal tempo map."""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from typing import Protocol
+
+
+class Timebase(Protocol):
+    """Beats <-> seconds on the clock's scale."""
+
+    def time_at(self, beat: Fraction) -> float:
+        """The deadline of ``beat``."""
+        ...
+
+    def beat_at(self, time: float) -> float:
+        """The (float) beat sounding at ``time``."""
+        ...
+
+    def bpm_at(self, beat: Fraction) -> float:
+        """The tempo at ``beat``."""
+        ...
+
+    def set_tempo(self, beat: Fraction, bpm: float) -> None:
+        """Play at ``bpm`` from ``beat`` on (a timebase led from outside may refuse)."""
+        ...
+
+
+class TempoMap:
+    """Beats <-> seconds, piecewise constant tempo, every segment anchored absolutely."""
+
+    def __init__(self, origin: float, bpm: float) -> None:
+        check_bpm(bpm)
+        self._segments: list[tuple[Fraction, float, float]] = [(Fraction(0), origin, bpm)]
+
+    @property
+    def origin(self) -> float:
+        return self._segments[0][1]
+
+    def bpm_at(self, beat: Fraction) -> float:
+        return self._segment(beat)[2]
+
+    def time_at(self, beat: Fraction) -> float:
+        """The deadline of ``beat``: segment start time + beats since it x 60 / bpm."""
+        start_beat, start_time, bpm = self._segment(beat)
+        return start_time + float(beat - start_beat) * 60.0 / bpm
+
+    def beat_at(self, time: float) -> float:
+        """The (float) beat sounding at ``time``."""
+        for start_beat, start_time, bpm in reversed(self._segments):
+            if time >= start_time or start_beat == 0:
+                return float(start_beat) + (time - start_time) * bpm / 60.0
+        raise AssertionError("the first segment starts at beat 0")
+
+    def set_tempo(self, beat: Fraction, bpm: float) -> None:
+        """From ``beat`` on, play at ``bpm``; earlier beats keep their deadlines."""
+        check_bpm(bpm)
+        anchor = self.time_at(beat)
+        self._segments = [s for s in self._segments if s[0] < beat]
+        self._segments.append((Fraction(beat), anchor, bpm))
+
+    def _segment(self, beat: Fraction) -> tuple[Fraction, float, float]:
+        for segment in reversed(self._segments):
+            if segment[0] <= beat:
+                return segment
+        return self._segments[0]
+
+
+def check_bpm(bpm: float) -> None:
+    if not (math.isfinite(bpm) and bpm > 0):
+        raise ValueError(f"tempo must be a positive number of beats per minute, got {bpm}")

@@ -1,0 +1,242 @@
+"""The Reloader: SIGHUPs during a load, failures as one error line, loading in a child process."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from rigs import player_rig
+
+from jazzd.chords import from_progression
+from jazzd.config import Config, MusicConfig
+from jazzd.live import reload as live_reload
+from jazzd.live.player import BarChange, Player
+from jazzd.live.reload import FORK_MARGIN_S, FORK_WAIT_S, Reload, Reloader
+from jazzd.model import StepModel
+
+needs_fork = pytest.mark.skipif(
+    not live_reload.CAN_FORK, reason="reloads load in a forked child on Linux only"
+)
+
+
+class QuietInbox:
+    """Stands in for the player: keeps what is posted; always quiet enough for a fork."""
+
+    def __init__(self) -> None:
+        self.changes: list[BarChange] = []
+        self.quiet_waits: list[tuple[float, float]] = []
+
+    def post(self, change: BarChange) -> None:
+        self.changes.append(change)
+
+    def wait_for_quiet(self, margin_s: float, limit_s: float) -> bool:
+        self.quiet_waits.append((margin_s, limit_s))
+        return True
+
+
+class BlockingLoads:
+    """A reload loader that waits inside its first load until released."""
+
+    def __init__(self, results) -> None:
+        self.results = list(results)
+        self.calls = 0
+        self.inside = threading.Event()
+        self.release = threading.Event()
+
+    def __call__(self) -> Reload:
+        self.calls += 1
+        if self.calls == 1:
+            self.inside.set()
+            assert self.release.wait(30)
+        result = self.results.pop(0)
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+
+def record_reloads(reloader: Reloader) -> list[Reload]:
+    """The loads' outcomes from now on, each noted once the reloader has judged it (posted
+    nothing yet, or logged its error)."""
+    reloads: list[Reload] = []
+    original = reloader.change_for
+
+    def change_for(reload: Reload) -> BarChange | None:
+        change = original(reload)
+        reloads.append(reload)
+        return change
+
+    reloader.change_for = change_for
+    return reloads
+
+
+def record_posts(player: Player) -> list[BarChange]:
+    """The changes posted to ``player`` from now on, in order (they still reach it)."""
+    changes: list[BarChange] = []
+    original = player.post
+
+    def post(change: BarChange) -> None:
+        changes.append(change)
+        original(change)
+
+    player.post = post
+    return changes
+
+
+def wait_for(done: Callable[[], bool], what: str) -> None:
+    for _ in range(3000):
+        if done():
+            return
+        threading.Event().wait(0.01)
+    raise AssertionError(f"waited 30 s for {what}")
+
+
+def test_a_sighup_during_a_reload_reloads_again_after_it():
+    inbox = QuietInbox()
+    first, second = Reload(Config()), Reload(Config(music=MusicConfig(bpm=90.0)))
+    loads = BlockingLoads([first, second])
+    reloader = Reloader(inbox, Config(), None, {}, load=loads)
+    reloads = record_reloads(reloader)
+    try:
+        reloader.request()
+        assert loads.inside.wait(30)
+        reloader.request()  # while the first is loading: served after it, not dropped
+        reloader.request()  # and several such signals make one more reload
+        loads.release.set()
+        wait_for(lambda: len(inbox.changes) >= 2, "two changes")
+    finally:
+        reloader.close()
+    assert reloads == [first, second]
+    assert [change.bpm for change in inbox.changes] == [MusicConfig().bpm, 90.0]
+    assert loads.calls == 2
+
+
+def test_any_exception_while_reloading_becomes_a_one_line_reload_error(caplog):
+    player, port, _ = player_rig(bars=2)
+    loads = BlockingLoads([ZeroDivisionError("division by zero")])
+    loads.release.set()
+    reloader = Reloader(player, Config(), None, {}, load=loads)
+    reloads = record_reloads(reloader)
+    posted = record_posts(player)
+    try:
+        reloader.request()
+        wait_for(lambda: reloads, "the load")
+    finally:
+        reloader.close()
+    assert reloads == [Reload(error="ZeroDivisionError: division by zero")]
+    assert posted == []
+    assert player.run()
+    assert len(port.messages) == 2 * 32
+    assert caplog.messages == [
+        "reload failed, playing on unchanged: ZeroDivisionError: division by zero"
+    ]
+
+
+def test_a_failed_reload_keeps_playing(caplog):
+    player, port, _ = player_rig(bars=3)
+    reloader = Reloader(player, Config(), None, {})
+    try:
+        assert reloader.change_for(Reload(error="loop.mid does not exist")) is None
+    finally:
+        reloader.close()
+    assert player.run()
+    assert len(port.messages) == 3 * 32
+    assert "reload failed" in caplog.text
+
+
+@pytest.fixture
+def loaded_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[], tuple[int, ...]]:
+    """Makes every reload's config loading note its process: returns (pid, parent pid,
+    thread name) of the last load."""
+    note = tmp_path / "loaded-in"
+    real = live_reload.load_config
+
+    def load_config(path):
+        where = (os.getpid(), os.getppid(), threading.current_thread().name)
+        note.write_text(" ".join(map(str, where)))
+        return real(path)
+
+    monkeypatch.setattr(live_reload, "load_config", load_config)
+
+    def read() -> tuple[int, int, str]:
+        pid, parent, thread = note.read_text().split()
+        return int(pid), int(parent), thread
+
+    return read
+
+
+@pytest.fixture(scope="module")
+def model() -> StepModel:
+    """The fork copies a process that holds the model (and onnxruntime's threads), as the
+    daemon's does."""
+    return StepModel.load()
+
+
+def reload_once(inbox: QuietInbox, path: Path, flags: dict) -> Reload:
+    """What one SIGHUP loads from ``path`` (the reloader's own choice of where)."""
+    reloader = Reloader(inbox, Config(), str(path), flags)
+    reloads = record_reloads(reloader)
+    try:
+        reloader.request()
+        wait_for(lambda: reloads, "the reload")
+        if reloads[0].error is None:
+            wait_for(lambda: inbox.changes, "its change")  # posted right after
+    finally:
+        reloader.close()
+    (reload,) = reloads
+    return reload
+
+
+@needs_fork
+def test_a_reload_is_loaded_in_a_child_process_and_comes_back_whole(tmp_path, loaded_in, model):
+    path = tmp_path / "config.toml"
+    path.write_text('[music]\nprogression = "Dm7 G7 Cmaj7:2 A7:2"\nbpm = 150.0\n')
+    inbox = QuietInbox()
+    reload = reload_once(inbox, path, {"seed": 5})
+    assert reload.error is None
+    assert reload.config.music.bpm == 150.0
+    assert reload.config.music.seed == 5
+    assert reload.chords.spans == from_progression("Dm7 G7 Cmaj7:2 A7:2").spans
+    pid, parent, _ = loaded_in()
+    assert pid != os.getpid()  # loaded in another process...
+    assert parent == os.getpid()  # ...a child of this one
+    assert inbox.quiet_waits == [(FORK_MARGIN_S, FORK_WAIT_S)]  # forked in a quiet moment
+    (change,) = inbox.changes
+    assert change.bpm == 150.0 and change.chords.spans == reload.chords.spans
+
+
+@needs_fork
+def test_a_reload_that_fails_in_the_child_process_is_a_reload_error(tmp_path, loaded_in, model):
+    path = tmp_path / "config.toml"
+    path.write_text('[music]\nprogression = "Dm7 H7"\n')
+    inbox = QuietInbox()
+    reload = reload_once(inbox, path, {})
+    assert reload.config is None
+    assert "unknown chord symbol 'H7'" in reload.error
+    pid, parent, _ = loaded_in()
+    assert pid != os.getpid()
+    assert parent == os.getpid()
+    assert inbox.changes == []
+
+
+@pytest.mark.parametrize("can_fork", [True, False])
+def test_can_fork_decides_whether_a_reload_loads_in_a_child(
+    tmp_path, loaded_in, monkeypatch, can_fork
+):
+    if can_fork and not live_reload.CAN_FORK:
+        pytest.skip("no fork on this system")
+    monkeypatch.setattr(live_reload, "CAN_FORK", can_fork)
+    path = tmp_path / "config.toml"
+    path.write_text("[music]\nbpm = 150.0\n")
+    inbox = QuietInbox()
+    reload = reload_once(inbox, path, {})
+    assert reload.error is None and reload.config.music.bpm == 150.0
+    pid, _, thread = loaded_in()
+    if can_fork:
+        assert pid != os.getpid()
+        assert inbox.quiet_waits == [(FORK_MARGIN_S, FORK_WAIT_S)]
+    else:  # in the reload worker of this process, which needs no quiet moment
+        assert (pid, thread) == (os.getpid(), "jazzd-reload")
+        assert inbox.quiet_waits == []
