@@ -298,7 +298,7 @@ def _print_table(results: list[dict]) -> None:
             return "-"
         if not floor or floor <= 0 or value is floor:
             return f"{value:.3f}"
-        return f"{value:.3f} ({value / floor:.1f}x)"
+        return f"{value:.3f} ({value / floor:.2g}x)"
 
     print("\n| run | RT | lateness p50 / p99 / max (ms) | onset jitter p99 at the client (ms) |")
     print("|---|---|---|---|")
