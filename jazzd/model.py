@@ -60,8 +60,8 @@ def _probability_problem(probs: np.ndarray) -> str | None:
 def session_options(ort):
     """onnxruntime options sized for one token at a time (``ort`` is the onnxruntime module).
 
-    Measured here with ``scripts/measure_model_options.py`` and the daemon at READY
-    (``scripts/measure_ready.py``); every variant gave bit-identical outputs:
+    Measured here with ``bench/bench_model_options.py`` and the daemon at READY
+    (``bench/bench_ready.py``); every variant gave bit-identical outputs:
 
     - one intra- and one inter-op thread, sequential: an idle pool's spinning
       threads compete with the scheduler (p99 per call 4 ms against 0.19 ms);

@@ -55,15 +55,20 @@ def start_jack(name: str, log_path: Path, timeout: float = 5.0) -> subprocess.Po
     raise RuntimeError(f"jackd did not answer within {timeout:g} s: {log_path.read_text()[-300:]}")
 
 
+def stop_process(process: subprocess.Popen, signum: int, timeout: float = 5.0) -> None:
+    """Send ``signum``, then kill the process if it lingers past ``timeout`` seconds."""
+    if process.poll() is None:
+        process.send_signal(signum)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 def stop_jack(server: subprocess.Popen) -> None:
     """SIGINT (jackd's clean stop), then kill if it lingers."""
-    if server.poll() is None:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+    stop_process(server, signal.SIGINT)
 
 
 class NotifySocket:

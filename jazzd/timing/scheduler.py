@@ -50,18 +50,29 @@ class NoteLike(Protocol):
     def pitch(self) -> int | None: ...
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, eq=False)
 class _Timed:
-    """A message waiting in the heap; ties: note-offs first, then others, then note-ons."""
+    """A message waiting in the heap; ties: note-offs first, then others, then note-ons.
+
+    Ordered by ``(beat, rank, seq)``; the key leads with the beat as a float, so
+    the heap compares floats in C and exact Fractions only between equal floats.
+    """
 
     beat: Fraction
     rank: int
     seq: int
-    message: Message = field(compare=False)
+    message: Message
     #: Start of the note this message belongs to (None for plain messages).
-    note_start: Fraction | None = field(compare=False, default=None)
+    note_start: Fraction | None = None
     #: The seq of the note-on that opened the note a note-off closes.
-    owner: int = field(compare=False, default=-1)
+    owner: int = -1
+    key: tuple[float, Fraction, int, int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", (float(self.beat), self.beat, self.rank, self.seq))
+
+    def __lt__(self, other: _Timed) -> bool:
+        return self.key < other.key
 
     @property
     def is_note_on(self) -> bool:

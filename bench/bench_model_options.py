@@ -1,6 +1,6 @@
 """Measure onnxruntime SessionOptions for jazzd's one-token step: memory, load and step time.
 
-    python3 scripts/measure_model_options.py [--steps 20000] [--repeat 3] [--model PATH]
+    python3 bench/bench_model_options.py [--steps 20000] [--repeat 3] [--model PATH]
 
 Each variant runs in a fresh interpreter (so memory figures do not mix): it
 imports numpy and onnxruntime, reads RssAnon + RssFile from ``/proc/self/status``,

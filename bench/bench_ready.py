@@ -1,6 +1,6 @@
 """Measure the live daemon's start-up: exec -> READY=1, and its own memory at READY.
 
-    python3 scripts/measure_ready.py [--runs 5] [--modes pattern,solo] [-- EXTRA JAZZD FLAGS]
+    python3 bench/bench_ready.py [--runs 5] [--modes pattern,solo] [-- EXTRA JAZZD FLAGS]
 
 Starts a private JACK server (``tests/jack_harness.py``), then for each mode and run
 launches ``python3 -m jazzd --backend jack`` (``pattern`` adds ``--test-pattern``;
@@ -27,7 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from jack_harness import jack_env, start_jack, stop_jack  # noqa: E402
+from jack_harness import jack_env, start_jack, stop_jack, stop_process  # noqa: E402
 
 
 def own_rss_kb(pid: int) -> dict[str, int]:
@@ -88,12 +88,7 @@ def one_run(
                         print(f"    {kb / 1024:6.1f} MB  {name}")
                 break
     finally:
-        daemon.send_signal(signal.SIGTERM)
-        try:
-            daemon.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            daemon.kill()
-            daemon.wait()
+        stop_process(daemon, signal.SIGTERM, timeout=10)
         sock.close()
     return ready, memory
 
