@@ -109,7 +109,11 @@ def add_live_arguments(parser: argparse.ArgumentParser) -> None:
 def add_render_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of the offline render mode."""
     group = parser.add_argument_group("offline render")
-    group.add_argument("--render", metavar="OUT.mid", help="write a MIDI file instead of playing")
+    group.add_argument(
+        "--render",
+        metavar="OUT",
+        help="write the solo to a file instead of playing; the format follows the extension (.mid)",
+    )
     group.add_argument(
         "--bars",
         type=int,

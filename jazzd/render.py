@@ -12,10 +12,11 @@ the same seed gives the same bytes.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 from jazzd.config import MusicConfig
 from jazzd.errors import UserError
@@ -91,28 +92,63 @@ def write_midi(
     return sink.save(path, end=BAR_BEATS * bars, bpm=bpm)
 
 
+@dataclass(frozen=True)
+class Rendered:
+    """What every output format is written from: the solo, the comp and the settings."""
+
+    notes: Sequence[Note]
+    comp: Sequence[Note]
+    chords: Any
+    bars: int
+    music: MusicConfig
+
+
+def _write_midi_file(path: Path, rendered: Rendered) -> Path:
+    music = rendered.music
+    return write_midi(
+        path,
+        rendered.notes,
+        bars=rendered.bars,
+        bpm=music.bpm,
+        channel=music.channel_index,
+        velocity=music.velocity,
+        comp=rendered.comp,
+    )
+
+
+#: Output format by file extension -> the function that writes it.
+WRITERS: dict[str, Callable[[Path, Rendered], Path]] = {".mid": _write_midi_file}
+
+
+def writer_for(out: str | Path) -> Callable[[Path, Rendered], Path]:
+    """The writer of ``out``'s format (by extension); a UserError for any other extension."""
+    suffix = Path(out).suffix.lower()
+    if suffix not in WRITERS:
+        known = ", ".join(sorted(WRITERS))
+        raise UserError(
+            f"cannot render to {Path(out).name!r}: the output format follows the extension, "
+            f"one of {known}"
+        )
+    return WRITERS[suffix]
+
+
 def render_file(
     out: str | Path, music: MusicConfig, *, bars: int, comp: bool = False,
     collapse_ax: bool = False,
 ) -> RenderResult:  # fmt: skip
     """The ``--render`` mode: open the session, generate ``bars`` bars, write the file.
 
-    ``music`` comes checked from :func:`jazzd.config.load_config` and the flags.
+    ``music`` comes checked from :func:`jazzd.config.load_config` and the flags;
+    the format follows ``out``'s extension (:data:`WRITERS`).
     """
     from jazzd.session import open_session
 
+    write = writer_for(out)
     if isinstance(bars, bool) or not isinstance(bars, int) or bars < 1:
         raise UserError(f"--bars must be a whole number of at least 1, got {bars}")
     session = open_session(music, collapse_ax=collapse_ax)
     notes = render_solo(session.soloist, bars)
-    path = write_midi(
-        out,
-        notes,
-        bars=bars,
-        bpm=music.bpm,
-        channel=music.channel_index,
-        velocity=music.velocity,
-        comp=list(comp_notes(session.chords, bars)) if comp else (),
-    )
+    comped = list(comp_notes(session.chords, bars)) if comp else []
+    path = write(Path(out), Rendered(notes, comped, session.chords, bars, music))
     seconds = float(BAR_BEATS * bars) * 60 / music.bpm
     return RenderResult(path, bars, tuple(notes), session.seed, seconds)

@@ -283,3 +283,12 @@ def test_render_reads_the_config_file_and_flags_override_it(tmp_path: Path) -> N
     )  # fmt: skip
     assert code == 0
     assert {(m.channel, m.velocity) for m in note_ons(flagged, 1)} == {(1, 80)}
+
+
+@pytest.mark.parametrize("name", ["solo.txt", "solo", "solo.midi"])
+def test_an_unknown_output_extension_is_refused_and_nothing_is_written(tmp_path, capsys, name):
+    out = tmp_path / name
+    assert main(["--render", str(out), "--bars", "1"]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"jazzd: error: cannot render to {name!r}")
+    assert list(tmp_path.iterdir()) == []
