@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_music_arguments(parser)
     add_live_arguments(parser)
     add_render_arguments(parser)
+    add_sound_arguments(parser)
     return parser
 
 
@@ -104,6 +105,13 @@ def add_live_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="play steady sixteenth notes instead of the solo (timing checks; live only)",
     )
+    group.add_argument(
+        "--status",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="a live status line on stdout: bar, chord, tempo, lateness (default: when stdout "
+        "is a terminal and jazzd is not a systemd service)",
+    )
 
 
 def add_render_arguments(parser: argparse.ArgumentParser) -> None:
@@ -112,7 +120,8 @@ def add_render_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--render",
         metavar="OUT",
-        help="write the solo to a file instead of playing; the format follows the extension (.mid)",
+        help="write the solo to a file instead of playing; the format follows the extension "
+        "(.mid; .wav: audio through FluidSynth; .png: a piano roll)",
     )
     group.add_argument(
         "--bars",
@@ -128,6 +137,57 @@ def add_render_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_sound_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags of the sound through FluidSynth: the WAV render and the live synth."""
+    from jazzd.config import AUDIO_DRIVERS
+
+    group = parser.add_argument_group(
+        "sound (FluidSynth)", "for --render OUT.wav and the live --synth; --render refuses "
+        "--synth, --audio-driver and --audio-device"
+    )  # fmt: skip
+    group.add_argument(
+        "--soundfont",
+        metavar="PATH",
+        default=None,
+        help="General MIDI SoundFont (.sf2/.sf3) (default: the first installed of "
+        "FluidR3_GM.sf2, TimGM6mb.sf2, default-GM.sf2/.sf3 in /usr/share/sounds)",
+    )
+    group.add_argument(
+        "--solo-program",
+        type=int,
+        default=None,
+        metavar="N",
+        help="General MIDI program 1-128 of the solo (default 27, Electric Guitar (jazz))",
+    )
+    group.add_argument(
+        "--comp-program",
+        type=int,
+        default=None,
+        metavar="N",
+        help="General MIDI program 1-128 of --comp's chords (default 1, Acoustic Grand Piano)",
+    )
+    group.add_argument(
+        "--synth",
+        action="store_true",
+        default=None,
+        help="live: play through FluidSynth's audio driver instead of the MIDI port "
+        "(with --connect or --port-name: both)",
+    )
+    group.add_argument(
+        "--audio-driver",
+        choices=AUDIO_DRIVERS,
+        default=None,
+        help="live --synth: FluidSynth's audio driver (default auto: JACK if a server runs, "
+        "else PulseAudio, else ALSA; CoreAudio on macOS)",
+    )
+    group.add_argument(
+        "--audio-device",
+        metavar="DEVICE",
+        default=None,
+        help='live --synth: the audio driver\'s device, e.g. ALSA "hw:1" (default: its default)',
+    )
+
+
 #: Flags that only live mode uses (argparse dest -> "was it given?"); a render refuses them.
 LIVE_ONLY = {
     "test_pattern": bool,
@@ -135,6 +195,9 @@ LIVE_ONLY = {
     "port_name": lambda value: value is not None,
     "connect": lambda value: value is not None,
     "stats_json": lambda value: value is not None,
+    "synth": lambda value: value is not None,
+    "audio_driver": lambda value: value is not None,
+    "audio_device": lambda value: value is not None,
 }
 
 
@@ -154,10 +217,11 @@ def run_render(args: argparse.Namespace) -> int:
     if args.bars is not None and args.bars < 1:
         raise UserError(f"--bars must be at least 1, got {args.bars}")
     flags = {dest: getattr(args, dest) for dest in FLAG_KEYS}
-    music = with_overrides(load_config(args.config), flags).music
+    config = with_overrides(load_config(args.config), flags)
     result = render.render_file(
-        args.render, music, bars=32 if args.bars is None else args.bars, comp=args.comp
-    )
+        args.render, config.music, bars=32 if args.bars is None else args.bars, comp=args.comp,
+        sound=config.sound,
+    )  # fmt: skip
     print(
         f"jazzd: wrote {result.path}: {result.bars} bars ({result.seconds:.1f} s), "
         f"{sum(note.pitch is not None for note in result.notes)} notes, seed {result.seed}"
@@ -195,8 +259,9 @@ def run_live(args: argparse.Namespace) -> int:
         level=config.daemon.log_level.upper(), format="jazzd: %(levelname)s: %(message)s"
     )
     status = run_daemon(
-        config, config_path=args.config, flags=flags, test_pattern=args.test_pattern
-    )
+        config, config_path=args.config, flags=flags, test_pattern=args.test_pattern,
+        status=args.status,
+    )  # fmt: skip
     # Everything is closed by now; skip the interpreter's teardown (about 0.1 s of
     # module finalizers) so that a stop takes milliseconds.
     logging.shutdown()

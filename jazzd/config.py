@@ -65,15 +65,38 @@ class DaemonConfig:
     realtime_priority: int | str = "auto"
 
 
+#: FluidSynth's audio drivers that ``--audio-driver`` offers ("auto" tries them in turn).
+AUDIO_DRIVERS = ("auto", "alsa", "jack", "pulseaudio", "coreaudio")
+
+
+@dataclass(frozen=True)
+class SoundConfig:
+    """How it sounds through FluidSynth: the WAV render and the live ``--synth``."""
+
+    soundfont: str | None = None
+    solo_program: int = 27  # General MIDI, counted 1-128: Electric Guitar (jazz)
+    comp_program: int = 1  # Acoustic Grand Piano
+    synth: bool = False
+    audio_driver: str = "auto"
+    audio_device: str | None = None
+    gain: float = 1.5
+
+
 @dataclass(frozen=True)
 class Config:
     music: MusicConfig = MusicConfig()
     midi: MidiConfig = MidiConfig()
     daemon: DaemonConfig = DaemonConfig()
+    sound: SoundConfig = SoundConfig()
 
 
-_SECTIONS: dict[str, type] = {"music": MusicConfig, "midi": MidiConfig, "daemon": DaemonConfig}
-_PATH_KEYS = {"music.model", "music.chords", "daemon.stats_json"}
+_SECTIONS: dict[str, type] = {
+    "music": MusicConfig,
+    "midi": MidiConfig,
+    "daemon": DaemonConfig,
+    "sound": SoundConfig,
+}
+_PATH_KEYS = {"music.model", "music.chords", "daemon.stats_json", "sound.soundfont"}
 
 
 def _suggest(name: str, known: list[str]) -> str:
@@ -127,6 +150,12 @@ def _choice(options: tuple[str, ...]) -> Callable[[Any], str]:
         return value
 
     return check
+
+
+def _boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false")
+    return value
 
 
 def _seed(value: Any) -> int | None:
@@ -196,6 +225,13 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "daemon.stats_json": _text_or_none,
     "daemon.spin_ms": _spin,
     "daemon.realtime_priority": _priority,
+    "sound.soundfont": _text_or_none,
+    "sound.solo_program": _integer(1, 128),
+    "sound.comp_program": _integer(1, 128),
+    "sound.synth": _boolean,
+    "sound.audio_driver": _choice(AUDIO_DRIVERS),
+    "sound.audio_device": _text_or_none,
+    "sound.gain": _number(0, 10),
 }
 
 
@@ -274,6 +310,12 @@ FLAG_KEYS = {
     "bars": "daemon.bars",
     "log_level": "daemon.log_level",
     "stats_json": "daemon.stats_json",
+    "soundfont": "sound.soundfont",
+    "solo_program": "sound.solo_program",
+    "comp_program": "sound.comp_program",
+    "synth": "sound.synth",
+    "audio_driver": "sound.audio_driver",
+    "audio_device": "sound.audio_device",
 }
 
 

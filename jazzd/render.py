@@ -13,15 +13,16 @@ the same seed gives the same bytes.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from jazzd.config import MusicConfig
+from jazzd.config import MusicConfig, SoundConfig
 from jazzd.errors import UserError
 from jazzd.midi.file_sink import MidiFileSink
 from jazzd.midi.messages import next_channel
+from jazzd.output_file import check_directory
 from jazzd.timing.clock import FakeClock
 from jazzd.timing.scheduler import Scheduler
 from jazzd.timing.tempo import TempoMap
@@ -101,6 +102,7 @@ class Rendered:
     chords: Any
     bars: int
     music: MusicConfig
+    sound: SoundConfig = field(default_factory=SoundConfig)
 
 
 def _write_midi_file(path: Path, rendered: Rendered) -> Path:
@@ -116,8 +118,24 @@ def _write_midi_file(path: Path, rendered: Rendered) -> Path:
     )
 
 
+def _write_png_file(path: Path, rendered: Rendered) -> Path:
+    from jazzd.pianoroll import write_png
+
+    return write_png(path, rendered)
+
+
+def _write_wav_file(path: Path, rendered: Rendered) -> Path:
+    from jazzd.sound.wav import write_wav
+
+    return write_wav(path, rendered)
+
+
 #: Output format by file extension -> the function that writes it.
-WRITERS: dict[str, Callable[[Path, Rendered], Path]] = {".mid": _write_midi_file}
+WRITERS: dict[str, Callable[[Path, Rendered], Path]] = {
+    ".mid": _write_midi_file,
+    ".png": _write_png_file,
+    ".wav": _write_wav_file,
+}
 
 
 def writer_for(out: str | Path) -> Callable[[Path, Rendered], Path]:
@@ -134,21 +152,24 @@ def writer_for(out: str | Path) -> Callable[[Path, Rendered], Path]:
 
 def render_file(
     out: str | Path, music: MusicConfig, *, bars: int, comp: bool = False,
-    collapse_ax: bool = False,
+    collapse_ax: bool = False, sound: SoundConfig | None = None,
 ) -> RenderResult:  # fmt: skip
     """The ``--render`` mode: open the session, generate ``bars`` bars, write the file.
 
-    ``music`` comes checked from :func:`jazzd.config.load_config` and the flags;
-    the format follows ``out``'s extension (:data:`WRITERS`).
+    ``music`` (and ``sound``, for a ``.wav``) come checked from
+    :func:`jazzd.config.load_config` and the flags; the format follows ``out``'s
+    extension (:data:`WRITERS`); a directory that does not exist is refused first.
     """
     from jazzd.session import open_session
 
     write = writer_for(out)
+    check_directory(out)
     if isinstance(bars, bool) or not isinstance(bars, int) or bars < 1:
         raise UserError(f"--bars must be a whole number of at least 1, got {bars}")
     session = open_session(music, collapse_ax=collapse_ax)
     notes = render_solo(session.soloist, bars)
     comped = list(comp_notes(session.chords, bars)) if comp else []
-    path = write(Path(out), Rendered(notes, comped, session.chords, bars, music))
+    rendered = Rendered(notes, comped, session.chords, bars, music, sound or SoundConfig())
+    path = write(Path(out), rendered)
     seconds = float(BAR_BEATS * bars) * 60 / music.bpm
     return RenderResult(path, bars, tuple(notes), session.seed, seconds)

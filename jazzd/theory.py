@@ -236,3 +236,35 @@ def chord_from_symbol(symbol: str) -> Chord:
             raise UserError(f"chord symbol {symbol!r} has no pitches")
     tones = frozenset(p % 12 for p in pitches)
     return _build(text, root, tones, pitches)
+
+
+#: music21's common names of chords -> the jazz suffix a lead sheet writes after the root.
+_COMMON_NAME_SUFFIXES = {
+    "major triad": "",
+    "minor triad": "m",
+    "diminished triad": "°",
+    "augmented triad": "+",
+    "dominant seventh chord": "7",
+    "incomplete dominant-seventh chord": "7",
+    "major seventh chord": "maj7",
+    "minor seventh chord": "m7",
+    "minor-major seventh chord": "m(maj7)",
+    "half-diminished seventh chord": "ø7",
+    "diminished seventh chord": "°7",
+    "augmented seventh chord": "+7",
+    "augmented major tetrachord": "+maj7",
+}
+_PITCHED_COMMON_NAME = re.compile(r"^(?P<root>[A-G][#b-]*?)-(?P<kind>[a-z].*)$")
+
+
+@lru_cache(maxsize=1024)
+def chord_symbol(name: str) -> str:
+    """A short lead-sheet symbol for a chord's name: a symbol stays as it is, music21's
+    ``F-dominant seventh chord`` becomes ``F7`` (a kind it does not know keeps its name)."""
+    match = _PITCHED_COMMON_NAME.match(name)
+    if match is None:
+        return name
+    suffix = _COMMON_NAME_SUFFIXES.get(match["kind"])
+    if suffix is None:
+        return name
+    return match["root"].replace("-", "b") + suffix

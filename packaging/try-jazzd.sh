@@ -52,4 +52,5 @@ for _ in $(seq 50); do
     sleep 0.1
 done
 
-"${JAZZD[@]}" --backend jack --connect "$monitor" "$@"
+# --no-status: jack_midi_dump prints on this terminal too, and a status line would run into it.
+"${JAZZD[@]}" --backend jack --connect "$monitor" --no-status "$@"

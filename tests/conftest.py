@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from jack_harness import start_jack, stop_jack
+from jack_harness import NotifySocket, start_jack, stop_jack
 
 JACK_TOOLS = ("jackd", "jack_lsp", "jack_connect", "jack_midi_dump")
 
@@ -57,3 +57,11 @@ def jack_server(tmp_path_factory):
         else:
             os.environ["JACK_DEFAULT_SERVER"] = previous
         stop_jack(server)
+
+
+@pytest.fixture
+def notify(tmp_path):
+    """A NOTIFY_SOCKET listener of the test's own (what systemd would read)."""
+    listener = NotifySocket(str(tmp_path / "notify.sock"))
+    yield listener
+    listener.close()

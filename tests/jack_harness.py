@@ -13,7 +13,10 @@ import socket
 import subprocess
 import threading
 import time
+import uuid
 from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def jack_env(name: str) -> dict[str, str]:
@@ -29,6 +32,29 @@ def jack_ports(env: dict[str, str]) -> list[str] | None:
     if result.returncode != 0:
         return None
     return result.stdout.split()
+
+
+def unique(prefix: str) -> str:
+    """``prefix`` with a short random suffix: a client or port name no other test uses."""
+    return f"{prefix}-{uuid.uuid4().hex[:6]}"
+
+
+def jazzd_env(**extra: str) -> dict[str, str]:
+    """This environment, with the repository on PYTHONPATH (for ``python -m jazzd``)."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    env.update(extra)
+    return env
+
+
+def wait_for_ports(names: list[str], timeout: float = 10.0) -> None:
+    """Until every port in ``names`` exists on the current JACK server (AssertionError after)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if set(names) <= set(jack_ports(dict(os.environ)) or ()):
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"JACK ports {names} did not appear: {jack_ports(dict(os.environ))}")
 
 
 def start_jack(name: str, log_path: Path, timeout: float = 5.0) -> subprocess.Popen:

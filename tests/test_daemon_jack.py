@@ -12,18 +12,16 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
-import os
 import re
 import signal
 import subprocess
 import sys
 import time
-import uuid
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from jack_harness import NotifySocket, start_jack, stop_jack
+from jack_harness import NotifySocket, jazzd_env, start_jack, stop_jack, unique, wait_for_ports
 from midi_builder import track, write
 
 pytestmark = [pytest.mark.jack, pytest.mark.slow]
@@ -37,38 +35,6 @@ GRID_TOLERANCE_S = 0.006  # dummy-driver wander (2-5 ms) plus one period (1.3 ms
 START_DELAY_S = 0.05
 C_MAJOR = {0, 2, 4, 5, 7, 9, 11}
 F_SHARP_MAJOR = {6, 8, 10, 11, 1, 3, 5}
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:6]}"
-
-
-def jazzd_env(**extra: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    env.update(extra)
-    return env
-
-
-def jack_ports() -> list[str]:
-    out = subprocess.run(["jack_lsp"], capture_output=True, text=True, timeout=5, check=False)
-    return out.stdout.split("\n")
-
-
-def wait_for_port(name: str, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if name in jack_ports():
-            return
-        time.sleep(0.01)
-    raise AssertionError(f"JACK port {name} did not appear; ports: {jack_ports()}")
-
-
-@pytest.fixture
-def notify(tmp_path):
-    listener = NotifySocket(str(tmp_path / f"notify-{uuid.uuid4().hex[:6]}.sock"))
-    yield listener
-    listener.close()
 
 
 class Recorder:
@@ -110,7 +76,7 @@ class MidiDump:
             stderr=subprocess.STDOUT,
             text=True,
         )
-        wait_for_port(self.port)
+        wait_for_ports([self.port])
 
     def stop(self) -> list[tuple[int, tuple[int, ...]]]:
         self.process.send_signal(signal.SIGINT)
@@ -247,7 +213,7 @@ def test_virtual_port_connected_with_jack_connect(jack_server, notify):
     try:
         process = start_jazzd("--port-name", name, "--bars", "8", "--seed", "1", notify=notify)
         source = f"{name}:{name}"
-        wait_for_port(source)
+        wait_for_ports([source])
         subprocess.run(["jack_connect", source, recorder.port], check=True, timeout=10)
         status, err = finish(process)
     finally:

@@ -1,11 +1,13 @@
 """Importing the runtime loads no heavy library: every jazzd module in a fresh interpreter.
 
-TensorFlow never belongs to the runtime; onnxruntime, rtmidi, mido and music21
-are imported inside the functions that use them (nothing happens at import time).
+TensorFlow never belongs to the runtime; onnxruntime, rtmidi, mido, music21,
+matplotlib and fluidsynth are imported inside the functions that use them
+(nothing happens at import time).
 """
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import pkgutil
 import subprocess
@@ -16,8 +18,9 @@ import jazzd
 
 REPO = Path(__file__).resolve().parents[1]
 FORBIDDEN = ("tensorflow", "tf2onnx", "keras")
-#: Loaded only when used: a model opened, a port opened, a MIDI file read, a chord derived.
-HEAVY = ("onnxruntime", "rtmidi", "mido", "music21")
+#: Loaded only when used: a model opened, a port opened, a MIDI file read, a chord derived,
+#: a piano roll drawn, a sound rendered or played.
+HEAVY = ("onnxruntime", "rtmidi", "mido", "music21", "matplotlib", "fluidsynth")
 
 SCRIPT = """
 import importlib, json, pkgutil, sys
@@ -61,3 +64,18 @@ def test_the_export_package_loads_tensorflow_only_when_training() -> None:
     result = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True,
                             text=True, timeout=120, check=True)
     assert json.loads(result.stdout.strip().splitlines()[-1]) == []
+
+
+def test_every_package_and_data_file_is_in_the_distribution() -> None:
+    """pyproject lists the packages by hand: a new subpackage left out breaks `pip install .`."""
+    import tomllib
+
+    repo = Path(__file__).resolve().parents[1]
+    tool = tomllib.loads((repo / "pyproject.toml").read_text())["tool"]["setuptools"]
+    found = {
+        ".".join(init.parent.relative_to(repo).parts) for init in repo.glob("jazzd/**/__init__.py")
+    }
+    assert found | {"jazzd.data"} == set(tool["packages"])
+    patterns = tool["package-data"]["jazzd.data"]
+    data = [path.name for path in (repo / "data").iterdir() if path.is_file()]
+    assert all(any(fnmatch.fnmatch(name, p) for p in patterns) for name in data), data

@@ -1,9 +1,10 @@
 """The live daemon: start the parts in order, play until stopped, stop them in reverse.
 
 Start-up: signal handlers, chords and model (the session), the MIDI port, the
-player with its first two bars queued, READY=1. Shut-down, in ``finally``:
-STOPPING=1, note-offs for every open note on its channel, sustain off, all
-notes off, the port closed, the stats written.
+player with its first two bars queued, the status line on a terminal
+(:mod:`jazzd.live.status`), READY=1. Shut-down, in ``finally``: STOPPING=1,
+note-offs for every open note on its channel, sustain off, all notes off, the
+status line cleared, the port closed, the stats written.
 
 Signals (:mod:`jazzd.live.signals`): SIGTERM and SIGINT stop at once; during
 start-up they end it with exit 0 at the end of the step under way (before the
@@ -21,11 +22,13 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from jazzd.config import Config
+from jazzd.live.outputs import open_outputs
 from jazzd.live.player import Player
 from jazzd.live.reload import Reloader
 from jazzd.live.signals import Signals
@@ -65,12 +68,14 @@ def run_daemon(
     test_pattern: bool = False,
     notifier: Notifier | None = None,
     open_port: Callable[..., Any] | None = None,
+    status: bool | None = None,
 ) -> int:
     """Run live until SIGTERM/SIGINT or ``config.daemon.bars``; returns the exit status.
 
     ``config_path`` and ``flags`` are kept to reread the config on SIGHUP (the
     flags keep overriding it). SIGTERM/SIGINT during start-up return 0 without
-    opening the port (or after closing it).
+    opening the port (or after closing it). ``status``: the live status line on
+    stdout (:mod:`jazzd.live.status`), None for "where a person watches".
     """
     signals = Signals()
     signals.install()
@@ -78,9 +83,22 @@ def run_daemon(
         from jazzd.midi.rtmidi_port import open_output as open_port
     try:
         with scheduling_restored():
-            return _run(config, signals, config_path, flags, test_pattern, notifier, open_port)
+            return _run(
+                config, signals, config_path, flags, test_pattern, notifier, open_port, status
+            )
     finally:
         signals.restore()
+
+
+def _start_status_line(player: Player, status: bool | None) -> Any:
+    """The started status line: when ``status`` is True, or None and a person watches."""
+    from jazzd.live import status as status_line
+
+    if status is False or (status is None and not status_line.wanted(sys.stdout, os.environ)):
+        return None
+    line = status_line.open_status_line(player, sys.stdout)
+    line.start()
+    return line
 
 
 def _stopped_during_start_up(signals: Signals) -> bool:
@@ -98,6 +116,7 @@ def _run(
     test_pattern: bool,
     notifier: Notifier | None,
     open_port: Callable[..., Any],
+    status: bool | None,
 ) -> int:
     switch_interval = sys.getswitchinterval()
     sys.setswitchinterval(SWITCH_INTERVAL_S)
@@ -107,14 +126,14 @@ def _run(
     port = None
     player: Player | None = None
     reloader: Reloader | None = None
+    status_line = None
     realtime = False
     try:
         log.info("starting: loading the chords and the model")
         source = _bar_source(config, test_pattern)
         if _stopped_during_start_up(signals):
             return 0
-        midi = config.midi
-        port = open_port(backend=midi.backend, port_name=midi.port_name, connect=midi.connect)
+        port = open_outputs(config, flags or {}, open_port)  # MIDI port, synth, or both
         log.info("MIDI out: %s (%s)", port.name, getattr(port, "backend", "?"))
         if _stopped_during_start_up(signals):
             return 0
@@ -140,6 +159,8 @@ def _run(
         # keep it out of the garbage collector's full passes, which would stall a send.
         gc.collect()
         gc.freeze()
+        # The status line's thread starts before the player turns real-time (threads inherit it).
+        status_line = _start_status_line(player, status)
         realtime = apply_realtime_priority(config.daemon.realtime_priority)
         scheduler.timebase = TempoMap(clock.now() + START_DELAY_S, music.bpm)
         notifier.ready(f"playing at {music.bpm:g} BPM on {port.name}")
@@ -149,6 +170,8 @@ def _run(
         notifier.stopping()
         if player is not None and port is not None:
             player.scheduler.flush()
+        if status_line is not None:
+            status_line.stop()  # after the note-offs, which must not wait for a terminal
         if port is not None:
             port.close()
         if reloader is not None:

@@ -147,9 +147,10 @@ class Reloader:
         if (
             new.midi != old.midi
             or new.daemon != old.daemon
+            or new.sound != old.sound
             or (new.music.model, new.music.seed) != (old.music.model, old.music.seed)
         ):
-            log.warning("reload: model, seed, [midi] and [daemon] changes need a restart")
+            log.warning("reload: model, seed, [midi], [daemon] and [sound] changes need a restart")
         self.config = new
         return BarChange(
             what="reloaded",

@@ -1,0 +1,52 @@
+"""The live output: the MIDI port, the FluidSynth synth, or both behind one port.
+
+Without ``[sound] synth`` (``--synth``) it is the MIDI port alone. With it,
+the synth replaces the MIDI port, unless a MIDI destination is asked for as
+well: ``[midi] connect`` (``--connect``) or ``--port-name`` on the command
+line; then a :class:`~jazzd.midi.tee.TeePort` sends every message to both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from jazzd.config import Config
+
+
+def wants_midi(config: Config, flags: Mapping[str, Any]) -> bool:
+    """Whether the MIDI port opens (always without the synth)."""
+    if not config.sound.synth:
+        return True
+    return bool(config.midi.connect) or flags.get("port_name") is not None
+
+
+def open_outputs(
+    config: Config,
+    flags: Mapping[str, Any],
+    open_midi: Callable[..., Any],
+    open_synth: Callable[..., Any] | None = None,
+) -> Any:
+    """Open what the config asks for (MIDI first, then the synth) as one port.
+
+    If the synth fails to open, the MIDI port already opened is closed again.
+    """
+    midi = config.midi
+    port = None
+    if wants_midi(config, flags):
+        port = open_midi(backend=midi.backend, port_name=midi.port_name, connect=midi.connect)
+    if not config.sound.synth:
+        return port
+    if open_synth is None:
+        from jazzd.sound.live import open_synth
+    try:
+        synth = open_synth(config.sound, config.music, f"{midi.port_name}-synth")
+    except BaseException:
+        if port is not None:
+            port.close()
+        raise
+    if port is None:
+        return synth
+    from jazzd.midi.tee import TeePort
+
+    return TeePort([port, synth])

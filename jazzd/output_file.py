@@ -1,0 +1,44 @@
+"""Output files written whole or not at all: a temporary file beside the target, renamed."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+from jazzd.errors import UserError
+
+
+def check_directory(path: str | Path) -> Path:
+    """``path`` as a Path; a UserError when the directory it goes in does not exist."""
+    path = Path(path)
+    parent = path.parent
+    if not parent.is_dir():
+        raise UserError(
+            f"cannot write {path}: the directory {parent} does not exist (create it first)"
+        )
+    return path
+
+
+@contextlib.contextmanager
+def replacing(path: str | Path) -> Iterator[Path]:
+    """Yield a fresh temporary path in ``path``'s directory; on success rename it to ``path``.
+
+    On any error the temporary file is removed and ``path`` is left as it was,
+    so a failed or interrupted write never leaves a partial file under the
+    real name. An OSError becomes a UserError naming ``path``.
+    """
+    path = check_directory(path)
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
+    try:
+        # Created by hand (not mkstemp) so that the file gets the umask's usual mode.
+        os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        yield temporary
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            temporary.unlink()

@@ -1,0 +1,1 @@
+"""Sound through FluidSynth: the WAV render and the live synth (imported only when used)."""
