@@ -4,7 +4,8 @@ The scheduler plays into it on an offline clock exactly as it plays into a
 live port, so the order of messages (note-offs before note-ons on one tick)
 has one rule, the scheduler's. Each message is stamped with the beat sounding
 when it is sent, in whole ticks, and filed under its channel's track. The file
-is type 1: a conductor track (name, tempo, 4/4), then one track per channel.
+is type 1: a conductor track (name, tempo, 4/4), then one track per channel; it
+appears whole or not at all (:func:`jazzd.output_file.replacing`).
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from fractions import Fraction
 from pathlib import Path
 
-from jazzd.errors import UserError
 from jazzd.midi.port import Port
+from jazzd.output_file import replacing
 from jazzd.timing.tempo import Timebase
 
 TICKS_PER_BEAT = 480  # divisible by 24: every grid duration is a whole number of ticks
@@ -57,30 +58,28 @@ class MidiFileSink(Port):
         end_tick = ticks(end)
         midi = mido.MidiFile(type=1, ticks_per_beat=TICKS_PER_BEAT)
         conductor = [
-            (0, mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm))),
-            (0, mido.MetaMessage("time_signature", numerator=4, denominator=4)),
+            mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm), time=0),
+            mido.MetaMessage("time_signature", numerator=4, denominator=4, time=0),
         ]
         midi.tracks.append(_track("jazzd", conductor, end_tick))
         for channel, name in self._tracks.items():
-            events = [(tick, mido.Message.from_bytes(m)) for tick, m in self._events[channel]]
-            midi.tracks.append(_track(name, events, end_tick))
-        path = Path(path)
-        try:
-            midi.save(path)
-        except OSError as exc:
-            raise UserError(f"cannot write {path}: {exc.strerror or exc}") from exc
-        return path
+            timed, now = [], 0
+            for tick, message in self._events[channel]:
+                timed.append(mido.Message.from_bytes(message, time=tick - now))
+                now = tick
+            midi.tracks.append(_track(name, timed, end_tick - now))
+        with replacing(path) as temporary:
+            midi.save(temporary)
+        return Path(path)
 
 
-def _track(name: str, events: Iterable[tuple[int, object]], end_tick: int):
-    """A mido track from (tick, message) pairs in time order, ending at ``end_tick``."""
+def _track(name: str, messages: Iterable[object], rest: int):
+    """A mido track: its name, ``messages`` (times already relative), then its end ``rest``
+    ticks after the last message (never before it)."""
     import mido
 
     track = mido.MidiTrack()
     track.append(mido.MetaMessage("track_name", name=name, time=0))
-    now = 0
-    for tick, message in events:
-        track.append(message.copy(time=tick - now))  # type: ignore[attr-defined]
-        now = tick
-    track.append(mido.MetaMessage("end_of_track", time=max(0, end_tick - now)))
+    track.extend(messages)
+    track.append(mido.MetaMessage("end_of_track", time=max(0, rest)))
     return track
