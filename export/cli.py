@@ -1,13 +1,15 @@
 """``python -m export``: MIDI recording -> corpus -> trained LSTM -> one-step ONNX file.
 
 Bad input (missing or non-MIDI file, no pitched notes, no chord part, empty
-beat range, unusable output path) is one line on stderr and exit status 2,
-found before TensorFlow is imported; no output file is left behind in any case.
+beat range, a range or corpus over the limits below, unusable output path) is
+one line on stderr and exit status 2, found before TensorFlow is imported; no
+output file is left behind in any case, a failed write (a full disk) included.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import time
@@ -15,6 +17,13 @@ from collections.abc import Callable, Sequence
 from fractions import Fraction
 
 from jazzd.errors import UserError
+
+#: Largest --epochs: 100 is the usual run; far more only burns hours.
+MAX_EPOCHS = 10_000
+#: --seed range: what numpy and Keras accept as a seed (32 bits, not negative).
+MAX_SEED = 2**32 - 1
+#: Longest --start-beat/--end-beat text: a beat number, not a megabyte of digits.
+MAX_BEAT_TEXT = 32
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,12 +52,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _beat(text: str | None, flag: str) -> Fraction | None:
+    """The beat given with ``flag``, exact; UserError unless 0 <= beat <= MAX_BEAT."""
+    from export.corpus import MAX_BEAT
+
     if text is None:
         return None
+    if len(text) > MAX_BEAT_TEXT:
+        raise UserError(f"{flag} {text[:MAX_BEAT_TEXT]}...: longer than MAX_BEAT_TEXT = "
+                        f"{MAX_BEAT_TEXT} characters, not a number of beats")
     try:
-        value = Fraction(text)
+        rough = float(text)  # bounds the value before Fraction expands an exponent
+        if math.isnan(rough):
+            raise ValueError(text)
+        value = Fraction(text) if abs(rough) <= MAX_BEAT else None
     except (ValueError, ZeroDivisionError):
         raise UserError(f"{flag} {text!r} is not a number of beats: write e.g. 476") from None
+    if value is None or value > MAX_BEAT:
+        raise UserError(f"{flag} {text} is past MAX_BEAT = {MAX_BEAT}: give a beat of the file")
     if value < 0:
         raise UserError(f"{flag} {text} is negative: beats count from 0")
     return value
@@ -58,9 +78,14 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> int:
     """Every phase, timed; raises UserError for bad input."""
     from export.corpus import extract_file
     from export.onnx_export import check_output_path
+    from jazzd.model_rules import check_vocabulary
 
     if args.epochs < 1:
         raise UserError(f"--epochs {args.epochs}: train for at least 1 epoch")
+    if args.epochs > MAX_EPOCHS:
+        raise UserError(f"--epochs {args.epochs} is over MAX_EPOCHS = {MAX_EPOCHS}")
+    if not 0 <= args.seed <= MAX_SEED:
+        raise UserError(f"--seed {args.seed} is outside 0-{MAX_SEED} (MAX_SEED)")
     target = check_output_path(args.out)
     start, end = _beat(args.start_beat, "--start-beat"), _beat(args.end_beat, "--end-beat")
 
@@ -75,6 +100,8 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> int:
         f"beats {float(corpus.start):g}-{float(corpus.end):g})")
     if args.show_corpus:
         out(corpus.text())
+    check_vocabulary(vocabulary, f"the solo of {corpus.source} (beats {float(corpus.start):g}-"
+                     f"{float(corpus.end):g})", "give a longer or more varied range")
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from export.onnx_export import export_step

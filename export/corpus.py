@@ -19,6 +19,9 @@ The rules, in order:
   out, a note sounding past it is cut there (the ``min_rest`` rule above
   applies), and a last partial bar is filled up to its bar line with a rest.
   Start and end are snapped to the 1/12 grid; they default to the whole file.
+- Bounded before any work: a range of more than :data:`MAX_BARS` bars, or one
+  that ends more than a bar after the file's last note (bars of rests only),
+  is refused with a UserError.
 - Each pitched note is classified against the harmony sounding at its onset
   (:func:`jazzd.midifile.chord_segments` of the chord track) with
   :func:`jazzd.theory.classify`; its interval is taken from the previous
@@ -27,7 +30,7 @@ The rules, in order:
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -48,6 +51,10 @@ from jazzd.tokens import BAR_BEATS, Token, Vocabulary, bar_duration, make_token
 
 #: A note falling silent at least this long before the next onset leaves a rest.
 MIN_REST = Fraction(1, 2)
+#: Largest beat a range may name (--start-beat, --end-beat).
+MAX_BEAT = 1_000_000
+#: Most bars in a corpus: about an hour at 140 BPM (the Metheny file has 217).
+MAX_BARS = 2048
 
 Span = tuple[Fraction, Fraction, tuple[int, ...]]
 
@@ -141,15 +148,23 @@ def tokenize(
 ) -> tuple[tuple[Token, ...], ...]:
     """Every bar from ``start`` until the bar that holds ``end`` (exclusive)."""
     count = -((start - end) // BAR_BEATS)  # ceiling division
-    return tuple(
-        bar_tokens(line, spans, start + k * BAR_BEATS, end, min_rest) for k in range(count)
-    )
+    onsets = [note.start for note in line]
+    bars = []
+    for k in range(count):
+        bar_start = start + k * BAR_BEATS
+        # only this bar's notes: the work grows with the notes, not notes x bars
+        notes = line[bisect_left(onsets, bar_start) : bisect_left(onsets, bar_start + BAR_BEATS)]
+        bars.append(bar_tokens(notes, spans, bar_start, end, min_rest))
+    return tuple(bars)
 
 
 def _beat(value: float | Fraction | str | None, default: Fraction) -> Fraction:
     if value is None:
         return default
-    return snap_onset(Fraction(str(value)))
+    beat = Fraction(str(value))
+    if abs(beat) > MAX_BEAT:
+        raise UserError(f"beat {str(value)[:32]} is past MAX_BEAT = {MAX_BEAT}")
+    return snap_onset(beat)
 
 
 def extract(
@@ -178,10 +193,18 @@ def extract(
         where = "--end-beat" if end is not None else f"the end of the file ({float(file_end):g})"
         raise UserError(f"empty beat range {float(first):g}-{float(last):g}: "
                         f"--start-beat must be >= 0 and below {where}")
+    bars = -((first - last) // BAR_BEATS)
+    if bars > MAX_BARS:
+        raise UserError(f"beats {float(first):g}-{float(last):g} make {bars} bars, more than "
+                        f"MAX_BARS = {MAX_BARS}: choose a range with --start-beat/--end-beat")
     in_range = [t.between(first, last) for t in tracks]
     if not any(t.notes for t in in_range if not t.is_drums):
         raise UserError(f"no pitched notes between beats {float(first):g} and {float(last):g} "
                         f"(the file's notes end at beat {float(file_end):g}): widen the range")
+    if last > file_end + BAR_BEATS:
+        raise UserError(f"--end-beat {float(last):g} is more than a bar past the file's last "
+                        f"note (beat {float(file_end):g}): the bars after it would be rests "
+                        f"only; end the range by beat {float(file_end + BAR_BEATS):g}")
     solo_track = pick_solo_track(in_range, solo)
     chord_track = pick_chord_track(in_range, chords)
     for role, track in (("solo", solo_track), ("chord", chord_track)):

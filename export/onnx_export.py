@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -25,6 +24,8 @@ from typing import Any
 import numpy as np
 
 from jazzd.errors import UserError
+from jazzd.model_rules import check_vocabulary
+from jazzd.output_file import check_writable, replacing
 from jazzd.tokens import Vocabulary
 
 FORMAT_VERSION = "1"
@@ -178,20 +179,16 @@ def parity(step_model: Any, proto: Any, n_values: int, n_a: int, steps: int = PA
 
 
 def write_atomically(proto: Any, path: Path) -> int:
-    """Serialize to a temporary file beside ``path``, then rename it into place."""
+    """Serialize to a temporary file beside ``path``, flush it to disk, rename it into place.
+
+    A failed write (a full disk, a file size limit) is a UserError naming
+    ``path``; neither a partial model nor the temporary file is left.
+    """
     data = proto.SerializeToString()
-    directory = path.parent
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        os.chmod(temporary, 0o644)  # mkstemp's 0600 would hide the model from other users
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with replacing(path) as temporary, open(temporary, "wb") as stream:
+        stream.write(data)
+        stream.flush()
+        os.fsync(stream.fileno())
     return len(data)
 
 
@@ -204,9 +201,10 @@ def check_output_path(path: str | Path) -> Path:
         raise UserError(f"directory {path.parent} does not exist: create it or choose --out")
     if path.suffix != ".onnx":
         raise UserError(f"--out {path} must end in .onnx")
-    if not os.access(path.parent, os.W_OK | os.X_OK):
-        raise UserError(f"cannot write to directory {path.parent}: choose another --out")
-    return path
+    try:
+        return check_writable(path)
+    except UserError as exc:
+        raise UserError(f"--out: {exc}: choose another --out") from None
 
 
 def export_step(
@@ -223,6 +221,7 @@ def export_step(
 
     Raises ParityError, writing nothing, when onnxruntime and Keras disagree.
     """
+    check_vocabulary(vocabulary, f"the model for {path}", "train on a longer solo")
     proto = convert(step_model, len(vocabulary), n_a)
     check = parity(step_model, proto, len(vocabulary), n_a, steps)
     if not check.max_diff <= max_diff:

@@ -18,6 +18,13 @@ from jazzd.errors import UserError
 from jazzd.theory import Chord, chord_from_pitches, chord_from_symbol
 from jazzd.tokens import BAR_BEATS, GRID
 
+#: The most chord changes in a chord source (a chord file's segments, a progression's
+#: symbols); the piano part of the original Metheny file has 403. music21 names each
+#: new voicing once: 3 ms for a triad, up to 70 ms for a 12-note one.
+MAX_CHORDS = 512
+#: The longest duration a progression may write after ``:`` (``Dm7:1/3``), in characters.
+MAX_DURATION_CHARS = 12
+
 
 @dataclass(frozen=True)
 class ChordSpan:
@@ -101,6 +108,11 @@ _ITEM = re.compile(r"^(?P<symbol>[^:]+)(?::(?P<beats>\d+(?:\.\d+)?|\d+/\d+))?$")
 
 def _duration(text: str, item: str) -> Fraction:
     """The beats of ``Dm7:<text>``: positive and a whole number of 1/24 beats, else UserError."""
+    if len(text) > MAX_DURATION_CHARS:
+        raise UserError(
+            f"{_shorten(item)!r}: the duration has {len(text)} characters, more than "
+            f"MAX_DURATION_CHARS = {MAX_DURATION_CHARS}: write Dm7:2 or Dm7:1/2"
+        )
     try:
         beats = Fraction(text)
     except ZeroDivisionError:
@@ -130,14 +142,25 @@ def from_progression(text: str | Sequence[str]) -> ChordLoop:
     items = [item.strip() for item in items if item.strip()]
     if not items:
         raise UserError("the progression is empty: give chord symbols such as \"Dm7 G7 Cmaj7\"")
+    if len(items) > MAX_CHORDS:
+        raise UserError(
+            f"the progression has {len(items)} chords, more than MAX_CHORDS = {MAX_CHORDS}"
+        )
     pairs: list[tuple[Fraction, Chord]] = []
     for item in items:
         match = _ITEM.match(item)
         if match is None:
-            raise UserError(f"cannot read {item!r} in the progression: write Dm7 or Dm7:2")
+            raise UserError(
+                f"cannot read {_shorten(item)!r} in the progression: write Dm7 or Dm7:2"
+            )
         beats = _duration(match["beats"], item) if match["beats"] else BAR_BEATS
         pairs.append((beats, chord_from_symbol(match["symbol"])))
     return loop_from_chords(pairs)
+
+
+def _shorten(text: str, limit: int = 40) -> str:
+    """``text``, cut to ``limit`` characters with an ellipsis (for messages)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def load_chord_file(path: str | Path, track: str | int | None = None) -> ChordLoop:
@@ -171,6 +194,10 @@ def load_chord_file(path: str | Path, track: str | int | None = None) -> ChordLo
     segments = midifile.chord_segments(notes, start, end)
     if not segments:
         raise UserError(f"{path}: found no chords in the chord track")
+    if len(segments) > MAX_CHORDS:
+        raise UserError(
+            f"{path} has {len(segments)} chord changes, more than MAX_CHORDS = {MAX_CHORDS}"
+        )
     onsets = [(onset, chord_from_pitches(pitches)) for onset, _, pitches in segments if pitches]
     if not onsets:
         raise UserError(f"{path}: found no chords in the chord track")

@@ -12,8 +12,12 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from jazzd.errors import JazzdError, UserError
+
+if TYPE_CHECKING:
+    from jazzd.live.signals import Signals
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,13 +54,13 @@ def add_music_arguments(parser: argparse.ArgumentParser) -> None:
         "--temperature",
         type=float,
         default=None,
-        help="sampling temperature in (0, 100] (default 1.0)",
+        help="sampling temperature in [0.05, 100] (default 1.0)",
     )
     parser.add_argument(
         "--top-p", type=float, default=None, help="nucleus sampling mass in (0, 1] (default 1.0)"
     )
     parser.add_argument(
-        "--bpm", type=float, default=None, help="tempo in (0, 400] BPM (default 130)"
+        "--bpm", type=float, default=None, help="tempo in [20, 400] BPM (default 130)"
     )
     parser.add_argument(
         "--pitch-range",
@@ -127,7 +131,7 @@ def add_render_arguments(parser: argparse.ArgumentParser) -> None:
         "--bars",
         type=int,
         default=None,
-        help="bars to render (default 32, the config's daemon.bars is not used); "
+        help="bars to render, at most 1000 (default 32, the config's daemon.bars is not used); "
         "live: stop after N bars (default: forever)",
     )
     group.add_argument(
@@ -229,13 +233,13 @@ def run_render(args: argparse.Namespace) -> int:
     return 0
 
 
-def run(args: argparse.Namespace) -> int:
-    """Dispatch to the mode the flags select."""
+def run(args: argparse.Namespace, signals: Signals | None = None) -> int:
+    """Dispatch to the mode the flags select (``signals``: installed ones, for live mode)."""
     if args.list_ports:
         return run_list_ports(args)
     if args.render is not None:
         return run_render(args)
-    return run_live(args)
+    return run_live(args, signals)
 
 
 def run_list_ports(args: argparse.Namespace) -> int:
@@ -246,8 +250,11 @@ def run_list_ports(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_live(args: argparse.Namespace) -> int:
-    """The daemon: config file + flags -> play live until stopped."""
+def run_live(args: argparse.Namespace, signals: Signals | None = None) -> int:
+    """The daemon: config file + flags -> play live until stopped.
+
+    ``signals``: handlers installed by the caller, kept to the end (``os._exit``).
+    """
     import logging
 
     from jazzd.config import FLAG_KEYS, load_config, with_overrides
@@ -260,7 +267,7 @@ def run_live(args: argparse.Namespace) -> int:
     )
     status = run_daemon(
         config, config_path=args.config, flags=flags, test_pattern=args.test_pattern,
-        status=args.status,
+        status=args.status, signals=signals,
     )  # fmt: skip
     # Everything is closed by now; skip the interpreter's teardown (about 0.1 s of
     # module finalizers) so that a stop takes milliseconds.
@@ -271,13 +278,30 @@ def run_live(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``jazzd`` console script; returns the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    """Entry point of the ``jazzd`` console script; returns the exit status.
+
+    The signal handlers go in first (:mod:`jazzd.live.signals`): from here on a
+    SIGTERM or SIGINT only sets a flag, which live mode checks between its start-up
+    steps and then hands to the player, so a stop at any moment exits 0. Live mode
+    keeps them to its last instruction (``os._exit``); the other modes give the
+    default handlers back first (a stop that came before: exit 0 at once).
+    """
+    from jazzd.live.signals import Signals
+
+    signals = Signals()
+    signals.install()
     try:
-        return run(args)
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.list_ports or args.render is not None:
+            signals.restore()
+            if signals.stop_requested:
+                return 0
+        return run(args, signals)
     except JazzdError as exc:
         print(f"jazzd: error: {exc}", file=sys.stderr)
         return exc.exit_status
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # SIGINT in a render (live mode never gets one)
         return 130
+    finally:
+        signals.restore()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
@@ -22,6 +23,21 @@ from jazzd.midi.backends import BACKENDS
 from jazzd.midi.messages import channel_index
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
+
+#: The tempo range, in BPM, of live mode and the render alike (and of a MIDI clock
+#: to follow): below 20 a beat lasts over 3 s, above 400 a sixteenth is under 40 ms.
+MIN_BPM = 20.0
+MAX_BPM = 400.0
+#: The lowest sampling temperature: at 0.05 a token 10 % less likely than the best is
+#: drawn 8 times in 1,000,000 (p ** 20); lower is the same greedy choice, then no number.
+MIN_TEMPERATURE = 0.05
+MAX_TEMPERATURE = 100.0
+#: The largest random seed: numpy's generators take any size, a seed is a 64-bit number.
+MAX_SEED = 2**64 - 1
+#: The largest config file read, in bytes (checked before reading; config.toml has 3 kB).
+MAX_CONFIG_BYTES = 64_000
+#: The longest value shown in an error message, in characters (longer ones are cut).
+SHOWN_VALUE_CHARS = 40
 
 
 @dataclass(frozen=True)
@@ -63,6 +79,7 @@ class DaemonConfig:
     stats_json: str | None = None
     spin_ms: float = 2.0
     realtime_priority: int | str = "auto"
+    drop_late_ms: float = 50.0
 
 
 #: FluidSynth's audio drivers that ``--audio-driver`` offers ("auto" tries them in turn).
@@ -120,6 +137,19 @@ def _number(low: float, high: float) -> Callable[[Any], float]:
     return check
 
 
+def _limited(low: float, high: float, low_name: str, high_name: str) -> Callable[[Any], float]:
+    """A number in [low, high] whose bounds are the named constants ``low_name``, ``high_name``."""
+
+    def check(value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError("must be a number")
+        if not (math.isfinite(value) and low <= value <= high):
+            raise ValueError(f"must lie between {low_name} = {low:g} and {high_name} = {high:g}")
+        return float(value)
+
+    return check
+
+
 def _integer(low: int, high: int) -> Callable[[Any], int]:
     def check(value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -161,6 +191,8 @@ def _boolean(value: Any) -> bool:
 def _seed(value: Any) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValueError("must be a whole number >= 0")
+    if value > MAX_SEED:
+        raise ValueError(f"is more than MAX_SEED = 2**64 - 1 = {MAX_SEED}")
     return value
 
 
@@ -177,6 +209,14 @@ def _spin(value: Any) -> float:
         raise ValueError("must be a number of milliseconds")
     if not 0 <= value <= 10:
         raise ValueError("must lie between 0 and 10 ms")
+    return float(value)
+
+
+def _drop_late(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a number of milliseconds")
+    if not 1 <= value <= 60_000:
+        raise ValueError("must lie between 1 and 60000 ms")
     return float(value)
 
 
@@ -210,9 +250,11 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "music.model": _text_or_none,
     "music.chords": _text_or_none,
     "music.progression": _text_or_none,
-    "music.bpm": _number(0, 400),
+    "music.bpm": _limited(MIN_BPM, MAX_BPM, "MIN_BPM", "MAX_BPM"),
     "music.seed": _seed,
-    "music.temperature": _number(0, 100),
+    "music.temperature": _limited(
+        MIN_TEMPERATURE, MAX_TEMPERATURE, "MIN_TEMPERATURE", "MAX_TEMPERATURE"
+    ),
     "music.top_p": _number(0, 1),
     "music.channel": _integer(1, 16),
     "music.velocity": _integer(1, 127),
@@ -225,6 +267,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "daemon.stats_json": _text_or_none,
     "daemon.spin_ms": _spin,
     "daemon.realtime_priority": _priority,
+    "daemon.drop_late_ms": _drop_late,
     "sound.soundfont": _text_or_none,
     "sound.solo_program": _integer(1, 128),
     "sound.comp_program": _integer(1, 128),
@@ -235,11 +278,24 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
 }
 
 
+def shown(value: Any) -> str:
+    """``repr(value)`` for a message, cut to ``SHOWN_VALUE_CHARS`` characters.
+
+    An integer too long for ``repr`` (Python's int-to-string limit) is shown by its
+    number of digits.
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
+        digits = math.floor(value.bit_length() * math.log10(2)) + 1
+        return f"<a number of about {digits} digits>"
+    text = repr(value)
+    return text if len(text) <= SHOWN_VALUE_CHARS else text[: SHOWN_VALUE_CHARS - 3] + "..."
+
+
 def _check(key: str, value: Any, where: str) -> Any:
     try:
         return _CHECKS[key](value)
     except ValueError as exc:
-        raise UserError(f"{where}: {key} = {value!r} {exc}") from None
+        raise UserError(f"{where}: {key} = {shown(value)} {exc}") from None
 
 
 def _one_chord_source(music: MusicConfig, where: str) -> MusicConfig:
@@ -281,14 +337,32 @@ def load_config(path: str | Path | None) -> Config:
         return Config()
     path = Path(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise UserError(
+                f"config file {path} has {size} bytes, more than MAX_CONFIG_BYTES = "
+                f"{MAX_CONFIG_BYTES}"
+            )
         with path.open("rb") as handle:
             data = tomllib.load(handle)
     except FileNotFoundError:
         raise UserError(f"config file {path} does not exist: check --config") from None
     except OSError as exc:
-        raise UserError(f"cannot read config file {path}: {exc.strerror}") from None
+        raise UserError(f"cannot read config file {path}: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise UserError(f"{path} is not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise UserError(
+            f"{path} is not UTF-8 text (byte {exc.start}): save the config file as UTF-8"
+        ) from None
+    except ValueError as exc:  # an integer beyond Python's int-to-string limit (4300 digits)
+        found = re.search(r"limit \((\d+) digits\).*value has (\d+) digits", str(exc))
+        if found is None:
+            raise UserError(f"{path} is not valid TOML: {str(exc)[:120]}") from None
+        raise UserError(
+            f"{path}: a number has {found[2]} digits, more than Python's limit of "
+            f"{found[1]} (sys.get_int_max_str_digits): write a shorter number"
+        ) from None
     return parse_config(data, str(path), path.resolve().parent)
 
 

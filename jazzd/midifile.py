@@ -17,12 +17,19 @@ from fractions import Fraction
 from pathlib import Path
 
 from jazzd.errors import UserError
+from jazzd.input_file import check_input_file
 from jazzd.midi.messages import DRUM_CHANNEL
 
 #: Onsets and ends are snapped to this many steps per beat.
 ONSET_GRID = 12
 #: A solo track has at most this fraction of onsets where several notes start together.
 MAX_SOLO_CHORD_FRACTION = 0.35
+#: The largest MIDI file read, in bytes, checked before reading: mido takes about
+#: 1.5 s and 80 MB for a file this size (a chord loop takes a few kB).
+MAX_MIDI_FILE_BYTES = 1_000_000
+#: The most notes read from one MIDI file (all tracks): a 256-chord loop of
+#: 12-note voicings has about 3,000.
+MAX_MIDI_NOTES = 20_000
 
 
 @dataclass(frozen=True, order=True)
@@ -62,16 +69,18 @@ def snap_onset(beats: Fraction) -> Fraction:
     return Fraction(round(beats * ONSET_GRID), ONSET_GRID)
 
 
-def read_midi(path: str | Path) -> list[Track]:
+def read_midi(
+    path: str | Path, *, max_bytes: int = MAX_MIDI_FILE_BYTES, max_notes: int = MAX_MIDI_NOTES
+) -> list[Track]:
     """Every (track, channel) of a MIDI file that holds notes, in file order.
 
-    Raises UserError when the file is missing or is not a standard MIDI file.
+    Raises UserError when the file is missing, is a directory or cannot be read,
+    is not a standard MIDI file, has more than ``max_bytes`` bytes (checked
+    before reading) or more than ``max_notes`` notes.
     """
     import mido
 
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"MIDI file not found: {path}: check the path")
+    path = check_input_file(path, "MIDI file", "MAX_MIDI_FILE_BYTES", max_bytes)
     try:
         midi = mido.MidiFile(path)
     except Exception as exc:  # mido raises OSError, EOFError, ValueError, KeyError...
@@ -84,8 +93,14 @@ def read_midi(path: str | Path) -> list[Track]:
     if not per_beat or per_beat <= 0:
         raise UserError(f"{path} uses SMPTE time division: export it with beats (PPQ)")
     tracks: list[Track] = []
+    count = 0
     for index, track in enumerate(midi.tracks):
         tracks.extend(_track_notes(index, track, per_beat))
+        count = sum(len(t.notes) for t in tracks)
+        if count > max_notes:
+            raise UserError(
+                f"{path} has at least {count} notes, more than MAX_MIDI_NOTES = {max_notes}"
+            )
     return tracks
 
 
@@ -243,19 +258,27 @@ def chord_segments(
     ``start`` comes from the last onset at or before it, or, when there is
     none, from the first onset after it. Empty when no note starts before ``end``.
     """
+    import heapq
+
     notes = sorted(notes)
     onsets = sorted({note.start for note in notes if note.start < end})
     changes: list[tuple[Fraction, tuple[int, ...]]] = []
     current: frozenset[int] | None = None
-    active: list[TimedNote] = []
+    ends: list[tuple[Fraction, int]] = []  # a heap of (end, pitch) of the started notes
+    sounding: dict[int, int] = defaultdict(int)  # pitch -> notes of it not yet ended
     waiting = iter(notes)
     upcoming = next(waiting, None)
     for onset in onsets:
         while upcoming is not None and upcoming.start <= onset:
-            active.append(upcoming)
+            heapq.heappush(ends, (upcoming.end, upcoming.pitch))
+            sounding[upcoming.pitch] += 1
             upcoming = next(waiting, None)
-        active = [n for n in active if n.end > onset]
-        pitches = tuple(sorted({n.pitch for n in active}))
+        while ends and ends[0][0] <= onset:
+            _, pitch = heapq.heappop(ends)
+            sounding[pitch] -= 1
+            if not sounding[pitch]:
+                del sounding[pitch]
+        pitches = tuple(sorted(sounding))
         classes = frozenset(p % 12 for p in pitches)
         if len(classes) < 2 and current is not None:
             continue  # a lone note (a bass re-attack) is no new harmony

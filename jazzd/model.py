@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from jazzd.errors import UserError
+from jazzd.model_rules import check_vocabulary
 from jazzd.resources import data_file
 from jazzd.tokens import TokenError, Vocabulary
 
@@ -24,6 +25,14 @@ INPUTS = ("x", "a", "c")
 OUTPUTS = ("probs", "a_out", "c_out")
 #: How far from 1 the first step's probabilities may sum (float32 softmax rounding).
 PROBABILITY_SUM_TOLERANCE = 1e-3
+#: The largest model file loaded, in bytes, checked before reading (the embedded
+#: model has 0.2 MB: 64 LSTM units, 104 tokens).
+MAX_MODEL_BYTES = 64_000_000
+#: The largest LSTM state size n_a (the embedded model's is 64), read from the
+#: graph's declared input shapes and ``jazzd.n_a`` before onnxruntime allocates.
+MAX_STATE_SIZE = 1024
+#: The most tokens in a model's vocabulary (the embedded model has 104).
+MAX_VOCABULARY = 4096
 
 
 @dataclass(frozen=True, eq=False)
@@ -100,6 +109,46 @@ def _check_shape(where: str, name: str, shape: Sequence, width: int, what: str) 
         )
 
 
+def check_declared_sizes(path: Path) -> None:
+    """Refuse a model file whose declared sizes exceed the limits, before any session.
+
+    The file's size against ``MAX_MODEL_BYTES`` (one ``stat``), then the graph's
+    declared input and output shapes and its ``jazzd.n_a`` metadata, read from the
+    protobuf bytes (:mod:`jazzd.onnx_header`), against ``MAX_STATE_SIZE`` (inputs
+    ``a``, ``c``) and ``MAX_VOCABULARY`` (input ``x``); no dimension may exceed the
+    larger of the two. Raises UserError naming the limit and the value.
+    """
+    from jazzd.input_file import check_input_file
+    from jazzd.onnx_header import MalformedModel, read_header
+
+    check_input_file(path, "model file", "MAX_MODEL_BYTES", MAX_MODEL_BYTES)
+    try:
+        header = read_header(path)
+    except MalformedModel as exc:
+        raise UserError(f"{path} is not a loadable ONNX model ({exc})") from None
+    except OSError as exc:
+        raise UserError(f"cannot read model file {path}: {exc.strerror or exc}") from None
+    declared = header.metadata.get("jazzd.n_a", "")
+    if declared.isdigit() and len(declared) < 20 and int(declared) > MAX_STATE_SIZE:
+        raise UserError(
+            f"{path} declares jazzd.n_a = {declared}, more than MAX_STATE_SIZE = {MAX_STATE_SIZE}"
+        )
+    limits = {"a": ("MAX_STATE_SIZE", MAX_STATE_SIZE), "c": ("MAX_STATE_SIZE", MAX_STATE_SIZE),
+              "x": ("MAX_VOCABULARY", MAX_VOCABULARY)}  # fmt: skip
+    widest = ("MAX_STATE_SIZE", MAX_STATE_SIZE)
+    if MAX_VOCABULARY > MAX_STATE_SIZE:
+        widest = ("MAX_VOCABULARY", MAX_VOCABULARY)
+    for kind, tensors in (("input", header.inputs), ("output", header.outputs)):
+        for name, dims in tensors.items():
+            limit_name, limit = limits.get(name, widest) if kind == "input" else widest
+            for dim in dims:
+                if dim is not None and dim > limit:
+                    raise UserError(
+                        f"{path}: {kind} {name[:40]!r} declares a dimension of {dim}, more than "
+                        f"{limit_name} = {limit}"
+                    )
+
+
 def read_info(session, where: str) -> ModelInfo:
     """Validate a session's metadata, inputs and outputs; UserError on any mismatch."""
     meta = session.get_modelmeta().custom_metadata_map
@@ -122,8 +171,7 @@ def read_info(session, where: str) -> ModelInfo:
         raise UserError(
             f"{where} has an invalid vocabulary ({exc}): export the model again"
         ) from exc
-    if len(vocabulary) < 2:
-        raise UserError(f"{where} has a vocabulary of {len(vocabulary)} token(s): too small")
+    check_vocabulary(vocabulary, where, "export the model again from a longer solo")
     try:
         provenance = json.loads(meta.get("jazzd.provenance", "{}"))
     except json.JSONDecodeError:
@@ -140,6 +188,11 @@ def read_info(session, where: str) -> ModelInfo:
     if n_a is None or (declared is not None and declared != str(n_a)):
         raise UserError(f"{where}: the LSTM state size is unknown or disagrees with jazzd.n_a")
     size = len(vocabulary)
+    if size > MAX_VOCABULARY:
+        raise UserError(
+            f"{where} has a vocabulary of {size} tokens, more than MAX_VOCABULARY = "
+            f"{MAX_VOCABULARY}"
+        )
     for name, arg, width, what in (
         ("input x", inputs["x"], size, "the vocabulary size"),
         ("input a", inputs["a"], n_a, "the state size"),
@@ -173,8 +226,7 @@ class StepModel:
         import onnxruntime as ort
 
         path = default_model_path() if path is None else Path(path)
-        if not path.is_file():
-            raise UserError(f"model file not found: {path}: pass --model PATH to an .onnx file")
+        check_declared_sizes(path)
         try:
             session = ort.InferenceSession(
                 str(path), sess_options=session_options(ort), providers=["CPUExecutionProvider"]

@@ -42,3 +42,24 @@ def replacing(path: str | Path) -> Iterator[Path]:
     finally:
         with contextlib.suppress(FileNotFoundError):
             temporary.unlink()
+
+
+def check_writable(path: str | Path) -> Path:
+    """``path`` as a Path, once a file can be created beside it; a UserError otherwise.
+
+    Meant for start-up, before the work whose result goes to ``path``: the
+    directory must exist, ``path`` must not be a directory, and a probe file
+    is created in the directory and removed again (``os.access`` would say
+    yes to root on a read-only file system). ``path`` itself is not touched.
+    """
+    path = check_directory(path)
+    if path.is_dir():
+        raise UserError(f"cannot write {path}: it is a directory (give a file name)")
+    probe = path.with_name(f".{path.name}.{secrets.token_hex(4)}.probe")
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    with contextlib.suppress(FileNotFoundError):
+        probe.unlink()
+    return path

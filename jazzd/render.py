@@ -30,6 +30,9 @@ from jazzd.tokens import BAR_BEATS
 from jazzd.unparse import Note
 
 COMP_VELOCITY = 56
+#: The most bars a render writes: 1000 bars take about 2 s to a MIDI file and last
+#: 31 minutes at 130 BPM (a .wav of them, 320 MB).
+MAX_RENDER_BARS = 1000
 
 
 @dataclass(frozen=True)
@@ -166,6 +169,8 @@ def render_file(
     check_directory(out)
     if isinstance(bars, bool) or not isinstance(bars, int) or bars < 1:
         raise UserError(f"--bars must be a whole number of at least 1, got {bars}")
+    if bars > MAX_RENDER_BARS:
+        raise UserError(f"--bars {bars} is more than MAX_RENDER_BARS = {MAX_RENDER_BARS}")
     session = open_session(music, collapse_ax=collapse_ax)
     notes = render_solo(session.soloist, bars)
     comped = list(comp_notes(session.chords, bars)) if comp else []

@@ -15,6 +15,13 @@ result is what music21 gives; the embedded path never imports music21.
 Tone classes partition the twelve pitch classes, first match wins:
 ``C`` chord tone, ``S`` scale tone, ``A`` a semitone from a chord tone,
 ``X`` anything else.
+
+Any voicing is cheap to classify: music21 names a chord from its voicing
+reduced to the lowest note of each pitch class (:func:`reduce_voicing`, at most
+12 notes; a voicing without doubled pitch classes, such as every voicing of the
+table, is unchanged). A chord of many pitch classes can leave the S, A and X
+classes empty; the 12-note cluster (music21's "aggregate") is all chord tones,
+and ``jazzd.unparse`` plays an empty class from the chord tones.
 """
 
 from __future__ import annotations
@@ -28,6 +35,8 @@ from jazzd.errors import UserError
 from jazzd.resources import derived_table
 
 TONE_KINDS = ("C", "S", "A", "X")
+#: The longest chord symbol read (``C7b9#11/Bb`` has 10 characters), checked before music21.
+MAX_SYMBOL_CHARS = 32
 _SYMBOL = re.compile(r"^(?P<root>[A-Ga-g])(?P<accidental>b|#)?(?P<kind>.*)$")
 _BASS = re.compile(r"^(?P<root>[A-Ga-g])(?P<accidental>b|#)?$")
 #: Jazz spellings of a chord kind -> the spelling music21 reads, tried in order on the
@@ -127,6 +136,14 @@ def pitches_key(pitches: Iterable[int]) -> str:
     return " ".join(str(p) for p in pitches)
 
 
+def reduce_voicing(pitches: Iterable[int]) -> tuple[int, ...]:
+    """The lowest note of each pitch class of ``pitches``, ascending (at most 12 notes)."""
+    lowest: dict[int, int] = {}
+    for p in sorted(set(pitches)):
+        lowest.setdefault(p % 12, p)
+    return tuple(sorted(lowest.values()))
+
+
 def derive_from_pitches(pitches: tuple[int, ...]) -> tuple[str, int]:
     """music21: (pitchedCommonName, root pitch class) of the chord of sorted MIDI ``pitches``."""
     from music21 import chord
@@ -136,12 +153,18 @@ def derive_from_pitches(pitches: tuple[int, ...]) -> tuple[str, int]:
 
 
 @lru_cache(maxsize=4096)
-def _chord_from_sorted(pitches: tuple[int, ...]) -> Chord:
-    entry = derived_table().get("pitch_chords", {}).get(pitches_key(pitches))
+def _name_and_root(reduced: tuple[int, ...]) -> tuple[str, int]:
+    """(name, root pitch class) of a reduced voicing: from the table, else from music21."""
+    entry = derived_table().get("pitch_chords", {}).get(pitches_key(reduced))
     if entry is not None:
         root, name = entry
-    else:
-        name, root = derive_from_pitches(pitches)
+        return name, root
+    return derive_from_pitches(reduced)
+
+
+@lru_cache(maxsize=4096)
+def _chord_from_sorted(pitches: tuple[int, ...]) -> Chord:
+    name, root = _name_and_root(reduce_voicing(pitches))
     tones = frozenset(p % 12 for p in pitches)
     return _build(name, root, tones, pitches)
 
@@ -214,6 +237,11 @@ def chord_from_symbol(symbol: str) -> Chord:
     for a symbol music21 cannot read.
     """
     text = symbol.strip()
+    if len(text) > MAX_SYMBOL_CHARS:
+        raise UserError(
+            f"chord symbol {text[:20]!r}... has {len(text)} characters, more than "
+            f"MAX_SYMBOL_CHARS = {MAX_SYMBOL_CHARS}"
+        )
     m21_text = music21_spelling(text)
     if m21_text is None:
         raise UserError(

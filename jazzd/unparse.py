@@ -44,8 +44,8 @@ from jazzd.tokens import BAR_BEATS, GRID, Token, snap
 _FALLBACK: dict[str, tuple[str, ...]] = {
     "C": ("C",),
     "S": ("S", "C"),
-    "A": ("A", "X", "S"),
-    "X": ("X", "A", "S"),
+    "A": ("A", "X", "S", "C"),
+    "X": ("X", "A", "S", "C"),
 }
 #: Half-width of the window for a note without an interval after a previous pitch.
 _NEAR = 6

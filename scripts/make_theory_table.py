@@ -12,7 +12,8 @@ on every run with the same music21 and the same ``data/loop.mid``. Sections:
 - ``interval_names``: semitones (-130..130) -> music21's directed interval name;
 - ``interval_semitones``: each of those names -> its semitones, read back by music21;
 - ``scales``: the major and the Dorian scale on each of the 12 roots (pitch classes);
-- ``pitch_chords``: each voicing of the embedded loop -> [root pitch class, name];
+- ``pitch_chords``: each voicing of the embedded loop, reduced to the lowest note of
+  each pitch class (``jazzd.theory.reduce_voicing``) -> [root pitch class, name];
 - ``symbol_chords``: common chord symbols, spelled music21's way, on the 21 roots
   A-G with b, # or neither -> [root pitch class, sorted MIDI pitches];
 - ``default_loop``: the embedded loop's spans (start, duration, voicing), and the
@@ -54,6 +55,7 @@ def build() -> str:
         derive_scale,
         music21_spelling,
         pitches_key,
+        reduce_voicing,
     )
     from jazzd.tokens import derive_interval_name, derive_interval_semitones
 
@@ -72,7 +74,7 @@ def build() -> str:
     spans = loop_to_table(load_chord_file(loop_path))
     pitch_chords = {}
     for line in spans:
-        pitches = tuple(int(p) for p in line.split()[2:])
+        pitches = reduce_voicing(int(p) for p in line.split()[2:])
         name, root = derive_from_pitches(pitches)
         pitch_chords[pitches_key(pitches)] = [root, name]
     symbol_chords = {}

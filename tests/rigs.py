@@ -6,6 +6,7 @@ with its fake time, so a test compares exact ``(seconds, message)`` lists.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from fractions import Fraction
 from typing import Any, NamedTuple
@@ -39,15 +40,19 @@ def scheduler_rig(
     cost: float = 0.0,
     keep_log: bool = True,
     port_factory: Callable[..., MemoryPort] = MemoryPort,
+    drop_late_s: float = math.inf,
 ) -> Rig:
     """A scheduler at ``bpm`` from ``origin`` s; the fake clock starts one second before.
 
     ``cost`` is added to the clock after each sleep (a sender that wakes late);
-    ``port_factory(clock=...)`` makes the port (a :class:`MemoryPort` or a subclass).
+    ``port_factory(clock=...)`` makes the port (a :class:`MemoryPort` or a subclass);
+    ``drop_late_s``: the stall bound (none by default, as in a render).
     """
     clock = FakeClock(start=origin - 1.0, cost=cost)
     port = port_factory(clock=clock.now)
-    scheduler = Scheduler(port, clock, TempoMap(origin, bpm), keep_log=keep_log)
+    scheduler = Scheduler(
+        port, clock, TempoMap(origin, bpm), keep_log=keep_log, drop_late_s=drop_late_s
+    )
     return Rig(clock, port, scheduler)
 
 
@@ -57,9 +62,12 @@ def player_rig(
     *,
     source: BarSource | None = None,
     port_factory: Callable[..., MemoryPort] = MemoryPort,
+    drop_late_s: float = math.inf,
 ) -> PlayerRig:
     """A primed player of ``source`` (the test pattern) at ``bpm``, bar 0 at 1.0 s, channel 1."""
-    clock, port, scheduler = scheduler_rig(bpm, port_factory=port_factory)
+    clock, port, scheduler = scheduler_rig(
+        bpm, port_factory=port_factory, drop_late_s=drop_late_s
+    )
     player = Player(
         source if source is not None else Sixteenths(), scheduler, channel=0, velocity=90, bars=bars
     )

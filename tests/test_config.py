@@ -63,7 +63,7 @@ def test_values_are_read_into_frozen_dataclasses(tmp_path):
         ("[music]\nbmp = 120\n", "unknown key music.bmp: did you mean 'bpm'?"),
         ("[musik]\nbpm = 120\n", "unknown section [musik]: did you mean 'music'?"),
         ("[midi]\nport = 'x'\n", "unknown key midi.port: did you mean 'port_name'?"),
-        ("[music]\nbpm = -3\n", "music.bpm = -3 must be above 0"),
+        ("[music]\nbpm = -3\n", "music.bpm = -3 must lie between MIN_BPM = 20 and MAX_BPM = 400"),
         ("[music]\nbpm = 'fast'\n", "music.bpm = 'fast' must be a number"),
         ("[music]\nchannel = 17\n", "music.channel = 17 must be between 1 and 16"),
         ("[music]\nvelocity = true\n", "music.velocity = True must be a whole number"),
@@ -107,8 +107,8 @@ def test_flags_override_the_config_and_are_checked_too():
 @pytest.mark.parametrize(
     ("flags", "message"),
     [
-        ({"bpm": 1000.0}, "--bpm: music.bpm = 1000.0 must be above 0 and at most 400"),
-        ({"temperature": 101.0}, "music.temperature = 101.0 must be above 0 and at most 100"),
+        ({"bpm": 1000.0}, "--bpm: music.bpm = 1000.0 must lie between MIN_BPM = 20 and MAX_BP"),
+        ({"temperature": 101.0}, "music.temperature = 101.0 must lie between MIN_TEMPERATURE"),
         ({"seed": -1}, "--seed: music.seed = -1 must be a whole number >= 0"),
         ({"channel": 17}, "music.channel = 17 must be between 1 and 16"),
         ({"velocity": 0}, "music.velocity = 0 must be between 1 and 127"),

@@ -14,7 +14,7 @@ import pytest
 from rigs import DyingPort
 
 from jazzd.config import Config, DaemonConfig, MusicConfig
-from jazzd.errors import OutputLost
+from jazzd.errors import OutputLost, UserError
 from jazzd.live.daemon import run_daemon
 from jazzd.midi.port import MemoryPort
 from jazzd.sdnotify import Notifier
@@ -211,3 +211,18 @@ def test_realtime_priority_is_applied_or_refused_with_a_warning():
         assert "SCHED_FIFO priority 10" in result.stderr
     else:
         assert "SCHED_FIFO 10) not permitted" in result.stderr
+
+
+def test_an_unwritable_stats_path_is_refused_before_anything_plays(tmp_path):
+    opened = []
+    config = Config(
+        daemon=DaemonConfig(
+            bars=1, stats_json=str(tmp_path / "missing" / "s.json"), realtime_priority=0
+        )
+    )
+    with pytest.raises(UserError, match="does not exist"):
+        run_daemon(
+            config, test_pattern=True, notifier=Notifier(None),
+            open_port=lambda **kwargs: opened.append(kwargs),
+        )  # fmt: skip
+    assert opened == []

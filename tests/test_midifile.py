@@ -124,8 +124,8 @@ def test_missing_and_non_midi_files_are_user_errors(tmp_path: Path) -> None:
     junk.write_text("this is not a MIDI file\n")
     with pytest.raises(UserError, match="not a readable MIDI file"):
         read_midi(junk)
-    with pytest.raises(UserError, match="not found"):
-        read_midi(tmp_path)  # a directory
+    with pytest.raises(UserError, match="is a directory"):
+        read_midi(tmp_path)
 
 
 @pytest.mark.parametrize("keep", [0, 3, 10, 14, 30, -1])

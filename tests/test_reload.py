@@ -240,3 +240,77 @@ def test_can_fork_decides_whether_a_reload_loads_in_a_child(
     else:  # in the reload worker of this process, which needs no quiet moment
         assert (pid, thread) == (os.getpid(), "jazzd-reload")
         assert inbox.quiet_waits == []
+
+
+def live_children(pid: int) -> list[int]:
+    """The child processes of ``pid`` that are not zombies (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.append(int(entry.name))
+    return found
+
+
+class SlowReloader(Reloader):
+    """A reload whose load (in the child) takes 30 s, as a stalled disk or a huge file would."""
+
+    def load(self) -> Reload:
+        import time
+
+        time.sleep(30)
+        return Reload(error="too late")
+
+
+@needs_fork
+def test_closing_the_reloader_kills_the_reload_child_and_logs_nothing(caplog):
+    """Case 12 of issue 11: SIGHUP then SIGTERM at once left the child loading for 30 s."""
+    reloader = SlowReloader(QuietInbox(), Config(), None, {}, with_chords=False)
+    before = set(live_children(os.getpid()))
+    reloader.request()
+    wait_for(lambda: set(live_children(os.getpid())) - before, "the reload child")
+    (child,) = set(live_children(os.getpid())) - before
+    reloader.close()
+    wait_for(lambda: child not in live_children(os.getpid()), "the child's end")
+    wait_for(lambda: not reloader._worker.is_alive(), "the worker's end")
+    assert reloader.inbox.changes == []
+    assert "reload failed" not in caplog.text
+
+
+CHILD_SCRIPT = """
+import os, sys, time
+from pathlib import Path
+sys.path.insert(0, {tests!r})
+from test_reload import QuietInbox, SlowReloader, live_children
+from jazzd.config import Config
+reloader = SlowReloader(QuietInbox(), Config(), None, {{}}, with_chords=False)
+reloader.request()
+while not live_children(os.getpid()):
+    time.sleep(0.001)
+print(live_children(os.getpid())[0], flush=True)
+time.sleep(0.05)  # the child is inside its load
+os._exit(0)  # no close(): the daemon died without its shutdown
+"""
+
+
+@needs_fork
+def test_the_reload_child_dies_with_the_daemon_even_without_a_shutdown(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    script = CHILD_SCRIPT.format(tests=str(Path(__file__).parent))
+    repo = str(Path(__file__).resolve().parents[1])
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=30,
+        env=dict(os.environ, PYTHONPATH=repo), check=True,
+    )  # fmt: skip
+    child = int(result.stdout.split()[0])
+    deadline = time.monotonic() + 2
+    while Path(f"/proc/{child}").exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not Path(f"/proc/{child}").exists(), "the reload child outlived the daemon"

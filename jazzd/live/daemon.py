@@ -28,10 +28,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from jazzd.config import Config
+from jazzd.errors import JazzdError
 from jazzd.live.outputs import open_outputs
 from jazzd.live.player import Player
 from jazzd.live.reload import Reloader
 from jazzd.live.signals import Signals
+from jazzd.output_file import check_writable
 from jazzd.sdnotify import Notifier
 from jazzd.timing.clock import MonotonicClock
 from jazzd.timing.realtime import apply_realtime_priority, scheduling_restored
@@ -69,6 +71,7 @@ def run_daemon(
     notifier: Notifier | None = None,
     open_port: Callable[..., Any] | None = None,
     status: bool | None = None,
+    signals: Signals | None = None,
 ) -> int:
     """Run live until SIGTERM/SIGINT or ``config.daemon.bars``; returns the exit status.
 
@@ -76,18 +79,25 @@ def run_daemon(
     flags keep overriding it). SIGTERM/SIGINT during start-up return 0 without
     opening the port (or after closing it). ``status``: the live status line on
     stdout (:mod:`jazzd.live.status`), None for "where a person watches".
+    ``signals``: handlers the caller installed earlier (``jazzd.cli.main``, first thing,
+    before the config and the lazy imports) and keeps after the return, so no moment is
+    left uncovered; without them the daemon installs its own and restores the previous
+    ones at the end.
     """
-    signals = Signals()
-    signals.install()
-    if open_port is None:
-        from jazzd.midi.rtmidi_port import open_output as open_port
+    owned = signals is None
+    if signals is None:
+        signals = Signals()
+        signals.install()
     try:
+        if open_port is None:
+            from jazzd.midi.rtmidi_port import open_output as open_port
         with scheduling_restored():
             return _run(
                 config, signals, config_path, flags, test_pattern, notifier, open_port, status
             )
     finally:
-        signals.restore()
+        if owned:
+            signals.restore()
 
 
 def _start_status_line(player: Player, status: bool | None) -> Any:
@@ -129,17 +139,31 @@ def _run(
     status_line = None
     realtime = False
     try:
+        if _stopped_during_start_up(signals):  # while jazzd was importing, reading its config
+            return 0
+        if config.daemon.stats_json:  # refused now, not after the whole run
+            check_writable(config.daemon.stats_json)
         log.info("starting: loading the chords and the model")
         source = _bar_source(config, test_pattern)
         if _stopped_during_start_up(signals):
             return 0
-        port = open_outputs(config, flags or {}, open_port)  # MIDI port, synth, or both
+        try:
+            port = open_outputs(config, flags or {}, open_port)  # MIDI port, synth, or both
+        except JazzdError:
+            # A signal that lands inside the MIDI system's open (JACK's socket calls) can
+            # make it fail ("no JACK server"): the stop was asked for, so it is a stop.
+            if _stopped_during_start_up(signals):
+                return 0
+            raise
         log.info("MIDI out: %s (%s)", port.name, getattr(port, "backend", "?"))
         if _stopped_during_start_up(signals):
             return 0
 
         music = config.music
-        scheduler = Scheduler(port, clock, TempoMap(0.0, music.bpm), stats)
+        scheduler = Scheduler(
+            port, clock, TempoMap(0.0, music.bpm), stats,
+            drop_late_s=config.daemon.drop_late_ms / 1000,
+        )  # fmt: skip
         player = Player(
             source,
             scheduler,

@@ -11,11 +11,14 @@ sends the result back pickled: a load in a thread of this process would take
 the GIL from the player for milliseconds (reading MIDI, music21 for a chord
 the derived table lacks, and garbage collections of their objects). The fork itself
 (about 2.5 ms here) waits for a moment when the player has nothing to send.
+The child never outlives the daemon: :meth:`Reloader.close` kills it, and the
+kernel kills it if the daemon dies any other way (``PR_SET_PDEATHSIG``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
 import os
 import pickle
@@ -39,6 +42,20 @@ CAN_FORK = sys.platform.startswith("linux") and hasattr(os, "fork")
 FORK_MARGIN_S = 0.01
 #: ...for at most this long.
 FORK_WAIT_S = 2.0
+#: prctl(2) option: the signal the kernel sends a process when its parent dies.
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent: int) -> None:
+    """In a forked child: have the kernel SIGKILL it when ``parent`` dies (Linux).
+
+    The signal comes when the forking thread ends, which for the reload worker
+    is when the daemon ends. A parent that died before the call is caught by
+    the ``getppid`` check.
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0 or os.getppid() != parent:
+        os._exit(1)
 
 
 class Inbox(Protocol):
@@ -90,6 +107,10 @@ class Reloader:
         self.flags = flags
         self.with_chords = with_chords
         self._load_once = load or (self.load_in_child if CAN_FORK else self.load)
+        #: The reload child while it runs (guarded by ``_child_lock``: never killed once reaped).
+        self._child: int | None = None
+        self._child_lock = threading.Lock()
+        self._closed = False
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_w, False)
         self._worker = threading.Thread(target=self._work, name="jazzd-reload", daemon=True)
@@ -101,10 +122,15 @@ class Reloader:
             os.write(self._wake_w, b"!")
 
     def close(self) -> None:
-        """Stop the worker (after the reload it may be loading)."""
+        """Stop the worker; a reload child still loading is killed (its result is not wanted)."""
+        self._closed = True
         if self._wake_w >= 0:
             os.close(self._wake_w)
             self._wake_w = -1
+        with self._child_lock:
+            if self._child is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(self._child, signal.SIGKILL)
 
     def load(self) -> Reload:
         """Reread the config file (the flags keep overriding it) and the chord source."""
@@ -117,21 +143,31 @@ class Reloader:
         """:meth:`load` in a forked child process; the result comes back through a pipe."""
         read_fd, write_fd = os.pipe()
         self.inbox.wait_for_quiet(FORK_MARGIN_S, FORK_WAIT_S)
-        pid = os.fork()
-        if pid == 0:  # the child: load, write, leave (no cleanup of the parent's things)
-            try:
+        parent = os.getpid()
+        with self._child_lock:
+            if self._closed:
                 os.close(read_fd)
-                for signum in (signal.SIGTERM, signal.SIGINT):
-                    signal.signal(signum, signal.SIG_DFL)
-                signal.signal(signal.SIGHUP, signal.SIG_IGN)
-                with os.fdopen(write_fd, "wb") as out:
-                    out.write(pickle.dumps(as_reload(self.load)))
-            finally:
-                os._exit(0)
+                os.close(write_fd)
+                return Reload(error="the daemon is stopping")
+            pid = os.fork()
+            if pid == 0:  # the child: load, write, leave (no cleanup of the parent's things)
+                try:
+                    for signum in (signal.SIGTERM, signal.SIGINT):
+                        signal.signal(signum, signal.SIG_DFL)
+                    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+                    die_with_parent(parent)
+                    os.close(read_fd)
+                    with os.fdopen(write_fd, "wb") as out:
+                        out.write(pickle.dumps(as_reload(self.load)))
+                finally:
+                    os._exit(0)
+            self._child = pid
         os.close(write_fd)
         with os.fdopen(read_fd, "rb") as stream:
             data = stream.read()
-        _, status = os.waitpid(pid, 0)
+        with self._child_lock:  # the child has closed its end: it exits, the wait is short
+            _, status = os.waitpid(pid, 0)
+            self._child = None
         if not data:
             return Reload(error=f"the reload process ended without a result (status {status})")
         return pickle.loads(data)
@@ -167,7 +203,10 @@ class Reloader:
                 # Every request made so far is served by the load that follows.
                 if not os.read(self._wake_r, 4096):
                     return  # closed: the daemon stops
-                change = self.change_for(as_reload(self._load_once))
+                reload = as_reload(self._load_once)
+                if self._closed:
+                    return  # stopped while loading: the result is not wanted
+                change = self.change_for(reload)
                 if change is not None:
                     self.inbox.post(change)
         finally:

@@ -26,6 +26,9 @@ from typing import Protocol
 
 #: The most a wait spins before its deadline: the clock's CPU budget per wait.
 DEFAULT_SPIN_BUDGET_S = 0.002
+#: A sleep that wakes this late was a stall (the process stopped, the machine paused),
+#: not the timer: it is not learned, or one stall would make every later wait spin.
+STALL_WAKE_S = 0.05
 
 
 class Clock(Protocol):
@@ -159,7 +162,9 @@ class MonotonicClock:
                 self._interrupted = True
                 return False
             self.sleeps += 1
-            model.record(step, now() - start - step)
+            late = now() - start - step
+            if late < STALL_WAKE_S:
+                model.record(step, late)
         spin_from = now()
         while now() < deadline:
             pass

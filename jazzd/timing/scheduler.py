@@ -11,12 +11,24 @@ channel, then sends sustain off (CC 64 = 0) and all notes off (CC 123).
 (their note-ons and note-offs), so a change of mind sends nothing twice and
 leaves no note hanging.
 
+A stall (the process stopped and continued, a paused VM) must not come out as
+a burst of overdue notes: live (``drop_late_s``, the config's ``daemon.drop_late_ms``;
+offline renders and tests drop nothing), when a batch is found more than ``drop_late_s`` past
+its deadline, its note-ons are dropped (with their note-offs), while note-offs
+of sounding notes and other messages are still sent; the following batches
+are on their own deadlines, so the music goes on where the grid is now. Each
+stall is one warning; the stats count stalls and dropped notes apart from
+lateness. The check costs nothing in front of a send on time: it is made on
+the batch's deadline before the sends, and only a late batch takes the other path.
+
 Messages are tuples of MIDI bytes, e.g. ``(0x90, 60, 100)``.
 """
 
 from __future__ import annotations
 
 import heapq
+import logging
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -35,6 +47,8 @@ from jazzd.midi.port import OutputPort
 from jazzd.timing.clock import Clock
 from jazzd.timing.stats import LatenessStats
 from jazzd.timing.tempo import Timebase
+
+log = logging.getLogger(__name__)
 
 
 class NoteLike(Protocol):
@@ -104,8 +118,10 @@ class Scheduler:
         timebase: Timebase,
         stats: LatenessStats | None = None,
         keep_log: bool = False,
+        drop_late_s: float = math.inf,
     ) -> None:
         self.port = port
+        self.drop_late_s = drop_late_s
         self.clock = clock
         self.timebase = timebase
         self.stats = stats if stats is not None else LatenessStats()
@@ -119,6 +135,8 @@ class Scheduler:
         self._seq = 0
         self._open: dict[tuple[int, int], int] = {}
         self._channels: set[int] = set()
+        self._stalled = False  # in a stall: batches found late by more than drop_late_s
+        self._dropped_ons: set[int] = set()  # seqs of dropped note-ons whose offs are queued
 
     # -- queueing --------------------------------------------------------------
 
@@ -199,9 +217,14 @@ class Scheduler:
         while self._prepare() and self._ready_deadline <= now:
             batch, self._ready = self._ready, []
             deadline = self._ready_deadline
+            if now - deadline > self.drop_late_s:
+                sent += self._send_stalled(batch, deadline, now)
+                continue
             times = [(self._dispatch(timed), timed) for timed in batch]
             for record in times:
                 sent += self._account(record, deadline)
+            if self._stalled:
+                self._end_stall()
         return sent
 
     def play(self, until_beat: Fraction | None = None) -> bool:
@@ -275,11 +298,46 @@ class Scheduler:
             self._open[key] = timed.seq
         else:
             if self._open.get(key) != timed.owner:  # closed already by a retrigger
-                self.dropped_note_offs += 1
+                if timed.owner in self._dropped_ons:  # or never opened: dropped in a stall
+                    self._dropped_ons.discard(timed.owner)
+                else:
+                    self.dropped_note_offs += 1
                 return ()
             del self._open[key]
         self.port.send(message)
         return ((message, self.clock.now()),)
+
+    def _send_stalled(self, batch: list[_Timed], deadline: float, now: float) -> int:
+        """A batch more than ``drop_late_s`` late: drop its note-ons, send the rest."""
+        if not self._stalled:
+            self._stalled = True
+            self.stats.record_stall(now - deadline)
+            log.warning(
+                "stalled: %.3f s behind the beat (the process was stopped or the machine "
+                "paused); note-ons over %g ms late are dropped, note-offs still sent",
+                now - deadline, self.drop_late_s * 1e3,
+            )  # fmt: skip
+        sent = 0
+        for timed in batch:
+            if timed.is_note_on:
+                self.stats.dropped_notes += 1
+                self._dropped_ons.add(timed.seq)
+                continue
+            for message, sent_at in self._dispatch(timed):
+                self.stats.stall_sends += 1
+                self.last_sent = Sent(timed.beat, deadline, sent_at, message)
+                if self.log is not None:
+                    self.log.append(self.last_sent)
+                sent += 1
+        return sent
+
+    def _end_stall(self) -> None:
+        """The first batch on time after a stall: the music is back on its grid."""
+        self._stalled = False
+        log.info(
+            "back on the beat after the stall: %d notes dropped in all",
+            self.stats.dropped_notes,
+        )
 
     def _account(
         self, record: tuple[tuple[tuple[Message, float], ...], _Timed], deadline: float

@@ -1,12 +1,19 @@
-"""Lateness figures: every send's lateness in a constant-memory histogram, and their JSON."""
+"""Lateness figures: every send's lateness in a constant-memory histogram, and their JSON.
+
+Stalls are counted apart (:meth:`LatenessStats.record_stall`): when the
+process was stopped (SIGSTOP, a paused VM) the scheduler drops the overdue
+note-ons instead of sending them late, so a stall is not lateness.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 import math
-from pathlib import Path
 from typing import Any
+
+from jazzd.errors import UserError
+from jazzd.output_file import replacing
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +29,11 @@ class LatenessStats:
         self.count = 0
         self.max_s = 0.0
         self.over_1ms = 0
+        #: Stalls: how many, the note-ons dropped, the longest (how late the first batch was).
+        self.stalls = 0
+        self.dropped_notes = 0
+        self.stall_sends = 0
+        self.longest_stall_s = 0.0
 
     def record(self, lateness_s: float) -> None:
         lateness_s = max(lateness_s, 0.0)
@@ -31,6 +43,11 @@ class LatenessStats:
         self.max_s = max(self.max_s, lateness_s)
         if lateness_s > 1e-3:
             self.over_1ms += 1
+
+    def record_stall(self, late_s: float) -> None:
+        """A stall began: the first late batch was ``late_s`` past its deadline."""
+        self.stalls += 1
+        self.longest_stall_s = max(self.longest_stall_s, late_s)
 
     def quantile(self, q: float) -> float:
         """The ``q`` quantile in seconds (upper edge of its bin, capped at the max)."""
@@ -54,13 +71,23 @@ class LatenessStats:
             },
             "messages": self.count,
             "late_over_1ms": self.over_1ms,
+            "stalls": {
+                "count": self.stalls,
+                "dropped_notes": self.dropped_notes,
+                "late_sends": self.stall_sends,  # note-offs and controllers sent in a stall
+                "longest_s": round(self.longest_stall_s, 4),
+            },
         }
 
 
 
 def write_stats_json(path: str, figures: dict[str, Any]) -> None:
-    """Write the ``--stats-json`` figures; a failure is one error line, not an exception."""
+    """Write the ``--stats-json`` figures whole or not at all (a temporary file, renamed).
+
+    A failure is one error line, not an exception, and leaves no partial file.
+    """
     try:
-        Path(path).write_text(json.dumps(figures, indent=2) + "\n")
-    except OSError as exc:
-        log.error("cannot write --stats-json %s: %s", path, exc.strerror)
+        with replacing(path) as temporary:
+            temporary.write_text(json.dumps(figures, indent=2) + "\n")
+    except UserError as exc:
+        log.error("--stats-json: %s", exc)

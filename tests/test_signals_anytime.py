@@ -1,0 +1,194 @@
+"""Signals at any moment, and stalls, checked on the jazzd process from outside.
+
+- SIGTERM/SIGINT swept over the whole start-up (importing, loading the model,
+  opening the port, priming, READY): every run exits 0 with no traceback.
+- SIGHUP then SIGTERM at once: no reload child outlives the daemon.
+- SIGSTOP, a pause of seconds, SIGCONT: no burst of note-ons, the notes stay
+  balanced, the pause is counted as a stall (``--stats-json``), not as lateness.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from jack_harness import NotifySocket, jazzd_env, unique
+from test_daemon_jack import Recorder, check_balance, is_note_on, judged_by
+
+pytestmark = [pytest.mark.jack, pytest.mark.slow, pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="reads /proc"
+)]  # fmt: skip
+
+
+def catches(pid: int, signum: int) -> bool:
+    """Whether process ``pid`` has a handler for ``signum`` (SigCgt in /proc)."""
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    for line in text.splitlines():
+        if line.startswith("SigCgt:"):
+            return bool(int(line.split()[1], 16) >> (signum - 1) & 1)
+    return False
+
+
+def children(pid: int) -> list[int]:
+    """The live child processes of ``pid`` (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def start(*args: str, **env: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "jazzd", "--backend", "jack", "--port-name", unique("sig"),
+         *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=jazzd_env(**env),
+    )  # fmt: skip
+
+
+#: Moments after the handlers are in (seconds): the whole start-up (about 0.3 s of
+#: imports, model and port here) and the first beats after READY.
+MOMENTS_S = [i * 0.012 for i in range(30)] + [0.45, 0.6]
+
+
+def test_sigterm_or_sigint_at_any_moment_of_start_up_exits_0_without_a_traceback(jack_server):
+    failures = []
+    for index, delay in enumerate(MOMENTS_S):
+        signum = signal.SIGINT if index % 4 == 3 else signal.SIGTERM
+        process = start("--seed", "1")
+        try:
+            deadline = time.monotonic() + 10
+            while not catches(process.pid, signal.SIGTERM) and time.monotonic() < deadline:
+                time.sleep(0.0005)
+            time.sleep(delay)
+            process.send_signal(signum)
+            _, err = process.communicate(timeout=20)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        if process.returncode != 0 or "Traceback" in err or "jazzd: error" in err:
+            failures.append((delay, signum.name, process.returncode, err[-400:]))
+    assert not failures, failures
+
+
+def test_the_handlers_are_in_before_the_model_and_the_port(jack_server):
+    """The window where a signal still acts by default is the interpreter's start-up only:
+    the handlers are in before jazzd prints its first line."""
+    process = start("--seed", "1", "--log-level", "info")
+    try:
+        first = process.stderr.readline()
+        assert first.startswith("jazzd: INFO: starting"), first
+        assert catches(process.pid, signal.SIGTERM)
+        assert catches(process.pid, signal.SIGINT)
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, err
+
+
+def write_config(path: Path, chords: Path) -> None:
+    path.write_text(f'[music]\nchords = "{chords}"\n')
+
+
+def test_sighup_then_sigterm_leaves_no_reload_child(jack_server, tmp_path):
+    chords = Path(__file__).resolve().parents[1] / "data" / "loop.mid"
+    config = tmp_path / "config.toml"
+    write_config(config, chords)
+    seen_children: set[int] = set()
+    for attempt in range(4):
+        notify = NotifySocket(str(tmp_path / f"notify{attempt}.sock"))
+        process = start("--config", str(config), NOTIFY_SOCKET=notify.path)
+        try:
+            notify.wait_for("READY=1")
+            process.send_signal(signal.SIGHUP)
+            deadline = time.monotonic() + 2
+            found: list[int] = []
+            while not found and time.monotonic() < deadline:
+                found = children(process.pid)
+            seen_children.update(found)
+            if attempt % 2:
+                time.sleep(0.002)  # the child may be anywhere in its load
+            process.send_signal(signal.SIGTERM)
+            _, err = process.communicate(timeout=20)
+        finally:
+            notify.close()
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        assert process.returncode == 0, err
+        time.sleep(0.1)  # a child killed with its parent: the kernel takes a moment
+        left = [pid for pid in found if Path(f"/proc/{pid}").exists()
+                and "Z" not in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1][:3]]
+        assert not left, f"reload child(ren) {left} outlived the daemon"
+    assert seen_children, "the SIGHUP forked no reload child: nothing was tested"
+
+
+def test_stop_and_continue_drops_overdue_notes_and_resumes_on_the_grid(jack_server, tmp_path):
+    """SIGSTOP for 3 s, then SIGCONT: the notes due while stopped are dropped (none sent in
+    a burst), note-offs still close every note, and the stall is counted, not lateness."""
+    stats_path = tmp_path / "stats.json"
+    recorder = Recorder(unique("rec"))
+    notify = NotifySocket(str(tmp_path / "notify.sock"))
+    try:
+        process = start(
+            "--connect", recorder.client, "--test-pattern", "--stats-json", str(stats_path),
+            NOTIFY_SOCKET=notify.path,
+        )  # fmt: skip
+        notify.wait_for("READY=1")
+        time.sleep(1.0)
+        stopped = time.monotonic()
+        process.send_signal(signal.SIGSTOP)
+        time.sleep(3.0)
+        process.send_signal(signal.SIGCONT)
+        resumed = time.monotonic()
+        time.sleep(1.5)
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=20)
+    finally:
+        notify.close()
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        events = recorder.stop()
+    assert process.returncode == 0, err
+    # The test pattern plays sixteenths: 130 BPM -> one note-on every 115 ms. A burst of
+    # overdue notes would put dozens within a few ms of SIGCONT (the burst may even reach
+    # the recorder before this process reads its clock after the kill: look at every gap).
+    onsets = [stamp for stamp, msg in events if is_note_on(msg)]
+    gaps = [b - a for a, b in itertools.pairwise(onsets)]
+    assert min(gaps) > 0.08, gaps  # never two note-ons closer than a sixteenth allows
+    after = [stamp for stamp in onsets if stamp >= resumed]
+    assert len(after) >= 10, onsets  # and it played on after the stall
+    with judged_by(jack_server, recorder.client):
+        check_balance([msg for _, msg in events])
+    figures = json.loads(stats_path.read_text())
+    assert figures["stalls"]["count"] == 1, figures
+    assert 20 <= figures["stalls"]["dropped_notes"] <= 30, figures  # ~3 s of sixteenths
+    assert 2.5 <= figures["stalls"]["longest_s"] <= 4.0, figures
+    assert figures["lateness_ms"]["max"] < 50, figures  # the stall is not lateness
+    warnings = [line for line in err.splitlines() if "WARNING" in line]
+    assert len(warnings) == 1 and "stalled" in warnings[0], err  # one warning per stall
+    assert stopped < resumed
