@@ -204,20 +204,15 @@ def _bars(value: Any) -> int | None:
     return value or None
 
 
-def _spin(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError("must be a number of milliseconds")
-    if not 0 <= value <= 10:
-        raise ValueError("must lie between 0 and 10 ms")
-    return float(value)
+def _milliseconds(low: float, high: float) -> Callable[[Any], float]:
+    def check(value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError("must be a number of milliseconds")
+        if not low <= value <= high:
+            raise ValueError(f"must lie between {low:g} and {high:g} ms")
+        return float(value)
 
-
-def _drop_late(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError("must be a number of milliseconds")
-    if not 1 <= value <= 60_000:
-        raise ValueError("must lie between 1 and 60000 ms")
-    return float(value)
+    return check
 
 
 def _priority(value: Any) -> int | str:
@@ -265,9 +260,9 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "daemon.bars": _bars,
     "daemon.log_level": _choice(LOG_LEVELS),
     "daemon.stats_json": _text_or_none,
-    "daemon.spin_ms": _spin,
+    "daemon.spin_ms": _milliseconds(0, 10),
     "daemon.realtime_priority": _priority,
-    "daemon.drop_late_ms": _drop_late,
+    "daemon.drop_late_ms": _milliseconds(1, 60_000),
     "sound.soundfont": _text_or_none,
     "sound.solo_program": _integer(1, 128),
     "sound.comp_program": _integer(1, 128),

@@ -92,6 +92,13 @@ def stop_process(process: subprocess.Popen, signum: int, timeout: float = 5.0) -
             process.wait()
 
 
+def reap(process: subprocess.Popen) -> None:
+    """Kill ``process`` if it is still running, and wait for it (a test's cleanup)."""
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
 def stop_jack(server: subprocess.Popen) -> None:
     """SIGINT (jackd's clean stop), then kill if it lingers."""
     stop_process(server, signal.SIGINT)

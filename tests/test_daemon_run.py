@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from jack_harness import reap
 from rigs import DyingPort
 
 from jazzd.config import Config, DaemonConfig, MusicConfig
@@ -143,9 +144,7 @@ def test_signals_during_start_up(signum, status):
         process.send_signal(signum)
         _, err = process.communicate(timeout=60)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        reap(process)
     assert process.returncode == status, err
     assert "Traceback" not in err
     if status == 0:

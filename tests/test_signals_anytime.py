@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
-from jack_harness import NotifySocket, jazzd_env, unique
+from jack_harness import NotifySocket, jazzd_env, reap, unique
 from test_daemon_jack import Recorder, check_balance, is_note_on, judged_by
 
 pytestmark = [pytest.mark.jack, pytest.mark.slow, pytest.mark.skipif(
@@ -83,9 +83,7 @@ def test_sigterm_or_sigint_at_any_moment_of_start_up_exits_0_without_a_traceback
             process.send_signal(signum)
             _, err = process.communicate(timeout=20)
         finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+            reap(process)
         if process.returncode != 0 or "Traceback" in err or "jazzd: error" in err:
             failures.append((delay, signum.name, process.returncode, err[-400:]))
     assert not failures, failures
@@ -103,9 +101,7 @@ def test_the_handlers_are_in_before_the_model_and_the_port(jack_server):
         process.send_signal(signal.SIGTERM)
         _, err = process.communicate(timeout=20)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        reap(process)
     assert process.returncode == 0, err
 
 
@@ -135,9 +131,7 @@ def test_sighup_then_sigterm_leaves_no_reload_child(jack_server, tmp_path):
             _, err = process.communicate(timeout=20)
         finally:
             notify.close()
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+            reap(process)
         assert process.returncode == 0, err
         time.sleep(0.1)  # a child killed with its parent: the kernel takes a moment
         left = [pid for pid in found if Path(f"/proc/{pid}").exists()
@@ -169,9 +163,7 @@ def test_stop_and_continue_drops_overdue_notes_and_resumes_on_the_grid(jack_serv
         _, err = process.communicate(timeout=20)
     finally:
         notify.close()
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        reap(process)
         events = recorder.stop()
     assert process.returncode == 0, err
     # The test pattern plays sixteenths: 130 BPM -> one note-on every 115 ms. A burst of
