@@ -325,9 +325,7 @@ class Scheduler:
                 continue
             for message, sent_at in self._dispatch(timed):
                 self.stats.stall_sends += 1
-                self.last_sent = Sent(timed.beat, deadline, sent_at, message)
-                if self.log is not None:
-                    self.log.append(self.last_sent)
+                self._note_sent(timed, deadline, sent_at, message)
                 sent += 1
         return sent
 
@@ -345,10 +343,14 @@ class Scheduler:
         sends, timed = record
         for message, sent_at in sends:
             self.stats.record(sent_at - deadline)
-            self.last_sent = Sent(timed.beat, deadline, sent_at, message)
-            if self.log is not None:
-                self.log.append(self.last_sent)
+            self._note_sent(timed, deadline, sent_at, message)
         return len(sends)
+
+    def _note_sent(self, timed: _Timed, deadline: float, sent_at: float, message: Message) -> None:
+        """Keep the last send (and the log, when kept) of a scheduled message."""
+        self.last_sent = Sent(timed.beat, deadline, sent_at, message)
+        if self.log is not None:
+            self.log.append(self.last_sent)
 
     def _send_now(self, message: Message) -> None:
         """A shutdown message: sent at once, not counted as scheduled lateness."""
