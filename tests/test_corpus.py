@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from midi_builder import BAR_1, BAR_2, DRUMS, METHENY, SOLO, track, tune, write
 
-from export.corpus import bar_tokens, extract, extract_file, solo_line, tokenize
+from export.corpus import extract, extract_file
 from jazzd.errors import UserError
 from jazzd.midifile import TimedNote, read_midi
+from jazzd.phrase import bar_tokens, solo_line, tokenize
 from jazzd.tokens import BAR_BEATS, KINDS, bar_duration, parse_token
 
 REPO = Path(__file__).resolve().parents[1]

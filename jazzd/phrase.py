@@ -1,0 +1,107 @@
+"""A line of timed notes -> grammar tokens, bar by bar: the one parse of a solo.
+
+Export trains on it (:mod:`export.corpus`); the daemon will parse a human's phrase
+with the same rules. The rules:
+
+- The solo is one line: of the notes starting together (double stops) only the
+  top note is kept (:func:`solo_line`).
+- A bar's tokens add up to exactly 4 beats: a note lasts until the next onset or
+  the bar line, unless it falls silent at least ``min_rest`` beats (default half a
+  beat) before that, in which case the silence becomes a rest. Shorter gaps
+  (articulation) belong to the note.
+- A note still sounding at a bar line is cut there; the grammar has no ties, so the
+  next bar begins with a rest until its first onset.
+- Each pitched note is classified against the harmony sounding at its onset with
+  :func:`jazzd.theory.classify`; its interval is taken from the previous pitched
+  note of the same bar (the first pitched note of a bar has none).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
+from fractions import Fraction
+
+from jazzd.midifile import TimedNote
+from jazzd.theory import chord_from_pitches, classify
+from jazzd.tokens import BAR_BEATS, Token, bar_duration, make_token
+
+#: A note falling silent at least this long before the next onset leaves a rest.
+MIN_REST = Fraction(1, 2)
+
+#: A chord span: start beat, end beat, the pitches sounding.
+Span = tuple[Fraction, Fraction, tuple[int, ...]]
+
+
+def solo_line(notes: Sequence[TimedNote]) -> list[TimedNote]:
+    """One note per onset: the top note of every double stop or chord."""
+    top: dict[Fraction, TimedNote] = {}
+    for note in notes:
+        kept = top.get(note.start)
+        if kept is None or note.pitch > kept.pitch:
+            top[note.start] = note
+    return [top[onset] for onset in sorted(top)]
+
+
+def _pitches_at(spans: Sequence[Span], onset: Fraction) -> tuple[int, ...]:
+    """The harmony of the last span starting at or before ``onset`` (else the first)."""
+    starts = [span[0] for span in spans]
+    return spans[max(bisect_right(starts, onset) - 1, 0)][2]
+
+
+def bar_tokens(
+    line: Sequence[TimedNote],
+    spans: Sequence[Span],
+    bar_start: Fraction,
+    end: Fraction | None = None,
+    min_rest: Fraction = MIN_REST,
+) -> tuple[Token, ...]:
+    """The tokens of the bar ``[bar_start, bar_start + 4)``; they add up to 4 beats.
+
+    ``line`` is the solo's single line, one note per onset (:func:`solo_line`;
+    notes outside the bar are ignored), ``spans`` the chord spans
+    (:func:`jazzd.midifile.chord_segments`), ``end`` where the range stops.
+    """
+    bar_end = bar_start + BAR_BEATS
+    stop = bar_end if end is None else min(end, bar_end)
+    notes = [note for note in line if bar_start <= note.start < stop]
+    tokens: list[Token] = []
+    cursor = bar_start
+    previous: int | None = None
+    for i, note in enumerate(notes):
+        if note.start > cursor:
+            tokens.append(make_token("R", note.start - cursor))
+        following = notes[i + 1].start if i + 1 < len(notes) else bar_end
+        silent_from = min(note.end, stop)
+        length = following - note.start
+        if following - silent_from >= min_rest:
+            length = silent_from - note.start
+        kind = classify(note.pitch, chord_from_pitches(_pitches_at(spans, note.start)))
+        step = None if previous is None else note.pitch - previous
+        tokens.append(make_token(kind, length, step))
+        previous = note.pitch
+        cursor = note.start + length
+    if cursor < bar_end:
+        tokens.append(make_token("R", bar_end - cursor))
+    if bar_duration(tokens) != BAR_BEATS:  # durations off the 1/24 grid: a bug, not bad input
+        raise AssertionError(f"bar at beat {bar_start} adds up to {bar_duration(tokens)}")
+    return tuple(tokens)
+
+
+def tokenize(
+    line: Sequence[TimedNote],
+    spans: Sequence[Span],
+    start: Fraction,
+    end: Fraction,
+    min_rest: Fraction = MIN_REST,
+) -> tuple[tuple[Token, ...], ...]:
+    """Every bar from ``start`` until the bar that holds ``end`` (exclusive)."""
+    count = -((start - end) // BAR_BEATS)  # ceiling division
+    onsets = [note.start for note in line]
+    bars = []
+    for k in range(count):
+        bar_start = start + k * BAR_BEATS
+        # only this bar's notes: the work grows with the notes, not notes x bars
+        notes = line[bisect_left(onsets, bar_start) : bisect_left(onsets, bar_start + BAR_BEATS)]
+        bars.append(bar_tokens(notes, spans, bar_start, end, min_rest))
+    return tuple(bars)
