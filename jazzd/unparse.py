@@ -9,12 +9,16 @@ The rules (SPEC §2, with the original's defects fixed):
 - No interval, no previous pitch (the start of a phrase): a pitch of the
   token's class in the octave around the middle of the pitch range.
 - No interval after a previous pitch (the first note of a bar): a pitch of the
-  class within a tritone of the previous pitch.
+  class within a tritone of the previous pitch, the nearer the likelier
+  (weights fall off as a bell of width :data:`BAR_START_SPREAD` around it).
 - With an interval: a pitch of the class in ``[prev + LOWER, prev + UPPER]``
-  and in the pitch range, not the previous pitch when there is a choice. When
-  the window lies outside the range it is mirrored around the previous pitch;
-  when that holds no pitch of the class either, the line moves a whole step
-  toward the middle of the range.
+  and in the pitch range, not the previous pitch when there is a choice. The
+  window is the human's interval widened by a minor third each way, so its
+  centre is the interval the human played: the pick is weighted toward the
+  centre (a bell of width :data:`CENTRE_SPREAD`), not uniform. When the window
+  lies outside the range it is mirrored around the previous pitch (and its
+  centre with it); when that holds no pitch of the class either, the line moves
+  a whole step toward the middle of the range.
 - In the outer quarter of the range the choice prefers pitches that move back
   toward the middle, so a long run never drifts to an edge and stays there.
 - ``A`` and ``X`` are played as approach and outside tones; ``collapse_ax``
@@ -28,6 +32,7 @@ beats, the note that crosses the bar line is cut there.
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -49,6 +54,11 @@ _FALLBACK: dict[str, tuple[str, ...]] = {
 }
 #: Half-width of the window for a note without an interval after a previous pitch.
 _NEAR = 6
+#: Width (standard deviation, semitones) of the bell that weights an interval window's
+#: pitches toward its centre, the interval the human played.
+CENTRE_SPREAD = 1.5
+#: Width of the bell around the previous pitch for the first note of a bar.
+BAR_START_SPREAD = 2.5
 
 
 @dataclass(frozen=True)
@@ -132,6 +142,26 @@ def _pick(candidates: tuple[int, ...], rng: np.random.Generator) -> int:
     return candidates[int(rng.random() * len(candidates))]
 
 
+@lru_cache(maxsize=4096)
+def _bell(candidates: tuple[int, ...], centre: int, spread: float) -> tuple[float, ...]:
+    """Cumulative weights of ``candidates``, a bell of width ``spread`` around ``centre``."""
+    total = 0.0
+    cumulative = []
+    for pitch in candidates:
+        total += math.exp(-0.5 * ((pitch - centre) / spread) ** 2)
+        cumulative.append(total)
+    return tuple(value / total for value in cumulative)
+
+
+def _pick_near(
+    candidates: tuple[int, ...], centre: int, spread: float, rng: np.random.Generator
+) -> int:
+    """One of ``candidates``, the nearer ``centre`` the likelier; one draw of ``rng``."""
+    cumulative = _bell(candidates, centre, spread)
+    index = bisect_right(cumulative, rng.random())
+    return candidates[min(index, len(candidates) - 1)]
+
+
 def _nearest(pitches: tuple[int, ...], target: int) -> int:
     return min(pitches, key=lambda p: (abs(p - target), p))
 
@@ -163,13 +193,15 @@ def choose_pitch(
         window = _between(pitches, prev - _NEAR, prev + _NEAR)
         if not window:
             return _nearest(pitches, prev)
-        return _pick(_steer(window, prev, pitch_range), rng)
+        return _pick_near(_steer(window, prev, pitch_range), prev, BAR_START_SPREAD, rng)
     lower, upper = bounds
+    centre = prev + (lower + upper) // 2
     window = _between(pitches, prev + lower, prev + upper)
     if not window:
         window = _between(pitches, prev - upper, prev - lower)
+        centre = 2 * prev - centre
     if window:
-        return _pick(_steer(window, prev, pitch_range), rng)
+        return _pick_near(_steer(window, prev, pitch_range), centre, CENTRE_SPREAD, rng)
     step = -2 if prev > pitch_range.middle else 2
     return min(max(prev + step, pitch_range.low), pitch_range.high)
 

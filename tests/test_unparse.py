@@ -276,3 +276,41 @@ def test_off_grid_durations_snap_to_the_grid() -> None:
     assert unparse(
         Token("C", Fraction(1, 3)), chord, 60, rng, start=Fraction(1)
     ).duration == Fraction(1, 3)  # triplets are on the grid and stay exact
+
+
+def _centre_distances(seed: int, cases: int) -> tuple[float, float, float]:
+    """Mean distance to the window's centre: chosen, uniform over the same candidates, and
+    the first note of a bar's mean distance to the previous pitch against a uniform pick's."""
+    rng = np.random.default_rng(seed)
+    chosen = uniform = bar_chosen = bar_uniform = 0.0
+    for _ in range(cases):
+        chord = ALL_CHORDS[int(rng.integers(len(ALL_CHORDS)))]
+        kind = "CSAX"[int(rng.integers(4))]
+        step = int(rng.integers(-7, 8))
+        prev = int(rng.integers(62, 75))  # the middle of the default range: no steering
+        token = make_token(kind, Fraction(1, 2), step)
+        lower, upper = token.bounds
+        window = [p for p in class_pitches(chord, kind, DEFAULT_RANGE)
+                  if prev + lower <= p <= prev + upper]
+        if len(window) > 1 and prev in window:
+            window.remove(prev)
+        if len(window) < 2:
+            continue
+        centre = prev + step
+        chosen += abs(choose_pitch(token, chord, prev, rng) - centre)
+        uniform += sum(abs(p - centre) for p in window) / len(window)
+        first = make_token(kind, Fraction(1, 2))
+        near = [p for p in class_pitches(chord, kind, DEFAULT_RANGE)
+                if abs(p - prev) <= 6 and p != prev]
+        bar_chosen += abs(choose_pitch(first, chord, prev, rng) - prev)
+        bar_uniform += sum(abs(p - prev) for p in near) / len(near)
+    return chosen / uniform, bar_chosen / bar_uniform, cases
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=seeds)
+def test_the_pick_is_weighted_toward_the_interval_the_human_played(seed: int) -> None:
+    """Over many windows, the chosen pitch lies well nearer the centre than a uniform pick."""
+    to_centre, to_previous, _ = _centre_distances(seed, 1500)
+    assert to_centre < 0.8  # about 0.7 with CENTRE_SPREAD = 1.5; a uniform pick gives 1
+    assert to_previous < 0.8
