@@ -70,7 +70,33 @@ def add_music_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--channel", type=int, default=None, help="MIDI channel 1-16 (default 1)")
     parser.add_argument(
-        "--velocity", type=int, default=None, help="note velocity 1-127 (default 90)"
+        "--velocity",
+        type=int,
+        default=None,
+        help="centre velocity 1-127 of the dynamics (default 90)",
+    )
+    parser.add_argument(
+        "--dynamics",
+        type=float,
+        default=None,
+        metavar="D",
+        help="0-1: how much of the model's learned velocity variation is played (default 1; "
+        "0 plays every note at --velocity)",
+    )
+    parser.add_argument(
+        "--legato",
+        action="store_const",
+        const=True,
+        default=None,
+        help="play every note its full length (default: the model's learned articulation)",
+    )
+    parser.add_argument(
+        "--swing",
+        type=float,
+        default=None,
+        metavar="R",
+        help="swing ratio of off-beat eighths, beat to upbeat, 1-4: 1 straight (default), "
+        "2 triplet swing",
     )
 
 

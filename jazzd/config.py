@@ -34,6 +34,9 @@ MIN_TEMPERATURE = 0.05
 MAX_TEMPERATURE = 100.0
 #: The largest random seed: numpy's generators take any size, a seed is a 64-bit number.
 MAX_SEED = 2**64 - 1
+#: The swing ratio (beat to upbeat): 1 straight, 2 triplet swing (see jazzd.performance).
+MIN_SWING = 1.0
+MAX_SWING = 4.0
 #: The largest config file read, in bytes (checked before reading; config.toml has 3 kB).
 MAX_CONFIG_BYTES = 64_000
 #: The longest value shown in an error message, in characters (longer ones are cut).
@@ -54,6 +57,9 @@ class MusicConfig:
     channel: int = 1
     velocity: int = 90
     pitch_range: tuple[int, int] = (52, 84)
+    dynamics: float = 1.0
+    legato: bool = False
+    swing: float = 1.0
 
     @property
     def channel_index(self) -> int:
@@ -148,6 +154,15 @@ def _limited(low: float, high: float, low_name: str, high_name: str) -> Callable
         return float(value)
 
     return check
+
+
+def _share(value: Any) -> float:
+    """A number from 0 to 1 (--dynamics)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a number")
+    if not (math.isfinite(value) and 0 <= value <= 1):
+        raise ValueError("must lie between 0 (no variation) and 1 (all of it)")
+    return float(value)
 
 
 def _integer(low: int, high: int) -> Callable[[Any], int]:
@@ -254,6 +269,9 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "music.channel": _integer(1, 16),
     "music.velocity": _integer(1, 127),
     "music.pitch_range": _pitch_range,
+    "music.dynamics": _share,
+    "music.legato": _boolean,
+    "music.swing": _limited(MIN_SWING, MAX_SWING, "MIN_SWING", "MAX_SWING"),
     "midi.backend": _choice(BACKENDS),
     "midi.port_name": _nonempty_text,
     "midi.connect": _text_or_none,
@@ -373,6 +391,9 @@ FLAG_KEYS = {
     "channel": "music.channel",
     "velocity": "music.velocity",
     "pitch_range": "music.pitch_range",
+    "dynamics": "music.dynamics",
+    "legato": "music.legato",
+    "swing": "music.swing",
     "backend": "midi.backend",
     "port_name": "midi.port_name",
     "connect": "midi.connect",

@@ -17,10 +17,14 @@ import numpy as np
 
 from jazzd.errors import UserError
 from jazzd.model_rules import check_vocabulary
+from jazzd.performance import Style, StyleError
 from jazzd.resources import data_file
 from jazzd.tokens import TokenError, Vocabulary
 
-FORMAT_VERSION = "1"
+#: The model format this jazzd writes; it reads every format of READ_FORMATS
+#: (format 1 has no performance tables: it plays with full length and one velocity).
+FORMAT_VERSION = "2"
+READ_FORMATS = ("1", "2")
 INPUTS = ("x", "a", "c")
 OUTPUTS = ("probs", "a_out", "c_out")
 #: How far from 1 the first step's probabilities may sum (float32 softmax rounding).
@@ -51,6 +55,8 @@ class ModelInfo:
     vocabulary: Vocabulary
     n_a: int
     provenance: dict
+    #: The articulation and dynamics measured at export (None: format 1, or no tables).
+    style: Style | None = None
 
 
 def _probability_problem(probs: np.ndarray) -> str | None:
@@ -158,10 +164,10 @@ def read_info(session, where: str) -> ModelInfo:
             f"{where} is not a jazzd model (no jazzd.format_version metadata): "
             "export one with python3 -m export"
         )
-    if version != FORMAT_VERSION:
+    if version not in READ_FORMATS:
         raise UserError(
-            f"{where} has jazzd model format {version!r}, this jazzd reads {FORMAT_VERSION!r}: "
-            "export the model again"
+            f"{where} has jazzd model format {version!r}, this jazzd reads "
+            f"{', '.join(repr(v) for v in READ_FORMATS)}: export the model again"
         )
     if "jazzd.vocabulary" not in meta:
         raise UserError(f"{where} carries no jazzd.vocabulary metadata: export the model again")
@@ -204,7 +210,15 @@ def read_info(session, where: str) -> ModelInfo:
         if arg.type != "tensor(float)":
             raise UserError(f"{where}: {name} is {arg.type}, expected tensor(float)")
         _check_shape(where, name, arg.shape, width, what)
-    return ModelInfo(vocabulary, n_a, provenance)
+    style = None
+    if "jazzd.performance" in meta:
+        try:
+            style = Style.from_json(meta["jazzd.performance"])
+        except StyleError as exc:
+            raise UserError(
+                f"{where} has unreadable jazzd.performance metadata ({exc}): export the model again"
+            ) from None
+    return ModelInfo(vocabulary, n_a, provenance, style)
 
 
 class StepModel:

@@ -19,6 +19,7 @@ from typing import Any
 from jazzd.errors import UserError
 from jazzd.output_file import check_directory, replacing
 from jazzd.theory import chord_symbol
+from jazzd.timing.scheduler import note_velocity
 from jazzd.tokens import BAR_BEATS
 
 WIDTH_PX, HEIGHT_PX, DPI = 1600, 600, 100
@@ -99,9 +100,9 @@ def draw(rendered: Any) -> Any:
     if rendered.comp:
         comp = [(n, COMP_COLOUR, COMP_ALPHA) for n in rendered.comp if n.pitch is not None]
         roll.add_collection(_boxes(comp, bars=bars, height=0.9, zorder=2))
-    velocity = rendered.music.velocity
+    centre = rendered.music.velocity
     solo = [
-        (n, note_colour(n.token), opacity(getattr(n, "velocity", None) or velocity))
+        (n, note_colour(n.token), opacity(getattr(n, "velocity", None) or note_velocity(n, centre)))
         for n in rendered.notes
         if n.pitch is not None
     ]

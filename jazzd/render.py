@@ -172,7 +172,7 @@ def render_file(
     if bars > MAX_RENDER_BARS:
         raise UserError(f"--bars {bars} is more than MAX_RENDER_BARS = {MAX_RENDER_BARS}")
     session = open_session(music, collapse_ax=collapse_ax)
-    notes = render_solo(session.soloist, bars)
+    notes = render_solo(session.performer, bars)
     comped = list(comp_notes(session.chords, bars)) if comp else []
     rendered = Rendered(notes, comped, session.chords, bars, music, sound or SoundConfig())
     path = write(Path(out), rendered)

@@ -16,6 +16,8 @@ from jazzd.config import MusicConfig
 if TYPE_CHECKING:
     from jazzd.chords import ChordLoop
     from jazzd.engine import Soloist, SoloSettings
+    from jazzd.performance import PlaySettings
+    from jazzd.performer import Performer, PlayedSettings
 
 log = logging.getLogger(__name__)
 
@@ -39,13 +41,30 @@ def solo_settings(music: MusicConfig) -> SoloSettings:
     return SoloSettings(music.temperature, music.top_p, PitchRange(*music.pitch_range))
 
 
+def play_settings(music: MusicConfig) -> PlaySettings:
+    """How the solo is played (dynamics, legato, swing) from ``music``."""
+    from jazzd.performance import PlaySettings
+
+    return PlaySettings(music.dynamics, music.legato, music.swing)
+
+
+def played_settings(music: MusicConfig) -> PlayedSettings:
+    """Everything a reload changes from a bar line on: the soloist's and the performance's."""
+    from jazzd.performer import PlayedSettings
+
+    solo = solo_settings(music)
+    return PlayedSettings(solo.temperature, solo.top_p, solo.pitch_range, play_settings(music))
+
+
 @dataclass(frozen=True)
 class Session:
-    """What a run plays: the chord loop, the soloist over it, and the seed it drew."""
+    """What a run plays: the chord loop, the soloist over it, the seed it drew, and the
+    performer (the soloist's bars as played: what live mode and the render take)."""
 
     chords: ChordLoop
     soloist: Soloist
     seed: int
+    performer: Performer
 
 
 def open_session(music: MusicConfig, *, collapse_ax: bool = False) -> Session:
@@ -54,6 +73,7 @@ def open_session(music: MusicConfig, *, collapse_ax: bool = False) -> Session:
 
     from jazzd.engine import Soloist
     from jazzd.model import StepModel
+    from jazzd.performer import Performer
 
     loop = load_chords(music)
     model = StepModel.load(music.model)
@@ -69,4 +89,11 @@ def open_session(music: MusicConfig, *, collapse_ax: bool = False) -> Session:
         pitch_range=settings.pitch_range,
         collapse_ax=collapse_ax,
     )
-    return Session(loop, soloist, seed)
+    if model.info.style is None:
+        log.info(
+            "%s carries no performance tables (model format 1): every note plays its full "
+            "length at the velocity set; export it again for learned dynamics",
+            music.model or "the model",
+        )
+    performer = Performer(soloist, model.info.style, play_settings(music), seed)
+    return Session(loop, soloist, seed, performer)

@@ -63,12 +63,17 @@ BAR_START_SPREAD = 2.5
 
 @dataclass(frozen=True)
 class Note:
-    """A note (or a rest when ``pitch`` is None), in beats from the start of the solo."""
+    """A note (or a rest when ``pitch`` is None), in beats from the start of the solo.
+
+    ``accent`` is the velocity above (below, when negative) the player's velocity,
+    set by the performance layer (:mod:`jazzd.performance`); 0 on the grid.
+    """
 
     start: Fraction
     duration: Fraction
     pitch: int | None
     token: str
+    accent: int = 0
 
     @property
     def end(self) -> Fraction:

@@ -38,7 +38,9 @@ def test_state_carries_between_steps(tmp_path: Path) -> None:
     ("kwargs", "message"),
     [
         ({"version": None}, "not a jazzd model"),
-        ({"version": "2"}, "format '2'"),
+        ({"version": "3"}, "format '3'"),
+        ({"version": "2", "performance": "{"}, "unreadable jazzd.performance"),
+        ({"version": "2", "performance": '{"gates": []}'}, "unreadable jazzd.performance"),
         ({"vocabulary": None}, "no jazzd.vocabulary"),
         ({"vocabulary": ["C,0.500", "C,0.250"]}, "invalid vocabulary"),
         ({"width": 5}, "expected [1, 4] (the vocabulary size)"),

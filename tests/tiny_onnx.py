@@ -18,11 +18,14 @@ def tiny_model(
     n_a: int = 8,
     version: str | None = "1",
     names: tuple[str, str, str] = ("x", "a", "c"),
+    performance: str | None = None,
 ) -> Path:
     """A small ONNX step model with jazzd's interface, built with onnx.helper.
 
     probs = softmax(x W + a U), a_out = tanh(x V + a + B), c_out = c + a_out.
-    ``width`` overrides the vocabulary size used in the shapes (a mismatch).
+    ``width`` overrides the vocabulary size used in the shapes (a mismatch);
+    ``performance`` is the ``jazzd.performance`` metadata (format 2), absent by default
+    (a format-1 model).
     """
     import onnx
     from onnx import TensorProto, helper, numpy_helper
@@ -69,6 +72,8 @@ def tiny_model(
         meta["jazzd.format_version"] = version
     if vocabulary is not None:
         meta["jazzd.vocabulary"] = json.dumps(vocabulary)
+    if performance is not None:
+        meta["jazzd.performance"] = performance
     helper.set_model_props(model, meta)
     onnx.checker.check_model(model)
     onnx.save(model, path)

@@ -59,7 +59,7 @@ def _bar_source(config: Config, test_pattern: bool) -> Any:
         return Sixteenths()
     from jazzd.session import open_session
 
-    return open_session(config.music).soloist
+    return open_session(config.music).performer
 
 
 def run_daemon(

@@ -177,7 +177,7 @@ class Reloader:
         if reload.error is not None or reload.config is None:
             log.error("reload failed, playing on unchanged: %s", reload.error)
             return None
-        from jazzd.session import solo_settings
+        from jazzd.session import played_settings
 
         old, new = self.config, reload.config
         if (
@@ -191,7 +191,7 @@ class Reloader:
         return BarChange(
             what="reloaded",
             chords=reload.chords,
-            settings=solo_settings(new.music),
+            settings=played_settings(new.music),
             channel=new.music.channel_index,
             velocity=new.music.velocity,
             bpm=new.music.bpm,

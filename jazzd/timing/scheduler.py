@@ -64,6 +64,11 @@ class NoteLike(Protocol):
     def pitch(self) -> int | None: ...
 
 
+def note_velocity(note: object, velocity: int) -> int:
+    """The velocity of ``note``: ``velocity`` plus the note's ``accent`` (if it has one), 1-127."""
+    return min(127, max(1, velocity + getattr(note, "accent", 0)))
+
+
 @dataclass(frozen=True, eq=False)
 class _Timed:
     """A message waiting in the heap; ties: note-offs first, then others, then note-ons.
@@ -157,11 +162,16 @@ class Scheduler:
         self._channels.add(channel)
 
     def add_notes(self, notes: Iterable[NoteLike], channel: int, velocity: int) -> int:
-        """Queue every pitched note (rests are skipped); returns how many were queued."""
+        """Queue every pitched note (rests are skipped); returns how many were queued.
+
+        ``velocity`` is the centre: a note with an ``accent`` plays that much louder
+        (:func:`note_velocity`).
+        """
         queued = 0
         for note in notes:
             if note.pitch is not None:
-                self.add_note(note.start, note.duration, note.pitch, channel, velocity)
+                loudness = note_velocity(note, velocity)
+                self.add_note(note.start, note.duration, note.pitch, channel, loudness)
                 queued += 1
         return queued
 
