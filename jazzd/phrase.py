@@ -24,7 +24,7 @@ from fractions import Fraction
 
 from jazzd.midifile import TimedNote
 from jazzd.theory import chord_from_pitches, classify
-from jazzd.tokens import BAR_BEATS, Token, bar_duration, make_token
+from jazzd.tokens import BAR_BEATS, Token, bar_duration, make_token, snap
 
 #: A note falling silent at least this long before the next onset leaves a rest.
 MIN_REST = Fraction(1, 2)
@@ -47,6 +47,23 @@ def _pitches_at(spans: Sequence[Span], onset: Fraction) -> tuple[int, ...]:
     """The harmony of the last span starting at or before ``onset`` (else the first)."""
     starts = [span[0] for span in spans]
     return spans[max(bisect_right(starts, onset) - 1, 0)][2]
+
+
+def note_length(
+    note: TimedNote, following: Fraction, stop: Fraction, min_rest: Fraction = MIN_REST
+) -> tuple[Fraction, Fraction]:
+    """The note's token length and how long it sounds within it.
+
+    ``following`` is the next onset (or the bar line), ``stop`` where the bar or
+    the range stops. The token lasts until ``following``, unless the note falls
+    silent at least ``min_rest`` before it: then it lasts as long as it sounds and
+    the silence becomes a rest.
+    """
+    silent_from = min(note.end, stop, following)
+    length = following - note.start
+    if following - silent_from >= min_rest:
+        length = silent_from - note.start
+    return length, silent_from - note.start
 
 
 def bar_tokens(
@@ -72,10 +89,7 @@ def bar_tokens(
         if note.start > cursor:
             tokens.append(make_token("R", note.start - cursor))
         following = notes[i + 1].start if i + 1 < len(notes) else bar_end
-        silent_from = min(note.end, stop)
-        length = following - note.start
-        if following - silent_from >= min_rest:
-            length = silent_from - note.start
+        length, _ = note_length(note, following, stop, min_rest)
         kind = classify(note.pitch, chord_from_pitches(_pitches_at(spans, note.start)))
         step = None if previous is None else note.pitch - previous
         tokens.append(make_token(kind, length, step))
@@ -86,6 +100,31 @@ def bar_tokens(
     if bar_duration(tokens) != BAR_BEATS:  # durations off the 1/24 grid: a bug, not bad input
         raise AssertionError(f"bar at beat {bar_start} adds up to {bar_duration(tokens)}")
     return tuple(tokens)
+
+
+def played_notes(
+    line: Sequence[TimedNote],
+    start: Fraction,
+    end: Fraction,
+    min_rest: Fraction = MIN_REST,
+) -> list[tuple[Fraction, Fraction, Fraction, int, int]]:
+    """How each note of the line was played against its token, bar by bar from ``start``.
+
+    One ``(onset from the bar line, token length, sounding length, pitch, velocity)``
+    per note starting in ``[start, end)``, with the lengths of :func:`bar_tokens`
+    (snapped to the token grid): what export measures articulation and dynamics from.
+    """
+    found = []
+    kept = [note for note in line if start <= note.start < end]
+    for i, note in enumerate(kept):
+        bar_start = start + (note.start - start) // BAR_BEATS * BAR_BEATS
+        bar_end = bar_start + BAR_BEATS
+        following = bar_end
+        if i + 1 < len(kept) and kept[i + 1].start < bar_end:
+            following = kept[i + 1].start
+        length, sounding = note_length(note, following, min(end, bar_end), min_rest)
+        found.append((note.start - bar_start, snap(length), sounding, note.pitch, note.velocity))
+    return found
 
 
 def tokenize(

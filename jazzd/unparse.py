@@ -15,7 +15,8 @@ The rules (SPEC §2, with the original's defects fixed):
   and in the pitch range, not the previous pitch when there is a choice. The
   window is the human's interval widened by a minor third each way, so its
   centre is the interval the human played: the pick is weighted toward the
-  centre (a bell of width :data:`CENTRE_SPREAD`), not uniform. When the window
+  centre (a bell of width :data:`CENTRE_SPREAD`, nudged toward the previous pitch
+  by :data:`TOWARD_PREVIOUS` so a tie goes to the smaller interval), not uniform. When the window
   lies outside the range it is mirrored around the previous pitch (and its
   centre with it); when that holds no pitch of the class either, the line moves
   a whole step toward the middle of the range.
@@ -56,7 +57,10 @@ _FALLBACK: dict[str, tuple[str, ...]] = {
 _NEAR = 6
 #: Width (standard deviation, semitones) of the bell that weights an interval window's
 #: pitches toward its centre, the interval the human played.
-CENTRE_SPREAD = 1.5
+CENTRE_SPREAD = 1.25
+#: The bell's centre sits this many semitones nearer the previous pitch than the interval
+#: the human played, so of two pitches equally far from it the smaller interval is likelier.
+TOWARD_PREVIOUS = 0.5
 #: Width of the bell around the previous pitch for the first note of a bar.
 BAR_START_SPREAD = 2.5
 
@@ -148,7 +152,7 @@ def _pick(candidates: tuple[int, ...], rng: np.random.Generator) -> int:
 
 
 @lru_cache(maxsize=4096)
-def _bell(candidates: tuple[int, ...], centre: int, spread: float) -> tuple[float, ...]:
+def _bell(candidates: tuple[int, ...], centre: float, spread: float) -> tuple[float, ...]:
     """Cumulative weights of ``candidates``, a bell of width ``spread`` around ``centre``."""
     total = 0.0
     cumulative = []
@@ -159,7 +163,7 @@ def _bell(candidates: tuple[int, ...], centre: int, spread: float) -> tuple[floa
 
 
 def _pick_near(
-    candidates: tuple[int, ...], centre: int, spread: float, rng: np.random.Generator
+    candidates: tuple[int, ...], centre: float, spread: float, rng: np.random.Generator
 ) -> int:
     """One of ``candidates``, the nearer ``centre`` the likelier; one draw of ``rng``."""
     cumulative = _bell(candidates, centre, spread)
@@ -200,12 +204,15 @@ def choose_pitch(
             return _nearest(pitches, prev)
         return _pick_near(_steer(window, prev, pitch_range), prev, BAR_START_SPREAD, rng)
     lower, upper = bounds
-    centre = prev + (lower + upper) // 2
+    interval = (lower + upper) // 2
     window = _between(pitches, prev + lower, prev + upper)
     if not window:
         window = _between(pitches, prev - upper, prev - lower)
-        centre = 2 * prev - centre
+        interval = -interval
     if window:
+        # A tie between two pitches either side of the centre goes to the smaller interval.
+        pull = math.copysign(TOWARD_PREVIOUS, interval) if interval else 0.0
+        centre = prev + interval - pull
         return _pick_near(_steer(window, prev, pitch_range), centre, CENTRE_SPREAD, rng)
     step = -2 if prev > pitch_range.middle else 2
     return min(max(prev + step, pitch_range.low), pitch_range.high)

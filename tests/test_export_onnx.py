@@ -58,7 +58,7 @@ def test_cli_trains_and_writes_a_self_describing_model(tmp_path: Path) -> None:
 
     session = _session(out)
     meta = session.get_modelmeta().custom_metadata_map
-    assert meta["jazzd.format_version"] == "1"
+    assert meta["jazzd.format_version"] == "2"
     assert meta["jazzd.n_a"] == "64"
     vocabulary = Vocabulary.from_json(meta["jazzd.vocabulary"])
     assert list(vocabulary) == sorted(set(BAR_1 + BAR_2))
