@@ -105,6 +105,7 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> int:
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from export.onnx_export import export_step
+    from export.style import describe_style, measure_style
     from export.train import N_A, train
 
     began = clock()
@@ -132,11 +133,14 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> int:
         "first_loss": trained.first_loss,
         "final_loss": trained.final_loss,
     }
-    exported = export_step(trained.step_model, trained.vocabulary, target, provenance, n_a=N_A)
+    style = measure_style(corpus.played)
+    exported = export_step(trained.step_model, trained.vocabulary, target, provenance, n_a=N_A,
+                           style=style)
     export_seconds = clock() - began
 
     out(f"training: {trained.epochs} epochs, seed {trained.seed}, {trained.parameters} "
         f"parameters, loss first {trained.first_loss:.3f} last {trained.final_loss:.3f}")
+    out(describe_style(style))
     check = exported.parity
     out(f"export: max onnx/keras diff {check.max_diff:.3g} over {check.steps} chained steps "
         f"(probs {check.probs:.2g}, a {check.a_out:.2g}, c {check.c_out:.2g} absolute, "

@@ -34,7 +34,7 @@ from jazzd.midifile import (
     read_midi,
     snap_onset,
 )
-from jazzd.phrase import MIN_REST, solo_line, tokenize
+from jazzd.phrase import MIN_REST, played_notes, solo_line, tokenize
 from jazzd.tokens import BAR_BEATS, Token, Vocabulary
 
 #: Largest beat a range may name (--start-beat, --end-beat).
@@ -53,6 +53,8 @@ class Corpus:
     start: Fraction
     end: Fraction
     bars: tuple[tuple[Token, ...], ...]
+    #: Each note as played against its token (:func:`jazzd.phrase.played_notes`).
+    played: tuple[tuple[Fraction, Fraction, Fraction, int, int], ...] = ()
 
     @property
     def tokens(self) -> list[str]:
@@ -130,8 +132,11 @@ def extract(
     if not spans:
         raise UserError(f"chord track {chord_track.describe()} has no notes before beat "
                         f"{float(last):g}: pick another --chord-track")
-    bars = tokenize(solo_line(solo_track.notes), spans, first, last, min_rest)
-    return Corpus(source, solo_track.describe(), chord_track.describe(), first, last, bars)
+    line = solo_line(solo_track.notes)
+    bars = tokenize(line, spans, first, last, min_rest)
+    played = tuple(played_notes(line, first, last, min_rest))
+    return Corpus(source, solo_track.describe(), chord_track.describe(), first, last, bars,
+                  played)
 
 
 def extract_file(path: str | Path, **options: object) -> Corpus:

@@ -26,9 +26,10 @@ import numpy as np
 from jazzd.errors import UserError
 from jazzd.model_rules import check_vocabulary
 from jazzd.output_file import check_writable, replacing
+from jazzd.performance import Style
 from jazzd.tokens import Vocabulary
 
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"  # 2: the jazzd.performance key (articulation, dynamics)
 OPSET = 17
 PARITY_STEPS = 200
 MAX_DIFF = 1e-5
@@ -99,15 +100,24 @@ def _rename_outputs(proto: Any) -> None:
         output.name = renames[output.name]
 
 
-def attach_metadata(proto: Any, vocabulary: Vocabulary, n_a: int, provenance: dict) -> None:
-    """Write the jazzd keys into the model's metadata_props (replacing any earlier ones)."""
+def attach_metadata(
+    proto: Any, vocabulary: Vocabulary, n_a: int, provenance: dict, style: Style | None = None
+) -> None:
+    """Write the jazzd keys into the model's metadata_props (replacing any earlier ones).
+
+    ``style`` (articulation and dynamics) goes under ``jazzd.performance``; without
+    one the key is left out and jazzd plays the model with one velocity, full length.
+    """
     props = {
         "jazzd.format_version": FORMAT_VERSION,
         "jazzd.vocabulary": vocabulary.to_json(),
         "jazzd.n_a": str(n_a),
         "jazzd.provenance": json.dumps(provenance, sort_keys=True),
     }
-    kept = [p for p in proto.metadata_props if p.key not in props]
+    if style is not None:
+        props["jazzd.performance"] = style.to_json()
+    kept = [p for p in proto.metadata_props
+            if p.key not in props and p.key != "jazzd.performance"]
     del proto.metadata_props[:]
     for prop in kept:
         proto.metadata_props.append(prop)
@@ -216,6 +226,7 @@ def export_step(
     n_a: int = 64,
     steps: int = PARITY_STEPS,
     max_diff: float = MAX_DIFF,
+    style: Style | None = None,
 ) -> Exported:
     """Convert, check parity, stamp the metadata and write ``path`` (atomically).
 
@@ -234,6 +245,6 @@ def export_step(
                            for key in ("probs", "a_out", "c_out", "c_out_scaled")},
                    created_utc=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                    versions=versions())
-    attach_metadata(proto, vocabulary, n_a, stamped)
+    attach_metadata(proto, vocabulary, n_a, stamped, style)
     size = write_atomically(proto, path)
     return Exported(path, size, check)

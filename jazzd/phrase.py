@@ -6,9 +6,11 @@ with the same rules. The rules:
 - The solo is one line: of the notes starting together (double stops) only the
   top note is kept (:func:`solo_line`).
 - A bar's tokens add up to exactly 4 beats: a note lasts until the next onset or
-  the bar line, unless it falls silent at least ``min_rest`` beats (default half a
-  beat) before that, in which case the silence becomes a rest. Shorter gaps
-  (articulation) belong to the note.
+  the bar line, unless it falls silent before that for at least ``min_rest`` beats
+  (default half a beat), or for at least :data:`MIN_BREATH` (a sixteenth) and at
+  least as long as it sounded: such a silence is a breath and becomes a rest.
+  Shorter gaps (articulation) belong to the note; export learns how long notes
+  sound within their tokens (their gate) apart (:func:`played_notes`).
 - A note still sounding at a bar line is cut there; the grammar has no ties, so the
   next bar begins with a rest until its first onset.
 - Each pitched note is classified against the harmony sounding at its onset with
@@ -28,6 +30,9 @@ from jazzd.tokens import BAR_BEATS, Token, bar_duration, make_token, snap
 
 #: A note falling silent at least this long before the next onset leaves a rest.
 MIN_REST = Fraction(1, 2)
+#: So does a shorter silence of at least this long that lasts as long as the sound
+#: before it or longer: a breath, not articulation (None: no such rule).
+MIN_BREATH: Fraction | None = Fraction(1, 4)
 
 #: A chord span: start beat, end beat, the pitches sounding.
 Span = tuple[Fraction, Fraction, tuple[int, ...]]
@@ -61,9 +66,10 @@ def note_length(
     """
     silent_from = min(note.end, stop, following)
     length = following - note.start
-    if following - silent_from >= min_rest:
-        length = silent_from - note.start
-    return length, silent_from - note.start
+    gap, sounding = following - silent_from, silent_from - note.start
+    if gap >= min_rest or (MIN_BREATH is not None and gap >= MIN_BREATH and gap >= sounding):
+        length = sounding
+    return length, sounding
 
 
 def bar_tokens(

@@ -15,7 +15,7 @@ from midi_builder import BAR_1, BAR_2, DRUMS, METHENY, SOLO, track, tune, write
 from export.corpus import extract, extract_file
 from jazzd.errors import UserError
 from jazzd.midifile import TimedNote, read_midi
-from jazzd.phrase import bar_tokens, solo_line, tokenize
+from jazzd.phrase import bar_tokens, played_notes, solo_line, tokenize
 from jazzd.tokens import BAR_BEATS, KINDS, bar_duration, parse_token
 
 REPO = Path(__file__).resolve().parents[1]
@@ -81,6 +81,27 @@ def test_short_gaps_belong_to_the_note_long_ones_are_rests() -> None:
         "C,1.000", "S,0.500,<P4,m-2>", "R,2.500"]
     assert _strings(bar_tokens(line, spans, F(0), min_rest=F(1, 4))) == [
         "C,0.750", "R,0.250", "S,0.500,<P4,m-2>", "R,2.500"]
+
+
+def test_a_breath_as_long_as_the_sound_before_it_is_a_rest() -> None:
+    """A sixteenth and a sixteenth's silence: a breath (a rest); a dotted eighth and a
+    sixteenth's silence: articulation (it stays in the note, its gate learned apart)."""
+    spans = [(F(0), F(4), (48, 52, 55))]
+    staccato = [TimedNote(F(0), F(1, 4), 60, 90), TimedNote(F(1, 2), F(1), 62, 90)]
+    assert _strings(bar_tokens(staccato, spans, F(0))) == [
+        "C,0.250", "R,0.250", "S,0.500,<P4,m-2>", "R,3.000"]
+    legato = [TimedNote(F(0), F(3, 4), 60, 90), TimedNote(F(1), F(2), 62, 90)]
+    assert _strings(bar_tokens(legato, spans, F(0)))[:2] == ["C,1.000", "S,1.000,<P4,m-2>"]
+    shorter = [TimedNote(F(0), F(1, 12), 60, 90), TimedNote(F(1, 4), F(1), 62, 90)]
+    assert _strings(bar_tokens(shorter, spans, F(0)))[0] == "C,0.250"  # under a sixteenth
+
+
+def test_played_notes_give_each_note_its_token_length_and_sounding_length() -> None:
+    line = [TimedNote(F(0), F(3, 4), 60, 90), TimedNote(F(1), F(5, 4), 62, 70),
+            TimedNote(F(9, 2), F(5), 64, 100)]
+    assert played_notes(line, F(0), F(8)) == [
+        (F(0), F(1), F(3, 4), 60, 90), (F(1), F(1, 4), F(1, 4), 62, 70),
+        (F(1, 2), F(1, 2), F(1, 2), 64, 100)]
 
 
 def test_solo_line_keeps_the_top_note_per_onset() -> None:
