@@ -317,7 +317,7 @@ def test_the_embedded_models_header_matches_its_session() -> None:
     from jazzd.model import default_model_path
 
     header = read_header(default_model_path())
-    assert header.inputs == {"x": (None, 104), "a": (None, 64), "c": (None, 64)}
+    assert header.inputs == {"x": (None, 103), "a": (None, 64), "c": (None, 64)}
     assert header.metadata["jazzd.n_a"] == "64"
 
 
