@@ -147,7 +147,13 @@ class Style:
             spread=abs(_finite(data.get("spread"), "spread", MAX_ACCENT)),
             mean=_finite(data.get("mean", 80.0), "mean", 127.0),
             notes=int(data.get("notes", 0)) if isinstance(data.get("notes", 0), int) else 0,
+            extra={k: v for k, v in data.items() if k not in _STYLE_KEYS},
         )
+
+
+_STYLE_KEYS = frozenset(
+    ("gate_classes", "gate_quantiles", "gates", "accents", "pitch_slope", "spread", "mean", "notes")
+)
 
 
 def _finite(value: Any, what: str, bound: float = 1e6) -> float:

@@ -10,15 +10,16 @@ import mido
 PER_BEAT = 96
 METHENY = Path(__file__).resolve().parents[2] / "shared/data/original_metheny.mid"
 
-#: (start beat, end beat, MIDI pitch)
-Note = tuple[float, float, int]
+#: (start beat, end beat, MIDI pitch), or with the note's own velocity as a fourth item
+Note = tuple[float, float, int] | tuple[float, float, int, int]
 
 
 def track(name: str, channel: int, notes: Sequence[Note], velocity: int = 80) -> mido.MidiTrack:
     """A named mido track holding ``notes`` on ``channel`` (note-offs before note-ons)."""
     events = []
-    for start, end, pitch in notes:
-        on = mido.Message("note_on", note=pitch, velocity=velocity, channel=channel)
+    for start, end, pitch, *own in notes:
+        loudness = own[0] if own else velocity
+        on = mido.Message("note_on", note=pitch, velocity=loudness, channel=channel)
         off = mido.Message("note_off", note=pitch, velocity=0, channel=channel)
         events.append((round(start * PER_BEAT), 1, on))
         events.append((round(end * PER_BEAT), 0, off))
