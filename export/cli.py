@@ -1,4 +1,10 @@
-"""``python -m export``: MIDI recording -> corpus -> trained LSTM -> one-step ONNX file.
+"""``python -m export``: MIDI recordings -> corpus -> trained LSTM -> one-step ONNX file.
+
+``--midi`` takes one file or several, and directories (their ``.mid``/``.midi``
+files); one model is trained on all of them. ``--start-beat``/``--end-beat`` and the
+track overrides apply to every file; ``FILE@START-END`` gives one file its own range
+(either side may be empty: the file's start or end), replacing ``--start-beat`` and
+``--end-beat`` for it.
 
 Bad input (missing or non-MIDI file, no pitched notes, no chord part, empty
 beat range, a range or corpus over the limits below, unusable output path) is
@@ -11,12 +17,18 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Sequence
 from fractions import Fraction
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jazzd.errors import UserError
+
+if TYPE_CHECKING:
+    from export.corpus import Corpus, Source
 
 #: Largest --epochs: 100 is the usual run; far more only burns hours.
 MAX_EPOCHS = 10_000
@@ -24,6 +36,8 @@ MAX_EPOCHS = 10_000
 MAX_SEED = 2**32 - 1
 #: Longest --start-beat/--end-beat text: a beat number, not a megabyte of digits.
 MAX_BEAT_TEXT = 32
+#: A file's own beat range after its name: ``FILE@START-END``, either side may be empty.
+_RANGE = re.compile(r"^(?P<start>[0-9./]*)-(?P<end>[0-9./]*)$")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,7 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m export",
         description="Train the jazz LSTM on a MIDI solo and export one step of it as ONNX.",
     )
-    parser.add_argument("--midi", required=True, metavar="FILE", help="MIDI recording to learn")
+    parser.add_argument("--midi", required=True, nargs="+", metavar="FILE",
+                        help="MIDI recordings to learn, or directories of them; FILE@START-END "
+                             "gives a file its own beat range")
     parser.add_argument("--out", required=True, metavar="PATH.onnx", help="model file to write")
     parser.add_argument("--epochs", type=int, default=100, help="training epochs (default 100)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -74,9 +90,40 @@ def _beat(text: str | None, flag: str) -> Fraction | None:
     return value
 
 
+def source(item: str, start: Fraction | None, end: Fraction | None) -> Source:
+    """One ``--midi`` item as a corpus Source: ``FILE``, ``DIR`` or ``FILE@START-END``.
+
+    The item's own range replaces ``start``/``end``; a name whose text after its
+    last ``@`` is not a range is a plain path.
+    """
+    from export.corpus import Source
+
+    name, at, tail = item.rpartition("@")
+    match = _RANGE.match(tail) if at else None
+    if not match or not (match["start"] or match["end"]):
+        return Source(Path(item), start, end)
+    first = _beat(match["start"] or None, f"{name}@ (start)")
+    last = _beat(match["end"] or None, f"{name}@ (end)")
+    return Source(Path(name), first, last)
+
+
+def _windows(tokens: int) -> int:
+    """Training windows: WINDOWS, or enough to cover a larger corpus about twice an epoch."""
+    from export.train import TX, WINDOWS
+
+    return max(WINDOWS, math.ceil(2 * tokens / TX))
+
+
+def _file_summary(part: Corpus) -> dict:
+    """One file of the corpus, for the provenance."""
+    return {"source": part.source, "sha256": part.sha256, "solo_track": part.solo_track,
+            "chord_track": part.chord_track, "start_beat": str(part.start),
+            "end_beat": str(part.end), "bars": len(part.bars), "tokens": len(part.tokens)}
+
+
 def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> int:
     """Every phase, timed; raises UserError for bad input."""
-    from export.corpus import extract_file
+    from export.corpus import extract_sources
     from export.onnx_export import check_output_path
     from jazzd.model_rules import check_vocabulary
 
@@ -89,19 +136,32 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> int:
     target = check_output_path(args.out)
     start, end = _beat(args.start_beat, "--start-beat"), _beat(args.end_beat, "--end-beat")
 
+    sources = [source(item, start, end) for item in args.midi]
+
     clock = time.perf_counter
     began = clock()
-    corpus = extract_file(args.midi, solo=args.solo_track, chords=args.chord_track,
-                          start=start, end=end)
+    corpus = extract_sources(sources, solo=args.solo_track, chords=args.chord_track)
     vocabulary = corpus.vocabulary
     parse_seconds = clock() - began
-    out(f"corpus: {len(corpus.bars)} bars, {len(corpus.tokens)} tokens, vocabulary "
-        f"{len(vocabulary)} (solo {corpus.solo_track}, chords {corpus.chord_track}, "
-        f"beats {float(corpus.start):g}-{float(corpus.end):g})")
+    parts = corpus.parts
+    for number, part in enumerate(parts, 1):
+        out(f"file {number}/{len(parts)} {part.source}: solo {part.solo_track}, chords "
+            f"{part.chord_track}, beats {float(part.start):g}-{float(part.end):g}, "
+            f"{len(part.bars)} bars, {len(part.tokens)} tokens, vocabulary "
+            f"{len(part.vocabulary)}, sha256 {part.sha256[:16]}")
+    if len(parts) == 1:
+        (only,) = parts
+        out(f"corpus: {len(only.bars)} bars, {len(only.tokens)} tokens, vocabulary "
+            f"{len(vocabulary)} (solo {only.solo_track}, chords {only.chord_track}, "
+            f"beats {float(only.start):g}-{float(only.end):g})")
+        where = f"the solo of {only.source} (beats {float(only.start):g}-{float(only.end):g})"
+    else:
+        out(f"corpus: {len(parts)} files, {len(corpus.bars)} bars, {len(corpus.tokens)} "
+            f"tokens, vocabulary {len(vocabulary)}")
+        where = f"the solos of {len(parts)} files"
     if args.show_corpus:
-        out(corpus.text())
-    check_vocabulary(vocabulary, f"the solo of {corpus.source} (beats {float(corpus.start):g}-"
-                     f"{float(corpus.end):g})", "give a longer or more varied range")
+        out(corpus.text() if len(parts) > 1 else parts[0].text())
+    check_vocabulary(vocabulary, where, "give a longer or more varied range")
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from export.onnx_export import export_step
@@ -113,20 +173,20 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> int:
 
     import_seconds = clock() - began
     began = clock()
-    trained = train(corpus.tokens, epochs=args.epochs, seed=args.seed,
+    windows = _windows(len(corpus.tokens))
+    trained = train(corpus.tokens, epochs=args.epochs, seed=args.seed, windows=windows,
                     verbose=0 if args.quiet else 2)
     train_seconds = clock() - began
 
     began = clock()
+    files = [_file_summary(part) for part in parts]
     provenance = {
-        "source": corpus.source,
-        "solo_track": corpus.solo_track,
-        "chord_track": corpus.chord_track,
-        "start_beat": str(corpus.start),
-        "end_beat": str(corpus.end),
+        **(files[0] if len(files) == 1 else {"source": ", ".join(f["source"] for f in files)}),
+        "files": files,
         "bars": len(corpus.bars),
         "tokens": len(corpus.tokens),
         "vocabulary_size": len(vocabulary),
+        "windows": windows,
         "epochs": trained.epochs,
         "seed": trained.seed,
         "parameters": trained.parameters,

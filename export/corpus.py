@@ -16,15 +16,23 @@ The rules, in order:
 - Bounded before any work: a range of more than :data:`MAX_BARS` bars, or one
   that ends more than a bar after the file's last note (bars of rests only),
   is refused with a UserError.
+- Several files make one corpus (:func:`extract_sources`): each file's parts are
+  found on their own, its bars follow the previous file's, and the training
+  sequence is every file's tokens in the order given. A directory stands for
+  the ``.mid``/``.midi`` files directly in it, in name order. At most
+  :data:`MAX_FILES` files and :data:`MAX_CORPUS_BARS` bars in all; the same file
+  with the same range twice is refused. An error in any file names that file.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
+from jazzd.chords import file_sha256
 from jazzd.errors import UserError
 from jazzd.midifile import (
     Track,
@@ -41,6 +49,12 @@ from jazzd.tokens import BAR_BEATS, Token, Vocabulary
 MAX_BEAT = 1_000_000
 #: Most bars in a corpus: about an hour at 140 BPM (the Metheny file has 217).
 MAX_BARS = 2048
+#: Most files in one export (a directory counts its MIDI files).
+MAX_FILES = 256
+#: Most bars of all the files together: 8 full-length files, about 8 hours of solos.
+MAX_CORPUS_BARS = 4 * MAX_BARS
+#: The names a directory's MIDI files end with (any case).
+MIDI_SUFFIXES = (".mid", ".midi")
 
 
 @dataclass(frozen=True)
@@ -53,6 +67,7 @@ class Corpus:
     start: Fraction
     end: Fraction
     bars: tuple[tuple[Token, ...], ...]
+    sha256: str = ""
     #: Each note as played against its token (:func:`jazzd.phrase.played_notes`).
     played: tuple[tuple[Fraction, Fraction, Fraction, int, int], ...] = ()
 
@@ -136,10 +151,119 @@ def extract(
     bars = tokenize(line, spans, first, last, min_rest)
     played = tuple(played_notes(line, first, last, min_rest))
     return Corpus(source, solo_track.describe(), chord_track.describe(), first, last, bars,
-                  played)
+                  played=played)
 
 
 def extract_file(path: str | Path, **options: object) -> Corpus:
     """Read a MIDI file and extract its corpus (options as for :func:`extract`)."""
     tracks = read_midi(path)
-    return extract(tracks, source=Path(path).name, **options)  # type: ignore[arg-type]
+    corpus = extract(tracks, source=Path(path).name, **options)  # type: ignore[arg-type]
+    return dataclasses.replace(corpus, sha256=file_sha256(Path(path)))
+
+
+@dataclass(frozen=True)
+class Source:
+    """One file of a corpus and its beat range (None: the file's start or end)."""
+
+    path: Path
+    start: Fraction | None = None
+    end: Fraction | None = None
+
+
+@dataclass(frozen=True)
+class CorpusSet:
+    """The corpora of several files, trained on as one sequence in the order given."""
+
+    parts: tuple[Corpus, ...]
+
+    @property
+    def bars(self) -> tuple[tuple[Token, ...], ...]:
+        return tuple(bar for part in self.parts for bar in part.bars)
+
+    @property
+    def tokens(self) -> list[str]:
+        """Every file's tokens, one file after the other: the training sequence."""
+        return [token for part in self.parts for token in part.tokens]
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        return Vocabulary.from_corpus(self.tokens)
+
+    @property
+    def played(self) -> tuple[tuple[Fraction, Fraction, Fraction, int, int], ...]:
+        """Every file's notes as played against their tokens (the style is measured on all)."""
+        return tuple(note for part in self.parts for note in part.played)
+
+    def text(self) -> str:
+        """Each file's name, then its bars, one line each."""
+        return "\n".join(f"# {part.source}\n{part.text()}" for part in self.parts)
+
+
+def midi_files(path: Path) -> list[Path]:
+    """The MIDI files directly in directory ``path``, in name order; UserError when none."""
+    try:
+        found = sorted(p for p in path.iterdir()
+                       if p.suffix.lower() in MIDI_SUFFIXES and p.is_file())
+    except OSError as exc:
+        raise UserError(f"cannot list directory {path}: {exc.strerror or exc}") from None
+    if not found:
+        raise UserError(f"directory {path} holds no .mid or .midi file: give MIDI files")
+    return found
+
+
+def expand_sources(sources: Sequence[Source]) -> list[Source]:
+    """Directories replaced by their MIDI files (each with the directory's range), checked."""
+    expanded: list[Source] = []
+    for source in sources:
+        if source.path.is_dir():
+            expanded += [Source(p, source.start, source.end) for p in midi_files(source.path)]
+        else:
+            expanded.append(source)
+        if len(expanded) > MAX_FILES:
+            raise UserError(f"more than MAX_FILES = {MAX_FILES} MIDI files given: train on "
+                            "fewer at once")
+    return expanded
+
+
+def extract_sources(
+    sources: Sequence[Source],
+    *,
+    solo: str | int | None = None,
+    chords: str | int | None = None,
+    min_rest: Fraction = MIN_REST,
+) -> CorpusSet:
+    """Every file's corpus (parts detected per file; the track overrides apply to each).
+
+    Raises UserError naming the file at the first file that cannot be used, a
+    file given twice with the same range, or more than MAX_CORPUS_BARS bars in all.
+    """
+    parts: list[Corpus] = []
+    seen: dict[tuple[str, Fraction, Fraction], str] = {}
+    total = 0
+    for source in expand_sources(sources):
+        try:
+            part = extract_file(source.path, solo=solo, chords=chords, start=source.start,
+                                end=source.end, min_rest=min_rest)
+        except UserError as error:
+            raise UserError(_naming(source.path, str(error))) from None
+        key = (part.sha256, part.start, part.end)
+        if key in seen:
+            raise UserError(f"{source.path} with beats {float(part.start):g}-"
+                            f"{float(part.end):g} is the same as {seen[key]}: give each "
+                            "file (or range) once")
+        seen[key] = str(source.path)
+        total += len(part.bars)
+        if total > MAX_CORPUS_BARS:
+            raise UserError(f"{source.path}: the files make more than MAX_CORPUS_BARS = "
+                            f"{MAX_CORPUS_BARS} bars in all: train on fewer files or ranges")
+        parts.append(part)
+    if not parts:
+        raise UserError("no MIDI file given: pass --midi FILE")
+    return CorpusSet(tuple(parts))
+
+
+def _naming(path: Path, message: str) -> str:
+    """``message`` with the file named first, unless it names the file already."""
+    if str(path) in message or path.name in message:
+        return message
+    return f"{path}: {message}"
