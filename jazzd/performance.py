@@ -22,12 +22,13 @@ the same seed gives the same performance, in render and live alike, and a bar
 generated again (a rewind) is played again the same way.
 
 **Swing** (ratio ``r``, beat to upbeat: 1 straight, 2 triplet swing): in a beat
-whose notes and rests change only on the half beat (an eighth-note pair, or an
-eighth rest and an eighth), that half-beat point moves to ``r / (1 + r)`` of the beat:
-the off-beat eighth starts later and the on-beat one lasts longer. Beats with
-sixteenths, triplets or syncopations across the half beat stay straight, so the
-order of notes never changes. Times are rounded to :data:`RESOLUTION` (a tick of
-the MIDI file).
+whose only note starting inside it starts on the half beat (an eighth-note pair,
+an eighth rest and an eighth, a staccato eighth and an eighth), the off-beat
+eighth moves to ``r / (1 + r)`` of the beat: the first half of the beat is
+stretched to it and the second squeezed after it, so a staccato eighth keeps its
+share of the longer half and the order of notes never changes. Beats with
+sixteenths or triplets starting inside stay straight. Times are rounded to
+:data:`RESOLUTION` (a tick of the MIDI file).
 """
 
 from __future__ import annotations
@@ -234,23 +235,28 @@ def _on_grid(beats: Fraction) -> Fraction:
     return Fraction(round(beats / RESOLUTION)) * RESOLUTION
 
 
-def swing_moves(notes: Sequence[Note], ratio: float) -> dict[Fraction, Fraction]:
-    """The half-beat points that swing moves, and where to: ``{b + 1/2: b + r/(1+r)}``.
-
-    Only beats whose notes and rests start or end inside the beat at its half
-    point alone swing.
-    """
-    if ratio == 1:
-        return {}
+def swung_beats(notes: Sequence[Note]) -> set[Fraction]:
+    """The beats (their first beat number) whose only onset inside is a note on the half beat."""
     inside: dict[Fraction, set[Fraction]] = {}
     for note in notes:
-        for point in (note.start, note.end):
-            beat = point - point % 1
-            if point != beat:
-                inside.setdefault(beat, set()).add(point - beat)
-    late = swing_point(ratio)
+        if note.pitch is not None and note.start % 1:
+            beat = note.start - note.start % 1
+            inside.setdefault(beat, set()).add(note.start - beat)
     half = Fraction(1, 2)
-    return {beat + half: beat + late for beat, points in inside.items() if points == {half}}
+    return {beat for beat, onsets in inside.items() if onsets == {half}}
+
+
+def swing_time(at: Fraction, beats: set[Fraction], late: Fraction) -> Fraction:
+    """``at`` after swing: inside a swung beat the half beat goes to ``late`` (of the beat),
+    the first half stretched and the second squeezed to match; other times stay."""
+    beat = at - at % 1
+    within = at - beat
+    if not within or beat not in beats:
+        return at
+    half = Fraction(1, 2)
+    if within <= half:
+        return beat + _on_grid(within * 2 * late)
+    return beat + _on_grid(late + (within - half) * 2 * (1 - late))
 
 
 def perform_bar(
@@ -267,11 +273,12 @@ def perform_bar(
     middle of the pitch range (the contour's reference). Rests keep their (swung)
     place. Pure: the same arguments give the same notes.
     """
-    moves = swing_moves(notes, settings.swing)
+    beats = swung_beats(notes) if settings.swing != 1 else set()
+    late = swing_point(settings.swing)
     played = []
     for note in notes:
-        start = moves.get(note.start, note.start)
-        end = moves.get(note.end, note.end)
+        start = swing_time(note.start, beats, late)
+        end = swing_time(note.end, beats, late)
         if note.pitch is None or style is None:
             played.append(replace(note, start=start, duration=end - start))
             continue

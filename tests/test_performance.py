@@ -23,8 +23,8 @@ from jazzd.performance import (
     Style,
     metric_class,
     perform_bar,
-    swing_moves,
     swing_point,
+    swung_beats,
 )
 from jazzd.render import render_solo
 from jazzd.session import open_session
@@ -127,11 +127,17 @@ def test_swing_moves_the_off_beat_eighth_exactly() -> None:
         (F(2), F(8, 3)), (F(8, 3), F(3)),
         (F(3), F(10, 3)), (F(10, 3), F(4)),
     ]
+    assert swung_beats(notes) == {F(0), F(2)}
     assert swing_point(1.5) == F(3, 5)  # 288 ticks of 480
     assert swing_point(1.33) == F(274, 480)  # 1.33 / 2.33 = 0.5708 of the beat, to the tick
-    assert swing_point(1) == F(1, 2) and swing_moves(notes, 1.0) == {}
-    across = bar((F(0), F(1, 2), 60), (F(1, 2), F(1), 62), (F(3, 2), F(5, 2), 64))
-    assert swing_moves(across, 2.0) == {F(1, 2): F(2, 3), F(3, 2): F(5, 3)}
+    assert swing_point(1) == F(1, 2)
+    assert perform_bar(notes, None, PlaySettings(swing=1.0), seed=0, middle=68) == notes
+    # a staccato eighth (a sixteenth and a sixteenth's rest), then a note across the beat
+    staccato = bar((F(0), F(1, 4), 60), (F(1, 4), F(1, 4), None), (F(1, 2), F(1), 62),
+                   (F(3, 2), F(5, 2), 64))
+    played = perform_bar(staccato, None, PlaySettings(swing=3.0), seed=0, middle=68)
+    assert [(n.start, n.end) for n in played] == [
+        (F(0), F(3, 8)), (F(3, 8), F(3, 4)), (F(3, 4), F(7, 4)), (F(7, 4), F(4))]
 
 
 def test_metric_classes() -> None:
