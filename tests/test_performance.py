@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from fractions import Fraction as F
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -216,3 +217,19 @@ def test_the_velocity_spread_of_a_render_is_like_the_human_one(tmp_path: Path) -
     assert 8 < accents.std() < 30
     gates = [n.duration for n in played]
     assert sum(1 for g in gates if g % F(1, 24)) > len(gates) / 4  # cut off the grid: gated
+
+
+@pytest.mark.skipif(not default_model_path().is_file(), reason="no data/model.onnx")
+def test_a_reload_changes_the_performance_from_the_next_bar() -> None:
+    from jazzd.session import played_settings
+
+    music = MusicConfig(seed=6, progression="Dm7 G7")
+    performer = open_session(music).performer
+    before = performer.checkpoint()
+    straight = performer.next_bar()
+    performer.rewind(before)
+    performer.configure(played_settings(replace(music, dynamics=0.0, legato=True)))
+    flat = performer.next_bar()
+    assert [n.pitch for n in flat] == [n.pitch for n in straight]
+    assert {n.accent for n in flat} == {0} and {n.accent for n in straight} != {0}
+    assert all(n.end == after.start for n, after in pairwise(flat))
