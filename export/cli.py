@@ -114,6 +114,11 @@ def _windows(tokens: int) -> int:
     return max(WINDOWS, math.ceil(2 * tokens / TX))
 
 
+def _count(number: int, noun: str) -> str:
+    """``1 bar``, ``2 bars``."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def _file_summary(part: Corpus) -> dict:
     """One file of the corpus, for the provenance."""
     return {"source": part.source, "sha256": part.sha256, "solo_track": part.solo_track,
@@ -147,7 +152,7 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> int:
     for number, part in enumerate(parts, 1):
         out(f"file {number}/{len(parts)} {part.source}: solo {part.solo_track}, chords "
             f"{part.chord_track}, beats {float(part.start):g}-{float(part.end):g}, "
-            f"{len(part.bars)} bars, {len(part.tokens)} tokens, vocabulary "
+            f"{_count(len(part.bars), 'bar')}, {len(part.tokens)} tokens, vocabulary "
             f"{len(part.vocabulary)}, sha256 {part.sha256[:16]}")
     if len(parts) == 1:
         (only,) = parts

@@ -126,7 +126,7 @@ def test_export_of_two_files_trains_one_model_listing_both(tmp_path: Path) -> No
     assert result.returncode == 0, result.stderr[-2000:]
     lines = result.stdout.splitlines()
     assert lines[0].startswith("file 1/2 tune.mid: solo 2:Sax, chords 3:Piano, beats 0-4, "
-                               f"1 bars, 7 tokens, vocabulary 7, sha256 {sha256(first)[:16]}")
+                               f"1 bar, 7 tokens, vocabulary 7, sha256 {sha256(first)[:16]}")
     assert lines[1].startswith("file 2/2 second.mid: solo 1:Trumpet, chords 2:Keys, beats 0-8")
     expected = extract_sources([Source(first, Fraction(0), Fraction(4)), Source(second)])
     assert lines[2] == (f"corpus: 2 files, 3 bars, {len(expected.tokens)} tokens, "

@@ -112,7 +112,12 @@ def test_chords_from_another_file_loop_under_the_solo(tmp_path: Path) -> None:
     figures = mus.measure_file(solo, chords=chords)
     assert figures.chord_tones == pytest.approx(0.5)  # E both bars: the C loop repeats
     assert figures.chord_tones_sevenths is None  # no seventh chord sounds
-    assert mus.measure_file(solo).chord_tones is None  # the file alone has no chords
+    alone = mus.measure_file(solo)
+    assert alone.chord_tones is None  # the file alone has no chords
+    assert mus.verdict("chord_tones_sevenths", [alone]) == ""  # no figure, no verdict
+    assert mus.verdict("chord_tones", [figures]) == ""  # no goal
+    assert mus.verdict("leaps", [figures, alone]) == "met"  # +1 -1 +1: no leap
+    assert mus.verdict("steps", [figures]) == "met"
 
 
 def test_repeated_bars_are_not_distinct() -> None:
@@ -232,8 +237,9 @@ def test_render_sources_runs_the_real_renders(tmp_path: Path, capsys) -> None:
     assert mus.main(["--render-sources", "--bars", "8", "--seeds", "3", "--keep",
                      str(tmp_path), "--json", str(json_path), "--", "--bpm", "140"]) == 0
     out = capsys.readouterr().out
+    assert out.splitlines()[0] == "renders: 8 bars, seeds 3, jazzd --render --comp --bpm 140"
     for name in mus.SOURCES:
-        assert name in out.splitlines()[0]
+        assert name in out.splitlines()[1]
     renders = sorted(tmp_path.glob("*_seed3.mid"))
     assert len(renders) == len(mus.SOURCES)
     import json
