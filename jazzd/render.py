@@ -4,8 +4,9 @@ The session is the live mode's (same chords, model, soloist and seed), and
 the notes go through the same :class:`~jazzd.timing.scheduler.Scheduler`, on
 an offline clock that jumps to each deadline, into a
 :class:`~jazzd.midi.file_sink.MidiFileSink`: one ordering rule for live and
-render. Track 1 is the solo on its MIDI channel (default 1) at its velocity
-(default 90); with ``comp``, track 2 holds the chord voicings on the next
+render. Track 1 is the solo on its MIDI channel (default 1), its velocities around
+the centre velocity (default 90) as the performance layer plays them
+(:mod:`jazzd.performer`); with ``comp``, track 2 holds the chord voicings on the next
 channel (skipping 10, the drums). Times are whole ticks from exact beats, so
 the same seed gives the same bytes.
 """
