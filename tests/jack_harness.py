@@ -57,15 +57,19 @@ def wait_for_ports(names: list[str], timeout: float = 10.0) -> None:
     raise AssertionError(f"JACK ports {names} did not appear: {jack_ports(dict(os.environ))}")
 
 
-def start_jack(name: str, log_path: Path, timeout: float = 5.0) -> subprocess.Popen:
+def start_jack(
+    name: str, log_path: Path, timeout: float = 5.0, synchronous: bool = True
+) -> subprocess.Popen:
     """Start ``jackd -S -n NAME --no-realtime -d dummy -r 48000 -p 64``; wait until it answers.
 
+    ``synchronous=False`` leaves out ``-S`` (jackd's default, asynchronous mode).
     Raises RuntimeError (with the end of the log) when it exits or does not answer in time.
     """
     env = jack_env(name)
+    mode = ["-S"] if synchronous else []
     with log_path.open("w") as log:
         server = subprocess.Popen(
-            ["jackd", "-S", "-n", name, "--no-realtime", "-d", "dummy", "-r", "48000", "-p", "64"],
+            ["jackd", *mode, "-n", name, "--no-realtime", "-d", "dummy", "-r", "48000", "-p", "64"],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,

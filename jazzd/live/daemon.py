@@ -143,6 +143,8 @@ def _run(
             return 0
         if config.daemon.stats_json:  # refused now, not after the whole run
             check_writable(config.daemon.stats_json)
+        if config.daemon.send_log:
+            check_writable(config.daemon.send_log)
         log.info("starting: loading the chords and the model")
         source = _bar_source(config, test_pattern)
         if _stopped_during_start_up(signals):
@@ -156,6 +158,10 @@ def _run(
                 return 0
             raise
         log.info("MIDI out: %s (%s)", port.name, getattr(port, "backend", "?"))
+        if config.daemon.send_log:
+            from jazzd.midi.send_log import SendLog
+
+            port.send_log = SendLog(config.daemon.send_log)
         if _stopped_during_start_up(signals):
             return 0
 
