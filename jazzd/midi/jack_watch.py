@@ -48,7 +48,7 @@ class JackWatch:
         self._client: int | None = client
         self._port = port
         self.shut_down = False
-        self._listeners: list[Callable[[], None]] = []
+        self._listeners: list[Callable[[str, bool], None]] = []
         # Kept referenced as long as libjack may call them.
         self._callback = _SHUTDOWN_CALLBACK(self._on_shutdown)
         self._registration = _REGISTRATION_CALLBACK(self._on_registration)
@@ -78,8 +78,11 @@ class JackWatch:
         _route_jack_messages(lib)
         return cls(lib, client, port)
 
-    def add_listener(self, listener: Callable[[], None]) -> None:
-        """Call ``listener()`` (on libjack's thread: keep it short) when a port comes or goes."""
+    def add_listener(self, listener: Callable[[str, bool], None]) -> None:
+        """Call ``listener(port_name, registered)`` when a port comes or goes, and
+        ``listener("", False)`` when the server shuts down (on libjack's thread: keep it
+        short). The name is read during the announcement: a port that goes is
+        still known to the server then."""
         self._listeners.append(listener)
 
     def period_s(self) -> float | None:
@@ -143,16 +146,22 @@ class JackWatch:
         return names
 
     def _on_registration(self, port_id: int, registered: int, arg: object) -> None:
-        # Called on libjack's notification thread: the listeners only set flags.
+        # Called on libjack's notification thread: the listeners only queue the event.
+        client = self._client
+        if client is None:
+            return
+        handle = self._lib.jack_port_by_id(ctypes.c_void_p(client), port_id)
+        raw = self._lib.jack_port_name(ctypes.c_void_p(handle)) if handle else None
+        name = raw.decode(errors="replace") if raw else ""
         for listener in list(self._listeners):
-            listener()
+            listener(name, bool(registered))
 
     def _on_shutdown(self, arg: object) -> None:
         # Called on a libjack thread: only a flag and a wake-up.
         self.shut_down = True
         self._port.fail("the JACK server shut down")
         for listener in list(self._listeners):
-            listener()
+            listener("", False)
 
     def close(self) -> None:
         """Close the watching client (left alone once the server is gone)."""
@@ -178,6 +187,10 @@ def _declare(lib: ctypes.CDLL) -> None:
     lib.jack_port_get_all_connections.restype = ctypes.c_void_p
     lib.jack_port_get_all_connections.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
     lib.jack_connect.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p]
+    lib.jack_port_by_id.restype = ctypes.c_void_p
+    lib.jack_port_by_id.argtypes = [ctypes.c_void_p, ctypes.c_uint32]
+    lib.jack_port_name.restype = ctypes.c_char_p
+    lib.jack_port_name.argtypes = [ctypes.c_void_p]
     lib.jack_get_buffer_size.restype = ctypes.c_uint32
     lib.jack_get_sample_rate.restype = ctypes.c_uint32
 

@@ -19,7 +19,9 @@ program's MIDI output) to jazzd's port.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import queue
 import threading
 from collections.abc import Callable
 
@@ -35,7 +37,9 @@ class KeepConnected:
     """Keeps jazzd's port ``own`` connected to the port matching ``wanted``.
 
     ``current`` is the full name of the port connected at start-up.
-    ``on_found(name)`` is called (on this object's thread) after a reconnection.
+    ``on_found(name)`` is called (on this object's thread) after a reconnection,
+    inside ``connecting()`` (a context manager: the output's send lock, so that
+    no message slips between the new connection and its all-notes-off).
     """
 
     def __init__(
@@ -46,6 +50,7 @@ class KeepConnected:
         current: str,
         direction: Direction = "output",
         on_found: Callable[[str], None] | None = None,
+        connecting: Callable[[], contextlib.AbstractContextManager[object]] | None = None,
     ) -> None:
         self._watch = watch
         self.own = own
@@ -53,27 +58,31 @@ class KeepConnected:
         self.current: str | None = current
         self.direction = direction
         self._on_found = on_found
+        self._connecting = connecting or contextlib.nullcontext
         self._flag = "--connect" if direction == "output" else "--listen"
-        self._changed = threading.Event()
-        self._stopping = False
+        self._events: queue.SimpleQueue[tuple[str, bool] | None] = queue.SimpleQueue()
         self.lost_count = 0
         self.found_count = 0
-        watch.add_listener(self._changed.set)
+        watch.add_listener(lambda name, registered: self._events.put((name, registered)))
         self._thread = threading.Thread(target=self._run, name="jazzd-keep-connected", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         while True:
-            self._changed.wait()
-            self._changed.clear()
-            if self._stopping or self._watch.shut_down:
+            event = self._events.get()
+            if event is None or self._watch.shut_down:
                 return
-            self.check()
+            name, registered = event
+            log.debug("JACK port %s: %s", "registered" if registered else "gone", name)
+            self.check(gone=None if registered else name)
 
-    def check(self) -> None:
-        """Look at the ports once: note a loss, or connect a port that matches."""
+    def check(self, gone: str | None = None) -> None:
+        """Look at the ports once: note a loss, or connect a port that matches.
+
+        ``gone`` is a port just announced as going (it may still be listed).
+        """
         if self.current is not None:
-            if self._watch.exists(self.current):
+            if self.current != gone and self._watch.exists(self.current):
                 return
             self.lost_count += 1
             log.warning(
@@ -81,28 +90,29 @@ class KeepConnected:
                 "matching %s %r appears", self.current, self._flag, self.wanted,
             )  # fmt: skip
             self.current = None
-        candidate = self._match()
+        candidate = self._match(gone)
         if candidate is None:
             return
         source, destination = (
             (self.own, candidate) if self.direction == "output" else (candidate, self.own)
         )
-        if not self._watch.connect(source, destination):
-            log.debug("could not connect %s -> %s (yet)", source, destination)
-            return
-        self.current = candidate
-        self.found_count += 1
+        with self._connecting():
+            if not self._watch.connect(source, destination):
+                log.debug("could not connect %s -> %s (yet)", source, destination)
+                return
+            self.current = candidate
+            self.found_count += 1
+            if self._on_found is not None:
+                self._on_found(candidate)
         log.warning("connected again to the MIDI port %r", candidate)
-        if self._on_found is not None:
-            self._on_found(candidate)
 
-    def _match(self) -> str | None:
+    def _match(self, gone: str | None) -> str | None:
         """The one port matching ``wanted`` now (not jazzd's own client's), else None."""
         own_client = self.own.split(":", 1)[0]
         ports = [
             name
             for name in self._watch.midi_ports(inputs=self.direction == "output")
-            if name.split(":", 1)[0] != own_client
+            if name.split(":", 1)[0] != own_client and name != gone
         ]
         try:
             index = choose_port(
@@ -114,8 +124,7 @@ class KeepConnected:
 
     def close(self) -> None:
         """Stop listening (the thread ends at once)."""
-        self._stopping = True
-        self._changed.set()
+        self._events.put(None)
         self._thread.join(timeout=1.0)
 
 

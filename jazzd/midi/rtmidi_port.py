@@ -7,8 +7,10 @@ destination whose name contains the given text (:func:`choose_port`).
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from jazzd.errors import UserError
 from jazzd.midi.backends import Unusable, candidate_backends, open_client, rtmidi_module
@@ -44,7 +46,8 @@ class RtMidiOutput(Port):
         self._send_message = midiout.send_message  # type: ignore[attr-defined]
         self._watch = JackWatch.start(client_name, self) if backend == "jack" else None
         self._keeper: KeepConnected | None = None
-        self._reset_pending = False
+        #: Held by each send and by a reconnection, which sends all-notes-off first.
+        self._lock = threading.Lock()
 
     def keep_connected(self, wanted: str, port_name: str) -> None:
         """Reconnect to a port matching ``wanted`` whenever the destination comes back (JACK).
@@ -55,27 +58,45 @@ class RtMidiOutput(Port):
             return
         own = own_port_name(self._watch, self.destination, self.client_name, port_name)
         self._keeper = KeepConnected(
-            self._watch, own, wanted, self.destination, "output", on_found=self._found
-        )
+            self._watch, own, wanted, self.destination, "output",
+            on_found=self._found, connecting=self._quiet,
+        )  # fmt: skip
+
+    @contextlib.contextmanager
+    def _quiet(self) -> Iterator[None]:
+        """Hold the sends while a destination is connected again.
+
+        What was sent before is let out first (``_drain_s``), so the new
+        destination hears nothing older than the all-notes-off that ``_found``
+        sends; the player waits those few milliseconds once per reconnection.
+        """
+        with self._lock:
+            time.sleep(self._drain_s())
+            yield
 
     def _found(self, destination: str) -> None:
-        # On the keeper's thread: the player's thread sends the reset before its next message.
+        """All notes off on every channel: what a newly connected destination hears first.
+
+        Called on the keeper's thread right after the connection, with the send lock held.
+        """
         self.destination = destination
-        self._reset_pending = True
+        self.name = f"{self.client_name} -> {destination}"
+        for channel in range(16):
+            self._send_and_log(control_change(channel, CC_ALL_NOTES_OFF, 0))
+
+    def send(self, message: Sequence[int]) -> None:
+        if self.closed:
+            raise ValueError(f"MIDI port {self.name!r} is closed")
+        with self._lock:
+            self._send_and_log(message)
+
+    def _send_and_log(self, message: Sequence[int]) -> None:
+        self._send_message(message)
+        if self.send_log is not None:
+            self.send_log.record(message)
 
     def _send(self, message: Sequence[int]) -> None:
-        if self._reset_pending:
-            self._reset_pending = False
-            self._send_reset()
         self._send_message(message)
-
-    def _send_reset(self) -> None:
-        """All notes off on every channel: what a newly connected destination hears first."""
-        for channel in range(16):
-            reset = control_change(channel, CC_ALL_NOTES_OFF, 0)
-            self._send_message(reset)
-            if self.send_log is not None:
-                self.send_log.record(reset)
 
     def _drain_s(self) -> float:
         """How long the last messages need to reach every client downstream.
