@@ -70,7 +70,7 @@ class JackWatch:
         status = ctypes.c_int(0)
         with quiet_stderr():
             client = lib.jack_client_open(
-                f"{client_name}-watch".encode()[:60], ctypes.c_int(_NO_START_SERVER),
+                _watch_name(client_name), ctypes.c_int(_NO_START_SERVER),
                 ctypes.byref(status),
             )  # fmt: skip
         if not client:
@@ -173,6 +173,12 @@ class JackWatch:
 
 #: jack_connect's answer when the two ports are connected already.
 _EEXIST = 17
+
+
+def _watch_name(client_name: str) -> bytes:
+    """``<client_name>-watch`` within JACK's 63 bytes, cut between characters."""
+    stem = client_name.encode()[:57].decode(errors="ignore")
+    return f"{stem}-watch".encode()
 
 
 def _declare(lib: ctypes.CDLL) -> None:

@@ -20,6 +20,8 @@ from jazzd.midi.keep_connected import KeepConnected, own_port_name
 from jazzd.midi.messages import CC_ALL_NOTES_OFF, control_change
 from jazzd.midi.port import Port
 
+#: The longest port (and client) name: JACK's and ALSA's client names hold 63 bytes.
+MAX_PORT_NAME_BYTES = 63
 #: JACK periods waited after the last send before the port is unregistered.
 DRAIN_PERIODS = 3
 #: Added to the wait for the scheduling of the threads involved.
@@ -136,6 +138,13 @@ def open_output(
     """Open the MIDI output: a virtual port ``port_name``, or a connection to ``connect``."""
     if not port_name:
         raise UserError("the MIDI port name is empty: give --port-name a name such as jazzd")
+    size = len(port_name.encode())
+    if size > MAX_PORT_NAME_BYTES:
+        raise UserError(
+            f"the MIDI port name has {size} bytes, more than MAX_PORT_NAME_BYTES = "
+            f"{MAX_PORT_NAME_BYTES} (JACK's and ALSA's limit for a client name): give "
+            "--port-name a shorter name"
+        )
     rtmidi = rtmidi_module()
     reasons = []
     for name in candidate_backends(backend):
