@@ -70,21 +70,39 @@ def differences(sent: list[tuple[int, ...]], received: list[tuple[int, ...]]) ->
     return lines
 
 
-def one_run(
-    workdir: Path, index: int, args: argparse.Namespace, end: str
-) -> tuple[int, int, list[str]]:
-    """One jazzd run into jack_midi_dump: (sent, received, differences)."""
+def missing(sent: list[tuple[int, ...]], received: list[tuple[int, ...]]) -> set[int]:
+    """The indices in ``sent`` of the messages ``received`` lacks."""
+    matcher = difflib.SequenceMatcher(a=sent, b=received, autojunk=False)
+    return {
+        i
+        for tag, i1, i2, _, _ in matcher.get_opcodes()
+        if tag in ("delete", "replace")
+        for i in range(i1, i2)
+    }
+
+
+def start_dump() -> tuple[str, subprocess.Popen]:
     client = unique("dump")
     dump = subprocess.Popen(
         ["stdbuf", "-oL", "jack_midi_dump", "-a", client],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     wait_for_ports([f"{client}:input"])
+    return client, dump
+
+
+def one_run(
+    workdir: Path, index: int, args: argparse.Namespace, end: str
+) -> tuple[int, int, list[str]]:
+    """One jazzd run into jack_midi_dump: (sent, received, differences)."""
+    client, dump = start_dump()
+    second = start_dump() if args.second_dump else None
     log_path = workdir / f"sent-{index}.log"
     notify = NotifySocket(str(workdir / f"notify-{index}.sock"))
+    port_name = unique("jazzd")
     command = [
         sys.executable, "-m", "jazzd", "--backend", "jack", "--connect", client,
-        "--port-name", unique("jazzd"), "--bpm", str(args.bpm), "--seed", str(index),
+        "--port-name", port_name, "--bpm", str(args.bpm), "--seed", str(index),
         "--send-log", str(log_path), "--no-status",
     ]  # fmt: skip
     if args.test_pattern:
@@ -98,6 +116,11 @@ def one_run(
         env=jazzd_env(NOTIFY_SOCKET=notify.path),
     )  # fmt: skip
     try:
+        if second is not None:
+            wait_for_ports([f"{port_name}:{port_name}"])
+            subprocess.run(
+                ["jack_connect", f"{port_name}:{port_name}", f"{second[0]}:input"], check=True
+            )
         if end == "sigterm":
             notify.wait_for("READY=1")
             bar_s = 4 * 60 / args.bpm
@@ -116,7 +139,22 @@ def one_run(
     out, _ = dump.communicate(timeout=10)
     sent = read_log(log_path)
     received = read_dump(out)
-    return len(sent), len(received), differences(sent, received)
+    diff = differences(sent, received)
+    if second is not None:
+        second[1].send_signal(signal.SIGINT)
+        out2, _ = second[1].communicate(timeout=10)
+        received2 = read_dump(out2)
+        lost1 = missing(sent, received)
+        # The second dump was connected after jazzd started: what it missed first is not lost.
+        lost2 = missing(sent, received2)
+        head = next((i for i in range(len(sent)) if i not in lost2), len(sent))
+        lost2 = {i for i in lost2 if i >= head}
+        if lost1 or lost2:
+            diff.append(
+                f"lost at the first dump only {sorted(lost1 - lost2)}, at the second only "
+                f"{sorted(lost2 - lost1)}, at both (the sender's side) {sorted(lost1 & lost2)}"
+            )
+    return len(sent), len(received), diff
 
 
 def main() -> int:
@@ -127,6 +165,11 @@ def main() -> int:
     parser.add_argument("--test-pattern", action="store_true")
     parser.add_argument("--end", choices=("bars", "sigterm", "mixed"), default="bars")
     parser.add_argument("--config", help="a jazzd config file for every run")
+    parser.add_argument(
+        "--second-dump", action="store_true",
+        help="a second jack_midi_dump on jazzd's port: a message lost at one dump only was "
+        "lost on the receiving side, at both on the sending side",
+    )  # fmt: skip
     parser.add_argument(
         "--async-server", action="store_true",
         help="run the JACK server without -S (asynchronous mode, as jackd runs by default)",

@@ -9,6 +9,7 @@ on SIGTERM, over 2,000 messages in all (issue 11, case 18).
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 import subprocess
@@ -96,3 +97,20 @@ def test_every_message_sent_arrives_unchanged_and_in_order(jack_server, tmp_path
         )
         total += len(sent)
     assert total >= 2000
+
+
+def test_auto_priority_gives_way_to_a_jack_server_without_real_time(jack_server, tmp_path):
+    """The test server runs with --no-realtime: its clients' threads are ordinary ones,
+    which a real-time player would outrank, so "auto" chooses normal scheduling."""
+    stats = tmp_path / "stats.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "jazzd", "--backend", "jack", "--port-name", unique("jazzd"),
+         "--test-pattern", "--bpm", "400", "--bars", "1", "--no-status",
+         "--stats-json", str(stats)],
+        capture_output=True, text=True, env=jazzd_env(), timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert json.loads(stats.read_text())["realtime"] is False
+    assert "normal scheduling: the JACK server runs without real-time scheduling" in (
+        result.stderr
+    )

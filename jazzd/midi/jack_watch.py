@@ -94,6 +94,13 @@ class JackWatch:
         rate = self._lib.jack_get_sample_rate(ctypes.c_void_p(client))
         return frames / rate if frames > 0 and rate > 0 else None
 
+    def server_is_realtime(self) -> bool | None:
+        """Whether the JACK server (and so every client's process thread) runs in real time."""
+        client = self._client
+        if client is None or self.shut_down:
+            return None
+        return bool(self._lib.jack_is_realtime(ctypes.c_void_p(client)))
+
     def midi_ports(self, inputs: bool) -> list[str]:
         """The full names of the server's MIDI input ports (``inputs``) or output ports."""
         client = self._client

@@ -51,6 +51,18 @@ class RtMidiOutput(Port):
         #: Held by each send and by a reconnection, which sends all-notes-off first.
         self._lock = threading.Lock()
 
+    def realtime_conflict(self) -> str | None:
+        """Why a real-time player would harm this output (None when it would not).
+
+        On a JACK server without real-time scheduling the clients' process threads
+        are ordinary threads, which a real-time player thread outranks: on a busy
+        machine its sends then delay JACK's cycles, and in JACK's default
+        asynchronous mode a client late for its cycle loses that cycle's MIDI.
+        """
+        if self._watch is not None and self._watch.server_is_realtime() is False:
+            return "the JACK server runs without real-time scheduling"
+        return None
+
     def keep_connected(self, wanted: str, port_name: str) -> None:
         """Reconnect to a port matching ``wanted`` whenever the destination comes back (JACK).
 
