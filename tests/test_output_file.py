@@ -45,3 +45,29 @@ def test_a_render_is_synced_then_renamed_then_its_directory_synced(tmp_path):
     mine = [step for step in steps if str(out.parent) in step[1]]
     temporary = next(path for kind, path in mine if kind == "fsync" and path.endswith(".part"))
     assert mine == [("fsync", temporary), ("rename", str(out)), ("fsync", str(out.parent))], steps
+
+
+def _file_size_limit(size: int):
+    import resource
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+
+    return limit
+
+
+def test_case_7_a_render_on_a_full_disk_keeps_the_old_file_and_leaves_nothing_else(tmp_path):
+    """RLIMIT_FSIZE makes write() fail with EFBIG (Python ignores SIGXFSZ), as a full disk."""
+    out = tmp_path / "solo.mid"
+    out.write_bytes(b"the solo from before")
+    result = subprocess.run(
+        [sys.executable, "-m", "jazzd", "--render", str(out), "--bars", "200", "--seed", "1"],
+        capture_output=True, text=True, env=jazzd_env(), timeout=120, check=False,
+        preexec_fn=_file_size_limit(4096),
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"jazzd: error: cannot write {out}: File too large"
+    ]
+    assert [p.name for p in tmp_path.iterdir()] == ["solo.mid"]
+    assert out.read_bytes() == b"the solo from before"
