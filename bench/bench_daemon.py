@@ -12,13 +12,11 @@ wander by milliseconds with the dummy driver). Scenarios:
 
 - ``floor``: ``bench/floor_loop.py``, a bare sleep-and-send loop playing the
   test pattern on the same server: the best this machine allows from Python;
-- ``pattern``: ``jazzd --test-pattern`` with real-time priority 5 (what
-  ``realtime_priority = "auto"`` chooses on a real-time JACK server; on this
-  bench's server, which runs without, "auto" would choose normal scheduling);
-  ``pattern-nort``: real-time scheduling off;
+- ``pattern``: ``jazzd --test-pattern`` with default settings
+  (``realtime_priority = "auto"``); ``pattern-nort``: real-time scheduling off;
 - ``floor-burn``, ``pattern-burn``, ``pattern-burn-nort``: the same beside two
   processes that keep both cores busy;
-- ``solo``: the embedded model over the embedded loop (real-time priority 5).
+- ``solo``: the embedded model over the embedded loop.
 
 Printed per run: lateness p50/p99/max (the sender's own record, send return
 minus deadline), onset jitter at the recorder (each note-on's arrival against
@@ -215,20 +213,15 @@ def run_mode(
     }
 
 
-#: The priority "auto" asks for. The bench's JACK server runs without real-time
-#: scheduling, where "auto" chooses normal scheduling (a real-time player would outrank
-#: JACK's threads); the real-time scenarios force this priority to measure it as before.
-AUTO = 5
-
 #: name -> (mode, CPU burners, real-time priority setting or None for the default "auto")
 SCENARIOS = {
     "floor": ("floor", 0, None),
-    "pattern": ("pattern", 0, AUTO),
+    "pattern": ("pattern", 0, None),
     "pattern-nort": ("pattern", 0, 0),
     "floor-burn": ("floor", 2, None),
-    "pattern-burn": ("pattern", 2, AUTO),
+    "pattern-burn": ("pattern", 2, None),
     "pattern-burn-nort": ("pattern", 2, 0),
-    "solo": ("solo", 0, AUTO),
+    "solo": ("solo", 0, None),
 }
 
 

@@ -111,21 +111,20 @@ def _start_status_line(player: Player, status: bool | None) -> Any:
     return line
 
 
-def _priority_for(setting: int | str, port: Any) -> int | str:
-    """``setting``, except that ``"auto"`` gives way to an output that a real-time player
-    would harm (a JACK server without real-time scheduling: its threads would rank below)."""
-    if setting != "auto":
-        return setting
+def _note_realtime_conflicts(port: Any) -> None:
+    """One info line when the output's MIDI system runs below a real-time player.
+
+    On a JACK server without real-time scheduling the clients' threads are ordinary
+    ones, which jazzd's real-time player outranks; on a loaded machine a client that
+    misses its JACK cycle loses that cycle's MIDI (see README, message delivery).
+    """
     for each in getattr(port, "ports", (port,)):
         conflict = getattr(each, "realtime_conflict", lambda: None)()
         if conflict:
             log.info(
-                "normal scheduling: %s, and a real-time player would outrank its threads "
-                "(run JACK with real-time scheduling, its default; or set realtime_priority "
-                "to a number to force it)", conflict,
+                "%s: its threads rank below jazzd's real-time player; run JACK with "
+                "real-time scheduling (its default), or set realtime_priority = 0", conflict,
             )  # fmt: skip
-            return 0
-    return setting
 
 
 def _stopped_during_start_up(signals: Signals) -> bool:
@@ -208,7 +207,9 @@ def _run(
         gc.freeze()
         # The status line's thread starts before the player turns real-time (threads inherit it).
         status_line = _start_status_line(player, status)
-        realtime = apply_realtime_priority(_priority_for(config.daemon.realtime_priority, port))
+        realtime = apply_realtime_priority(config.daemon.realtime_priority)
+        if realtime:
+            _note_realtime_conflicts(port)
         scheduler.timebase = TempoMap(clock.now() + START_DELAY_S, music.bpm)
         notifier.ready(f"playing at {music.bpm:g} BPM on {port.name}")
         player.run()

@@ -52,12 +52,10 @@ class RtMidiOutput(Port):
         self._lock = threading.Lock()
 
     def realtime_conflict(self) -> str | None:
-        """Why a real-time player would harm this output (None when it would not).
+        """What ranks below a real-time player on this output's side (None: nothing known).
 
         On a JACK server without real-time scheduling the clients' process threads
-        are ordinary threads, which a real-time player thread outranks: on a busy
-        machine its sends then delay JACK's cycles, and in JACK's default
-        asynchronous mode a client late for its cycle loses that cycle's MIDI.
+        are ordinary threads, which a real-time player thread outranks.
         """
         if self._watch is not None and self._watch.server_is_realtime() is False:
             return "the JACK server runs without real-time scheduling"
