@@ -107,7 +107,8 @@ def add_live_arguments(parser: argparse.ArgumentParser) -> None:
 
     group = parser.add_argument_group(
         "live mode (the default)",
-        "--render refuses --backend, --port-name, --connect, --stats-json and --test-pattern",
+        "--render refuses --backend, --port-name, --connect, --stats-json, --send-log and "
+        "--test-pattern",
     )
     group.add_argument(
         "--backend", choices=BACKENDS, default=None, help="MIDI backend (default auto)"
@@ -123,6 +124,12 @@ def add_live_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--stats-json", metavar="PATH", default=None, help="write timing figures here at exit"
+    )
+    group.add_argument(
+        "--send-log",
+        metavar="PATH",
+        default=None,
+        help="record every MIDI message sent, with its monotonic time, one line each",
     )
     group.add_argument(
         "--log-level", choices=LOG_LEVELS, default=None, help="log detail (default info)"
@@ -225,6 +232,7 @@ LIVE_ONLY = {
     "port_name": lambda value: value is not None,
     "connect": lambda value: value is not None,
     "stats_json": lambda value: value is not None,
+    "send_log": lambda value: value is not None,
     "synth": lambda value: value is not None,
     "audio_driver": lambda value: value is not None,
     "audio_device": lambda value: value is not None,

@@ -83,6 +83,7 @@ class DaemonConfig:
     bars: int | None = None
     log_level: str = "info"
     stats_json: str | None = None
+    send_log: str | None = None
     spin_ms: float = 2.0
     realtime_priority: int | str = "auto"
     drop_late_ms: float = 50.0
@@ -119,7 +120,9 @@ _SECTIONS: dict[str, type] = {
     "daemon": DaemonConfig,
     "sound": SoundConfig,
 }
-_PATH_KEYS = {"music.model", "music.chords", "daemon.stats_json", "sound.soundfont"}
+_PATH_KEYS = {
+    "music.model", "music.chords", "daemon.stats_json", "daemon.send_log", "sound.soundfont"
+}
 
 
 def _suggest(name: str, known: list[str]) -> str:
@@ -278,6 +281,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "daemon.bars": _bars,
     "daemon.log_level": _choice(LOG_LEVELS),
     "daemon.stats_json": _text_or_none,
+    "daemon.send_log": _text_or_none,
     "daemon.spin_ms": _milliseconds(0, 10),
     "daemon.realtime_priority": _priority,
     "daemon.drop_late_ms": _milliseconds(1, 60_000),
@@ -400,6 +404,7 @@ FLAG_KEYS = {
     "bars": "daemon.bars",
     "log_level": "daemon.log_level",
     "stats_json": "daemon.stats_json",
+    "send_log": "daemon.send_log",
     "soundfont": "sound.soundfont",
     "solo_program": "sound.solo_program",
     "comp_program": "sound.comp_program",

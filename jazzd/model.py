@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from jazzd.errors import UserError
-from jazzd.model_rules import check_vocabulary
+from jazzd.model_rules import MAX_MODEL_BYTES, MAX_STATE_SIZE, MAX_VOCABULARY, check_vocabulary
 from jazzd.performance import Style, StyleError
 from jazzd.resources import data_file
 from jazzd.tokens import TokenError, Vocabulary
@@ -29,14 +29,6 @@ INPUTS = ("x", "a", "c")
 OUTPUTS = ("probs", "a_out", "c_out")
 #: How far from 1 the first step's probabilities may sum (float32 softmax rounding).
 PROBABILITY_SUM_TOLERANCE = 1e-3
-#: The largest model file loaded, in bytes, checked before reading (the embedded
-#: model has 0.2 MB: 64 LSTM units, 104 tokens).
-MAX_MODEL_BYTES = 64_000_000
-#: The largest LSTM state size n_a (the embedded model's is 64), read from the
-#: graph's declared input shapes and ``jazzd.n_a`` before onnxruntime allocates.
-MAX_STATE_SIZE = 1024
-#: The most tokens in a model's vocabulary (the embedded model has 104).
-MAX_VOCABULARY = 4096
 
 
 @dataclass(frozen=True, eq=False)
@@ -194,11 +186,6 @@ def read_info(session, where: str) -> ModelInfo:
     if n_a is None or (declared is not None and declared != str(n_a)):
         raise UserError(f"{where}: the LSTM state size is unknown or disagrees with jazzd.n_a")
     size = len(vocabulary)
-    if size > MAX_VOCABULARY:
-        raise UserError(
-            f"{where} has a vocabulary of {size} tokens, more than MAX_VOCABULARY = "
-            f"{MAX_VOCABULARY}"
-        )
     for name, arg, width, what in (
         ("input x", inputs["x"], size, "the vocabulary size"),
         ("input a", inputs["a"], n_a, "the state size"),

@@ -26,6 +26,8 @@ def check_directory(path: str | Path) -> Path:
 def replacing(path: str | Path) -> Iterator[Path]:
     """Yield a fresh temporary path in ``path``'s directory; on success rename it to ``path``.
 
+    The file is synced to disk before the rename and the directory after it,
+    so a power cut leaves the old file or the new one, never an empty one.
     On any error the temporary file is removed and ``path`` is left as it was,
     so a failed or interrupted write never leaves a partial file under the
     real name. An OSError becomes a UserError naming ``path``.
@@ -36,12 +38,36 @@ def replacing(path: str | Path) -> Iterator[Path]:
         # Created by hand (not mkstemp) so that the file gets the umask's usual mode.
         os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
         yield temporary
+        _sync(temporary)  # the data on disk before the name points at it
         os.replace(temporary, path)
+        _sync_directory(path.parent)  # and the rename itself
     except OSError as exc:
         raise UserError(f"cannot write {path}: {exc.strerror or exc}") from exc
     finally:
         with contextlib.suppress(FileNotFoundError):
             temporary.unlink()
+
+
+def _sync(path: Path) -> None:
+    """fsync the file at ``path`` (whoever wrote it has closed it)."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _sync_directory(directory: Path) -> None:
+    """fsync a directory, where the system allows it (not on Windows, nor some file systems)."""
+    try:
+        descriptor = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        with contextlib.suppress(OSError):
+            os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def check_writable(path: str | Path) -> Path:

@@ -7,6 +7,7 @@ for one 1.3 ms period loses that period's MIDI on this busy 2-core machine.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -57,15 +58,19 @@ def wait_for_ports(names: list[str], timeout: float = 10.0) -> None:
     raise AssertionError(f"JACK ports {names} did not appear: {jack_ports(dict(os.environ))}")
 
 
-def start_jack(name: str, log_path: Path, timeout: float = 5.0) -> subprocess.Popen:
+def start_jack(
+    name: str, log_path: Path, timeout: float = 5.0, synchronous: bool = True
+) -> subprocess.Popen:
     """Start ``jackd -S -n NAME --no-realtime -d dummy -r 48000 -p 64``; wait until it answers.
 
+    ``synchronous=False`` leaves out ``-S`` (jackd's default, asynchronous mode).
     Raises RuntimeError (with the end of the log) when it exits or does not answer in time.
     """
     env = jack_env(name)
+    mode = ["-S"] if synchronous else []
     with log_path.open("w") as log:
         server = subprocess.Popen(
-            ["jackd", "-S", "-n", name, "--no-realtime", "-d", "dummy", "-r", "48000", "-p", "64"],
+            ["jackd", *mode, "-n", name, "--no-realtime", "-d", "dummy", "-r", "48000", "-p", "64"],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -99,9 +104,40 @@ def reap(process: subprocess.Popen) -> None:
         process.wait()
 
 
-def stop_jack(server: subprocess.Popen) -> None:
-    """SIGINT (jackd's clean stop), then kill if it lingers."""
+def stop_jack(server: subprocess.Popen, reclaim: bool = True) -> None:
+    """SIGINT (jackd's clean stop), then kill if it lingers; then tidy what jackd left.
+
+    jackd (jack2 1.9.21) leaves files in /dev/shm when it stops while clients are
+    still attached (each client's ``jack_sem.*`` semaphore) or is killed (its
+    socket and semaphores, and its slot in JACK's shared registry, which has 8
+    per machine: once they are gone no server starts, "Too many servers already
+    active"). A clean stop with no clients leaves nothing. The files of this
+    server's name are removed; a killed server's slot is reclaimed by starting
+    and stopping a server of the same name (JACK frees a dead server's slot only
+    for its own name).
+    """
     stop_process(server, signal.SIGINT)
+    name = server_name(server)
+    if name is None:
+        return
+    if server.returncode == -signal.SIGKILL and reclaim:
+        with contextlib.suppress(RuntimeError, OSError):
+            stop_jack(start_jack(name, Path(os.devnull)), reclaim=False)
+    remove_server_files(name)
+
+
+def server_name(server: subprocess.Popen) -> str | None:
+    """The ``-n NAME`` a jackd process was started with."""
+    args = list(server.args) if isinstance(server.args, list | tuple) else []
+    return str(args[args.index("-n") + 1]) if "-n" in args[:-1] else None
+
+
+def remove_server_files(name: str) -> None:
+    """Remove the /dev/shm files of the (stopped) JACK server ``name``."""
+    for path in Path("/dev/shm").glob("jack*"):
+        if path.name.startswith(f"jack_{name}_") or f"_{name}_" in path.name:
+            with contextlib.suppress(OSError):
+                path.unlink()
 
 
 class NotifySocket:

@@ -174,6 +174,17 @@ def test_stop_and_continue_drops_overdue_notes_and_resumes_on_the_grid(jack_serv
     assert min(gaps) > 0.08, gaps  # never two note-ons closer than a sixteenth allows
     after = [stamp for stamp in onsets if stamp >= resumed]
     assert len(after) >= 10, onsets  # and it played on after the stall
+    # On the grid it started on: after the first note-on (sent up to drop_late_ms late when
+    # it fell due just before the wake), every onset is a whole number of sixteenths from the
+    # first one, within the recorder's jitter (one JACK period, the dummy driver's wander).
+    sixteenth = 60 / 130 / 4
+    off_grid = [
+        (round((t - onsets[0]) / sixteenth), round(t - onsets[0], 4))
+        for t in after[1:]
+        if abs((t - onsets[0]) / sixteenth - round((t - onsets[0]) / sixteenth)) * sixteenth
+        > 0.008
+    ]
+    assert not off_grid, off_grid
     with judged_by(jack_server, recorder.client):
         check_balance([msg for _, msg in events])
     figures = json.loads(stats_path.read_text())

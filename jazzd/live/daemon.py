@@ -111,6 +111,22 @@ def _start_status_line(player: Player, status: bool | None) -> Any:
     return line
 
 
+def _note_realtime_conflicts(port: Any) -> None:
+    """One info line when the output's MIDI system runs below a real-time player.
+
+    On a JACK server without real-time scheduling the clients' threads are ordinary
+    ones, which jazzd's real-time player outranks; on a loaded machine a client that
+    misses its JACK cycle loses that cycle's MIDI (see README, message delivery).
+    """
+    for each in getattr(port, "ports", (port,)):
+        conflict = getattr(each, "realtime_conflict", lambda: None)()
+        if conflict:
+            log.info(
+                "%s: its threads rank below jazzd's real-time player; run JACK with "
+                "real-time scheduling (its default), or set realtime_priority = 0", conflict,
+            )  # fmt: skip
+
+
 def _stopped_during_start_up(signals: Signals) -> bool:
     if signals.stop_requested:
         log.info("stopped by %s during start-up", signals.stopped_by)
@@ -143,6 +159,8 @@ def _run(
             return 0
         if config.daemon.stats_json:  # refused now, not after the whole run
             check_writable(config.daemon.stats_json)
+        if config.daemon.send_log:
+            check_writable(config.daemon.send_log)
         log.info("starting: loading the chords and the model")
         source = _bar_source(config, test_pattern)
         if _stopped_during_start_up(signals):
@@ -156,6 +174,10 @@ def _run(
                 return 0
             raise
         log.info("MIDI out: %s (%s)", port.name, getattr(port, "backend", "?"))
+        if config.daemon.send_log:
+            from jazzd.midi.send_log import SendLog
+
+            port.send_log = SendLog(config.daemon.send_log)
         if _stopped_during_start_up(signals):
             return 0
 
@@ -186,6 +208,8 @@ def _run(
         # The status line's thread starts before the player turns real-time (threads inherit it).
         status_line = _start_status_line(player, status)
         realtime = apply_realtime_priority(config.daemon.realtime_priority)
+        if realtime:
+            _note_realtime_conflicts(port)
         scheduler.timebase = TempoMap(clock.now() + START_DELAY_S, music.bpm)
         notifier.ready(f"playing at {music.bpm:g} BPM on {port.name}")
         player.run()

@@ -9,9 +9,12 @@ and calls the ``on_failure`` callback, from whatever thread noticed.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from jazzd.midi.messages import Message
+
+if TYPE_CHECKING:
+    from jazzd.midi.send_log import SendLog
 
 
 class OutputPort(Protocol):
@@ -40,6 +43,8 @@ class Port:
         self.closed = False
         self.failure: str | None = None
         self.on_failure: Callable[[], None] | None = None
+        #: Where each sent message is recorded (``--send-log``), None for nowhere.
+        self.send_log: SendLog | None = None
 
     def fail(self, reason: str) -> None:
         """Mark the port dead (the first reason is kept) and tell ``on_failure``."""
@@ -53,12 +58,18 @@ class Port:
         if self.closed:
             raise ValueError(f"MIDI port {self.name!r} is closed")
         self._send(message)
+        if self.send_log is not None:
+            self.send_log.record(message)
 
     def close(self) -> None:
         """Close the port; closing twice does nothing."""
         if not self.closed:
             self.closed = True
-            self._close()
+            try:
+                self._close()
+            finally:
+                if self.send_log is not None:
+                    self.send_log.close()
 
     def __enter__(self) -> Port:
         return self

@@ -7,13 +7,27 @@ destination whose name contains the given text (:func:`choose_port`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import threading
+import time
+from collections.abc import Iterator, Sequence
 
 from jazzd.errors import UserError
 from jazzd.midi.backends import Unusable, candidate_backends, open_client, rtmidi_module
 from jazzd.midi.discovery import choose_port
 from jazzd.midi.jack_watch import JackWatch
+from jazzd.midi.keep_connected import KeepConnected, own_port_name
+from jazzd.midi.messages import CC_ALL_NOTES_OFF, control_change
 from jazzd.midi.port import Port
+
+#: The longest port (and client) name: JACK's and ALSA's client names hold 63 bytes.
+MAX_PORT_NAME_BYTES = 63
+#: JACK periods waited after the last send before the port is unregistered.
+DRAIN_PERIODS = 3
+#: Added to the wait for the scheduling of the threads involved.
+DRAIN_MARGIN_S = 0.002
+#: The wait when the period is unknown (no libjack to ask): 3 periods of 1024 frames at 48 kHz.
+DRAIN_FALLBACK_S = 0.064
 
 
 class RtMidiOutput(Port):
@@ -33,16 +47,95 @@ class RtMidiOutput(Port):
         self._midiout = midiout
         self._send_message = midiout.send_message  # type: ignore[attr-defined]
         self._watch = JackWatch.start(client_name, self) if backend == "jack" else None
+        self._keeper: KeepConnected | None = None
+        #: Held by each send and by a reconnection, which sends all-notes-off first.
+        self._lock = threading.Lock()
+
+    def realtime_conflict(self) -> str | None:
+        """What ranks below a real-time player on this output's side (None: nothing known).
+
+        On a JACK server without real-time scheduling the clients' process threads
+        are ordinary threads, which a real-time player thread outranks.
+        """
+        if self._watch is not None and self._watch.server_is_realtime() is False:
+            return "the JACK server runs without real-time scheduling"
+        return None
+
+    def keep_connected(self, wanted: str, port_name: str) -> None:
+        """Reconnect to a port matching ``wanted`` whenever the destination comes back (JACK).
+
+        On ALSA and CoreMIDI nothing watches: a destination that goes stays gone.
+        """
+        if self._watch is None or self.destination is None:
+            return
+        own = own_port_name(self._watch, self.destination, self.client_name, port_name)
+        self._keeper = KeepConnected(
+            self._watch, own, wanted, self.destination, "output",
+            on_found=self._found, connecting=self._quiet,
+        )  # fmt: skip
+
+    @contextlib.contextmanager
+    def _quiet(self) -> Iterator[None]:
+        """Hold the sends while a destination is connected again.
+
+        What was sent before is let out first (``_drain_s``), so the new
+        destination hears nothing older than the all-notes-off that ``_found``
+        sends; the player waits those few milliseconds once per reconnection.
+        """
+        with self._lock:
+            time.sleep(self._drain_s())
+            yield
+
+    def _found(self, destination: str) -> None:
+        """All notes off on every channel: what a newly connected destination hears first.
+
+        Called on the keeper's thread right after the connection, with the send lock held.
+        """
+        self.destination = destination
+        self.name = f"{self.client_name} -> {destination}"
+        for channel in range(16):
+            self._send_and_log(control_change(channel, CC_ALL_NOTES_OFF, 0))
+
+    def send(self, message: Sequence[int]) -> None:
+        if self.closed:
+            raise ValueError(f"MIDI port {self.name!r} is closed")
+        with self._lock:
+            self._send_and_log(message)
+
+    def _send_and_log(self, message: Sequence[int]) -> None:
+        self._send_message(message)
+        if self.send_log is not None:
+            self.send_log.record(message)
 
     def _send(self, message: Sequence[int]) -> None:
         self._send_message(message)
 
+    def _drain_s(self) -> float:
+        """How long the last messages need to reach every client downstream.
+
+        RtMidi hands a message to its JACK process callback through a ring buffer;
+        the callback writes it in the next cycle, and a client reads it in that
+        cycle (synchronous server) or the one after (asynchronous, jackd's
+        default). RtMidi's ``close_port`` waits for one callback and then
+        unregisters the port at once, which can be before the reader's cycle:
+        the last note-off and all-notes-off were lost that way (issue 11, case
+        18). So jazzd waits ``DRAIN_PERIODS`` periods first.
+        """
+        period = self._watch.period_s() if self._watch is not None else None
+        if period is None:
+            return DRAIN_FALLBACK_S
+        return DRAIN_PERIODS * period + DRAIN_MARGIN_S
+
     def _close(self) -> None:
+        if self._keeper is not None:
+            self._keeper.close()
         if self.failure is not None:
             # The MIDI server is gone: nothing can be flushed, and libjack may wait
             # forever for a dead server while closing. The process is about to exit.
             return
-        # RtMidi's JACK output waits (up to 1 s) for the queued events to go out.
+        if self.backend == "jack":
+            time.sleep(self._drain_s())
+        # RtMidi's JACK output waits (up to 1 s) for its process callback to have run once.
         self._midiout.close_port()  # type: ignore[attr-defined]
         self._midiout.delete()  # type: ignore[attr-defined]
         if self._watch is not None:
@@ -55,6 +148,13 @@ def open_output(
     """Open the MIDI output: a virtual port ``port_name``, or a connection to ``connect``."""
     if not port_name:
         raise UserError("the MIDI port name is empty: give --port-name a name such as jazzd")
+    size = len(port_name.encode())
+    if size > MAX_PORT_NAME_BYTES:
+        raise UserError(
+            f"the MIDI port name has {size} bytes, more than MAX_PORT_NAME_BYTES = "
+            f"{MAX_PORT_NAME_BYTES} (JACK's and ALSA's limit for a client name): give "
+            "--port-name a shorter name"
+        )
     rtmidi = rtmidi_module()
     reasons = []
     for name in candidate_backends(backend):
@@ -95,4 +195,6 @@ def _connect(midiout: object, backend: str, port_name: str, connect: str) -> RtM
     except rtmidi.RtMidiError as exc:
         midiout.delete()  # type: ignore[attr-defined]
         raise UserError(f"cannot connect to {ports[index]!r} on {backend}: {exc}") from None
-    return RtMidiOutput(port_name, midiout, backend, destination=ports[index])
+    output = RtMidiOutput(port_name, midiout, backend, destination=ports[index])
+    output.keep_connected(connect, port_name)
+    return output

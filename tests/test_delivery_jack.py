@@ -1,0 +1,121 @@
+"""Every message jazzd sends reaches a JACK client: none lost, none changed, same order.
+
+jazzd's side is its own ``--send-log`` (each message it handed to the MIDI
+system); the other side is ``jack_midi_dump`` (JACK's own C client, no RtMidi)
+in its own process on the private JACK server. Several short runs at 400 BPM
+with ``--test-pattern`` (32 messages a bar), half ending on ``--bars`` and half
+on SIGTERM, over 2,000 messages in all (issue 11, case 18).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from jack_harness import NotifySocket, jazzd_env, unique, wait_for_ports
+
+from jazzd.midi.send_log import read_send_log
+
+pytestmark = [pytest.mark.jack, pytest.mark.slow]
+
+BPM = 400
+BARS = 12
+BAR_S = 4 * 60 / BPM
+DUMP_LINE = re.compile(r"^\s*(\d+):((?: [0-9a-f]{2})+)")
+
+
+def received_by_dump(text: str) -> list[tuple[int, ...]]:
+    return [
+        tuple(int(b, 16) for b in match[2].split())
+        for match in map(DUMP_LINE.match, text.splitlines())
+        if match
+    ]
+
+
+def one_run(tmp_path, index: int, end: str) -> tuple[list[tuple[int, ...]], list[tuple[int, ...]]]:
+    client = unique("dump")
+    dump = subprocess.Popen(
+        ["stdbuf", "-oL", "jack_midi_dump", "-a", client],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    notify = NotifySocket(str(tmp_path / f"notify-{index}.sock"))
+    log_path = tmp_path / f"sent-{index}.log"
+    try:
+        wait_for_ports([f"{client}:input"])
+        command = [
+            sys.executable, "-m", "jazzd", "--backend", "jack", "--connect", client,
+            "--port-name", unique("jazzd"), "--bpm", str(BPM), "--test-pattern",
+            "--send-log", str(log_path), "--no-status",
+        ]  # fmt: skip
+        if end == "bars":
+            command += ["--bars", str(BARS)]
+        jazzd = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            env=jazzd_env(NOTIFY_SOCKET=notify.path),
+        )  # fmt: skip
+        try:
+            if end == "sigterm":
+                notify.wait_for("READY=1")
+                # Mid-bar, at a different moment in each run.
+                time.sleep(BAR_S * (BARS - 1) + BAR_S * (0.13 + 0.29 * index) % BAR_S)
+                jazzd.send_signal(signal.SIGTERM)
+            _, err = jazzd.communicate(timeout=60)
+        finally:
+            if jazzd.poll() is None:
+                jazzd.kill()
+                jazzd.wait()
+        assert jazzd.returncode == 0, err
+        time.sleep(0.1)  # the dump prints what it read in its last cycles
+    finally:
+        notify.close()
+        dump.send_signal(signal.SIGINT)
+        out, _ = dump.communicate(timeout=10)
+    sent = [message for _, message in read_send_log(log_path.read_text())]
+    return sent, received_by_dump(out)
+
+
+def test_every_message_sent_arrives_unchanged_and_in_order(jack_server, tmp_path):
+    total = 0
+    for index, end in enumerate(["bars", "sigterm"] * 3):
+        sent, received = one_run(tmp_path, index, end)
+        assert len(sent) > 300, f"run {index} ({end}) sent only {len(sent)} messages"
+        # The run's end is in the log: all notes off on the pattern's channel.
+        assert sent[-1] == (0xB0, 123, 0)
+        first_difference = next(
+            (i for i, (a, b) in enumerate(zip(sent, received, strict=False)) if a != b),
+            min(len(sent), len(received)),
+        )
+        assert received == sent, (
+            f"run {index} ({end}): sent {len(sent)}, received {len(received)}; first "
+            f"difference at {first_difference}: sent {sent[first_difference:first_difference + 3]}"
+            f", received {received[first_difference:first_difference + 3]}"
+        )
+        total += len(sent)
+    assert total >= 2000
+
+
+def test_a_jack_server_without_real_time_is_named_once(jack_server, tmp_path):
+    """The test server runs with --no-realtime: its clients' threads are ordinary ones,
+    which jazzd's real-time player outranks; jazzd says so in one info line."""
+    stats = tmp_path / "stats.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "jazzd", "--backend", "jack", "--port-name", unique("jazzd"),
+         "--test-pattern", "--bpm", "400", "--bars", "1", "--no-status",
+         "--stats-json", str(stats)],
+        capture_output=True, text=True, env=jazzd_env(), timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    notes = [line for line in result.stderr.splitlines() if "without real-time" in line]
+    if json.loads(stats.read_text())["realtime"]:
+        assert notes == [
+            "jazzd: INFO: the JACK server runs without real-time scheduling: its threads rank "
+            "below jazzd's real-time player; run JACK with real-time scheduling (its default), "
+            "or set realtime_priority = 0"
+        ]
+    else:  # real-time scheduling not permitted here: nothing ranks below anything
+        assert notes == []

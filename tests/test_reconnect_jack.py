@@ -1,0 +1,142 @@
+"""A ``--connect`` destination that goes away and comes back (issue 11, case 13).
+
+The destination is ``tests/midi_recorder.py`` in its own process: it is killed
+(as a synth that crashes), jazzd says so once within a second and plays on in
+time; a new recorder process under the same name appears, jazzd connects it
+again, and that recorder hears all-notes-off first, then notes on jazzd's grid.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from jack_harness import jazzd_env, reap, unique
+
+from jazzd.midi.send_log import read_send_log
+
+pytestmark = [pytest.mark.jack, pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parents[1]
+BPM = 400
+SIXTEENTH_S = 60 / BPM / 4
+#: The recorder's arrival stamps against jazzd's sends: one JACK period (1.3 ms), the
+#: dummy driver's wander (2-5 ms) and the recorder's own scheduling.
+GRID_TOLERANCE_S = 0.008
+
+
+def start_recorder(client: str) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [sys.executable, str(REPO / "tests" / "midi_recorder.py"), client],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=jazzd_env(),
+    )  # fmt: skip
+    assert process.stdout.readline().strip() == "ready"
+    return process
+
+
+def recorded(process: subprocess.Popen) -> list[tuple[float, tuple[int, ...]]]:
+    process.send_signal(signal.SIGINT)
+    out, _ = process.communicate(timeout=10)
+    events = []
+    for line in out.splitlines():
+        stamp, *data = line.split()
+        events.append((float(stamp), tuple(int(b, 16) for b in data)))
+    return events
+
+
+class StderrLines:
+    """jazzd's stderr read as it comes, each line with its monotonic arrival time."""
+
+    def __init__(self, process: subprocess.Popen) -> None:
+        self.lines: list[tuple[float, str]] = []
+        self._thread = threading.Thread(target=self._read, args=(process,), daemon=True)
+        self._thread.start()
+
+    def _read(self, process: subprocess.Popen) -> None:
+        for line in iter(process.stderr.readline, ""):
+            self.lines.append((time.monotonic(), line.rstrip()))
+
+    def first(self, text: str, timeout: float = 5.0) -> float | None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for stamp, line in list(self.lines):
+                if text in line:
+                    return stamp
+            time.sleep(0.01)
+        return None
+
+    def join(self) -> None:
+        self._thread.join(timeout=5)
+
+
+def test_a_destination_that_goes_and_comes_back_is_connected_again(
+    jack_server, tmp_path, notify
+):
+    client = unique("synth")
+    send_log = tmp_path / "sent.log"
+    first = start_recorder(client)
+    jazzd = subprocess.Popen(
+        [
+            sys.executable, "-m", "jazzd", "--backend", "jack", "--connect", client,
+            "--port-name", unique("jazzd"), "--bpm", str(BPM), "--test-pattern",
+            "--send-log", str(send_log), "--no-status",
+        ],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env=jazzd_env(NOTIFY_SOCKET=notify.path),
+    )  # fmt: skip
+    second = None
+    try:
+        stderr = StderrLines(jazzd)
+        notify.wait_for("READY=1")
+        time.sleep(1.0)
+        first.kill()  # the synth crashes: its port goes without a goodbye
+        first.wait()
+        gone_at = time.monotonic()
+        noticed = stderr.first("is gone")
+        assert noticed is not None, (gone_at, stderr.lines)
+        assert noticed - gone_at < 1.0
+        time.sleep(1.0)  # jazzd plays on into nowhere
+        second = start_recorder(client)
+        back_at = time.monotonic()
+        assert stderr.first("connected again") is not None, stderr.lines
+        time.sleep(1.5)
+        jazzd.send_signal(signal.SIGTERM)
+        jazzd.wait(timeout=10)
+        stderr.join()
+        events = recorded(second)
+        second = None
+    finally:
+        reap(jazzd)
+        if second is not None:
+            reap(second)
+    assert jazzd.returncode == 0, stderr.lines
+    warnings = [line for _, line in stderr.lines if "is gone" in line]
+    assert len(warnings) == 1, warnings
+
+    # The new destination hears all notes off (every channel) before any note.
+    messages = [message for _, message in events]
+    assert sorted(messages[:16]) == [(0xB0 | channel, 123, 0) for channel in range(16)], messages
+    assert any(m[0] & 0xF0 == 0x90 and m[2] > 0 for m in messages[16:])
+
+    # jazzd kept time: while nothing listened it went on sending on its grid (its own log),
+    # and the new recorder's note-ons arrive on that same grid.
+    sent = read_send_log(send_log.read_text())
+    ons = [stamp for stamp, m in sent if m[0] & 0xF0 == 0x90 and m[2] > 0]
+    origin = ons[0]
+    during_gap = [t for t in ons if gone_at < t < back_at]
+    assert len(during_gap) >= int((back_at - gone_at) / SIXTEENTH_S) - 2
+    arrivals = [stamp for stamp, m in events if m[0] & 0xF0 == 0x90 and m[2] > 0]
+    assert len(arrivals) >= int(1.5 / SIXTEENTH_S) - 4
+    latency = min(arrivals[0] - t for t in ons if t <= arrivals[0])
+    off_grid = []
+    for stamp in arrivals:
+        steps = (stamp - latency - origin) / SIXTEENTH_S
+        error = abs(steps - round(steps)) * SIXTEENTH_S
+        if error > GRID_TOLERANCE_S:
+            off_grid.append((round(steps), round(error * 1000, 2)))
+    assert not off_grid, f"note-ons off jazzd's sixteenth grid (step, ms): {off_grid}"
