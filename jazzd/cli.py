@@ -110,6 +110,20 @@ def add_live_arguments(parser: argparse.ArgumentParser) -> None:
         help="play steady sixteenth notes instead of the solo (timing checks; live only)",
     )
     group.add_argument(
+        "--live-chords",
+        action="store_const",
+        const=True,
+        default=None,
+        help="take the chords from the notes held on the MIDI input (a keyboard)",
+    )
+    group.add_argument(
+        "--trade",
+        metavar="BARS",
+        type=int,
+        default=None,
+        help="trade with a player on the MIDI input: answer each phrase for BARS bars",
+    )
+    group.add_argument(
         "--status",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -202,6 +216,8 @@ LIVE_ONLY = {
     "synth": lambda value: value is not None,
     "audio_driver": lambda value: value is not None,
     "audio_device": lambda value: value is not None,
+    "live_chords": lambda value: value is not None,
+    "trade": lambda value: value is not None,
 }
 
 

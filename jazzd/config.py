@@ -99,12 +99,63 @@ class SoundConfig:
     gain: float = 1.5
 
 
+#: The most bars of a call and of jazzd's answer when trading (``--trade BARS``).
+MAX_TRADE_BARS = 32
+
+
+@dataclass(frozen=True)
+class BandConfig:
+    """Playing with others on the MIDI input: live chords and trading (see README)."""
+
+    live_chords: bool = False
+    trade_bars: int = 0  # 0: no trading
+
+    def check(self, where: str) -> None:
+        """Refuse live chords with trading: both read the notes on the input."""
+        if self.live_chords and self.trade_bars:
+            raise UserError(
+                f"{where}: live chords and trading both read the notes on the MIDI input "
+                "(a held chord would be taken as a call): use --live-chords or --trade, not both"
+            )
+
+
+@dataclass(frozen=True)
+class ControlConfig:
+    """``[control]``: the controller (CC) number steering each target; None: unmapped."""
+
+    temperature: int | None = None
+    mute: int | None = None
+    velocity: int | None = None
+    register: int | None = None
+
+    def mapped(self) -> dict[int, str]:
+        """Controller number -> target, for the mapped targets."""
+        return {
+            cc: f.name for f in fields(self) if (cc := getattr(self, f.name)) is not None
+        }
+
+    def check(self, where: str) -> None:
+        """Refuse one controller mapped to two targets."""
+        seen: dict[int, str] = {}
+        for f in fields(self):
+            cc = getattr(self, f.name)
+            if cc is not None and cc in seen:
+                raise UserError(
+                    f"{where}: control.{seen[cc]} and control.{f.name} are both CC {cc}: "
+                    "map each controller to one target"
+                )
+            if cc is not None:
+                seen[cc] = f.name
+
+
 @dataclass(frozen=True)
 class Config:
     music: MusicConfig = MusicConfig()
     midi: MidiConfig = MidiConfig()
     daemon: DaemonConfig = DaemonConfig()
     sound: SoundConfig = SoundConfig()
+    band: BandConfig = BandConfig()
+    control: ControlConfig = ControlConfig()
 
 
 _SECTIONS: dict[str, type] = {
@@ -112,6 +163,8 @@ _SECTIONS: dict[str, type] = {
     "midi": MidiConfig,
     "daemon": DaemonConfig,
     "sound": SoundConfig,
+    "band": BandConfig,
+    "control": ControlConfig,
 }
 _PATH_KEYS = {"music.model", "music.chords", "daemon.stats_json", "sound.soundfont"}
 
@@ -223,6 +276,21 @@ def _priority(value: Any) -> int | str:
     return value
 
 
+def _controller(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int) or not -1 <= value <= 119:
+        raise ValueError(
+            "must be a controller number 0-119 (120-127 are channel mode messages), "
+            "or -1 to map nothing"
+        )
+    return None if value == -1 else value
+
+
+def _trade_bars(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_TRADE_BARS:
+        raise ValueError(f"must be a whole number of bars 1-{MAX_TRADE_BARS} (0: no trading)")
+    return value
+
+
 def _pitch_range(value: Any) -> tuple[int, int]:
     if isinstance(value, str):  # "52-84" from the command line
         try:
@@ -270,6 +338,12 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "sound.audio_driver": _choice(AUDIO_DRIVERS),
     "sound.audio_device": _text_or_none,
     "sound.gain": _number(0, 10),
+    "band.live_chords": _boolean,
+    "band.trade_bars": _trade_bars,
+    "control.temperature": _controller,
+    "control.mute": _controller,
+    "control.velocity": _controller,
+    "control.register": _controller,
 }
 
 
@@ -323,6 +397,8 @@ def parse_config(data: Mapping[str, Any], where: str, base_dir: Path | None = No
         sections[section] = _SECTIONS[section](**values)
     config = Config(**sections)
     _one_chord_source(config.music, where)
+    config.band.check(where)
+    config.control.check(where)
     return config
 
 
@@ -385,6 +461,8 @@ FLAG_KEYS = {
     "synth": "sound.synth",
     "audio_driver": "sound.audio_driver",
     "audio_device": "sound.audio_device",
+    "live_chords": "band.live_chords",
+    "trade": "band.trade_bars",
 }
 
 
@@ -407,9 +485,11 @@ def with_overrides(config: Config, flags: Mapping[str, Any]) -> Config:
         music.setdefault("progression", None)
     if "progression" in music:
         music.setdefault("chords", None)
-    return Config(
+    merged = Config(
         **{
             section: replace(getattr(config, section), **changes.get(section, {}))
             for section in _SECTIONS
         }
     )
+    merged.band.check("--live-chords with --trade (or [band] live_chords with trade_bars)")
+    return merged

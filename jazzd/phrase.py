@@ -23,14 +23,15 @@ from collections.abc import Sequence
 from fractions import Fraction
 
 from jazzd.midifile import TimedNote
-from jazzd.theory import chord_from_pitches, classify
+from jazzd.theory import Chord, chord_from_pitches, classify
 from jazzd.tokens import BAR_BEATS, Token, bar_duration, make_token
 
 #: A note falling silent at least this long before the next onset leaves a rest.
 MIN_REST = Fraction(1, 2)
 
-#: A chord span: start beat, end beat, the pitches sounding.
-Span = tuple[Fraction, Fraction, tuple[int, ...]]
+#: A chord span: start beat, end beat, the pitches sounding (or the chord itself,
+#: as the daemon knows it: then nothing is named again).
+Span = tuple[Fraction, Fraction, "tuple[int, ...] | Chord"]
 
 
 def solo_line(notes: Sequence[TimedNote]) -> list[TimedNote]:
@@ -43,10 +44,11 @@ def solo_line(notes: Sequence[TimedNote]) -> list[TimedNote]:
     return [top[onset] for onset in sorted(top)]
 
 
-def _pitches_at(spans: Sequence[Span], onset: Fraction) -> tuple[int, ...]:
+def _chord_at(spans: Sequence[Span], onset: Fraction) -> Chord:
     """The harmony of the last span starting at or before ``onset`` (else the first)."""
     starts = [span[0] for span in spans]
-    return spans[max(bisect_right(starts, onset) - 1, 0)][2]
+    harmony = spans[max(bisect_right(starts, onset) - 1, 0)][2]
+    return harmony if isinstance(harmony, Chord) else chord_from_pitches(harmony)
 
 
 def bar_tokens(
@@ -76,7 +78,7 @@ def bar_tokens(
         length = following - note.start
         if following - silent_from >= min_rest:
             length = silent_from - note.start
-        kind = classify(note.pitch, chord_from_pitches(_pitches_at(spans, note.start)))
+        kind = classify(note.pitch, _chord_at(spans, note.start))
         step = None if previous is None else note.pitch - previous
         tokens.append(make_token(kind, length, step))
         previous = note.pitch

@@ -14,6 +14,19 @@ c + 1, applies the changes and generates that bar again, so a change is heard
 from the next bar line. When a send is due within ``CHANGE_MARGIN_S``, the
 change waits until it is sent; if that send is on the bar line, the change is
 heard from the bar line after.
+
+A change marked ``from_next_note`` (a live chord, a controller) is heard from
+the next note instead: the source keeps its state before each note of the
+queued bars (``note_checkpoints``), the player takes back every queued note
+from the first one starting ``CHANGE_MARGIN_S`` or more from now, rewinds the
+source to the state before it and generates the rest of that bar (and the
+next) again, so the pitches of every note from there are chosen against the
+new chord. A source without note checkpoints hears it from the next bar line.
+
+The MIDI input (:mod:`jazzd.live.listen`) is asked for its changes on every
+turn of the loop and names the time it next needs a turn (a chord window
+closing, a call ending). Muted, the player keeps generating and keeping time
+but queues nothing; the mute closes the sounding notes at once.
 """
 
 from __future__ import annotations
@@ -22,7 +35,7 @@ import logging
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any, Protocol
 
@@ -70,6 +83,25 @@ class BarChange:
     channel: int | None = None  # 0-15
     velocity: int | None = None
     bpm: float | None = None
+    #: Heard from the next note (within a beat), not from the next bar line.
+    from_next_note: bool = False
+    mute: bool | None = None
+    #: A trade's answer (``jazzd.live.trading.Answer``): the source answers from its bar.
+    answer: Any = None
+    #: Trading: stop the answer under way (the human plays again).
+    stop_answer: bool = False
+
+
+class Listening(Protocol):
+    """What the player needs from the MIDI input (``jazzd.live.listen.Listener`` fits)."""
+
+    def poll(self, now: float) -> list[BarChange]:
+        """The changes the input has made by ``now``."""
+        ...
+
+    def due(self) -> float | None:
+        """When the input next needs a poll without new messages (None: not before one)."""
+        ...
 
 
 def bar_beat(bar: int) -> Fraction:
@@ -89,6 +121,7 @@ class Player:
         velocity: int,
         bars: int | None = None,
         notifier: Notifier | None = None,
+        listener: Listening | None = None,
     ) -> None:
         self.source = source
         self.scheduler = scheduler
@@ -97,6 +130,8 @@ class Player:
         self.velocity = velocity
         self.bars = bars
         self.notifier = notifier if notifier is not None else Notifier(None)
+        self.listener = listener
+        self.muted = False
         self.stop_requested = False
         self.current_bar = 0
         self.queued_bars = 0
@@ -106,6 +141,8 @@ class Player:
         self._quiet = threading.Condition()
         #: The source's state before each queued bar that has not started yet.
         self._checkpoints: dict[int, Any] = {}
+        #: Per queued bar: (start beat, the source's state before it) of each of its notes.
+        self._note_checkpoints: dict[int, list[tuple[Fraction, Any]]] = {}
         scheduler.port.on_failure = self.clock.interrupt  # a dead MIDI server wakes the loop
 
     # -- from other threads ------------------------------------------------------
@@ -136,13 +173,17 @@ class Player:
     def queue_bar(self) -> None:
         """Generate the next bar and queue its notes."""
         bar = self.queued_bars
-        self._checkpoints[bar] = self.source.checkpoint()
+        self._checkpoints.setdefault(bar, self.source.checkpoint())
         notes = self.source.next_bar()
         low, high = bar_beat(bar), bar_beat(bar + 1)
         for note in notes:
             if note.start < low or note.start + note.duration > high:
                 raise RuntimeError(f"bar {bar} got a note outside [{low}, {high}): {note}")
-        self.scheduler.add_notes(notes, self.channel, self.velocity)
+        note_checkpoints = getattr(self.source, "note_checkpoints", None)
+        if note_checkpoints is not None:
+            self._note_checkpoints[bar] = note_checkpoints()
+        if not self.muted:
+            self.scheduler.add_notes(notes, self.channel, self.velocity)
         self.queued_bars += 1
 
     def take_back(self, bar: int) -> None:
@@ -158,7 +199,26 @@ class Player:
         self.source.rewind(self._checkpoints[bar])
         for later in range(bar, self.queued_bars):
             del self._checkpoints[later]
+            self._note_checkpoints.pop(later, None)
         self.queued_bars = bar
+
+    def take_back_from_note(self, beat: Fraction) -> Fraction | None:
+        """Unqueue the notes from the first one starting at or after ``beat`` on, and
+        rewind the source to before it; returns its start (None: no note checkpoint)."""
+        for bar in range(self.current_bar, self.queued_bars):
+            for start, saved in self._note_checkpoints.get(bar, ()):
+                if start >= beat:
+                    self.scheduler.cancel_from(start)
+                    self.source.rewind(saved)
+                    for later in range(bar + 1, self.queued_bars):
+                        self._checkpoints.pop(later, None)
+                        self._note_checkpoints.pop(later, None)
+                    self._note_checkpoints[bar] = [
+                        kept for kept in self._note_checkpoints[bar] if kept[0] < start
+                    ]
+                    self.queued_bars = bar
+                    return start
+        return None
 
     def prime(self) -> None:
         """Queue the first two bars (before the clock starts)."""
@@ -174,6 +234,8 @@ class Player:
                 return False
             if port.failure is not None:
                 raise OutputLost(port.failure)
+            if self.listener is not None:
+                self._inbox.extend(self.listener.poll(clock.now()))
             if self._inbox:
                 self._apply_changes_if_there_is_time()
             bar_line = timebase.time_at(bar_beat(self.current_bar + 1))
@@ -186,6 +248,10 @@ class Player:
             next_ping = self.notifier.next_ping()
             if next_ping is not None and next_ping < wake:
                 wake = next_ping
+            if self.listener is not None:
+                listen = self.listener.due()
+                if listen is not None and listen < wake:
+                    wake = max(listen, clock.now())
             with self._quiet:
                 self._quiet_until = wake
                 self._quiet.notify_all()
@@ -233,8 +299,10 @@ class Player:
             self.queue_bar()
 
     def _on_bar_line(self) -> None:
-        for started in [bar for bar in self._checkpoints if bar <= self.current_bar]:
+        for started in [bar for bar in self._checkpoints if bar < self.current_bar]:
             del self._checkpoints[started]
+        for started in [bar for bar in self._note_checkpoints if bar < self.current_bar]:
+            del self._note_checkpoints[started]
         self._fill()
 
     def _apply_changes_if_there_is_time(self) -> None:
@@ -245,10 +313,37 @@ class Player:
             soonest = next_message
         if soonest - self.clock.now() < CHANGE_MARGIN_S:
             return  # after that send, the loop comes back here
-        bar = self.current_bar + 1
-        self.take_back(bar)
-        while self._inbox:
-            self._apply(self._inbox.popleft(), bar)
+        changes = list(self._inbox)
+        self._inbox.clear()
+        at_note = [change for change in changes if change.from_next_note]
+        at_bar = [change for change in changes if not change.from_next_note]
+        if at_note:
+            self._apply_from_next_note(at_note)
+        if at_bar:
+            bar = self.current_bar + 1
+            self.take_back(bar)
+            for change in at_bar:
+                self._apply(change, bar)
+            self._fill()
+
+    def _apply_from_next_note(self, changes: list[BarChange]) -> None:
+        """Apply ``changes`` from the first note starting CHANGE_MARGIN_S or more from now."""
+        timebase = self.scheduler.timebase
+        beat = Fraction(timebase.beat_at(self.clock.now() + CHANGE_MARGIN_S)).limit_denominator(
+            1_000_000
+        )
+        start = self.take_back_from_note(beat)
+        if start is None:  # no note checkpoints: from the next bar line
+            self.take_back(self.current_bar + 1)
+        for change in changes:
+            if change.mute is not None and change.mute != self.muted:
+                self.muted = change.mute
+                if self.muted:
+                    self.scheduler.cancel_from(beat)
+                    self.scheduler.close_open_notes()
+            if change.stop_answer:
+                self.source.stop_answering()
+            self._apply(change, self.queued_bars)
         self._fill()
 
     def _apply(self, change: BarChange, bar: int) -> None:
@@ -261,7 +356,15 @@ class Player:
             self.channel = change.channel
         if change.velocity is not None:
             self.velocity = change.velocity
+        if change.answer is not None:
+            answer = change.answer
+            if answer.bar < bar:  # found too late for its bar line: the next one
+                answer = replace(answer, bar=bar)
+            self.source.answer(answer)
         timebase = self.scheduler.timebase
         if change.bpm is not None and change.bpm != timebase.bpm_at(bar_beat(bar)):
             timebase.set_tempo(bar_beat(bar), change.bpm)
-        log.info("%s: changes start at bar %d", change.what, bar)
+        if change.from_next_note:
+            log.debug("%s: heard from bar %d", change.what, bar)
+        else:
+            log.info("%s: changes start at bar %d", change.what, bar)
