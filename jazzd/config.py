@@ -149,11 +149,38 @@ class ControlConfig:
 
 
 @dataclass(frozen=True)
+class InputConfig:
+    """The MIDI input: which source it listens to and which channel's notes it takes."""
+
+    listen: str | None = None
+    channel: int = 0  # 0 = all, 1-16
+
+    @property
+    def channel_index(self) -> int | None:
+        """The notes' channel as the status byte counts it (0-15), None for all."""
+        return channel_index(self.channel) if self.channel else None
+
+
+#: Where the beat comes from: jazzd's own tempo, or a MIDI clock on the input.
+CLOCK_SOURCES = ("internal", "midi")
+
+
+@dataclass(frozen=True)
+class ClockConfig:
+    """Whose beat jazzd plays on (``source``), and whether it sends its own (``send``)."""
+
+    source: str = "internal"
+    send: bool = False
+
+
+@dataclass(frozen=True)
 class Config:
     music: MusicConfig = MusicConfig()
     midi: MidiConfig = MidiConfig()
     daemon: DaemonConfig = DaemonConfig()
     sound: SoundConfig = SoundConfig()
+    input: InputConfig = InputConfig()
+    clock: ClockConfig = ClockConfig()
     band: BandConfig = BandConfig()
     control: ControlConfig = ControlConfig()
 
@@ -163,6 +190,8 @@ _SECTIONS: dict[str, type] = {
     "midi": MidiConfig,
     "daemon": DaemonConfig,
     "sound": SoundConfig,
+    "input": InputConfig,
+    "clock": ClockConfig,
     "band": BandConfig,
     "control": ControlConfig,
 }
@@ -338,6 +367,10 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "sound.audio_driver": _choice(AUDIO_DRIVERS),
     "sound.audio_device": _text_or_none,
     "sound.gain": _number(0, 10),
+    "input.listen": _text_or_none,
+    "input.channel": _integer(0, 16),
+    "clock.source": _choice(CLOCK_SOURCES),
+    "clock.send": _boolean,
     "band.live_chords": _boolean,
     "band.trade_bars": _trade_bars,
     "control.temperature": _controller,
@@ -374,6 +407,17 @@ def _one_chord_source(music: MusicConfig, where: str) -> MusicConfig:
     return music
 
 
+def _one_clock_leader(clock: ClockConfig, where: str) -> ClockConfig:
+    """``clock``, unless it both follows a MIDI clock and sends one."""
+    if clock.source == "midi" and clock.send:
+        raise UserError(
+            f"{where}: clock.source = \"midi\" (--sync midi) and clock.send (--send-clock) "
+            "cannot go together: jazzd either follows another device's clock or leads with "
+            "its own; drop one"
+        )
+    return clock
+
+
 def parse_config(data: Mapping[str, Any], where: str, base_dir: Path | None = None) -> Config:
     """A parsed TOML document -> Config; ``where`` names the source in errors."""
     sections = {}
@@ -397,6 +441,7 @@ def parse_config(data: Mapping[str, Any], where: str, base_dir: Path | None = No
         sections[section] = _SECTIONS[section](**values)
     config = Config(**sections)
     _one_chord_source(config.music, where)
+    _one_clock_leader(config.clock, where)
     config.band.check(where)
     config.control.check(where)
     return config
@@ -461,6 +506,9 @@ FLAG_KEYS = {
     "synth": "sound.synth",
     "audio_driver": "sound.audio_driver",
     "audio_device": "sound.audio_device",
+    "listen": "input.listen",
+    "sync": "clock.source",
+    "send_clock": "clock.send",
     "live_chords": "band.live_chords",
     "trade": "band.trade_bars",
 }
@@ -491,5 +539,6 @@ def with_overrides(config: Config, flags: Mapping[str, Any]) -> Config:
             for section in _SECTIONS
         }
     )
+    _one_clock_leader(merged.clock, "the flags and the config")
     merged.band.check("--live-chords with --trade (or [band] live_chords with trade_bars)")
     return merged

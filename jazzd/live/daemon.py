@@ -29,6 +29,7 @@ from typing import Any
 
 from jazzd.config import Config
 from jazzd.errors import JazzdError
+from jazzd.live.inputs import open_input_port
 from jazzd.live.outputs import open_outputs
 from jazzd.live.player import Player
 from jazzd.live.reload import Reloader
@@ -72,6 +73,7 @@ def run_daemon(
     open_port: Callable[..., Any] | None = None,
     status: bool | None = None,
     signals: Signals | None = None,
+    open_input: Callable[..., Any] | None = None,
 ) -> int:
     """Run live until SIGTERM/SIGINT or ``config.daemon.bars``; returns the exit status.
 
@@ -82,7 +84,8 @@ def run_daemon(
     ``signals``: handlers the caller installed earlier (``jazzd.cli.main``, first thing,
     before the config and the lazy imports) and keeps after the return, so no moment is
     left uncovered; without them the daemon installs its own and restores the previous
-    ones at the end.
+    ones at the end. ``open_input``: opens the MIDI input when an input feature is on
+    (default :func:`jazzd.midi.input_port.open_input`; tests give a MemoryInput).
     """
     owned = signals is None
     if signals is None:
@@ -93,8 +96,9 @@ def run_daemon(
             from jazzd.midi.rtmidi_port import open_output as open_port
         with scheduling_restored():
             return _run(
-                config, signals, config_path, flags, test_pattern, notifier, open_port, status
-            )
+                config, signals, config_path, flags, test_pattern, notifier, open_port, status,
+                open_input,
+            )  # fmt: skip
     finally:
         if owned:
             signals.restore()
@@ -127,6 +131,7 @@ def _run(
     notifier: Notifier | None,
     open_port: Callable[..., Any],
     status: bool | None,
+    open_input: Callable[..., Any] | None = None,
 ) -> int:
     switch_interval = sys.getswitchinterval()
     sys.setswitchinterval(SWITCH_INTERVAL_S)
@@ -134,6 +139,7 @@ def _run(
     clock = MonotonicClock(spin_budget_s=config.daemon.spin_ms / 1000)
     stats = LatenessStats()
     port = None
+    input_port = None
     player: Player | None = None
     reloader: Reloader | None = None
     status_line = None
@@ -158,6 +164,11 @@ def _run(
         log.info("MIDI out: %s (%s)", port.name, getattr(port, "backend", "?"))
         if _stopped_during_start_up(signals):
             return 0
+        input_port = open_input_port(config, open_input)  # None without an input feature
+        if input_port is not None:
+            log.info("MIDI in: %s (%s)", input_port.name, getattr(input_port, "backend", "?"))
+            if _stopped_during_start_up(signals):
+                return 0
 
         music = config.music
         scheduler = Scheduler(
@@ -192,6 +203,8 @@ def _run(
         return 0
     finally:
         notifier.stopping()
+        if input_port is not None:
+            input_port.close()
         if player is not None and port is not None:
             player.scheduler.flush()
         if status_line is not None:

@@ -1,0 +1,37 @@
+"""The live MIDI input: whether one opens, and opening it from the config.
+
+Without an input feature nothing opens and nothing is imported: the default
+path costs nothing. Each feature that reads the input adds its condition to
+:func:`wants_input`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from jazzd.config import Config
+
+
+def wants_input(config: Config) -> bool:
+    """Whether a feature reads the MIDI input (following a MIDI clock, so far)."""
+    return config.clock.source == "midi"
+
+
+def open_input_port(config: Config, open_input: Callable[..., Any] | None = None) -> Any:
+    """The input port the config asks for, or None when no feature reads it.
+
+    ``open_input`` defaults to :func:`jazzd.midi.input_port.open_input` (tests pass
+    one returning a :class:`~jazzd.midi.input_port.MemoryInput`).
+    """
+    if not wants_input(config):
+        return None
+    if open_input is None:
+        from jazzd.midi.input_port import open_input
+    return open_input(
+        backend=config.midi.backend,
+        port_name=config.midi.port_name,
+        listen=config.input.listen,
+        channel=config.input.channel_index,
+        timing=config.clock.source == "midi",
+    )
