@@ -10,12 +10,16 @@ G-Db-F holds the third (G) and seventh (Db) of Eb7 and its ninth (F).
 Among the candidates, the first of this order wins:
 
 1. the root is played;
-2. the lowest note is the root;
-3. fewer altered tensions (b9, #9, #11, b13 cost more than 9 and 13): G-Db-F
-   is Eb9 (natural ninth), not A7(b13) with the same guide tones;
-4. more of the kind's own tones are played;
+2. fewer altered tensions (b9, #9, #11, b13 cost more than 9, 11 and 13):
+   G-Db-F is Eb9 (natural ninth), not A7(b13) with the same guide tones;
+3. more of the kind's own tones are played (Bb-Db-Eb-G is Eb7, not Bbm6(11));
+4. the lowest note is the root (C-E-G-A is C6, A-C-E-G is Am7);
 5. the kind comes earlier in :data:`KINDS`;
 6. the lower root pitch class.
+
+So a voicing holding a whole chord of its own reads as that chord: C#-E-G#-B
+is C#m7 (not a rootless Amaj9), and Amaj7's rootless voicing is 3-7-9
+(C#-G#-B), which no rooted chord explains.
 
 A voicing no kind explains keeps its own pitch classes as chord tones with
 its lowest note as the root. Fewer than ``MIN_PITCH_CLASSES`` pitch classes
@@ -82,7 +86,7 @@ def _rank(pcs: frozenset[int], bass: int, root: int, order: int, kind: Kind) -> 
     if not root_played and not kind.rootless:
         return None
     cost = sum(_TENSION_COST.get(t, 3) for t in rel - kind.tones)
-    return (not root_played, bass != root, cost, -len(rel & kind.tones), order, root)
+    return (not root_played, cost, -len(rel & kind.tones), bass != root, order, root)
 
 
 def name_voicing(pitches: Iterable[int]) -> tuple[str, int] | None:

@@ -29,7 +29,7 @@ from typing import Any
 
 from jazzd.config import Config
 from jazzd.errors import JazzdError
-from jazzd.live.inputs import open_input_port
+from jazzd.live.inputs import open_input_port, plays_along
 from jazzd.live.outputs import open_outputs
 from jazzd.live.player import Player
 from jazzd.live.reload import Reloader
@@ -170,6 +170,14 @@ def _run(
             if _stopped_during_start_up(signals):
                 return 0
 
+        listener = None
+        if plays_along(config) and not test_pattern and input_port is not None:
+            from jazzd.live.listen import chord_loop, play_along
+            from jazzd.session import solo_settings
+
+            source, listener = play_along(config, source, clock, solo_settings(config.music))
+            input_port.add_listener(listener.on_event)
+
         music = config.music
         scheduler = Scheduler(
             port, clock, TempoMap(0.0, music.bpm), stats,
@@ -182,14 +190,20 @@ def _run(
             velocity=music.velocity,
             bars=config.daemon.bars,
             notifier=notifier,
+            listener=listener,
         )
+        if listener is not None:
+            listener.follow(lambda: scheduler.timebase)
+        live_chords = listener is not None and listener.held is not None
         reloader = Reloader(
-            player, config, config_path, flags or {}, with_chords=not test_pattern
-        )
+            player, config, config_path, flags or {},
+            with_chords=not test_pattern and not live_chords,
+        )  # fmt: skip
         signals.serve(stop=player.request_stop, hup=reloader.request)
         if _stopped_during_start_up(signals):
             return 0
-        player.prime()
+        if not live_chords:
+            player.prime()
         # Everything loaded so far (the model, the chords, the imports) lives to the end:
         # keep it out of the garbage collector's full passes, which would stall a send.
         gc.collect()
@@ -197,8 +211,17 @@ def _run(
         # The status line's thread starts before the player turns real-time (threads inherit it).
         status_line = _start_status_line(player, status)
         realtime = apply_realtime_priority(config.daemon.realtime_priority)
-        scheduler.timebase = TempoMap(clock.now() + START_DELAY_S, music.bpm)
-        notifier.ready(f"playing at {music.bpm:g} BPM on {port.name}")
+        if live_chords:
+            notifier.ready(f"waiting for a chord on {input_port.name}, then {music.bpm:g} BPM")
+            if not player.wait_until(lambda: listener.chord is not None):
+                return 0
+            log.info("first chord %s: playing at %g BPM", listener.chord.name, music.bpm)
+            source.set_chords(chord_loop(listener.chord))
+            player.prime()
+            scheduler.timebase = TempoMap(clock.now() + START_DELAY_S, music.bpm)
+        else:
+            scheduler.timebase = TempoMap(clock.now() + START_DELAY_S, music.bpm)
+            notifier.ready(f"playing at {music.bpm:g} BPM on {port.name}")
         player.run()
         return 0
     finally:

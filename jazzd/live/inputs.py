@@ -14,8 +14,14 @@ from jazzd.config import Config
 
 
 def wants_input(config: Config) -> bool:
-    """Whether a feature reads the MIDI input (following a MIDI clock, so far)."""
-    return config.clock.source == "midi"
+    """Whether a feature reads the MIDI input: a MIDI clock, live chords, trading, controllers."""
+    return config.clock.source == "midi" or plays_along(config)
+
+
+def plays_along(config: Config) -> bool:
+    """Whether the notes or controllers on the input steer the solo (:mod:`jazzd.live.listen`)."""
+    band = config.band
+    return band.live_chords or bool(band.trade_bars) or bool(config.control.mapped())
 
 
 def open_input_port(config: Config, open_input: Callable[..., Any] | None = None) -> Any:

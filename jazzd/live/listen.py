@@ -61,7 +61,7 @@ class Listener:
         wake: Callable[[], None] = lambda: None,
         live_chords: bool = False,
         trade_bars: int = 0,
-        controls: ControlConfig = ControlConfig(),
+        controls: ControlConfig | None = None,
         settings: Any = None,
         channel: int | None = None,
     ) -> None:
@@ -72,7 +72,7 @@ class Listener:
         self._wake = wake
         self.held = HeldChord() if live_chords else None
         self.tracker = CallTracker(trade_bars) if trade_bars else None
-        self.controls = controls
+        self.controls = controls if controls is not None else ControlConfig()
         self.settings = settings
         self.channel = channel
         self._queue: deque[tuple[tuple[int, ...], float]] = deque()
@@ -90,7 +90,15 @@ class Listener:
             self._queue.append((tuple(message), time))
         self._wake()
 
+    def on_event(self, event: Any) -> None:
+        """An input port's listener (``jazzd.midi.input_port.InputEvent``): :meth:`feed`."""
+        self.feed(event.message, event.time)
+
     # -- from the player --------------------------------------------------------
+
+    def follow(self, timebase: Callable[[], Timebase]) -> None:
+        """Convert input times to beats with ``timebase()`` (the player's tempo map)."""
+        self._timebase = timebase
 
     @property
     def chord(self) -> Chord | None:
@@ -103,7 +111,8 @@ class Listener:
         if self.held is not None and (due := self.held.due()) is not None:
             times.append(due)
         if self.tracker is not None and (beat := self.tracker.due()) is not None:
-            times.append(self._timebase().time_at(Fraction(beat)) - ANSWER_LEAD_S)
+            lead = ANSWER_LEAD_S if self.tracker.state == "calling" else 0.0
+            times.append(self._timebase().time_at(Fraction(beat)) - lead)
         return min(times) if times else None
 
     def poll(self, now: float) -> list[BarChange]:
@@ -166,11 +175,9 @@ class Listener:
             self.tracker.note_off(pitch, self._timebase().beat_at(time))
 
     def _control(self, controller: int, value: int, changes: list[BarChange]) -> None:
-        if self.settings is None:
-            base = None
-        else:
-            base = self.settings.pitch_range
-        control = control_change(self.controls, controller, value, base) if base else None
+        control = None
+        if self.settings is not None:
+            control = control_change(self.controls, controller, value, self.settings.pitch_range)
         if control is None:
             self.counts["ignored"] += 1
             return
@@ -184,3 +191,29 @@ class Listener:
             field = "temperature" if control.target == "temperature" else "pitch_range"
             self.settings = replace(self.settings, **{field: control.value})
             changes.append(BarChange(what, settings=self.settings, from_next_note=True))
+
+
+def play_along(config: Any, soloist: Any, clock: Any, settings: Any) -> tuple[Any, Listener]:
+    """The player's source and the listener for the config's ``[band]`` and ``[control]``.
+
+    The soloist keeps its state before each note (changes heard from the next note);
+    trading wraps it in a :class:`~jazzd.live.trading.Trader`. The listener's timebase
+    is set by :meth:`Listener.follow` once the player's scheduler exists.
+    """
+    from jazzd.live.trading import Trader
+
+    soloist.keep_note_checkpoints = True
+    source = Trader(soloist) if config.band.trade_bars else soloist
+    listener = Listener(
+        lambda: _no_timebase(),
+        wake=clock.interrupt,
+        live_chords=config.band.live_chords,
+        trade_bars=config.band.trade_bars,
+        controls=config.control,
+        settings=settings,
+    )
+    return source, listener
+
+
+def _no_timebase() -> Timebase:
+    raise RuntimeError("the listener has no timebase yet: call follow() first")

@@ -35,6 +35,7 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any, Protocol
@@ -49,6 +50,8 @@ log = logging.getLogger(__name__)
 #: A change is applied only this long or longer before the next send and the next bar
 #: line, so regenerating a bar (about 1 ms here) never delays a send.
 CHANGE_MARGIN_S = 0.01
+#: While waiting for a first live chord, the loop looks up this often without a message.
+WAIT_POLL_S = 0.5
 
 
 class BarSource(Protocol):
@@ -220,6 +223,26 @@ class Player:
                     return start
         return None
 
+    def wait_until(self, ready: Callable[[], bool]) -> bool:
+        """Before the first bar: sleep, hearing the input and pinging the watchdog, until
+        ``ready()`` (e.g. a first live chord); False when stopped first."""
+        clock = self.clock
+        while not self.stop_requested:
+            if self.listener is not None:
+                self.listener.poll(clock.now())  # the first chord: the music starts with it
+            if ready():
+                return True
+            now = clock.now()
+            self.notifier.ping_if_due(now)
+            wake = now + WAIT_POLL_S
+            for due in (self.notifier.next_ping(),
+                        None if self.listener is None else self.listener.due()):  # fmt: skip
+                if due is not None and due < wake:
+                    wake = max(due, now)
+            if not clock.sleep_until(wake):
+                clock.clear()
+        return False
+
     def prime(self) -> None:
         """Queue the first two bars (before the clock starts)."""
         self._fill()
@@ -343,6 +366,8 @@ class Player:
                     self.scheduler.close_open_notes()
             if change.stop_answer:
                 self.source.stop_answering()
+                self.scheduler.cancel_from(beat)
+                self.scheduler.close_open_notes()
             self._apply(change, self.queued_bars)
         self._fill()
 

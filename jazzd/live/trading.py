@@ -110,13 +110,13 @@ class CallTracker:
 
     def poll(self, beat: float, lead: float) -> Answer | None:
         """The answer when the call has ended by ``beat``; ``lead``: beats the player needs."""
-        if self.state == "answering" and beat >= self._answer_end:
+        if self.state == "answering" and beat + 1e-9 >= self._answer_end:
             self.state = "listening"
             return None
         if self.state != "calling":
             return None
         limit = 4.0 * (self._first_bar + self.bars)
-        if beat + lead >= limit:
+        if beat + lead + 1e-9 >= limit:
             end = limit
         elif (not self._held and self._notes and beat >= 4.0 * (self._first_bar + 1)
               and beat >= self._last_off + SILENCE_BEATS):
