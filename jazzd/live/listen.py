@@ -110,9 +110,11 @@ class Listener:
         times = []
         if self.held is not None and (due := self.held.due()) is not None:
             times.append(due)
-        if self.tracker is not None and (beat := self.tracker.due()) is not None:
-            lead = ANSWER_LEAD_S if self.tracker.state == "calling" else 0.0
-            times.append(self._timebase().time_at(Fraction(beat)) - lead)
+        if self.tracker is not None:
+            timebase = self._timebase()
+            beat = self.tracker.due(self._lead_beats(timebase, self.tracker.due(0.0) or 0.0))
+            if beat is not None:
+                times.append(timebase.time_at(Fraction(beat)))
         return min(times) if times else None
 
     def poll(self, now: float) -> list[BarChange]:
@@ -131,13 +133,17 @@ class Listener:
         if self.tracker is not None:
             timebase = self._timebase()
             beat = timebase.beat_at(now)
-            lead = ANSWER_LEAD_S * timebase.bpm_at(Fraction(max(beat, 0)).limit_denominator()) / 60
-            answer = self.tracker.poll(beat, lead)
+            answer = self.tracker.poll(beat, self._lead_beats(timebase, beat))
             if answer is not None:
                 log.info("call of %d notes: jazzd answers from bar %d", len(answer.notes),
                          answer.bar)  # fmt: skip
                 changes.append(BarChange(f"answer at bar {answer.bar}", answer=answer))
         return changes
+
+    @staticmethod
+    def _lead_beats(timebase: Timebase, beat: float) -> float:
+        """ANSWER_LEAD_S in beats at the tempo of ``beat``."""
+        return ANSWER_LEAD_S * timebase.bpm_at(Fraction(max(beat, 0.0))) / 60
 
     def _handle(self, message: tuple[int, ...], time: float, changes: list[BarChange]) -> None:
         if len(message) != 3 or not message[0] & 0x80 or (message[1] | message[2]) & 0x80:

@@ -100,13 +100,18 @@ class CallTracker:
             off = on + Fraction(1, GRID)
         self._notes.append(TimedNote(on, off, pitch, 100))
 
-    def due(self) -> float | None:
-        """The beat at which the call ends at the latest (None: no call under way)."""
-        if self.state == "calling":
-            return 4.0 * (self._first_bar + self.bars)
+    def due(self, lead: float) -> float | None:
+        """The beat of the next :meth:`poll` that may end the call or the answer (None: none
+        without a new note); ``lead`` as in :meth:`poll`."""
         if self.state == "answering":
             return self._answer_end
-        return None
+        if self.state != "calling":
+            return None
+        limit = 4.0 * (self._first_bar + self.bars) - lead
+        if self._held or not self._notes:
+            return limit
+        silence = max(self._last_off + SILENCE_BEATS, 4.0 * (self._first_bar + 1))
+        return min(limit, silence)
 
     def poll(self, beat: float, lead: float) -> Answer | None:
         """The answer when the call has ended by ``beat``; ``lead``: beats the player needs."""
@@ -118,8 +123,8 @@ class CallTracker:
         limit = 4.0 * (self._first_bar + self.bars)
         if beat + lead + 1e-9 >= limit:
             end = limit
-        elif (not self._held and self._notes and beat >= 4.0 * (self._first_bar + 1)
-              and beat >= self._last_off + SILENCE_BEATS):
+        elif (not self._held and self._notes and beat + 1e-9 >= 4.0 * (self._first_bar + 1)
+              and beat + 1e-9 >= self._last_off + SILENCE_BEATS):
             end = beat + lead
         else:
             return None
