@@ -108,6 +108,7 @@ def test_live_chords_wait_for_the_first_chord_then_follow_a_change(jack_server, 
           f"{fit_after:.2f} of {len(after)} over Amaj7")  # fmt: skip
     assert fit_before >= 0.7 and fit_after >= 0.7
     assert "sounding chord Eb7" in err and "sounding chord Amaj7" in err
+    assert stats["play_along"]["chords"] == 2 and stats["open_notes_at_exit"] == 0
 
 
 def test_trade_4_stays_silent_during_the_call_answers_at_the_next_bar_line_then_listens(
@@ -149,6 +150,7 @@ def test_trade_4_stays_silent_during_the_call_answers_at_the_next_bar_line_then_
     assert min(ons) < answer_start + 4 * beat  # the answer starts in its first bar
     assert max(ons) < answer_end + TOLERANCE_S  # for 4 bars, then it listens
     assert "call of 12 notes" in err
+    assert stats["play_along"]["calls"] == 1 and stats["play_along"]["notes"] == 12
 
 
 def test_a_mute_controller_silences_jazzd_from_the_next_note_and_unmute_brings_it_back(

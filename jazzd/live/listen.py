@@ -77,7 +77,8 @@ class Listener:
         self.channel = channel
         self._queue: deque[tuple[tuple[int, ...], float]] = deque()
         self._lock = threading.Lock()
-        self.counts = {"notes": 0, "controls": 0, "ignored": 0, "dropped": 0}
+        self.counts = {"notes": 0, "controls": 0, "ignored": 0, "dropped": 0, "chords": 0,
+                       "calls": 0}  # fmt: skip
 
     # -- from the input's thread ------------------------------------------------
 
@@ -127,6 +128,7 @@ class Listener:
                 message, time = self._queue.popleft()
             self._handle(message, time, changes)
         if self.held is not None and (chord := self.held.poll(now)) is not None:
+            self.counts["chords"] += 1
             log.debug("sounding chord %s (%s)", chord.name, " ".join(map(str, chord.voicing)))
             changes.append(BarChange(f"live chord {chord.name}", chords=chord_loop(chord),
                                      from_next_note=True))  # fmt: skip
@@ -135,6 +137,7 @@ class Listener:
             beat = timebase.beat_at(now)
             answer = self.tracker.poll(beat, self._lead_beats(timebase, beat))
             if answer is not None:
+                self.counts["calls"] += 1
                 log.info("call of %d notes: jazzd answers from bar %d", len(answer.notes),
                          answer.bar)  # fmt: skip
                 changes.append(BarChange(f"answer at bar {answer.bar}", answer=answer))

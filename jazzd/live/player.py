@@ -301,6 +301,8 @@ class Player:
             "bars_played": self.current_bar,
             "open_notes_at_exit": len(scheduler.open_notes),
         }
+        if self.listener is not None:
+            figures["play_along"] = dict(getattr(self.listener, "counts", {}))
         last = scheduler.last_sent
         if last is not None and last.beat is not None:
             figures["last_message"] = {
