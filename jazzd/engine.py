@@ -118,6 +118,7 @@ class Soloist:
         #: Keep the state before each note of a bar (for changes heard from the next note).
         self.keep_note_checkpoints = False
         self._note_checkpoints: list[tuple[Fraction, SoloistCheckpoint]] = []
+        self._nearest: dict[Token, int] = {}  # tokens outside the vocabulary -> nearest
 
     @property
     def chords(self) -> ChordLoop:
@@ -181,8 +182,14 @@ class Soloist:
         vocabulary are fed as their nearest token (:func:`nearest_token`).
         Returns how many tokens were fed.
         """
+        vocabulary = self.model.vocabulary
         for token in tokens:
-            index = nearest_token(self._tokens, token)
+            if token in vocabulary:
+                index = vocabulary.index(token)
+            else:
+                index = self._nearest.get(token)
+                if index is None:
+                    index = self._nearest[token] = nearest_token(self._tokens, token)
             self.model.step(self._last_index)
             self._last_index = index
         if last_pitch is not None:
@@ -249,7 +256,7 @@ class Soloist:
         return notes
 
 
-def _token_distance(a: Token, b: Token) -> tuple[int, Fraction, int]:
+def _token_distance(a: Token, b: Token) -> tuple[int, float, int]:
     """How far token ``b`` is from ``a``: kind, then duration, then interval bounds."""
     kind = 0 if a.kind == b.kind else (2 if a.is_rest or b.is_rest else 1)
     bounds_a, bounds_b = a.bounds, b.bounds
@@ -257,7 +264,7 @@ def _token_distance(a: Token, b: Token) -> tuple[int, Fraction, int]:
         interval = 0 if bounds_a == bounds_b else 48
     else:
         interval = abs(bounds_a[0] - bounds_b[0]) + abs(bounds_a[1] - bounds_b[1])
-    return kind, abs(a.duration - b.duration), interval
+    return kind, abs(float(a.duration) - float(b.duration)), interval
 
 
 def nearest_token(vocabulary: Sequence[Token], token: Token) -> int:
