@@ -46,7 +46,7 @@ def clock_plan(
         plan.append((t, [CLOCK]))
         t += 60.0 / first_bpm / TICKS_PER_BEAT
     if start:
-        plan.append((t - 0.001, [START]))
+        plan.append((t - jitter_s - 0.002, [START]))  # before the first tick, jitter and all
     for bpm, beats in segments:
         period = 60.0 / bpm / TICKS_PER_BEAT
         for _ in range(round(beats * TICKS_PER_BEAT)):

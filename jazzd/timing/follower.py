@@ -118,7 +118,7 @@ class TickFit:
             self.index += 1
         else:
             gap = time - self._ticks[-1][1]
-            steps = max(1, math.floor(gap / self.period + 1 - LOST_TICK_GAP))
+            steps = max(1, math.floor(gap / self.period + 2 - LOST_TICK_GAP))
             self._watch_for_a_change(time - self.predict(self.index + steps))
             self.index += steps
         self._ticks.append((self.index, time))
@@ -219,6 +219,7 @@ class ClockFollower:
         self._cue: Fraction | None = None
         self._last_tick = -math.inf
         self.estimate: Estimate | None = None
+        self._recent: deque[Estimate] = deque(maxlen=RATE_TICKS + 1)  # to hold a good one
         self.counts = {"ticks": 0, "starts": 0, "stops": 0, "continues": 0, "positions": 0,
                        "dropouts": 0, "ignored_ticks": 0}  # fmt: skip
 
@@ -262,21 +263,31 @@ class ClockFollower:
         tick = anchor_tick + index - anchor_index
         self._position = tick + 1
         self.estimate = Estimate(tick, self._fit.time_ref, self._fit.period)
+        self._recent.append(self.estimate)
         return True
 
     def _tempo_is_sane(self) -> bool:
-        """Whether the last few ticks keep within 20-400 BPM (one warning when they do not)."""
+        """Whether the last few ticks keep within 20-400 BPM (one warning when they do not).
+
+        One interval shorter than half a tick at 400 BPM is beyond at once; otherwise the
+        mean of the last ``RATE_TICKS`` intervals is checked. When the clock goes beyond,
+        the tempo and phase of ``RATE_TICKS`` ticks before are held.
+        """
         arrivals = self._arrivals
-        if len(arrivals) <= RATE_TICKS:
-            sane = len(arrivals) < 2 or arrivals[-1] - arrivals[-2] >= period_of(
-                MAX_BPM * RATE_SLACK * RATE_TICKS)  # fmt: skip
-        else:
+        sane = len(arrivals) < 2 or arrivals[-1] - arrivals[-2] >= period_of(MAX_BPM) / 2
+        if sane and len(arrivals) > RATE_TICKS:
             bpm = bpm_of((arrivals[-1] - arrivals[0]) / RATE_TICKS)
             sane = MIN_BPM / RATE_SLACK <= bpm <= MAX_BPM * RATE_SLACK
         if not sane and not self._absurd:
+            held = self._recent[0] if self._recent else self.estimate
+            self._fit.reset()
+            if held is not None:
+                self._fit.prior = held.period
+                if self.estimate is not None:
+                    self.estimate = held
             log.warning(
                 "the MIDI clock on the input is beyond %g-%g BPM: ignored, holding %.1f BPM",
-                MIN_BPM, MAX_BPM, bpm_of(self._fit.period),
+                MIN_BPM, MAX_BPM, bpm_of(self._fit.prior),
             )  # fmt: skip
         elif sane and self._absurd:
             log.info("the MIDI clock is back within %g-%g BPM", MIN_BPM, MAX_BPM)
@@ -314,6 +325,7 @@ class ClockFollower:
         self._dropped_out = False
         self._anchor = None
         self.estimate = None
+        self._recent.clear()
         self._cue = None if tick == self._stopped_at else Fraction(tick, TICKS_PER_BEAT)
 
     # -- the player's thread: transport ---------------------------------------------
@@ -322,9 +334,9 @@ class ClockFollower:
         """Whether the music plays now: started, a tick since, and no dropout."""
         if not self._running or self._anchor is None:
             return False
-        if now - self._last_tick > DROPOUT_S:
+        if now >= self._last_tick + DROPOUT_S:  # the same sum as watch_until's
             with self._lock:
-                if self._running and now - self._last_tick > DROPOUT_S:
+                if self._running and now >= self._last_tick + DROPOUT_S:
                     self._running = False
                     self._dropped_out = True
                     self._anchor = None
