@@ -135,6 +135,7 @@ def test_a_dropout_closes_the_notes_within_the_dropout_time_and_the_music_goes_o
     player, port, clock = rig(events)
     clock.events.append((back + 0.6, player.request_stop))
     player.run()
+    player.scheduler.flush()  # as the daemon does when it stops
     # The music flies on over the predicted grid for 250 ms, then every note is closed
     # at once and nothing sounds until the clock is back.
     sent = list(zip(port.times, port.messages, strict=True))
