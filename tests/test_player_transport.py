@@ -8,10 +8,12 @@ wakes the player ends its sleep there.
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Callable
 from fractions import Fraction
 
+import pytest
 from rigs import balanced
 
 from jazzd.live.player import Player
@@ -160,3 +162,31 @@ def test_without_start_nothing_plays(capsys) -> None:
 
 def _unused(_: Callable[[], None], __: Fraction) -> None:  # keeps type checkers quiet
     pass
+
+
+# -- leading: --send-clock --------------------------------------------------------------
+
+
+def test_send_clock_starts_on_the_first_downbeat_and_a_tempo_change_moves_the_ticks_from_its_bar(
+) -> None:
+    from rigs import scheduler_rig
+
+    from jazzd.live.player import BarChange
+    from jazzd.timing.clock_send import ClockSender
+
+    clock, port, scheduler = scheduler_rig(120.0, origin=1.0)
+    player = Player(Sixteenths(), scheduler, channel=0, velocity=90, bars=3,
+                    clock_out=ClockSender())
+    player.prime()
+    player.post(BarChange(bpm=60.0))  # posted before bar 0 plays: heard from bar 1
+    clock.clear()
+    assert player.run()
+    sent = list(zip(port.times, port.messages, strict=True))
+    assert sent[0] == (1.0, (0xFA,)) and sent[1] == (1.0, (0xF8,))  # Start, then the first tick
+    assert sent[2][1][0] == 0x90  # the note-on of the downbeat after the clock
+    ticks = [t for t, m in sent if m == (0xF8,)]
+    assert len(ticks) == 3 * 96  # three bars, 24 a beat, each queued once (bar 1 was redone)
+    spacing = [round(b - a, 9) for a, b in itertools.pairwise(ticks)]
+    assert set(spacing[:95]) == {round(60 / 120 / 24, 9)}  # bar 0 at 120 BPM
+    assert set(spacing[96:]) == {round(60 / 60 / 24, 9)}  # from bar 1's line at 60 BPM
+    assert ticks[96] == pytest.approx(1.0 + 2.0)  # bar 1's line: four beats at 120 BPM
