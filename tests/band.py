@@ -46,15 +46,15 @@ def clock_plan(
         plan.append((t, [CLOCK]))
         t += 60.0 / first_bpm / TICKS_PER_BEAT
     if start:
-        plan.append((t - 0.001, [START]))
+        plan.append((t - jitter_s - 0.002, [START]))  # before the first tick, jitter and all
     for bpm, beats in segments:
         period = 60.0 / bpm / TICKS_PER_BEAT
         for _ in range(round(beats * TICKS_PER_BEAT)):
             grid.append(t)
             plan.append((max(0.0, t + rng.uniform(-jitter_s, jitter_s)), [CLOCK]))
             t += period
-    if stop:
-        plan.append((t, [STOP]))
+    if stop:  # half a tick after the last one (a Stop on the next tick's time races it)
+        plan.append((t - 30.0 / segments[-1][0] / TICKS_PER_BEAT, [STOP]))
     plan.sort(key=lambda item: item[0])
     return plan, grid
 
@@ -72,14 +72,17 @@ class Band:
     Ports: ``CLIENT:out`` (what the band plays), ``CLIENT-rec:in`` (what it records).
     """
 
-    def __init__(self, client: str, plan: Plan, workdir: Path) -> None:
+    def __init__(self, client: str, plan: Plan, workdir: Path, flood: float = 0.0) -> None:
         self.client = client
         self.out_port = f"{client}:out"
         self.in_port = f"{client}-rec:in"
+        #: With ``flood`` (messages a second): the port the junk comes from.
+        self.junk_port = f"{client}-junk:out" if flood else None
         plan_path = workdir / f"{client}.json"
         plan_path.write_text(json.dumps(plan))
         self.process = subprocess.Popen(
-            [sys.executable, str(REPO / "tests" / "midi_band.py"), client, str(plan_path)],
+            [sys.executable, str(REPO / "tests" / "midi_band.py"), client, str(plan_path),
+             str(flood)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             text=True, env=jazzd_env(),
         )  # fmt: skip
@@ -87,7 +90,7 @@ class Band:
         if line != "ready":
             reap(self.process)
             raise AssertionError(f"the band did not start: {line!r}")
-        wait_for_ports([self.out_port, self.in_port])
+        wait_for_ports([self.out_port, self.in_port, *([self.junk_port] if flood else [])])
         self._lines: list[str] = []
 
     def go(self) -> float:

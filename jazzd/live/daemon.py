@@ -37,6 +37,8 @@ from jazzd.live.signals import Signals
 from jazzd.output_file import check_writable
 from jazzd.sdnotify import Notifier
 from jazzd.timing.clock import MonotonicClock
+from jazzd.timing.clock_send import STOP as CLOCK_STOP
+from jazzd.timing.clock_send import ClockSender
 from jazzd.timing.realtime import apply_realtime_priority, scheduling_restored
 from jazzd.timing.scheduler import Scheduler
 from jazzd.timing.stats import LatenessStats, write_stats_json
@@ -50,6 +52,15 @@ START_DELAY_S = 0.05
 #: lets the reload worker keep the GIL that long while the player waits to send; normally
 #: the player is the only running thread, so a short interval costs nothing.
 SWITCH_INTERVAL_S = 0.00025
+
+
+def _clock_follower(config: Config) -> Any:
+    """The MIDI clock follower when the config follows a MIDI clock, else None."""
+    if config.clock.source != "midi":
+        return None
+    from jazzd.timing.follower import ClockFollower
+
+    return ClockFollower(config.music.bpm)
 
 
 def _bar_source(config: Config, test_pattern: bool) -> Any:
@@ -179,8 +190,9 @@ def _run(
             input_port.add_listener(listener.on_event)
 
         music = config.music
+        follower = _clock_follower(config)
         scheduler = Scheduler(
-            port, clock, TempoMap(0.0, music.bpm), stats,
+            port, clock, follower or TempoMap(0.0, music.bpm), stats,
             drop_late_s=config.daemon.drop_late_ms / 1000,
         )  # fmt: skip
         player = Player(
@@ -191,7 +203,12 @@ def _run(
             bars=config.daemon.bars,
             notifier=notifier,
             listener=listener,
+            transport=follower,
+            clock_out=ClockSender() if config.clock.send else None,
         )
+        if follower is not None and input_port is not None:
+            follower.on_change = player.wake
+            input_port.add_listener(follower.on_event)
         if listener is not None:
             listener.follow(lambda: scheduler.timebase)
         live_chords = listener is not None and listener.held is not None
@@ -215,13 +232,17 @@ def _run(
             notifier.ready(f"waiting for a chord on {input_port.name}, then {music.bpm:g} BPM")
             if not player.wait_until(lambda: listener.chord is not None):
                 return 0
-            log.info("first chord %s: playing at %g BPM", listener.chord.name, music.bpm)
+            log.info("first chord %s", listener.chord.name)
             source.set_chords(chord_loop(listener.chord))
             player.prime()
-            scheduler.timebase = TempoMap(clock.now() + START_DELAY_S, music.bpm)
-        else:
+            if follower is None:
+                scheduler.timebase = TempoMap(clock.now() + START_DELAY_S, music.bpm)
+        elif follower is None:
             scheduler.timebase = TempoMap(clock.now() + START_DELAY_S, music.bpm)
             notifier.ready(f"playing at {music.bpm:g} BPM on {port.name}")
+        else:
+            log.info("waiting for MIDI Start (and clock) on %s", input_port.name)
+            notifier.ready(f"waiting for MIDI Start on {input_port.name}, playing on {port.name}")
         player.run()
         return 0
     finally:
@@ -229,6 +250,8 @@ def _run(
         if input_port is not None:
             input_port.close()
         if player is not None and port is not None:
+            if player.clock_out is not None:
+                port.send(CLOCK_STOP)  # the drum machine stops with jazzd
             player.scheduler.flush()
         if status_line is not None:
             status_line.stop()  # after the note-offs, which must not wait for a terminal
@@ -241,6 +264,10 @@ def _run(
             figures: dict[str, Any] = dict(stats.summary())
             if player is not None:
                 figures.update(player.figures())
+                if player.transport is not None:
+                    figures["midi_clock"] = player.transport.figures()  # type: ignore[attr-defined]
+            if input_port is not None:
+                figures["midi_in"] = input_port.figures()
             figures["realtime"] = realtime
             figures["clock"] = clock.figures()
             write_stats_json(config.daemon.stats_json, figures)

@@ -31,7 +31,9 @@ but queues nothing; the mute closes the sounding notes at once.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import math
 import threading
 import time
 from collections import deque
@@ -42,6 +44,7 @@ from typing import Any, Protocol
 
 from jazzd.errors import OutputLost
 from jazzd.sdnotify import Notifier
+from jazzd.timing.clock_send import ClockSender
 from jazzd.timing.scheduler import NoteLike, Scheduler
 from jazzd.tokens import BAR_BEATS
 
@@ -68,7 +71,7 @@ class BarSource(Protocol):
         ...
 
     def checkpoint(self) -> Any:
-        """The state before the next bar."""
+        """The state before the next bar: a dataclass with the field ``bar`` (its number)."""
         ...
 
     def rewind(self, checkpoint: Any) -> None:
@@ -107,6 +110,26 @@ class Listening(Protocol):
         ...
 
 
+class Transport(Protocol):
+    """Start and stop from outside (a MIDI clock follower, ``jazzd.timing.follower``)."""
+
+    def rolling(self, now: float) -> bool:
+        """Whether the music plays at ``now``."""
+        ...
+
+    def take_cue(self) -> Fraction | None:
+        """The beat the music must move to, once (None: it goes on where it stands)."""
+        ...
+
+    def watch_until(self) -> float | None:
+        """The latest time the player must ask :meth:`rolling` again (None: no limit)."""
+        ...
+
+
+#: While paused, the player looks up at least this often (a ping, a stop, a change wakes it).
+PAUSED_WAKE_S = 1.0
+
+
 def bar_beat(bar: int) -> Fraction:
     """The first beat of ``bar`` (counting from 0)."""
     return BAR_BEATS * bar
@@ -124,9 +147,16 @@ class Player:
         velocity: int,
         bars: int | None = None,
         notifier: Notifier | None = None,
+        transport: Transport | None = None,
+        clock_out: ClockSender | None = None,
         listener: Listening | None = None,
     ) -> None:
         self.source = source
+        self.transport = transport
+        self.clock_out = clock_out
+        self.paused = False
+        #: Notes before this beat are not queued (the music was moved to it).
+        self._from_beat = Fraction(0)
         self.scheduler = scheduler
         self.clock = scheduler.clock
         self.channel = channel  # 0..15
@@ -152,6 +182,10 @@ class Player:
 
     def request_stop(self) -> None:
         self.stop_requested = True
+        self.clock.interrupt()
+
+    def wake(self) -> None:
+        """Have the loop look again at once (the transport or the tempo changed)."""
         self.clock.interrupt()
 
     def post(self, change: BarChange) -> None:
@@ -185,6 +219,8 @@ class Player:
         note_checkpoints = getattr(self.source, "note_checkpoints", None)
         if note_checkpoints is not None:
             self._note_checkpoints[bar] = note_checkpoints()
+        if self._from_beat > low:
+            notes = [note for note in notes if note.start >= self._from_beat]
         if not self.muted:
             self.scheduler.add_notes(notes, self.channel, self.velocity)
         self.queued_bars += 1
@@ -261,6 +297,8 @@ class Player:
                 self._inbox.extend(self.listener.poll(clock.now()))
             if self._inbox:
                 self._apply_changes_if_there_is_time()
+            if self.transport is not None and self._held_by_transport():
+                continue
             bar_line = timebase.time_at(bar_beat(self.current_bar + 1))
             if self.bars is not None and self.current_bar >= self.bars and not scheduler.pending:
                 return True
@@ -275,6 +313,9 @@ class Player:
                 listen = self.listener.due()
                 if listen is not None and listen < wake:
                     wake = max(listen, clock.now())
+            watch = self.transport.watch_until() if self.transport is not None else None
+            if watch is not None and watch < wake:
+                wake = watch
             with self._quiet:
                 self._quiet_until = wake
                 self._quiet.notify_all()
@@ -295,9 +336,10 @@ class Player:
     def figures(self) -> dict[str, Any]:
         """What ``--stats-json`` adds to the lateness figures about the run."""
         timebase, scheduler = self.scheduler.timebase, self.scheduler
+        origin = timebase.time_at(Fraction(0))
         figures: dict[str, Any] = {
             "bpm": timebase.bpm_at(Fraction(0)),
-            "origin_monotonic_s": timebase.time_at(Fraction(0)),
+            "origin_monotonic_s": origin if math.isfinite(origin) else None,
             "bars_played": self.current_bar,
             "open_notes_at_exit": len(scheduler.open_notes),
         }
@@ -322,6 +364,67 @@ class Player:
         """Queue bars up to one bar after the one playing."""
         while self.queued_bars <= self.current_bar + 1 and self._want_more():
             self.queue_bar()
+        if self.clock_out is not None:
+            self.clock_out.queue_through(self.scheduler, self.queued_bars)
+
+    # -- transport (a MIDI clock leads) ------------------------------------------
+
+    def _held_by_transport(self) -> bool:
+        """Follow the transport: move, pause or play on; True while paused (after a wait)."""
+        transport = self.transport
+        assert transport is not None
+        cue = transport.take_cue()
+        if cue is not None:
+            self.reposition(cue)
+        clock = self.clock
+        now = clock.now()
+        if transport.rolling(now):
+            if self.paused:
+                self.paused = False
+                log.info("playing from beat %.3g", self.scheduler.timebase.beat_at(now))
+            return False
+        if not self.paused:
+            self.pause()
+        wake = now + PAUSED_WAKE_S
+        next_ping = self.notifier.next_ping()
+        if next_ping is not None and next_ping < wake:
+            wake = next_ping
+        with self._quiet:
+            self._quiet_until = wake
+            self._quiet.notify_all()
+        asleep = clock.sleep_until(wake)
+        self._quiet_until = 0.0
+        if not asleep and not self.stop_requested:
+            clock.clear()
+        self.notifier.ping_if_due(clock.now())
+        return True
+
+    def pause(self) -> None:
+        """Close every sounding note now; the queued notes wait for the music to go on."""
+        self.paused = True
+        closed = self.scheduler.close_open_notes()
+        log.info("paused: %d sounding notes closed", closed)
+
+    def reposition(self, beat: Fraction) -> None:
+        """Move the music to ``beat`` (nothing sounds: call after :meth:`pause`).
+
+        Every queued note is taken back; the source goes on from its state before
+        its first unplayed bar (the phrase continues) with its bar number set to
+        the bar of ``beat``, so the chords are those of that bar; notes of that
+        bar before ``beat`` are not played.
+        """
+        bar = int(beat // BAR_BEATS)
+        self.scheduler.cancel_from(Fraction(0))
+        if self._checkpoints:
+            checkpoint = self._checkpoints[min(self._checkpoints)]
+        else:
+            checkpoint = self.source.checkpoint()
+        self.source.rewind(dataclasses.replace(checkpoint, bar=bar))
+        self._checkpoints.clear()
+        self.current_bar = self.queued_bars = bar
+        self._from_beat = Fraction(beat)
+        self._fill()
+        log.info("moved to bar %d, beat %.3g", bar + 1, float(beat - bar_beat(bar)) + 1)
 
     def _on_bar_line(self) -> None:
         for started in [bar for bar in self._checkpoints if bar < self.current_bar]:

@@ -2,9 +2,17 @@
 
 One path for every input feature (clock following, live chords, trading, CC control):
 
-    driver thread (rtmidi callback)  -> queue only: (bytes, driver time -> monotonic time)
-    dispatcher thread "jazzd-midi-in" -> parse, drop junk, filter the note channel
-                                      -> every listener(event), in that thread
+    driver thread (RtMidi, C++ only) -> RtMidi's own queue: (bytes, driver time delta)
+    thread "jazzd-midi-in", every POLL_S -> driver time -> monotonic time, parse, drop junk,
+                                            filter the note channel -> every listener(event)
+
+No Python runs in the driver's thread. python-rtmidi's callback would take the
+GIL in JACK's process thread for every message: under a flood of 10,000
+messages a second, measured, that stalled JACK's cycle behind the other Python
+threads, the ticks were stamped tens of ms late and the clock dropped out 209
+times in 16 s. So the dispatcher drains RtMidi's queue every ``POLL_S`` in one
+hold of the GIL; the stamps are the driver's (:class:`DriverClock`), so the poll
+adds no jitter, only up to ``POLL_S`` of delay before a listener hears of it.
 
 A listener must be quick and must not block: it updates its own state (under its
 own lock) and, to change the music, posts to the player (``Player.post``) or wakes
@@ -13,13 +21,13 @@ at once, in the caller's thread, for unit tests with a FakeClock.
 
 Junk (SysEx, undefined status bytes, data bytes without a status, messages of the
 wrong length) is counted in ``figures()`` and dropped; nothing raises. A flood is
-bounded: past ``MAX_QUEUED`` waiting messages, new ones are counted and dropped.
+bounded: past ``MAX_QUEUED`` messages waiting in the driver's queue, RtMidi drops new
+ones (and says so on stderr).
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -44,8 +52,11 @@ _SYSTEM_LENGTHS = {
     0xF1: 2, 0xF2: 3, 0xF3: 2, 0xF6: 1,
     0xF8: 1, 0xFA: 1, 0xFB: 1, 0xFC: 1, 0xFE: 1, 0xFF: 1,
 }  # fmt: skip
-#: Messages waiting for the dispatcher beyond which new ones are dropped (and counted).
-MAX_QUEUED = 10_000
+#: How often the dispatcher drains the driver's queue, in seconds.
+POLL_S = 0.001
+#: The driver's queue, in messages: beyond it RtMidi drops new ones (80 ms of a flood
+#: of 100,000 messages a second).
+MAX_QUEUED = 8192
 #: How much faster or slower the driver's clock may run than the monotonic clock
 #: (100 ppm): the offset between them may creep up by this much per second.
 DRIFT_ALLOWANCE = 1e-4
@@ -150,9 +161,10 @@ class InputPort:
         self.channel = channel
         self.closed = False
         self._listeners: list[Listener] = []
+        #: Whether MIDI clock ticks (F8) reach the listeners; active sensing never does.
+        self.pass_timing = True
         self.received = 0
         self.ignored = 0
-        self.dropped = 0
 
     def add_listener(self, listener: Listener) -> None:
         """Call ``listener(event)`` for every well-formed message from now on."""
@@ -162,8 +174,8 @@ class InputPort:
         self._listeners = [known for known in self._listeners if known is not listener]
 
     def figures(self) -> dict[str, int]:
-        """Messages received, ignored as junk or filtered, and dropped in a flood."""
-        return {"received": self.received, "ignored": self.ignored, "dropped": self.dropped}
+        """Messages received, and those ignored as junk or filtered out by channel."""
+        return {"received": self.received, "ignored": self.ignored}
 
     def close(self) -> None:
         """Stop delivering; closing twice does nothing."""
@@ -183,6 +195,9 @@ class InputPort:
         if not well_formed(message):
             self.ignored += 1
             return
+        status = message[0]
+        if status == 0xFE or (status == CLOCK and not self.pass_timing):
+            return  # active sensing, or clock nobody reads: not junk, not wanted
         event = InputEvent(stamp, tuple(message))
         if self.channel is not None and event.kind in (0x80, 0x90) and (
             event.channel != self.channel
@@ -214,8 +229,8 @@ class MemoryInput(InputPort):
 class RtMidiInput(InputPort):
     """A python-rtmidi ``MidiIn`` with one port open, virtual or connected to ``source``.
 
-    Its callback (in the driver's thread) only stamps and queues; the thread
-    ``jazzd-midi-in`` takes messages off the queue and delivers them.
+    The thread ``jazzd-midi-in`` drains the driver's queue every ``POLL_S``,
+    stamps each message (:class:`DriverClock`) and delivers it.
     """
 
     def __init__(
@@ -228,36 +243,26 @@ class RtMidiInput(InputPort):
         self.backend = backend
         self.source = source
         self._midiin = midiin
-        self._queue: queue.SimpleQueue[tuple[list[int], float] | None] = queue.SimpleQueue()
         self._driver_clock = DriverClock()
-        self._thread = threading.Thread(target=self._dispatch, name="jazzd-midi-in", daemon=True)
+        self._closing = threading.Event()
+        self._thread = threading.Thread(target=self._poll, name="jazzd-midi-in", daemon=True)
         self._thread.start()
-        midiin.set_callback(self._on_message)  # type: ignore[attr-defined]
 
-    def _on_message(self, event: tuple[list[int], float], data: object = None) -> None:
-        """The driver's thread: stamp and queue, nothing else."""
-        arrival = time.monotonic()
-        message, delta = event
-        if self._queue.qsize() >= MAX_QUEUED:
-            self.dropped += 1
-            return
-        self._queue.put((message, self._driver_clock.stamp(delta, arrival)))
-
-    def _dispatch(self) -> None:
-        get = self._queue.get
-        while True:
-            item = get()
-            if item is None:
-                return
-            self._deliver(*item)
+    def _poll(self) -> None:
+        get = self._midiin.get_message  # type: ignore[attr-defined]
+        stamp = self._driver_clock.stamp
+        now = time.monotonic
+        while not self._closing.wait(POLL_S):
+            while (item := get()) is not None:
+                message, delta = item
+                self._deliver(message, stamp(delta, now()))
 
     def _close(self) -> None:
+        self._closing.set()
+        self._thread.join(timeout=1.0)
         midiin = self._midiin
-        midiin.cancel_callback()  # type: ignore[attr-defined]
         midiin.close_port()  # type: ignore[attr-defined]
         midiin.delete()  # type: ignore[attr-defined]
-        self._queue.put(None)
-        self._thread.join(timeout=1.0)
 
 
 def input_client_name(port_name: str) -> str:
@@ -273,9 +278,9 @@ def open_input(
 
     ``listen`` picks the source (another program's MIDI output) whose name
     contains it, as ``--connect`` picks a destination: no match or several
-    partial matches is a UserError. ``timing``: let MIDI clock and transport
-    through (the driver drops them otherwise); SysEx and active sensing are
-    always dropped by the driver. ``channel``: 0-15 for notes of one channel.
+    partial matches is a UserError. ``timing``: deliver MIDI clock (F8) to the
+    listeners (else it is dropped here, with active sensing); SysEx is junk.
+    ``channel``: 0-15 for notes of one channel.
     """
     if not port_name:
         raise UserError("the MIDI port name is empty: give --port-name a name such as jazzd")
@@ -284,11 +289,14 @@ def open_input(
     reasons = []
     for name in candidate_backends(backend):
         try:
-            midiin = open_client(name, client_name, "input")
+            midiin = open_client(name, client_name, "input", queue_size_limit=MAX_QUEUED)
         except Unusable as exc:
             reasons.append(f"{name}: {exc}")
             continue
-        midiin.ignore_types(sysex=True, timing=not timing, active_sense=True)  # type: ignore[attr-defined]
+        # Nothing is dropped by the driver: a dropped message would take its time delta with
+        # it (RtMidi's JACK input counts from the last message it saw), and the stamps would
+        # fall behind. Junk is counted and dropped here.
+        midiin.ignore_types(sysex=False, timing=False, active_sense=False)  # type: ignore[attr-defined]
         source = None
         try:
             if listen:
@@ -310,5 +318,7 @@ def open_input(
             midiin.delete()  # type: ignore[attr-defined]
             what = f"connect to {source!r}" if source else f"open the MIDI input {client_name!r}"
             raise UserError(f"cannot {what} on {name}: {exc}") from None
-        return RtMidiInput(client_name, midiin, name, source, channel)
+        port = RtMidiInput(client_name, midiin, name, source, channel)
+        port.pass_timing = timing
+        return port
     raise UserError("no MIDI backend is usable: " + "; ".join(reasons))
