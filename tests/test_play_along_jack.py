@@ -10,6 +10,7 @@ clock jazzd schedules on. jazzd's beat 0 comes from its ``--stats-json``
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -186,3 +187,47 @@ def test_a_mute_controller_silences_jazzd_from_the_next_note_and_unmute_brings_i
         beats = (t - origin) / beat
         assert abs(round(beats * 24) - beats * 24) * beat / 24 < TOLERANCE_S
 
+
+
+def test_a_flood_of_junk_with_live_chords_delays_no_send_and_leaves_nothing_sounding(
+    jack_server, notify, tmp_path
+):
+    """10,000 messages a second for a second: notes without pattern (each 40 ms window a
+    new chord), note-offs without note-ons, controllers, pitch bends; then a plain chord."""
+    rng = random.Random(4)
+    plan = held(0.5, (51, 55, 61, 65), 6.0)
+    for i in range(10_000):
+        at = 2.0 + i / 10_000
+        kind = i % 4
+        if kind == 0:
+            plan.append((at, [0x90, rng.randrange(128), 1 + rng.randrange(127)]))
+        elif kind == 1:
+            plan.append((at, [0x80, rng.randrange(128), 0]))
+        elif kind == 2:
+            plan.append((at, [0xB0, rng.randrange(120), rng.randrange(128)]))
+        else:
+            plan.append((at, [0xE0, rng.randrange(128), rng.randrange(128)]))
+    plan.sort(key=lambda item: item[0])
+    plan += [(3.2 + 0.001 * p, [0x80, p, 0]) for p in range(128)]  # the flood's notes let go
+    plan += held(3.5, (57, 61, 64, 68), 6.0)
+    band = Band(unique("band"), plan, tmp_path)
+    jazzd = start_jazzd(band, notify, tmp_path, "--live-chords", "--bpm", "160", "--bars", "4",
+                        "--seed", "2", "--log-level", "info")  # fmt: skip
+    try:
+        notify.wait_for("READY=1")
+        go = band.go()
+        band.wait_planned()
+        _, stats = finish(jazzd, tmp_path)
+    finally:
+        if jazzd.poll() is None:
+            jazzd.kill()
+        log = band.stop(0.0)
+    check_nothing_left_sounding(log)
+    lateness = stats["lateness_ms"]
+    sent = sum(1 for _, m in log.sent if m[0] != 0x90 or m[1] not in (51, 55, 61, 65))
+    print(f"flood: {sent} messages in about 1 s; lateness ms {lateness}; "
+          f"input {stats['play_along']}")  # fmt: skip
+    assert stats["play_along"]["notes"] >= 2000
+    assert [t for t, _ in note_ons(log) if go + 2.0 < t < go + 3.0]  # it played on through
+    assert stats["open_notes_at_exit"] == 0
+    assert lateness["p99"] < 10.0  # generous: the shared test machine, not a figure
