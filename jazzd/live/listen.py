@@ -11,9 +11,10 @@ loop and gets :class:`~jazzd.live.player.BarChange` s back:
 - controllers (``[control]``, :mod:`jazzd.control`): temperature, register,
   velocity, mute, heard from the next note.
 
-Anything else on the input (SysEx, clock, other channels' notes when a channel
-is set, malformed bytes, a note-off without its note-on) is counted and
-ignored.
+Anything else on the input (clock and transport, pitch bends, unmapped
+controllers, malformed bytes) is counted and ignored; a note-off without its
+note-on changes nothing. The input port drops SysEx and junk before, and keeps
+the notes of ``[input] channel`` only.
 """
 
 from __future__ import annotations
@@ -63,18 +64,16 @@ class Listener:
         trade_bars: int = 0,
         controls: ControlConfig | None = None,
         settings: Any = None,
-        channel: int | None = None,
     ) -> None:
         """``timebase``: the player's tempo map now; ``wake``: interrupts the player's sleep;
-        ``settings``: the soloist's (``jazzd.engine.SoloSettings``), changed by controllers;
-        ``channel``: listen to this channel (0-15) only, None for all."""
+        ``settings``: the soloist's (``jazzd.engine.SoloSettings``), changed by controllers.
+        The input port keeps the notes of ``[input] channel`` only."""
         self._timebase = timebase
         self._wake = wake
         self.held = HeldChord() if live_chords else None
         self.tracker = CallTracker(trade_bars) if trade_bars else None
         self.controls = controls if controls is not None else ControlConfig()
         self.settings = settings
-        self.channel = channel
         self._queue: deque[tuple[tuple[int, ...], float]] = deque()
         self._lock = threading.Lock()
         self.counts = {"notes": 0, "controls": 0, "ignored": 0, "dropped": 0, "chords": 0,
@@ -153,8 +152,8 @@ class Listener:
             self.counts["ignored"] += 1
             return
         status, data1, data2 = message
-        kind, channel = status & 0xF0, status & 0x0F
-        if status >= 0xF0 or (self.channel is not None and channel != self.channel):
+        kind = status & 0xF0
+        if status >= 0xF0:
             self.counts["ignored"] += 1
             return
         if kind == NOTE_ON and data2 > 0:
