@@ -5,6 +5,7 @@ monotonic clock. Every case checks that no note is left sounding.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import signal
 import statistics
@@ -18,6 +19,21 @@ from test_daemon_jack import check_balance, finish, is_note_off, is_note_on, sta
 pytestmark = [pytest.mark.jack, pytest.mark.slow]
 
 TICKS_PER_BEAT = 24
+
+
+@contextlib.contextmanager
+def judged_by(jack_server, *clients: str):
+    """Timing checks; when they fail and the JACK server's log shows that one of
+    ``clients`` missed cycles (CPU starvation: that cycle's MIDI was lost or late), the run
+    cannot judge the timing and the test is marked xfail with the reason."""
+    try:
+        yield
+    except AssertionError:
+        missed = {client: jack_server.missed_cycles(client) for client in clients}
+        missed = {client: n for client, n in missed.items() if n}
+        if missed:
+            pytest.xfail(f"JACK clients missed cycles {missed}: the timing cannot be judged")
+        raise
 
 
 def onsets_against_ticks(log, grid_sent: list[float]) -> list[tuple[int, float]]:
@@ -37,9 +53,10 @@ def test_jazzd_follows_start_clock_at_120_then_100_bpm_and_stop(jack_server, tmp
     plan, _ = clock_plan([(120, 8), (100, 8)], jitter_s=0.001, seed=3)
     band = Band(unique("band"), plan, tmp_path)
     notify = NotifySocket(str(tmp_path / "notify.sock"))
+    port_name = unique("jz")
     process = start_jazzd(
         "--sync", "midi", "--listen", band.out_port, "--connect", band.in_port,
-        "--test-pattern", "--port-name", unique("jz"), notify=notify,
+        "--test-pattern", "--port-name", port_name, notify=notify,
     )  # fmt: skip
     try:
         notify.wait_for("READY=1")
@@ -54,6 +71,12 @@ def test_jazzd_follows_start_clock_at_120_then_100_bpm_and_stop(jack_server, tmp
         reap(process)
         notify.close()
     assert status == 0, err
+    clients = (band.client, band.client + "-rec", port_name, port_name + "-in")
+    with judged_by(jack_server, *clients):
+        check_follow(log)
+
+
+def check_follow(log) -> None:
     messages = [message for _, message in log.received]
     check_balance(messages)
     ticks = [t for t, message in log.sent if message == (CLOCK,)]
