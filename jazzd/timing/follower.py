@@ -372,9 +372,10 @@ class ClockFollower:
         return estimate.time_of(beat * TICKS_PER_BEAT)
 
     def beat_at(self, time: float) -> float:
+        """The beat at ``time`` while playing; where the song stands while stopped."""
         estimate = self.estimate
-        if estimate is None:
-            return self._position / TICKS_PER_BEAT - 1.0  # before the downbeat
+        if estimate is None or not self._running:
+            return self._position / TICKS_PER_BEAT
         return (estimate.tick + (time - estimate.time) / estimate.period) / TICKS_PER_BEAT
 
     def bpm_at(self, beat: Fraction) -> float:
