@@ -14,6 +14,14 @@ c + 1, applies the changes and generates that bar again, so a change is heard
 from the next bar line. When a send is due within ``CHANGE_MARGIN_S``, the
 change waits until it is sent; if that send is on the bar line, the change is
 heard from the bar line after.
+
+Led by a transport (a MIDI clock follower, ``--sync midi``): before each wait the
+loop asks it whether the music plays (:meth:`Player.pause` closes the sounding
+notes when it stops, the queued ones wait), and where (:meth:`Player.reposition`
+moves the music to a beat after Start or a Song Position Pointer); the follower
+wakes the loop (:meth:`Player.wake`) on every tick, so deadlines are asked of its
+newest estimate. With ``clock_out`` (``--send-clock``) the bars are queued with
+their MIDI clock ticks.
 """
 
 from __future__ import annotations
