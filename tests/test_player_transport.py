@@ -190,3 +190,27 @@ def test_send_clock_starts_on_the_first_downbeat_and_a_tempo_change_moves_the_ti
     assert set(spacing[:95]) == {round(60 / 120 / 24, 9)}  # bar 0 at 120 BPM
     assert set(spacing[96:]) == {round(60 / 60 / 24, 9)}  # from bar 1's line at 60 BPM
     assert ticks[96] == pytest.approx(1.0 + 2.0)  # bar 1's line: four beats at 120 BPM
+
+
+def test_reposition_moves_the_real_soloist_to_the_bar_and_chords_of_the_beat() -> None:
+    """Song Position with the real model: the solo goes on (its phrase) from the new bar
+    (whose number picks the chord from the loop), with no note before the beat."""
+    import numpy as np
+
+    from jazzd.chords import from_progression
+    from jazzd.engine import Soloist
+    from jazzd.model import StepModel
+
+    loop = from_progression("C7 F7 G7 Bb7")
+    soloist = Soloist(StepModel.load(), loop, np.random.default_rng(3))
+    port_in = MemoryInput()
+    clock = BandClock([], port_in)
+    scheduler = Scheduler(MemoryPort(clock=clock.now), clock, ClockFollower(120.0))
+    player = Player(soloist, scheduler, channel=0, velocity=90, transport=None)
+    player.prime()
+    assert soloist.bar_index == 2
+    player.reposition(Fraction(9, 1) + Fraction(1, 2))  # bar 3 (from 1), beat 2.5
+    assert player.current_bar == 2 and player.queued_bars == 4
+    assert soloist.bar_index == 4
+    starts = [t.note_start for t in scheduler._heap + scheduler._ready if t.is_note_on]
+    assert starts and min(starts) >= Fraction(19, 2) and max(starts) < 16
