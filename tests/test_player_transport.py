@@ -214,3 +214,21 @@ def test_reposition_moves_the_real_soloist_to_the_bar_and_chords_of_the_beat() -
     assert soloist.bar_index == 4
     starts = [t.note_start for t in scheduler._heap + scheduler._ready if t.is_note_on]
     assert starts and min(starts) >= Fraction(19, 2) and max(starts) < 16
+
+
+def test_start_while_playing_closes_the_sounding_notes_and_starts_over() -> None:
+    events: list[tuple[float, object]] = [(0.996, START)]
+    events += ticks(0, 2 * 24 + 3, 1.0, random.Random(0), 0.0)  # a note sounds at tick 50
+    restart = 1.0 + (2 * 24 + 2) * TICK + TICK / 2
+    events.append((restart, START))  # no Stop first
+    events += ticks(0, 24, restart + 0.004, random.Random(0), 0.0)
+    player, port, clock = rig(events)
+    clock.events.append((restart + 0.6, player.request_stop))
+    player.run()
+    player.scheduler.flush()
+    sent = list(zip(port.times, port.messages, strict=True))
+    assert [m for t, m in sent if t == restart] and all(
+        m[0] == 0x80 for t, m in sent if t == restart)  # closed at the second Start
+    again = [(t, m) for t, m in sent if t > restart and m[0] == 0x90]
+    assert again[0] == (restart + 0.004, (0x90, 60, 90))  # the pattern's bar 0, from the top
+    assert balanced(port.messages)

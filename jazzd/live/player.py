@@ -323,7 +323,7 @@ class Player:
         log.info("paused: %d sounding notes closed", closed)
 
     def reposition(self, beat: Fraction) -> None:
-        """Move the music to ``beat`` (nothing sounds: call after :meth:`pause`).
+        """Move the music to ``beat``: sounding notes are closed now.
 
         Every queued note is taken back; the source goes on from its state before
         its first unplayed bar (the phrase continues) with its bar number set to
@@ -331,6 +331,7 @@ class Player:
         bar before ``beat`` are not played.
         """
         bar = int(beat // BAR_BEATS)
+        self.scheduler.close_open_notes()  # Start while playing: nothing may hang
         self.scheduler.cancel_from(Fraction(0))
         if self._checkpoints:
             checkpoint = self._checkpoints[min(self._checkpoints)]
