@@ -58,6 +58,12 @@ def percentiles(values: list[float]) -> str:
     return f"p50 {p50 * 1e3:.3f} / p99 {p99 * 1e3:.3f} / max {ordered[-1] * 1e3:.3f} ms"
 
 
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a live process, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def jazzd(*args: str, notify: NotifySocket | None = None) -> subprocess.Popen:
     env = jazzd_env(**({"NOTIFY_SOCKET": notify.path} if notify else {}))
     return subprocess.Popen([sys.executable, "-m", "jazzd", "--backend", "jack", *args],
@@ -80,9 +86,11 @@ def follow(workdir: Path, beats: int, jitter_s: float, flood: float) -> dict:
         for source in [band.out_port, *([band.junk_port] if flood else [])]:
             subprocess.run(["jack_connect", source, inlet], check=True)
         time.sleep(0.3)
+        cpu_start, wall_start = cpu_seconds(process.pid), time.monotonic()
         go = band.go()
         band.wait_planned(timeout=4 * beats + 60)
         time.sleep(0.3)
+        cpu = (cpu_seconds(process.pid) - cpu_start) / (time.monotonic() - wall_start)
         log = band.stop(go)
         process.send_signal(signal.SIGTERM)
         _, err = process.communicate(timeout=30)
@@ -121,6 +129,7 @@ def follow(workdir: Path, beats: int, jitter_s: float, flood: float) -> dict:
         "latency_sent_ms": round(median_sent * 1e3, 3),
         "jitter_sent": percentiles([abs(v - median_sent) for v in lat_sent]),
         "tempo_error_bpm": round(60 / (slope * TICKS_PER_BEAT) - 100, 4),
+        "cpu_percent_of_a_core": round(cpu * 100, 2),
         "lateness_ms": stats["lateness_ms"],
         "midi_in": stats.get("midi_in"),
         "midi_clock": stats.get("midi_clock"),

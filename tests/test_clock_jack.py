@@ -5,9 +5,12 @@ monotonic clock. Every case checks that no note is left sounding.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import json
 import signal
 import statistics
+import subprocess
 import time
 
 import pytest
@@ -18,6 +21,21 @@ from test_daemon_jack import check_balance, finish, is_note_off, is_note_on, sta
 pytestmark = [pytest.mark.jack, pytest.mark.slow]
 
 TICKS_PER_BEAT = 24
+
+
+@contextlib.contextmanager
+def judged_by(jack_server, *clients: str):
+    """Timing checks; when they fail and the JACK server's log shows that one of
+    ``clients`` missed cycles (CPU starvation: that cycle's MIDI was lost or late), the run
+    cannot judge the timing and the test is marked xfail with the reason."""
+    try:
+        yield
+    except AssertionError:
+        missed = {client: jack_server.missed_cycles(client) for client in clients}
+        missed = {client: n for client, n in missed.items() if n}
+        if missed:
+            pytest.xfail(f"JACK clients missed cycles {missed}: the timing cannot be judged")
+        raise
 
 
 def onsets_against_ticks(log, grid_sent: list[float]) -> list[tuple[int, float]]:
@@ -37,9 +55,10 @@ def test_jazzd_follows_start_clock_at_120_then_100_bpm_and_stop(jack_server, tmp
     plan, _ = clock_plan([(120, 8), (100, 8)], jitter_s=0.001, seed=3)
     band = Band(unique("band"), plan, tmp_path)
     notify = NotifySocket(str(tmp_path / "notify.sock"))
+    port_name = unique("jz")
     process = start_jazzd(
         "--sync", "midi", "--listen", band.out_port, "--connect", band.in_port,
-        "--test-pattern", "--port-name", unique("jz"), notify=notify,
+        "--test-pattern", "--port-name", port_name, notify=notify,
     )  # fmt: skip
     try:
         notify.wait_for("READY=1")
@@ -54,6 +73,12 @@ def test_jazzd_follows_start_clock_at_120_then_100_bpm_and_stop(jack_server, tmp
         reap(process)
         notify.close()
     assert status == 0, err
+    clients = (band.client, band.client + "-rec", port_name, port_name + "-in")
+    with judged_by(jack_server, *clients):
+        check_follow(log)
+
+
+def check_follow(log) -> None:
     messages = [message for _, message in log.received]
     check_balance(messages)
     ticks = [t for t, message in log.sent if message == (CLOCK,)]
@@ -132,3 +157,51 @@ def test_a_missing_listen_port_is_one_line_exit_2(jack_server):
     assert len(errors) == 1 and "Traceback" not in err
     assert "no MIDI output port on jack matches 'no-such-band'" in errors[0]
     assert "--list-ports" in errors[0]
+
+
+def test_a_flood_of_junk_neither_breaks_nor_delays_the_clock(jack_server, tmp_path):
+    """10,000 junk messages a second into jazzd's (virtual) input while it follows the clock."""
+    plan, _ = clock_plan([(120, 8)], jitter_s=0.001, seed=5)
+    band = Band(unique("band"), plan, tmp_path, flood=10_000)
+    notify = NotifySocket(str(tmp_path / "notify.sock"))
+    port_name = unique("jz")
+    stats_path = tmp_path / "stats.json"
+    process = start_jazzd(
+        "--sync", "midi", "--connect", band.in_port, "--test-pattern", "--port-name", port_name,
+        "--stats-json", str(stats_path), notify=notify,
+    )  # fmt: skip
+    try:
+        notify.wait_for("READY=1")
+        inlet = f"{port_name}-in:{port_name}-in"
+        for source in (band.out_port, band.junk_port):
+            subprocess.run(["jack_connect", source, inlet], check=True)
+        time.sleep(0.3)
+        go = band.go()
+        band.wait_planned()
+        time.sleep(0.3)
+        log = band.stop(go)
+        process.send_signal(signal.SIGTERM)
+        status, err = finish(process)
+    finally:
+        reap(process)
+        notify.close()
+    assert status == 0, err
+    assert "Traceback" not in err
+    stats = json.loads(stats_path.read_text())
+    print(f"flood: midi_in {stats['midi_in']}, lateness {stats['lateness_ms']}")
+    assert stats["midi_in"]["ignored"] > 20_000  # 4 s of 10,000 a second, most of it junk
+    assert stats["midi_clock"]["dropouts"] == 0
+    clients = (band.client, band.client + "-rec", port_name, port_name + "-in")
+    with judged_by(jack_server, *clients):
+        check_balance([message for _, message in log.received])
+        ticks = [t for t, message in log.sent if message == (CLOCK,)]
+        start_sent = next(t for t, message in log.sent if message == (START,))
+        timed = onsets_against_ticks(log, [t for t in ticks if t > start_sent])
+        assert [tick for tick, _ in timed][:31] == list(range(0, 8 * 24 - 6, 6))
+        steady = [lat for tick, lat in timed if tick >= 24]
+        median = statistics.median(steady)
+        jitter = sorted(abs(lat - median) for lat in steady)
+        p99 = jitter[int(0.99 * (len(jitter) - 1))]
+        print(f"under the flood: onset latency p50 {median * 1e3:.2f} ms, jitter p99 "
+              f"{p99 * 1e3:.2f} ms")
+        assert p99 < 0.008  # generous: a shared, noisy machine

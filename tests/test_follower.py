@@ -189,3 +189,9 @@ def test_a_clock_beyond_400_bpm_is_ignored_and_the_tempo_held(caplog) -> None:
     assert caplog.text.count("beyond 20-400 BPM") == 1
     assert follower.bpm_at(Fraction(0)) == pytest.approx(120, abs=0.5)
     assert follower.figures()["ignored_ticks"] >= 90
+    end = t + 99 * 60 / 1000 / 24
+    assert follower.rolling(end + 0.1)  # no dropout: the music flies on at the held tempo
+    back = end + 0.05
+    follower.on_event(InputEvent(back, CLOCK))  # 120 BPM again
+    held_beat = 4 + (back - t) / (60 / 120)  # where 120 BPM has got to since beat 4
+    assert follower.estimate.tick == round(held_beat * 24)

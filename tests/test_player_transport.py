@@ -190,3 +190,45 @@ def test_send_clock_starts_on_the_first_downbeat_and_a_tempo_change_moves_the_ti
     assert set(spacing[:95]) == {round(60 / 120 / 24, 9)}  # bar 0 at 120 BPM
     assert set(spacing[96:]) == {round(60 / 60 / 24, 9)}  # from bar 1's line at 60 BPM
     assert ticks[96] == pytest.approx(1.0 + 2.0)  # bar 1's line: four beats at 120 BPM
+
+
+def test_reposition_moves_the_real_soloist_to_the_bar_and_chords_of_the_beat() -> None:
+    """Song Position with the real model: the solo goes on (its phrase) from the new bar
+    (whose number picks the chord from the loop), with no note before the beat."""
+    import numpy as np
+
+    from jazzd.chords import from_progression
+    from jazzd.engine import Soloist
+    from jazzd.model import StepModel
+
+    loop = from_progression("C7 F7 G7 Bb7")
+    soloist = Soloist(StepModel.load(), loop, np.random.default_rng(3))
+    port_in = MemoryInput()
+    clock = BandClock([], port_in)
+    scheduler = Scheduler(MemoryPort(clock=clock.now), clock, ClockFollower(120.0))
+    player = Player(soloist, scheduler, channel=0, velocity=90, transport=None)
+    player.prime()
+    assert soloist.bar_index == 2
+    player.reposition(Fraction(9, 1) + Fraction(1, 2))  # bar 3 (from 1), beat 2.5
+    assert player.current_bar == 2 and player.queued_bars == 4
+    assert soloist.bar_index == 4
+    starts = [t.note_start for t in scheduler._heap + scheduler._ready if t.is_note_on]
+    assert starts and min(starts) >= Fraction(19, 2) and max(starts) < 16
+
+
+def test_start_while_playing_closes_the_sounding_notes_and_starts_over() -> None:
+    events: list[tuple[float, object]] = [(0.996, START)]
+    events += ticks(0, 2 * 24 + 3, 1.0, random.Random(0), 0.0)  # a note sounds at tick 50
+    restart = 1.0 + (2 * 24 + 2) * TICK + TICK / 2
+    events.append((restart, START))  # no Stop first
+    events += ticks(0, 24, restart + 0.004, random.Random(0), 0.0)
+    player, port, clock = rig(events)
+    clock.events.append((restart + 0.6, player.request_stop))
+    player.run()
+    player.scheduler.flush()
+    sent = list(zip(port.times, port.messages, strict=True))
+    assert [m for t, m in sent if t == restart] and all(
+        m[0] == 0x80 for t, m in sent if t == restart)  # closed at the second Start
+    again = [(t, m) for t, m in sent if t > restart and m[0] == 0x90]
+    assert again[0] == (restart + 0.004, (0x90, 60, 90))  # the pattern's bar 0, from the top
+    assert balanced(port.messages)

@@ -7,10 +7,13 @@ path costs nothing. Each feature that reads the input adds its condition to
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from jazzd.config import Config
+
+log = logging.getLogger(__name__)
 
 
 def wants_input(config: Config) -> bool:
@@ -31,6 +34,11 @@ def open_input_port(config: Config, open_input: Callable[..., Any] | None = None
     one returning a :class:`~jazzd.midi.input_port.MemoryInput`).
     """
     if not wants_input(config):
+        if config.input.listen:
+            log.warning(
+                "[input] listen (--listen) is set but no feature reads the MIDI input "
+                "(e.g. --sync midi): the input is not opened"
+            )
         return None
     if open_input is None:
         from jazzd.midi.input_port import open_input

@@ -27,6 +27,14 @@ The MIDI input (:mod:`jazzd.live.listen`) is asked for its changes on every
 turn of the loop and names the time it next needs a turn (a chord window
 closing, a call ending). Muted, the player keeps generating and keeping time
 but queues nothing; the mute closes the sounding notes at once.
+
+Led by a transport (a MIDI clock follower, ``--sync midi``): before each wait the
+loop asks it whether the music plays (:meth:`Player.pause` closes the sounding
+notes when it stops, the queued ones wait), and where (:meth:`Player.reposition`
+moves the music to a beat after Start or a Song Position Pointer); the follower
+wakes the loop (:meth:`Player.wake`) on every tick, so deadlines are asked of its
+newest estimate. With ``clock_out`` (``--send-clock``) the bars are queued with
+their MIDI clock ticks.
 """
 
 from __future__ import annotations
@@ -406,7 +414,7 @@ class Player:
         log.info("paused: %d sounding notes closed", closed)
 
     def reposition(self, beat: Fraction) -> None:
-        """Move the music to ``beat`` (nothing sounds: call after :meth:`pause`).
+        """Move the music to ``beat``: sounding notes are closed now.
 
         Every queued note is taken back; the source goes on from its state before
         its first unplayed bar (the phrase continues) with its bar number set to
@@ -414,6 +422,7 @@ class Player:
         bar before ``beat`` are not played.
         """
         bar = int(beat // BAR_BEATS)
+        self.scheduler.close_open_notes()  # Start while playing: nothing may hang
         self.scheduler.cancel_from(Fraction(0))
         if self._checkpoints:
             checkpoint = self._checkpoints[min(self._checkpoints)]

@@ -30,6 +30,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -57,11 +58,9 @@ POLL_S = 0.001
 #: The driver's queue, in messages: beyond it RtMidi drops new ones (80 ms of a flood
 #: of 100,000 messages a second).
 MAX_QUEUED = 8192
-#: How much faster or slower the driver's clock may run than the monotonic clock
-#: (100 ppm): the offset between them may creep up by this much per second.
-DRIFT_ALLOWANCE = 1e-4
-#: A driver time further than this from the monotonic clock starts a new anchor.
-REANCHOR_S = 1.0
+#: The offset between the driver's clock and the monotonic one is the smallest seen over
+#: this many seconds of arrivals.
+OFFSET_WINDOW_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,36 +116,32 @@ def well_formed(message: Sequence[int]) -> bool:
 class DriverClock:
     """Driver timestamps -> this process's monotonic time.
 
-    python-rtmidi's callback gets, with each message, the seconds since the
-    previous message on the driver's own clock (ALSA: the sequencer queue's
-    time; JACK: ``jack_get_time`` in the cycle that delivered it). Their sum is
-    the driver time of each message, up to an unknown offset. The callback runs
-    after the message arrived, never before, so ``arrival - driver_time`` is the
-    offset plus a delay >= 0; the smallest value seen is the best offset (the
-    message delivered fastest). The offset may creep up by ``DRIFT_ALLOWANCE``
-    per second of arrivals, so a driver clock running slower than the monotonic
-    one is followed; one that jumps by more than ``REANCHOR_S`` is anchored
-    anew. A stamp is never later than the arrival.
+    python-rtmidi gives, with each message, the seconds since the previous message
+    on the driver's own clock (ALSA: the sequencer queue's time; JACK: the time of
+    the cycle that delivered it). Their sum is the driver time of each message, up
+    to an unknown offset. A message is read after it arrived, never before, so
+    ``arrival - driver_time`` is the offset plus a delay >= 0; the smallest value
+    over the last ``OFFSET_WINDOW_S`` of arrivals is the offset (the message read
+    soonest after it came). The window lets the offset follow a driver clock that
+    runs faster or slower than the monotonic one (the JACK dummy driver's does
+    under load). A stamp is never later than the arrival.
     """
 
     def __init__(self) -> None:
         self._driver = 0.0
-        self._offset: float | None = None
-        self._last_arrival = 0.0
+        self._seen: deque[tuple[float, float]] = deque()  # (arrival, arrival - driver time)
 
     def stamp(self, delta: float, arrival: float) -> float:
         """The monotonic time of a message ``delta`` driver seconds after the previous one."""
         self._driver += max(delta, 0.0)
-        seen = arrival - self._driver
-        offset = self._offset
-        if offset is None or seen < offset or seen - offset > REANCHOR_S:
-            offset = seen
-        else:
-            creep = DRIFT_ALLOWANCE * max(arrival - self._last_arrival, 0.0)
-            offset = min(seen, offset + creep)
-        self._offset = offset
-        self._last_arrival = arrival
-        return min(self._driver + offset, arrival)
+        seen = self._seen
+        offset = arrival - self._driver
+        while seen and seen[-1][1] >= offset:
+            seen.pop()  # a later arrival with a smaller offset: the older one is never the min
+        seen.append((arrival, offset))
+        while seen[0][0] < arrival - OFFSET_WINDOW_S:
+            seen.popleft()
+        return min(self._driver + seen[0][1], arrival)
 
 
 class InputPort:

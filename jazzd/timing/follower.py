@@ -244,9 +244,16 @@ class ClockFollower:
             self._fit.reset()  # a new stream of ticks: its first numbers say nothing of the gap
             self._arrivals.clear()
         self._arrivals.append(time)
+        was_absurd = self._absurd
         if not self._tempo_is_sane():
             self.counts["ignored_ticks"] += 1
+            self._last_tick = time  # the device is there: no dropout, the last tempo held
             return False
+        if was_absurd and self._running and self.estimate is not None:
+            # Back within range: the song goes on from where the held tempo has got to.
+            held = self.estimate
+            now_tick = round(held.tick + (time - held.time) / held.period)
+            self._anchor = (self._fit.index + 1, now_tick)  # the index the next add() gives
         self._last_tick = time
         self.counts["ticks"] += 1
         index = self._fit.add(time)
@@ -372,9 +379,10 @@ class ClockFollower:
         return estimate.time_of(beat * TICKS_PER_BEAT)
 
     def beat_at(self, time: float) -> float:
+        """The beat at ``time`` while playing; where the song stands while stopped."""
         estimate = self.estimate
-        if estimate is None:
-            return self._position / TICKS_PER_BEAT - 1.0  # before the downbeat
+        if estimate is None or not self._running:
+            return self._position / TICKS_PER_BEAT
         return (estimate.tick + (time - estimate.time) / estimate.period) / TICKS_PER_BEAT
 
     def bpm_at(self, beat: Fraction) -> float:
