@@ -102,13 +102,13 @@ def add_music_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_live_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of the live (daemon) mode: MIDI output, stats, logging, test pattern."""
-    from jazzd.config import LOG_LEVELS
+    from jazzd.config import CLOCK_SOURCES, LOG_LEVELS
     from jazzd.midi.backends import BACKENDS
 
     group = parser.add_argument_group(
         "live mode (the default)",
-        "--render refuses --backend, --port-name, --connect, --stats-json, --send-log and "
-        "--test-pattern",
+        "--render refuses --backend, --port-name, --connect, --stats-json, --send-log, "
+        "--test-pattern, --listen, --sync and --send-clock",
     )
     group.add_argument(
         "--backend", choices=BACKENDS, default=None, help="MIDI backend (default auto)"
@@ -141,6 +141,40 @@ def add_live_arguments(parser: argparse.ArgumentParser) -> None:
         "--test-pattern",
         action="store_true",
         help="play steady sixteenth notes instead of the solo (timing checks; live only)",
+    )
+    group.add_argument(
+        "--live-chords",
+        action="store_const",
+        const=True,
+        default=None,
+        help="take the chords from the notes held on the MIDI input (a keyboard)",
+    )
+    group.add_argument(
+        "--trade",
+        metavar="BARS",
+        type=int,
+        default=None,
+        help="trade with a player on the MIDI input: answer each phrase for BARS bars",
+    )
+    group.add_argument(
+        "--listen",
+        metavar="NAME",
+        default=None,
+        help="connect jazzd's MIDI input to the MIDI output whose name contains NAME (default: "
+        "a virtual input <port name>-in, opened when an input feature is on)",
+    )
+    group.add_argument(
+        "--sync",
+        choices=CLOCK_SOURCES,
+        default=None,
+        help="whose beat to play on: internal (--bpm) or midi (follow MIDI clock and "
+        "Start/Stop/Continue/Song Position on the input; waits silently for Start)",
+    )
+    group.add_argument(
+        "--send-clock",
+        action="store_true",
+        default=None,
+        help="lead: send MIDI Start on the first downbeat, Clock (24 per beat) and Stop at the end",
     )
     group.add_argument(
         "--status",
@@ -236,6 +270,11 @@ LIVE_ONLY = {
     "synth": lambda value: value is not None,
     "audio_driver": lambda value: value is not None,
     "audio_device": lambda value: value is not None,
+    "live_chords": lambda value: value is not None,
+    "trade": lambda value: value is not None,
+    "listen": lambda value: value is not None,
+    "sync": lambda value: value is not None,
+    "send_clock": lambda value: value is not None,
 }
 
 

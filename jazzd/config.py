@@ -106,12 +106,90 @@ class SoundConfig:
     gain: float = 1.5
 
 
+#: The most bars of a call and of jazzd's answer when trading (``--trade BARS``).
+MAX_TRADE_BARS = 32
+
+
+@dataclass(frozen=True)
+class BandConfig:
+    """Playing with others on the MIDI input: live chords and trading (see README)."""
+
+    live_chords: bool = False
+    trade_bars: int = 0  # 0: no trading
+
+    def check(self, where: str) -> None:
+        """Refuse live chords with trading: both read the notes on the input."""
+        if self.live_chords and self.trade_bars:
+            raise UserError(
+                f"{where}: live chords and trading both read the notes on the MIDI input "
+                "(a held chord would be taken as a call): use --live-chords or --trade, not both"
+            )
+
+
+@dataclass(frozen=True)
+class ControlConfig:
+    """``[control]``: the controller (CC) number steering each target; None: unmapped."""
+
+    temperature: int | None = None
+    mute: int | None = None
+    velocity: int | None = None
+    register: int | None = None
+
+    def mapped(self) -> dict[int, str]:
+        """Controller number -> target, for the mapped targets."""
+        return {
+            cc: f.name for f in fields(self) if (cc := getattr(self, f.name)) is not None
+        }
+
+    def check(self, where: str) -> None:
+        """Refuse one controller mapped to two targets."""
+        seen: dict[int, str] = {}
+        for f in fields(self):
+            cc = getattr(self, f.name)
+            if cc is not None and cc in seen:
+                raise UserError(
+                    f"{where}: control.{seen[cc]} and control.{f.name} are both CC {cc}: "
+                    "map each controller to one target"
+                )
+            if cc is not None:
+                seen[cc] = f.name
+
+
+@dataclass(frozen=True)
+class InputConfig:
+    """The MIDI input: which source it listens to and which channel's notes it takes."""
+
+    listen: str | None = None
+    channel: int = 0  # 0 = all, 1-16
+
+    @property
+    def channel_index(self) -> int | None:
+        """The notes' channel as the status byte counts it (0-15), None for all."""
+        return channel_index(self.channel) if self.channel else None
+
+
+#: Where the beat comes from: jazzd's own tempo, or a MIDI clock on the input.
+CLOCK_SOURCES = ("internal", "midi")
+
+
+@dataclass(frozen=True)
+class ClockConfig:
+    """Whose beat jazzd plays on (``source``), and whether it sends its own (``send``)."""
+
+    source: str = "internal"
+    send: bool = False
+
+
 @dataclass(frozen=True)
 class Config:
     music: MusicConfig = MusicConfig()
     midi: MidiConfig = MidiConfig()
     daemon: DaemonConfig = DaemonConfig()
     sound: SoundConfig = SoundConfig()
+    input: InputConfig = InputConfig()
+    clock: ClockConfig = ClockConfig()
+    band: BandConfig = BandConfig()
+    control: ControlConfig = ControlConfig()
 
 
 _SECTIONS: dict[str, type] = {
@@ -119,6 +197,10 @@ _SECTIONS: dict[str, type] = {
     "midi": MidiConfig,
     "daemon": DaemonConfig,
     "sound": SoundConfig,
+    "input": InputConfig,
+    "clock": ClockConfig,
+    "band": BandConfig,
+    "control": ControlConfig,
 }
 _PATH_KEYS = {
     "music.model", "music.chords", "daemon.stats_json", "daemon.send_log", "sound.soundfont"
@@ -241,6 +323,21 @@ def _priority(value: Any) -> int | str:
     return value
 
 
+def _controller(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int) or not -1 <= value <= 119:
+        raise ValueError(
+            "must be a controller number 0-119 (120-127 are channel mode messages), "
+            "or -1 to map nothing"
+        )
+    return None if value == -1 else value
+
+
+def _trade_bars(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_TRADE_BARS:
+        raise ValueError(f"must be a whole number of bars 1-{MAX_TRADE_BARS} (0: no trading)")
+    return value
+
+
 def _pitch_range(value: Any) -> tuple[int, int]:
     if isinstance(value, str):  # "52-84" from the command line
         try:
@@ -292,6 +389,16 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "sound.audio_driver": _choice(AUDIO_DRIVERS),
     "sound.audio_device": _text_or_none,
     "sound.gain": _number(0, 10),
+    "input.listen": _text_or_none,
+    "input.channel": _integer(0, 16),
+    "clock.source": _choice(CLOCK_SOURCES),
+    "clock.send": _boolean,
+    "band.live_chords": _boolean,
+    "band.trade_bars": _trade_bars,
+    "control.temperature": _controller,
+    "control.mute": _controller,
+    "control.velocity": _controller,
+    "control.register": _controller,
 }
 
 
@@ -322,6 +429,17 @@ def _one_chord_source(music: MusicConfig, where: str) -> MusicConfig:
     return music
 
 
+def _one_clock_leader(clock: ClockConfig, where: str) -> ClockConfig:
+    """``clock``, unless it both follows a MIDI clock and sends one."""
+    if clock.source == "midi" and clock.send:
+        raise UserError(
+            f"{where}: clock.source = \"midi\" (--sync midi) and clock.send (--send-clock) "
+            "cannot go together: jazzd either follows another device's clock or leads with "
+            "its own; drop one"
+        )
+    return clock
+
+
 def parse_config(data: Mapping[str, Any], where: str, base_dir: Path | None = None) -> Config:
     """A parsed TOML document -> Config; ``where`` names the source in errors."""
     sections = {}
@@ -345,6 +463,9 @@ def parse_config(data: Mapping[str, Any], where: str, base_dir: Path | None = No
         sections[section] = _SECTIONS[section](**values)
     config = Config(**sections)
     _one_chord_source(config.music, where)
+    _one_clock_leader(config.clock, where)
+    config.band.check(where)
+    config.control.check(where)
     return config
 
 
@@ -411,6 +532,11 @@ FLAG_KEYS = {
     "synth": "sound.synth",
     "audio_driver": "sound.audio_driver",
     "audio_device": "sound.audio_device",
+    "listen": "input.listen",
+    "sync": "clock.source",
+    "send_clock": "clock.send",
+    "live_chords": "band.live_chords",
+    "trade": "band.trade_bars",
 }
 
 
@@ -433,9 +559,12 @@ def with_overrides(config: Config, flags: Mapping[str, Any]) -> Config:
         music.setdefault("progression", None)
     if "progression" in music:
         music.setdefault("chords", None)
-    return Config(
+    merged = Config(
         **{
             section: replace(getattr(config, section), **changes.get(section, {}))
             for section in _SECTIONS
         }
     )
+    _one_clock_leader(merged.clock, "the flags and the config")
+    merged.band.check("--live-chords with --trade (or [band] live_chords with trade_bars)")
+    return merged

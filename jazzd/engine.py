@@ -9,11 +9,17 @@ the next token starts the next bar).
 (model state, last token, previous pitch, bar number, counters, the rng's
 state); :meth:`Soloist.rewind` goes back to it, so a bar can be generated
 again, exactly as before or with new chords or sampling settings.
+
+A change heard from the next note (a live chord, a controller): with
+``keep_note_checkpoints`` on, :meth:`Soloist.next_bar` also keeps the state
+before each of its notes (:meth:`Soloist.note_checkpoints`); rewound to one of
+them, ``next_bar`` plays the rest of that bar from that note on. Checkpoints
+draw nothing from the rng, so a solo without changes is the same either way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -63,6 +69,8 @@ class SoloistCheckpoint:
     prev_pitch: int | None
     counts: tuple[int, int, int]  # tokens, notes, rests
     rng_state: Mapping[str, Any]
+    #: Beats into the bar where the state stands (0: before the bar; else before a note).
+    offset: Fraction = Fraction(0)
 
 
 class Soloist:
@@ -106,6 +114,11 @@ class Soloist:
         self._count_tokens = 0
         self._count_notes = 0
         self._count_rests = 0
+        self._offset = Fraction(0)
+        #: Keep the state before each note of a bar (for changes heard from the next note).
+        self.keep_note_checkpoints = False
+        self._note_checkpoints: list[tuple[Fraction, SoloistCheckpoint]] = []
+        self._nearest: dict[Token, int] = {}  # tokens outside the vocabulary -> nearest
 
     @property
     def chords(self) -> ChordLoop:
@@ -136,6 +149,7 @@ class Soloist:
             prev_pitch=self._prev_pitch,
             counts=(self._count_tokens, self._count_notes, self._count_rests),
             rng_state=self.rng.bit_generator.state,
+            offset=self._offset,
         )
 
     def rewind(self, checkpoint: SoloistCheckpoint) -> None:
@@ -150,6 +164,39 @@ class Soloist:
         self._prev_pitch = checkpoint.prev_pitch
         self._count_tokens, self._count_notes, self._count_rests = checkpoint.counts
         self.rng.bit_generator.state = dict(checkpoint.rng_state)
+        self._offset = checkpoint.offset
+
+    def note_checkpoints(self) -> list[tuple[Fraction, SoloistCheckpoint]]:
+        """(start beat, state before it) of each note and rest of the last ``next_bar``.
+
+        Empty unless ``keep_note_checkpoints`` is on.
+        """
+        return list(self._note_checkpoints)
+
+    def prime(self, tokens: Sequence[Token], last_pitch: int | None, bar: int) -> int:
+        """Feed ``tokens`` (a human's phrase) through the model; the next bar is ``bar``.
+
+        The model state then continues the phrase: each token is fed as if the
+        soloist had played it. ``last_pitch`` (the phrase's last pitch) is the
+        previous pitch of the first interval token. Tokens outside the model's
+        vocabulary are fed as their nearest token (:func:`nearest_token`).
+        Returns how many tokens were fed.
+        """
+        vocabulary = self.model.vocabulary
+        for token in tokens:
+            if token in vocabulary:
+                index = vocabulary.index(token)
+            else:
+                index = self._nearest.get(token)
+                if index is None:
+                    index = self._nearest[token] = nearest_token(self._tokens, token)
+            self.model.step(self._last_index)
+            self._last_index = index
+        if last_pitch is not None:
+            self._prev_pitch = last_pitch
+        self._bar = bar
+        self._offset = Fraction(0)
+        return len(tokens)
 
     def stats(self) -> SoloStats:
         return SoloStats(self._bar, self._count_tokens, self._count_notes, self._count_rests)
@@ -191,13 +238,46 @@ class Soloist:
         if self._pending is not None:
             self._chords, self._pending = self._pending, None
         bar_start = BAR_BEATS * self._bar
-        offset = Fraction(0)
+        offset = self._offset
+        keep = self.keep_note_checkpoints
+        self._note_checkpoints = []
         notes: list[Note] = []
         for _ in range(MAX_TOKENS_PER_BAR):
             if offset >= BAR_BEATS:
                 break
+            if keep:
+                self._offset = offset
+                self._note_checkpoints.append((bar_start + offset, self.checkpoint()))
             note = self.next_note(bar_start + offset, BAR_BEATS - offset)
             notes.append(note)
             offset += note.duration
         self._bar += 1
+        self._offset = Fraction(0)
         return notes
+
+
+def _token_distance(a: Token, b: Token) -> tuple[int, float, int]:
+    """How far token ``b`` is from ``a``: kind, then duration, then interval bounds."""
+    kind = 0 if a.kind == b.kind else (2 if a.is_rest or b.is_rest else 1)
+    bounds_a, bounds_b = a.bounds, b.bounds
+    if bounds_a is None or bounds_b is None:
+        interval = 0 if bounds_a == bounds_b else 48
+    else:
+        interval = abs(bounds_a[0] - bounds_b[0]) + abs(bounds_a[1] - bounds_b[1])
+    return kind, abs(float(a.duration) - float(b.duration)), interval
+
+
+def nearest_token(vocabulary: Sequence[Token], token: Token) -> int:
+    """The index of ``token`` in ``vocabulary``, else of its nearest token.
+
+    Nearest: the same kind first (a rest only for a rest), then the closest
+    duration, then the closest interval bounds; ties go to the lower index.
+    """
+    best, best_key = 0, None
+    for index, candidate in enumerate(vocabulary):
+        if candidate == token:
+            return index
+        key = _token_distance(token, candidate)
+        if best_key is None or key < best_key:
+            best, best_key = index, key
+    return best

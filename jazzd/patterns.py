@@ -8,6 +8,7 @@ too.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
@@ -15,6 +16,14 @@ from jazzd.tokens import BAR_BEATS, make_token
 from jazzd.unparse import Note
 
 SIXTEENTH = Fraction(1, 4)
+
+
+@dataclass(frozen=True)
+class PatternCheckpoint:
+    """Where the pattern stands before a bar: the bar's number and the notes played."""
+
+    bar: int
+    count: int
 
 
 class Sixteenths:
@@ -42,8 +51,8 @@ class Sixteenths:
     def configure(self, settings: Any) -> None:
         """The pattern samples nothing: settings change nothing."""
 
-    def checkpoint(self) -> tuple[int, int]:
-        return self._bar, self._count
+    def checkpoint(self) -> PatternCheckpoint:
+        return PatternCheckpoint(self._bar, self._count)
 
-    def rewind(self, checkpoint: tuple[int, int]) -> None:
-        self._bar, self._count = checkpoint
+    def rewind(self, checkpoint: PatternCheckpoint) -> None:
+        self._bar, self._count = checkpoint.bar, checkpoint.count

@@ -9,11 +9,14 @@ checkpoint of the soloist is a checkpoint of the performer too.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 from jazzd.engine import Soloist, SoloSettings, SoloStats
 from jazzd.performance import PlaySettings, Style, perform_bar
+from jazzd.tokens import Token
 from jazzd.unparse import Note
 
 
@@ -64,6 +67,22 @@ class Performer:
 
     def stats(self) -> SoloStats:
         return self.soloist.stats()
+
+    # -- changes heard from the next note, trading (see jazzd.engine.Soloist) ------
+
+    @property
+    def keep_note_checkpoints(self) -> bool:
+        return self.soloist.keep_note_checkpoints
+
+    @keep_note_checkpoints.setter
+    def keep_note_checkpoints(self, keep: bool) -> None:
+        self.soloist.keep_note_checkpoints = keep
+
+    def note_checkpoints(self) -> list[tuple[Fraction, Any]]:
+        return self.soloist.note_checkpoints()
+
+    def prime(self, tokens: Sequence[Token], last_pitch: int | None, bar: int) -> int:
+        return self.soloist.prime(tokens, last_pitch, bar)
 
     @property
     def bar_index(self) -> int:

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from fractions import Fraction
 
 from jazzd.midifile import TimedNote
-from jazzd.theory import chord_from_pitches, classify
+from jazzd.theory import Chord, chord_from_pitches, classify
 from jazzd.tokens import BAR_BEATS, Token, bar_duration, make_token, snap
 
 #: A note falling silent at least this long before the next onset leaves a rest.
@@ -34,8 +34,9 @@ MIN_REST = Fraction(1, 2)
 #: before it or longer: a breath, not articulation (None: no such rule).
 MIN_BREATH: Fraction | None = Fraction(1, 4)
 
-#: A chord span: start beat, end beat, the pitches sounding.
-Span = tuple[Fraction, Fraction, tuple[int, ...]]
+#: A chord span: start beat, end beat, the pitches sounding (or the chord itself,
+#: as the daemon knows it: then nothing is named again).
+Span = tuple[Fraction, Fraction, "tuple[int, ...] | Chord"]
 
 
 def solo_line(notes: Sequence[TimedNote]) -> list[TimedNote]:
@@ -48,10 +49,11 @@ def solo_line(notes: Sequence[TimedNote]) -> list[TimedNote]:
     return [top[onset] for onset in sorted(top)]
 
 
-def _pitches_at(spans: Sequence[Span], onset: Fraction) -> tuple[int, ...]:
+def _chord_at(spans: Sequence[Span], onset: Fraction) -> Chord:
     """The harmony of the last span starting at or before ``onset`` (else the first)."""
     starts = [span[0] for span in spans]
-    return spans[max(bisect_right(starts, onset) - 1, 0)][2]
+    harmony = spans[max(bisect_right(starts, onset) - 1, 0)][2]
+    return harmony if isinstance(harmony, Chord) else chord_from_pitches(harmony)
 
 
 def note_length(
@@ -96,7 +98,7 @@ def bar_tokens(
             tokens.append(make_token("R", note.start - cursor))
         following = notes[i + 1].start if i + 1 < len(notes) else bar_end
         length, _ = note_length(note, following, stop, min_rest)
-        kind = classify(note.pitch, chord_from_pitches(_pitches_at(spans, note.start)))
+        kind = classify(note.pitch, _chord_at(spans, note.start))
         step = None if previous is None else note.pitch - previous
         tokens.append(make_token(kind, length, step))
         previous = note.pitch

@@ -131,6 +131,16 @@ def _build(name: str, root: int, tones: frozenset[int], voicing: tuple[int, ...]
     )
 
 
+def chord_with_root(name: str, root: int, pitches: Iterable[int]) -> Chord:
+    """A chord whose name and root are already known (a voicing recognized live).
+
+    The chord tones are the pitch classes of ``pitches`` and the root's; no music21.
+    """
+    voicing = tuple(sorted(set(int(p) for p in pitches)))
+    tones = frozenset(p % 12 for p in voicing) | {root % 12}
+    return _build(name, root % 12, tones, voicing)
+
+
 def pitches_key(pitches: Iterable[int]) -> str:
     """The table's key for a voicing: its sorted MIDI pitches, space-separated."""
     return " ".join(str(p) for p in pitches)

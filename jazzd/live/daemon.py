@@ -29,6 +29,7 @@ from typing import Any
 
 from jazzd.config import Config
 from jazzd.errors import JazzdError
+from jazzd.live.inputs import open_input_port, plays_along
 from jazzd.live.outputs import open_outputs
 from jazzd.live.player import Player
 from jazzd.live.reload import Reloader
@@ -36,6 +37,8 @@ from jazzd.live.signals import Signals
 from jazzd.output_file import check_writable
 from jazzd.sdnotify import Notifier
 from jazzd.timing.clock import MonotonicClock
+from jazzd.timing.clock_send import STOP as CLOCK_STOP
+from jazzd.timing.clock_send import ClockSender
 from jazzd.timing.realtime import apply_realtime_priority, scheduling_restored
 from jazzd.timing.scheduler import Scheduler
 from jazzd.timing.stats import LatenessStats, write_stats_json
@@ -49,6 +52,15 @@ START_DELAY_S = 0.05
 #: lets the reload worker keep the GIL that long while the player waits to send; normally
 #: the player is the only running thread, so a short interval costs nothing.
 SWITCH_INTERVAL_S = 0.00025
+
+
+def _clock_follower(config: Config) -> Any:
+    """The MIDI clock follower when the config follows a MIDI clock, else None."""
+    if config.clock.source != "midi":
+        return None
+    from jazzd.timing.follower import ClockFollower
+
+    return ClockFollower(config.music.bpm)
 
 
 def _bar_source(config: Config, test_pattern: bool) -> Any:
@@ -72,6 +84,7 @@ def run_daemon(
     open_port: Callable[..., Any] | None = None,
     status: bool | None = None,
     signals: Signals | None = None,
+    open_input: Callable[..., Any] | None = None,
 ) -> int:
     """Run live until SIGTERM/SIGINT or ``config.daemon.bars``; returns the exit status.
 
@@ -82,7 +95,8 @@ def run_daemon(
     ``signals``: handlers the caller installed earlier (``jazzd.cli.main``, first thing,
     before the config and the lazy imports) and keeps after the return, so no moment is
     left uncovered; without them the daemon installs its own and restores the previous
-    ones at the end.
+    ones at the end. ``open_input``: opens the MIDI input when an input feature is on
+    (default :func:`jazzd.midi.input_port.open_input`; tests give a MemoryInput).
     """
     owned = signals is None
     if signals is None:
@@ -93,8 +107,9 @@ def run_daemon(
             from jazzd.midi.rtmidi_port import open_output as open_port
         with scheduling_restored():
             return _run(
-                config, signals, config_path, flags, test_pattern, notifier, open_port, status
-            )
+                config, signals, config_path, flags, test_pattern, notifier, open_port, status,
+                open_input,
+            )  # fmt: skip
     finally:
         if owned:
             signals.restore()
@@ -143,6 +158,7 @@ def _run(
     notifier: Notifier | None,
     open_port: Callable[..., Any],
     status: bool | None,
+    open_input: Callable[..., Any] | None = None,
 ) -> int:
     switch_interval = sys.getswitchinterval()
     sys.setswitchinterval(SWITCH_INTERVAL_S)
@@ -150,6 +166,7 @@ def _run(
     clock = MonotonicClock(spin_budget_s=config.daemon.spin_ms / 1000)
     stats = LatenessStats()
     port = None
+    input_port = None
     player: Player | None = None
     reloader: Reloader | None = None
     status_line = None
@@ -180,10 +197,24 @@ def _run(
             port.send_log = SendLog(config.daemon.send_log)
         if _stopped_during_start_up(signals):
             return 0
+        input_port = open_input_port(config, open_input)  # None without an input feature
+        if input_port is not None:
+            log.info("MIDI in: %s (%s)", input_port.name, getattr(input_port, "backend", "?"))
+            if _stopped_during_start_up(signals):
+                return 0
+
+        listener = None
+        if plays_along(config) and not test_pattern and input_port is not None:
+            from jazzd.live.listen import chord_loop, play_along
+            from jazzd.session import solo_settings
+
+            source, listener = play_along(config, source, clock, solo_settings(config.music))
+            input_port.add_listener(listener.on_event)
 
         music = config.music
+        follower = _clock_follower(config)
         scheduler = Scheduler(
-            port, clock, TempoMap(0.0, music.bpm), stats,
+            port, clock, follower or TempoMap(0.0, music.bpm), stats,
             drop_late_s=config.daemon.drop_late_ms / 1000,
         )  # fmt: skip
         player = Player(
@@ -193,14 +224,25 @@ def _run(
             velocity=music.velocity,
             bars=config.daemon.bars,
             notifier=notifier,
+            listener=listener,
+            transport=follower,
+            clock_out=ClockSender() if config.clock.send else None,
         )
+        if follower is not None and input_port is not None:
+            follower.on_change = player.wake
+            input_port.add_listener(follower.on_event)
+        if listener is not None:
+            listener.follow(lambda: scheduler.timebase)
+        live_chords = listener is not None and listener.held is not None
         reloader = Reloader(
-            player, config, config_path, flags or {}, with_chords=not test_pattern
-        )
+            player, config, config_path, flags or {},
+            with_chords=not test_pattern and not live_chords,
+        )  # fmt: skip
         signals.serve(stop=player.request_stop, hup=reloader.request)
         if _stopped_during_start_up(signals):
             return 0
-        player.prime()
+        if not live_chords:
+            player.prime()
         # Everything loaded so far (the model, the chords, the imports) lives to the end:
         # keep it out of the garbage collector's full passes, which would stall a send.
         gc.collect()
@@ -210,13 +252,30 @@ def _run(
         realtime = apply_realtime_priority(config.daemon.realtime_priority)
         if realtime:
             _note_realtime_conflicts(port)
-        scheduler.timebase = TempoMap(clock.now() + START_DELAY_S, music.bpm)
-        notifier.ready(f"playing at {music.bpm:g} BPM on {port.name}")
+        if live_chords:
+            notifier.ready(f"waiting for a chord on {input_port.name}, then {music.bpm:g} BPM")
+            if not player.wait_until(lambda: listener.chord is not None):
+                return 0
+            log.info("first chord %s", listener.chord.name)
+            source.set_chords(chord_loop(listener.chord))
+            player.prime()
+            if follower is None:
+                scheduler.timebase = TempoMap(clock.now() + START_DELAY_S, music.bpm)
+        elif follower is None:
+            scheduler.timebase = TempoMap(clock.now() + START_DELAY_S, music.bpm)
+            notifier.ready(f"playing at {music.bpm:g} BPM on {port.name}")
+        else:
+            log.info("waiting for MIDI Start (and clock) on %s", input_port.name)
+            notifier.ready(f"waiting for MIDI Start on {input_port.name}, playing on {port.name}")
         player.run()
         return 0
     finally:
         notifier.stopping()
+        if input_port is not None:
+            input_port.close()
         if player is not None and port is not None:
+            if player.clock_out is not None:
+                port.send(CLOCK_STOP)  # the drum machine stops with jazzd
             player.scheduler.flush()
         if status_line is not None:
             status_line.stop()  # after the note-offs, which must not wait for a terminal
@@ -229,6 +288,10 @@ def _run(
             figures: dict[str, Any] = dict(stats.summary())
             if player is not None:
                 figures.update(player.figures())
+                if player.transport is not None:
+                    figures["midi_clock"] = player.transport.figures()  # type: ignore[attr-defined]
+            if input_port is not None:
+                figures["midi_in"] = input_port.figures()
             figures["realtime"] = realtime
             figures["clock"] = clock.figures()
             write_stats_json(config.daemon.stats_json, figures)

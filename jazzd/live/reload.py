@@ -184,9 +184,14 @@ class Reloader:
             new.midi != old.midi
             or new.daemon != old.daemon
             or new.sound != old.sound
+            or new.input != old.input
+            or new.clock != old.clock
             or (new.music.model, new.music.seed) != (old.music.model, old.music.seed)
         ):
-            log.warning("reload: model, seed, [midi], [daemon] and [sound] changes need a restart")
+            log.warning(
+                "reload: model, seed, [midi], [daemon], [sound], [input] and [clock] changes "
+                "need a restart"
+            )
         self.config = new
         return BarChange(
             what="reloaded",

@@ -79,8 +79,12 @@ def candidate_backends(backend: str, platform: str = sys.platform) -> list[str]:
     return ["alsa", "jack"]
 
 
-def open_client(backend: str, client_name: str, direction: Direction = "output") -> object:
-    """A ``MidiOut`` or ``MidiIn`` on ``backend``; raises :class:`Unusable` when it cannot."""
+def open_client(
+    backend: str, client_name: str, direction: Direction = "output", **options: object
+) -> object:
+    """A ``MidiOut`` or ``MidiIn`` on ``backend``; raises :class:`Unusable` when it cannot.
+
+    ``options`` go to the constructor (``queue_size_limit`` for an input)."""
     rtmidi = rtmidi_module()
     windows = backend == "windows"
     api = rtmidi.API_WINDOWS_MM if windows else getattr(rtmidi, _API_NAMES[backend])
@@ -93,6 +97,6 @@ def open_client(backend: str, client_name: str, direction: Direction = "output")
     kind = rtmidi.MidiOut if direction == "output" else rtmidi.MidiIn
     try:
         with quiet_stderr():
-            return kind(rtapi=api, name=client_name)
+            return kind(rtapi=api, name=client_name, **options)
     except rtmidi.RtMidiError:
         raise Unusable(_HOW_TO.get(backend, f"{backend} does not open")) from None

@@ -250,6 +250,20 @@ class Scheduler:
             self.send_due()
         return True
 
+    def close_open_notes(self) -> int:
+        """Send a note-off now for every sounding note (their queued note-offs leave the
+        queue); returns how many. Queued notes that have not started stay queued."""
+        owners = set(self._open.values())
+        if not owners:
+            return 0
+        self._heap = [t for t in self._heap if t.owner not in owners]
+        heapq.heapify(self._heap)
+        self._ready = [t for t in self._ready if t.owner not in owners]
+        for pitch, channel in sorted(self._open):
+            self._send_now(note_off(channel, pitch))
+        self._open.clear()
+        return len(owners)
+
     def flush(self) -> None:
         """Close every open note on its channel, then sustain off and all notes off.
 

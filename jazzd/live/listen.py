@@ -1,0 +1,227 @@
+"""The MIDI input as the player hears it: held chords, a trade's calls, controllers.
+
+The input port's callback hands each message with its timestamp (the
+daemon's monotonic clock) to :meth:`Listener.feed`, which only queues it and
+wakes the player. The player asks :meth:`Listener.poll` on every turn of its
+loop and gets :class:`~jazzd.live.player.BarChange` s back:
+
+- live chords (:mod:`jazzd.live.held_chord`): a new chord, heard from the next note;
+- trading (:mod:`jazzd.live.trading`): the answer to a call, from a bar line;
+  a note during the answer stops it from the next note;
+- controllers (``[control]``, :mod:`jazzd.control`): temperature, register,
+  velocity, mute, heard from the next note.
+
+Anything else on the input (clock and transport, pitch bends, unmapped
+controllers, malformed bytes) is counted and ignored; a note-off without its
+note-on changes nothing. The input port drops SysEx and junk before, and keeps
+the notes of ``[input] channel`` only.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from fractions import Fraction
+from typing import Any
+
+from jazzd.chords import ChordLoop, loop_from_chords
+from jazzd.config import ControlConfig
+from jazzd.control import control_change
+from jazzd.live.held_chord import HeldChord
+from jazzd.live.player import BarChange
+from jazzd.live.trading import CallTracker
+from jazzd.midi.messages import CONTROL_CHANGE, NOTE_OFF, NOTE_ON
+from jazzd.theory import Chord
+from jazzd.timing.tempo import Timebase
+from jazzd.tokens import BAR_BEATS
+
+log = logging.getLogger(__name__)
+
+#: How long before a bar line a trade's answer is decided: priming the model with the call
+#: and generating the answer's first bar take a few milliseconds.
+ANSWER_LEAD_S = 0.05
+#: The most input messages kept waiting for the player; more are counted and dropped.
+MAX_QUEUED = 4096
+
+
+def chord_loop(chord: Chord) -> ChordLoop:
+    """One chord held for ever (a bar that repeats)."""
+    return loop_from_chords([(BAR_BEATS, chord)])
+
+
+class Listener:
+    """Input messages -> the player's changes (see the module's description)."""
+
+    def __init__(
+        self,
+        timebase: Callable[[], Timebase],
+        *,
+        wake: Callable[[], None] = lambda: None,
+        live_chords: bool = False,
+        trade_bars: int = 0,
+        controls: ControlConfig | None = None,
+        settings: Any = None,
+    ) -> None:
+        """``timebase``: the player's tempo map now; ``wake``: interrupts the player's sleep;
+        ``settings``: the soloist's (``jazzd.engine.SoloSettings``), changed by controllers.
+        The input port keeps the notes of ``[input] channel`` only."""
+        self._timebase = timebase
+        self._wake = wake
+        self.held = HeldChord() if live_chords else None
+        self.tracker = CallTracker(trade_bars) if trade_bars else None
+        self.controls = controls if controls is not None else ControlConfig()
+        self.settings = settings
+        self._queue: deque[tuple[tuple[int, ...], float]] = deque()
+        self._lock = threading.Lock()
+        self.counts = {"notes": 0, "controls": 0, "ignored": 0, "dropped": 0, "chords": 0,
+                       "calls": 0}  # fmt: skip
+
+    # -- from the input's thread ------------------------------------------------
+
+    def feed(self, message: Sequence[int], time: float) -> None:
+        """Queue one message received at ``time`` and wake the player (any thread)."""
+        with self._lock:
+            if len(self._queue) >= MAX_QUEUED:
+                self.counts["dropped"] += 1
+                return
+            self._queue.append((tuple(message), time))
+        self._wake()
+
+    def on_event(self, event: Any) -> None:
+        """An input port's listener (``jazzd.midi.input_port.InputEvent``): :meth:`feed`."""
+        self.feed(event.message, event.time)
+
+    # -- from the player --------------------------------------------------------
+
+    def follow(self, timebase: Callable[[], Timebase]) -> None:
+        """Convert input times to beats with ``timebase()`` (the player's tempo map)."""
+        self._timebase = timebase
+
+    @property
+    def chord(self) -> Chord | None:
+        """The chord the keyboard holds (live chords), None before the first."""
+        return None if self.held is None else self.held.chord
+
+    def due(self) -> float | None:
+        """The time the listener next needs a poll without new messages."""
+        times = []
+        if self.held is not None and (due := self.held.due()) is not None:
+            times.append(due)
+        if self.tracker is not None:
+            timebase = self._timebase()
+            beat = self.tracker.due(self._lead_beats(timebase, self.tracker.due(0.0) or 0.0))
+            if beat is not None:
+                times.append(timebase.time_at(Fraction(beat)))
+        return min(times) if times else None
+
+    def poll(self, now: float) -> list[BarChange]:
+        """Handle the queued messages; the changes they make by ``now``."""
+        changes: list[BarChange] = []
+        while True:
+            with self._lock:
+                if not self._queue:
+                    break
+                message, time = self._queue.popleft()
+            self._handle(message, time, changes)
+        if self.held is not None and (chord := self.held.poll(now)) is not None:
+            self.counts["chords"] += 1
+            log.debug("sounding chord %s (%s)", chord.name, " ".join(map(str, chord.voicing)))
+            changes.append(BarChange(f"live chord {chord.name}", chords=chord_loop(chord),
+                                     from_next_note=True))  # fmt: skip
+        if self.tracker is not None:
+            timebase = self._timebase()
+            beat = timebase.beat_at(now)
+            answer = self.tracker.poll(beat, self._lead_beats(timebase, beat))
+            if answer is not None:
+                self.counts["calls"] += 1
+                log.info("call of %d notes: jazzd answers from bar %d", len(answer.notes),
+                         answer.bar)  # fmt: skip
+                changes.append(BarChange(f"answer at bar {answer.bar}", answer=answer))
+        return changes
+
+    @staticmethod
+    def _lead_beats(timebase: Timebase, beat: float) -> float:
+        """ANSWER_LEAD_S in beats at the tempo of ``beat``."""
+        return ANSWER_LEAD_S * timebase.bpm_at(Fraction(max(beat, 0.0))) / 60
+
+    def _handle(self, message: tuple[int, ...], time: float, changes: list[BarChange]) -> None:
+        if len(message) != 3 or not message[0] & 0x80 or (message[1] | message[2]) & 0x80:
+            self.counts["ignored"] += 1
+            return
+        status, data1, data2 = message
+        kind = status & 0xF0
+        if status >= 0xF0:
+            self.counts["ignored"] += 1
+            return
+        if kind == NOTE_ON and data2 > 0:
+            self.counts["notes"] += 1
+            self._note_on(data1, time, changes)
+        elif kind in (NOTE_ON, NOTE_OFF):
+            self._note_off(data1, time)
+        elif kind == CONTROL_CHANGE:
+            self._control(data1, data2, changes)
+        else:
+            self.counts["ignored"] += 1
+
+    def _note_on(self, pitch: int, time: float, changes: list[BarChange]) -> None:
+        if self.held is not None:
+            self.held.note_on(pitch, time)
+        if self.tracker is not None:
+            beat = self._timebase().beat_at(time)
+            if self.tracker.note_on(pitch, beat):
+                log.info("a call starts during jazzd's answer: jazzd stops from its next note")
+                changes.append(BarChange("the call comes back", stop_answer=True,
+                                         from_next_note=True))  # fmt: skip
+
+    def _note_off(self, pitch: int, time: float) -> None:
+        if self.held is not None:
+            self.held.note_off(pitch, time)
+        if self.tracker is not None:
+            self.tracker.note_off(pitch, self._timebase().beat_at(time))
+
+    def _control(self, controller: int, value: int, changes: list[BarChange]) -> None:
+        control = None
+        if self.settings is not None:
+            control = control_change(self.controls, controller, value, self.settings.pitch_range)
+        if control is None:
+            self.counts["ignored"] += 1
+            return
+        self.counts["controls"] += 1
+        what = f"CC {controller} ({control.target}) = {value}"
+        if control.target == "mute":
+            changes.append(BarChange(what, mute=bool(control.value), from_next_note=True))
+        elif control.target == "velocity":
+            changes.append(BarChange(what, velocity=int(control.value), from_next_note=True))
+        else:
+            field = "temperature" if control.target == "temperature" else "pitch_range"
+            self.settings = replace(self.settings, **{field: control.value})
+            changes.append(BarChange(what, settings=self.settings, from_next_note=True))
+
+
+def play_along(config: Any, soloist: Any, clock: Any, settings: Any) -> tuple[Any, Listener]:
+    """The player's source and the listener for the config's ``[band]`` and ``[control]``.
+
+    The soloist keeps its state before each note (changes heard from the next note);
+    trading wraps it in a :class:`~jazzd.live.trading.Trader`. The listener's timebase
+    is set by :meth:`Listener.follow` once the player's scheduler exists.
+    """
+    from jazzd.live.trading import Trader
+
+    soloist.keep_note_checkpoints = True
+    source = Trader(soloist) if config.band.trade_bars else soloist
+    listener = Listener(
+        lambda: _no_timebase(),
+        wake=clock.interrupt,
+        live_chords=config.band.live_chords,
+        trade_bars=config.band.trade_bars,
+        controls=config.control,
+        settings=settings,
+    )
+    return source, listener
+
+
+def _no_timebase() -> Timebase:
+    raise RuntimeError("the listener has no timebase yet: call follow() first")

@@ -1,0 +1,126 @@
+"""Drive ``tests/midi_band.py`` (the band, its own process) from a test or a benchmark.
+
+Plans are lists of ``(seconds after go, message bytes)``; :func:`clock_plan` writes
+a MIDI clock (24 ticks per quarter note) with transport around it.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jack_harness import jazzd_env, reap, wait_for_ports
+
+REPO = Path(__file__).resolve().parents[1]
+TICKS_PER_BEAT = 24
+CLOCK, START, CONTINUE, STOP = 0xF8, 0xFA, 0xFB, 0xFC
+
+Plan = list[tuple[float, list[int]]]
+
+
+def clock_plan(
+    segments: Sequence[tuple[float, float]], *, start: bool = True, stop: bool = True,
+    jitter_s: float = 0.0, seed: int = 0, lead_beats: float = 1.0, at: float = 0.0,
+) -> tuple[Plan, list[float]]:  # fmt: skip
+    """Clock ticks for ``segments`` of (bpm, beats), with Start on the first tick after a
+    lead-in of ``lead_beats`` of ticks (a device sends clock all the time) and Stop after.
+
+    Returns the plan and the ideal (unjittered) time of every tick from Start on
+    (tick 0 is the downbeat of beat 0). ``jitter_s``: each tick moved by a uniform
+    draw in [-jitter_s, +jitter_s].
+    """
+    rng = random.Random(seed)
+    plan: Plan = []
+    grid: list[float] = []
+    t = at
+    first_bpm = segments[0][0]
+    lead_ticks = round(lead_beats * TICKS_PER_BEAT)
+    for _ in range(lead_ticks):
+        plan.append((t, [CLOCK]))
+        t += 60.0 / first_bpm / TICKS_PER_BEAT
+    if start:
+        plan.append((t - jitter_s - 0.002, [START]))  # before the first tick, jitter and all
+    for bpm, beats in segments:
+        period = 60.0 / bpm / TICKS_PER_BEAT
+        for _ in range(round(beats * TICKS_PER_BEAT)):
+            grid.append(t)
+            plan.append((max(0.0, t + rng.uniform(-jitter_s, jitter_s)), [CLOCK]))
+            t += period
+    if stop:  # half a tick after the last one (a Stop on the next tick's time races it)
+        plan.append((t - 30.0 / segments[-1][0] / TICKS_PER_BEAT, [STOP]))
+    plan.sort(key=lambda item: item[0])
+    return plan, grid
+
+
+@dataclass
+class BandLog:
+    go: float
+    sent: list[tuple[float, tuple[int, ...]]] = field(default_factory=list)
+    received: list[tuple[float, tuple[int, ...]]] = field(default_factory=list)
+
+
+class Band:
+    """``tests/midi_band.py CLIENT PLAN`` in its own process.
+
+    Ports: ``CLIENT:out`` (what the band plays), ``CLIENT-rec:in`` (what it records).
+    """
+
+    def __init__(self, client: str, plan: Plan, workdir: Path, flood: float = 0.0) -> None:
+        self.client = client
+        self.out_port = f"{client}:out"
+        self.in_port = f"{client}-rec:in"
+        #: With ``flood`` (messages a second): the port the junk comes from.
+        self.junk_port = f"{client}-junk:out" if flood else None
+        plan_path = workdir / f"{client}.json"
+        plan_path.write_text(json.dumps(plan))
+        self.process = subprocess.Popen(
+            [sys.executable, str(REPO / "tests" / "midi_band.py"), client, str(plan_path),
+             str(flood)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            text=True, env=jazzd_env(),
+        )  # fmt: skip
+        line = self.process.stdout.readline().strip()
+        if line != "ready":
+            reap(self.process)
+            raise AssertionError(f"the band did not start: {line!r}")
+        wait_for_ports([self.out_port, self.in_port, *([self.junk_port] if flood else [])])
+        self._lines: list[str] = []
+
+    def go(self) -> float:
+        """Start the plan; returns the band's go time (monotonic)."""
+        self.process.stdin.write("go\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline().split()
+        assert line and line[0] == "go", line
+        return float(line[1])
+
+    def wait_planned(self, timeout: float = 60.0) -> None:
+        """Until every planned message is sent."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = self.process.stdout.readline()
+            if not line:
+                raise AssertionError("the band exited before its plan was sent")
+            if line.strip() == "planned":
+                return
+            self._lines.append(line)
+        raise AssertionError("the band's plan did not finish in time")
+
+    def stop(self, go: float) -> BandLog:
+        self.process.send_signal(signal.SIGINT)
+        out, _ = self.process.communicate(timeout=10)
+        log = BandLog(go)
+        for line in [*self._lines, *out.splitlines()]:
+            parts = line.split()
+            if len(parts) < 3 or parts[0] not in ("sent", "recv"):
+                continue
+            entry = (float(parts[1]), tuple(int(b, 16) for b in parts[2:]))
+            (log.sent if parts[0] == "sent" else log.received).append(entry)
+        return log

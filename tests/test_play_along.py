@@ -1,0 +1,266 @@
+"""Playing along on a fake clock: live chords, controllers and trading through the player.
+
+The real model, the real soloist and player; the input's messages are fed to the
+listener at fake times (as the input port's thread would), the output is a MemoryPort.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from rigs import balanced, scheduler_rig
+
+from jazzd.chords import from_progression
+from jazzd.config import ControlConfig
+from jazzd.engine import Soloist, SoloSettings
+from jazzd.live.listen import Listener, chord_loop
+from jazzd.live.player import CHANGE_MARGIN_S, Player
+from jazzd.live.trading import Trader
+from jazzd.model import StepModel, default_model_path
+from jazzd.recognize import recognize
+from jazzd.theory import classify
+from jazzd.unparse import PitchRange
+
+pytestmark = pytest.mark.skipif(not default_model_path().is_file(), reason="no data/model.onnx")
+
+BPM = 120.0  # bar 0 at 1.0 s, half a second a beat
+EB7 = (55, 61, 65)  # rootless 3-7-9
+AMAJ7 = (61, 68, 71)  # rootless 3-7-9
+
+
+@pytest.fixture(scope="module")
+def model() -> StepModel:
+    return StepModel.load()
+
+
+def seconds(beat: float) -> float:
+    return 1.0 + beat * 60.0 / BPM
+
+
+def rig(model, bars, *, trade=0, live_chords=False, controls=None, source=None, seed=3):
+    model.reset()
+    soloist = Soloist(model, from_progression("Cmaj7"), np.random.default_rng(seed))
+    soloist.keep_note_checkpoints = True
+    clock, port, scheduler = scheduler_rig(BPM)
+    scheduler.log = []
+    listener = Listener(
+        lambda: scheduler.timebase, wake=clock.interrupt, live_chords=live_chords,
+        trade_bars=trade, controls=controls, settings=SoloSettings(),
+    )  # fmt: skip
+    source = Trader(soloist) if trade else soloist
+    player = Player(source, scheduler, channel=0, velocity=90, bars=bars, listener=listener)
+    return player, port, clock, listener, soloist
+
+
+def feed_at(clock, listener, events: list[tuple[float, tuple[int, ...]]]) -> None:
+    """Deliver ``events`` (time, message) while the loop sleeps, as the input thread would."""
+    pending = sorted(events)
+    original = clock.sleep_until
+
+    def sleep_until(deadline: float) -> bool:
+        if pending and pending[0][0] < deadline:
+            time, message = pending.pop(0)
+            clock.time = max(clock.time, time)
+            listener.feed(message, time)  # interrupts the sleep below
+        return original(deadline)
+
+    clock.sleep_until = sleep_until
+
+
+def chord_events(time: float, pitches, length: float) -> list[tuple[float, tuple[int, ...]]]:
+    ons = [(time + 0.004 * i, (0x90, p, 80)) for i, p in enumerate(pitches)]
+    return ons + [(time + length, (0x80, p, 0)) for p in pitches]
+
+
+def sent_notes(port) -> list[tuple[float, int, int]]:
+    """(time, pitch, velocity) of every note-on sent."""
+    return [(t, m[1], m[2]) for t, m in zip(port.times, port.messages, strict=True)
+            if m[0] & 0xF0 == 0x90 and m[2] > 0]  # fmt: skip
+
+
+def test_no_input_plays_the_same_notes_with_note_checkpoints_on(model):
+    player, port, _, _, _ = rig(model, bars=4)
+    player.prime()
+    assert player.run()
+    model.reset()
+    plain = Soloist(model, from_progression("Cmaj7"), np.random.default_rng(3))
+    _, reference_port, scheduler = scheduler_rig(BPM)
+    for _ in range(4):
+        scheduler.add_notes(plain.next_bar(), 0, 90)
+    scheduler.play()
+    assert port.messages == reference_port.messages
+    assert port.times == reference_port.times
+
+
+def test_a_live_chord_change_is_heard_from_the_next_note_within_a_beat(model):
+    player, port, clock, listener, soloist = rig(model, bars=6, live_chords=True)
+    change_beat = 8 + 4 * 0.55 + 0.3  # mid bar 2
+    feed_at(clock, listener, chord_events(seconds(change_beat), AMAJ7, 3.0))
+    for t, message in chord_events(0.2, EB7, 2.0):  # before the start: the first chord
+        listener.feed(message, t)
+    clock.time = 0.25
+    assert player.wait_until(lambda: listener.chord is not None)
+    assert listener.chord.name == "Eb7"
+    soloist.set_chords(chord_loop(listener.chord))
+    player.prime()
+    assert player.run()
+    assert balanced(port.messages) and player.scheduler.open_notes == []
+
+    eb7, amaj7 = recognize(EB7), recognize(AMAJ7)
+    # The chord is known 40 ms after its first note; from then on the next note is the change.
+    heard_from = (seconds(change_beat) + 0.04 + CHANGE_MARGIN_S - 1.0) * BPM / 60
+    log = [sent for sent in player.scheduler.log if sent.message[0] & 0xF0 == 0x90]
+    first_new = min(float(s.beat) for s in log if float(s.beat) >= heard_from)
+    assert first_new - heard_from < 1.0  # the first note after the change is within a beat
+    before = [s for s in log if float(s.beat) < heard_from]
+    after = [s for s in log if float(s.beat) >= heard_from]
+    assert before and after
+    in_eb7 = sum(s.message[1] % 12 in eb7.tones | eb7.scale for s in before) / len(before)
+    in_amaj7 = sum(s.message[1] % 12 in amaj7.tones | amaj7.scale for s in after) / len(after)
+    # Tokens are sampled: a share of approach and outside tones is expected; with the wrong
+    # chord the share falls (Amaj7's scale holds 2 of Eb7's 4 tones and 3 of its 7 scale tones).
+    print(f"chord/scale tones: {in_eb7:.2f} over Eb7, {in_amaj7:.2f} over Amaj7")
+    assert in_eb7 >= 0.7 and in_amaj7 >= 0.7
+    wrong = sum(s.message[1] % 12 in eb7.tones | eb7.scale for s in after) / len(after)
+    assert wrong < in_amaj7
+
+
+def test_the_pitches_after_a_change_fit_their_tokens_against_the_new_chord(model):
+    """Exactly: each note after the change is the unparse of its token against Amaj7."""
+    player, _, clock, listener, soloist = rig(model, bars=4, live_chords=True)
+    kept: list = []
+    original = soloist.next_note
+
+    def next_note(start, room):
+        note = original(start, room)
+        kept.append((note, soloist.chords.chord_at(start)))
+        return note
+
+    soloist.next_note = next_note
+    change_at = seconds(6.3)
+    feed_at(clock, listener, chord_events(change_at, AMAJ7, 2.0))
+    for t, message in chord_events(0.2, EB7, 2.0):
+        listener.feed(message, t)
+    clock.time = 0.3
+    assert player.wait_until(lambda: listener.chord is not None)
+    soloist.set_chords(chord_loop(listener.chord))
+    player.prime()
+    assert player.run()
+    sent = {(float(s.beat), s.message[1]) for s in player.scheduler.log
+            if s.message[0] & 0xF0 == 0x90}  # fmt: skip
+    heard_from = (change_at + 0.04 + CHANGE_MARGIN_S - 1.0) * BPM / 60
+    played_after = [(n, c) for n, c in kept if (float(n.start), n.pitch) in sent
+                    and float(n.start) >= heard_from]  # fmt: skip
+    assert played_after
+    for note, chord in played_after:
+        assert chord.name == "Amaj7"
+        kind = note.token[0]
+        if kind in "CS":
+            assert classify(note.pitch, chord) == kind, note
+
+
+def test_mute_closes_sounding_notes_and_unmute_comes_back_on_the_grid(model):
+    controls = ControlConfig(mute=20)
+    player, port, clock, listener, _ = rig(model, bars=6, controls=controls)
+    mute_at, unmute_at = seconds(6.1), seconds(14.6)
+    feed_at(clock, listener, [(mute_at, (0xB0, 20, 127)), (unmute_at, (0xB0, 20, 0))])
+    player.prime()
+    assert player.run()
+    assert balanced(port.messages) and player.scheduler.open_notes == []
+    ons = sent_notes(port)
+    assert not [t for t, _, _ in ons if mute_at + CHANGE_MARGIN_S < t < unmute_at]
+    after = [t for t, _, _ in ons if t > unmute_at]
+    assert after and min(after) - unmute_at < 1.0  # back within a bar...
+    for t in after:  # ...and on the solo's grid (1/24 beat)
+        beats = (t - 1.0) * BPM / 60
+        assert abs(beats * 24 - round(beats * 24)) < 1e-6
+    # Nothing sounds while muted: every note-on before the mute has its note-off by then.
+    offs_after_mute = [m for t, m in zip(port.times, port.messages, strict=True)
+                       if mute_at <= t < unmute_at]  # fmt: skip
+    assert all(m[0] & 0xF0 == 0x80 for m in offs_after_mute)
+    assert all(t <= mute_at + 1e-9 for t, m in zip(port.times, port.messages, strict=True)
+               if mute_at <= t < unmute_at)  # fmt: skip
+
+
+def test_velocity_and_register_controllers_are_heard_from_the_next_note(model):
+    controls = ControlConfig(velocity=7, register=8, temperature=9)
+    player, port, clock, listener, soloist = rig(model, bars=4, controls=controls)
+    at = seconds(5.2)
+    feed_at(clock, listener, [(at, (0xB0, 7, 40)), (at, (0xB0, 8, 90)), (at, (0xB0, 9, 0))])
+    player.prime()
+    assert player.run()
+    ons = sent_notes(port)
+    before = [(p, v) for t, p, v in ons if t < at]
+    after = [(p, v) for t, p, v in ons if t > at + 0.5]  # after the next note
+    assert {v for _, v in before} == {90} and {v for _, v in after} == {40}
+    high = PitchRange(74, 106)  # centre 90, the default's 32 semitones wide
+    assert all(high.low <= p <= high.high for p, _ in after[1:])  # the first may lead in
+    assert soloist.pitch_range == high and soloist.temperature == pytest.approx(0.1)
+
+
+def test_unmapped_controllers_and_junk_change_nothing(model):
+    player, port, clock, listener, _ = rig(model, bars=2, controls=ControlConfig(mute=20))
+    junk = [(0xB0, 21, 127), (0xF0, 1, 2), (0x80, 60, 0), (0x90, 200, 1), (0xE0, 0, 64)]
+    feed_at(clock, listener, [(seconds(2.0) + i * 0.01, m) for i, m in enumerate(junk)])
+    player.prime()
+    assert player.run()
+    reference, reference_port, _, _, _ = rig(model, bars=2)
+    reference.prime()
+    assert reference.run()
+    assert port.messages == reference_port.messages
+    assert listener.counts["ignored"] == 4  # the note-off alone is a (harmless) note-off
+
+
+def phrase_events(start_beat: float, pitches, step: float = 1.0, length: float = 0.9):
+    events = []
+    for i, p in enumerate(pitches):
+        on = seconds(start_beat + i * step)
+        events += [(on, (0x90, p, 90)), (on + length * 60 / BPM, (0x80, p, 0))]
+    return events
+
+
+def test_trading_answers_at_the_bar_line_after_the_call_for_its_bars_then_listens(model):
+    player, port, clock, listener, soloist = rig(model, bars=14, trade=2)
+    fed = []
+    original = soloist.prime
+
+    def prime(tokens, last_pitch, bar):
+        fed.append((list(tokens), last_pitch, bar))
+        return original(tokens, last_pitch, bar)
+
+    soloist.prime = prime
+    # A call of six quarter notes from bar 1 (beat 4): the last ends at beat 9.9, a beat
+    # of silence ends the call at 10.9; jazzd answers from bar 3 (beat 12) for 2 bars.
+    call = phrase_events(4.0, [60, 62, 64, 67, 69, 72])
+    feed_at(clock, listener, call + phrase_events(28.0, [72, 71, 69, 67, 65, 64, 62, 60]))
+    player.prime()
+    assert player.run()
+    assert balanced(port.messages) and player.scheduler.open_notes == []
+    beats = [(t - 1.0) * BPM / 60 for t, _, _ in sent_notes(port)]
+    first = [b for b in beats if b < 20]
+    assert first and min(first) >= 12.0 - 1e-9 and max(first) < 20.0
+    assert fed[0][2] == 3 and fed[0][1] == 72 and len(fed[0][0]) >= 6
+    # The second call runs its full 2 bars (beats 28-36, bars 7-8): the answer is bars 9-10.
+    second = [b for b in beats if b >= 20]
+    assert second and min(second) >= 36.0 - 1e-9 and max(second) < 44.0
+    assert fed[1][2] == 9
+    assert not [b for b in beats if 28.0 <= b < 36.0]  # never over the call
+
+
+def test_a_note_during_the_answer_stops_it_from_the_next_note(model):
+    player, port, clock, listener, _ = rig(model, bars=8, trade=2)
+    interrupt = seconds(13.0)
+    held = [(interrupt, (0x90, 50, 90)), (interrupt + 3.0, (0x80, 50, 0))]
+    feed_at(clock, listener, [*phrase_events(4.0, [60, 62, 64, 67, 69, 72]), *held])
+    player.prime()
+    assert player.run()
+    assert balanced(port.messages) and player.scheduler.open_notes == []
+    times = [t for t, _, _ in sent_notes(port)]
+    assert [t for t in times if t < interrupt]  # it was answering
+    # The new call (from beat 13, bar 3) runs its full two bars: jazzd answers it at beat 20.
+    assert not [t for t in times if interrupt + CHANGE_MARGIN_S < t < seconds(20.0)]
+    assert [t for t in times if t >= seconds(20.0)]
+    # Its notes sounding at the interruption close then.
+    sounding = [m for t, m in zip(port.times, port.messages, strict=True)
+                if interrupt < t < seconds(20.0)]  # fmt: skip
+    assert all(m[0] & 0xF0 == 0x80 for m in sounding)
