@@ -21,7 +21,7 @@ band's recorder. On the band's monotonic clock:
 second into jazzd's input (SysEx, undefined status bytes, data bytes without status,
 note-offs of notes never started, aftertouch, pitch bend, active sensing).
 ``lead``: ``jazzd --send-clock --bpm 120``: each tick's arrival at the band against the
-ideal grid (median latency removed).
+ideal grid (median latency removed), and jazzd's own lateness record (ticks and notes).
 
 Goal (issue 10): follow jitter p99 <= 2 ms over JACK with 64-frame periods.
 """
@@ -139,8 +139,10 @@ def follow(workdir: Path, beats: int, jitter_s: float, flood: float) -> dict:
 def lead(workdir: Path, bars: int) -> dict:
     band = Band(f"band-{uuid.uuid4().hex[:6]}", [], workdir)
     go = band.go()
+    port = f"jz-{uuid.uuid4().hex[:6]}"
+    stats_path = workdir / f"{port}.json"
     process = jazzd("--send-clock", "--connect", band.in_port, "--test-pattern", "--bpm", "120",
-                    "--bars", str(bars), "--port-name", f"jz-{uuid.uuid4().hex[:6]}")
+                    "--bars", str(bars), "--port-name", port, "--stats-json", str(stats_path))
     try:
         _, err = process.communicate(timeout=bars * 2 + 60)
     finally:
@@ -157,6 +159,7 @@ def lead(workdir: Path, bars: int) -> dict:
         "ticks": len(ticks),
         "period_ms": round((ticks[-1] - ticks[0]) / (len(ticks) - 1) * 1e3, 5),
         "tick_jitter": percentiles([abs(o - median) for o in offsets]),
+        "lateness_ms": json.loads(stats_path.read_text())["lateness_ms"],
     }
 
 
