@@ -338,12 +338,19 @@ def run_live(args: argparse.Namespace, signals: Signals | None = None) -> int:
     logging.basicConfig(
         level=config.daemon.log_level.upper(), format="jazzd: %(levelname)s: %(message)s"
     )
-    status = run_daemon(
-        config, config_path=args.config, flags=flags, test_pattern=args.test_pattern,
-        status=args.status, signals=signals,
-    )  # fmt: skip
+    try:
+        status = run_daemon(
+            config, config_path=args.config, flags=flags, test_pattern=args.test_pattern,
+            status=args.status, signals=signals,
+        )  # fmt: skip
+    except JazzdError as exc:
+        # Out the same door: after a MIDI server died, libjack's threads of the clients
+        # left open would call into an interpreter being torn down (a crash, SIGSEGV).
+        print(f"jazzd: error: {exc}", file=sys.stderr)
+        status = exc.exit_status
     # Everything is closed by now; skip the interpreter's teardown (about 0.1 s of
-    # module finalizers) so that a stop takes milliseconds.
+    # module finalizers, and libjack's threads calling back into it) so that a stop
+    # takes milliseconds and ends with the status it says.
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()
