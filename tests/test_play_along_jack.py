@@ -44,6 +44,24 @@ def finish(process: subprocess.Popen, tmp_path: Path) -> tuple[str, dict]:
     return err, json.loads((tmp_path / "stats.json").read_text())
 
 
+def play_with_band(band: Band, notify, tmp_path: Path, *args: str):
+    """jazzd with ``args`` against ``band``: READY, the band's plan, jazzd's exit 0.
+
+    Returns (the band's go time, jazzd's stderr, its stats, the band's log).
+    """
+    jazzd = start_jazzd(band, notify, tmp_path, *args)
+    try:
+        notify.wait_for("READY=1")
+        go = band.go()
+        band.wait_planned()
+        err, stats = finish(jazzd, tmp_path)
+    finally:
+        if jazzd.poll() is None:
+            jazzd.kill()
+        log = band.stop(0.0)
+    return go, err, stats, log
+
+
 def note_ons(log) -> list[tuple[float, int]]:
     return [(t, m[1]) for t, m in log.received if m[0] & 0xF0 == 0x90 and m[2] > 0]
 
@@ -81,17 +99,9 @@ def test_live_chords_wait_for_the_first_chord_then_follow_a_change(jack_server, 
     first, change, end = 1.0, 5.0, 9.5
     plan = held(first, eb7, change - 0.05) + held(change, amaj7, end)
     band = Band(unique("band"), plan, tmp_path)
-    jazzd = start_jazzd(band, notify, tmp_path, "--live-chords", "--bpm", "120", "--bars", "4",
-                        "--seed", "7")  # fmt: skip
-    try:
-        notify.wait_for("READY=1")
-        go = band.go()
-        band.wait_planned()
-        err, stats = finish(jazzd, tmp_path)
-    finally:
-        if jazzd.poll() is None:
-            jazzd.kill()
-        log = band.stop(0.0)
+    go, err, stats, log = play_with_band(
+        band, notify, tmp_path, "--live-chords", "--bpm", "120", "--bars", "4", "--seed", "7"
+    )
     assert check_nothing_left_sounding(log) > 8
     ons = note_ons(log)
     first_chord_at = go + first
@@ -124,17 +134,9 @@ def test_trade_4_stays_silent_during_the_call_answers_at_the_next_bar_line_then_
         on = 0.5 + i * beat / 2
         plan += [(on, [0x90, pitch, 90]), (on + beat * 0.4, [0x80, pitch, 0])]
     band = Band(unique("band"), plan, tmp_path)
-    jazzd = start_jazzd(band, notify, tmp_path, "--trade", "4", "--bpm", f"{bpm:g}",
-                        "--bars", "13", "--seed", "3")  # fmt: skip
-    try:
-        notify.wait_for("READY=1")
-        band.go()
-        band.wait_planned()
-        err, stats = finish(jazzd, tmp_path)
-    finally:
-        if jazzd.poll() is None:
-            jazzd.kill()
-        log = band.stop(0.0)
+    _, err, stats, log = play_with_band(
+        band, notify, tmp_path, "--trade", "4", "--bpm", f"{bpm:g}", "--bars", "13", "--seed", "3"
+    )
     assert check_nothing_left_sounding(log) > 4
     origin = stats["origin_monotonic_s"]
     call_on = min(t for t, m in log.sent if m[0] == 0x90)
@@ -162,17 +164,10 @@ def test_a_mute_controller_silences_jazzd_from_the_next_note_and_unmute_brings_i
     mute, unmute = 2.0, 4.0
     plan = [(mute, [0xB0, 20, 127]), (unmute, [0xB0, 20, 0]), (unmute, [0xB0, 21, 33])]
     band = Band(unique("band"), plan, tmp_path)
-    jazzd = start_jazzd(band, notify, tmp_path, "--config", str(config), "--bpm", "200",
-                        "--bars", "6", "--seed", "5", "--dynamics", "0")  # fmt: skip
-    try:
-        notify.wait_for("READY=1")
-        go = band.go()
-        band.wait_planned()
-        _, stats = finish(jazzd, tmp_path)
-    finally:
-        if jazzd.poll() is None:
-            jazzd.kill()
-        log = band.stop(0.0)
+    go, _, stats, log = play_with_band(
+        band, notify, tmp_path, "--config", str(config), "--bpm", "200", "--bars", "6",
+        "--seed", "5", "--dynamics", "0",
+    )
     check_nothing_left_sounding(log)
     origin, beat = stats["origin_monotonic_s"], 60 / 200
     muted_from, muted_to = go + mute, go + unmute
@@ -212,17 +207,10 @@ def test_a_flood_of_junk_with_live_chords_delays_no_send_and_leaves_nothing_soun
     plan += [(3.2 + 0.001 * p, [0x80, p, 0]) for p in range(128)]  # the flood's notes let go
     plan += held(3.5, (57, 61, 64, 68), 6.0)
     band = Band(unique("band"), plan, tmp_path)
-    jazzd = start_jazzd(band, notify, tmp_path, "--live-chords", "--bpm", "160", "--bars", "4",
-                        "--seed", "2", "--log-level", "info")  # fmt: skip
-    try:
-        notify.wait_for("READY=1")
-        go = band.go()
-        band.wait_planned()
-        _, stats = finish(jazzd, tmp_path)
-    finally:
-        if jazzd.poll() is None:
-            jazzd.kill()
-        log = band.stop(0.0)
+    go, _, stats, log = play_with_band(
+        band, notify, tmp_path, "--live-chords", "--bpm", "160", "--bars", "4", "--seed", "2",
+        "--log-level", "info",
+    )
     check_nothing_left_sounding(log)
     lateness = stats["lateness_ms"]
     sent = sum(1 for _, m in log.sent if m[0] != 0x90 or m[1] not in (51, 55, 61, 65))
