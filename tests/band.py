@@ -72,17 +72,20 @@ class Band:
     Ports: ``CLIENT:out`` (what the band plays), ``CLIENT-rec:in`` (what it records).
     """
 
-    def __init__(self, client: str, plan: Plan, workdir: Path, flood: float = 0.0) -> None:
+    def __init__(
+        self, client: str, plan: Plan, workdir: Path, flood: float = 0.0, record: bool = True
+    ) -> None:
         self.client = client
         self.out_port = f"{client}:out"
-        self.in_port = f"{client}-rec:in"
+        #: None when not ``record``: the band is then one JACK client, as a DAW is.
+        self.in_port = f"{client}-rec:in" if record else None
         #: With ``flood`` (messages a second): the port the junk comes from.
         self.junk_port = f"{client}-junk:out" if flood else None
         plan_path = workdir / f"{client}.json"
         plan_path.write_text(json.dumps(plan))
         self.process = subprocess.Popen(
             [sys.executable, str(REPO / "tests" / "midi_band.py"), client, str(plan_path),
-             str(flood)],
+             str(flood), "rec" if record else "norec"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             text=True, env=jazzd_env(),
         )  # fmt: skip
@@ -90,7 +93,8 @@ class Band:
         if line != "ready":
             reap(self.process)
             raise AssertionError(f"the band did not start: {line!r}")
-        wait_for_ports([self.out_port, self.in_port, *([self.junk_port] if flood else [])])
+        wait_for_ports([self.out_port, *([self.in_port] if record else []),
+                        *([self.junk_port] if flood else [])])  # fmt: skip
         self._lines: list[str] = []
 
     def go(self) -> float:

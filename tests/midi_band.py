@@ -54,7 +54,7 @@ def flood(midi_out, rate: float, go: float, done: threading.Event) -> None:
         n += 1
 
 
-def main(client: str, plan_path: str, flood_rate: float = 0.0) -> int:
+def main(client: str, plan_path: str, flood_rate: float = 0.0, record: bool = True) -> int:
     import rtmidi
 
     with open(plan_path) as handle:
@@ -65,11 +65,13 @@ def main(client: str, plan_path: str, flood_rate: float = 0.0) -> int:
     def on_message(event: tuple[list[int], float], data: object = None) -> None:
         received.put((time.monotonic(), event[0]))
 
-    midi_in = rtmidi.MidiIn(rtapi=rtmidi.API_UNIX_JACK, name=client + "-rec",
-                            queue_size_limit=8192)
-    midi_in.ignore_types(sysex=False, timing=False, active_sense=False)
-    midi_in.set_callback(on_message)
-    midi_in.open_virtual_port("in")
+    midi_in = None
+    if record:  # a second JACK client: without it the band is one client, as a DAW is
+        midi_in = rtmidi.MidiIn(rtapi=rtmidi.API_UNIX_JACK, name=client + "-rec",
+                                queue_size_limit=8192)
+        midi_in.ignore_types(sysex=False, timing=False, active_sense=False)
+        midi_in.set_callback(on_message)
+        midi_in.open_virtual_port("in")
     midi_out = rtmidi.MidiOut(rtapi=rtmidi.API_UNIX_JACK, name=client)
     midi_out.open_virtual_port("out")
     if flood_rate > 0:
@@ -107,7 +109,8 @@ def main(client: str, plan_path: str, flood_rate: float = 0.0) -> int:
         done.wait(0.02)
     time.sleep(0.05)
     _drain(received)
-    midi_in.close_port()
+    if midi_in is not None:
+        midi_in.close_port()
     midi_out.close_port()
     sys.stdout.flush()
     return 0
@@ -123,4 +126,5 @@ def _drain(received: queue.SimpleQueue) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], sys.argv[2], float(sys.argv[3]) if len(sys.argv) > 3 else 0.0))
+    flood = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0
+    sys.exit(main(sys.argv[1], sys.argv[2], flood, record=sys.argv[4:5] != ["norec"]))

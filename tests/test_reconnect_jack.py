@@ -8,6 +8,8 @@ again, and that recorder hears all-notes-off first, then notes on jazzd's grid.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import subprocess
 import sys
@@ -16,7 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
-from jack_harness import jazzd_env, reap, unique
+from jack_harness import jack_ports, jazzd_env, reap, unique
 
 from jazzd.midi.send_log import read_send_log
 
@@ -140,3 +142,87 @@ def test_a_destination_that_goes_and_comes_back_is_connected_again(
         if error > GRID_TOLERANCE_S:
             off_grid.append((round(steps), round(error * 1000, 2)))
     assert not off_grid, f"note-ons off jazzd's sixteenth grid (step, ms): {off_grid}"
+
+
+def test_a_listen_source_that_goes_and_comes_back_is_connected_again(
+    jack_server, tmp_path, notify
+):
+    """``--listen``: the band leading jazzd's clock crashes; jazzd says so once, pauses on
+    the dropout, and follows the band's next Start once a new band process is there."""
+    from band import Band, clock_plan
+
+    client, recorder = unique("band"), unique("rec")
+    plan, _ = clock_plan([(120.0, 16)], stop=False)
+    first = Band(client, plan, tmp_path, record=False)
+    listener = start_recorder(recorder)
+    jazzd = subprocess.Popen(
+        [
+            sys.executable, "-m", "jazzd", "--backend", "jack", "--listen", f"{client}:out",
+            "--connect", recorder, "--port-name", unique("jazzd"), "--sync", "midi",
+            "--test-pattern", "--no-status", "--send-log", str(tmp_path / "sent.log"),
+        ],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env=jazzd_env(NOTIFY_SOCKET=notify.path),
+    )  # fmt: skip
+    second = None
+    try:
+        stderr = StderrLines(jazzd)
+        notify.wait_for("READY=1")
+        first.go()
+        time.sleep(2.0)
+        first.process.kill()  # the DAW crashes mid-song: its port goes without a Stop
+        first.process.wait()
+        gone_at = time.monotonic()
+        noticed = stderr.first("is gone")
+        assert noticed is not None
+        assert noticed - gone_at < 1.0
+        # JACK takes a while (seconds) to drop a killed client: the band comes back after.
+        deadline = time.monotonic() + 30
+        while True:
+            assert time.monotonic() < deadline, "JACK kept the killed band's port"
+            with contextlib.suppress(subprocess.TimeoutExpired):  # busy cleaning up
+                listed = jack_ports(dict(os.environ)) or [first.out_port]
+                if first.out_port not in listed:
+                    break
+            time.sleep(0.05)
+        second = Band(client, clock_plan([(120.0, 8)])[0], tmp_path, record=False)
+        assert stderr.first("connected again") is not None, stderr.lines
+        back_at = second.go()
+        second.wait_planned()
+        time.sleep(0.3)
+        jazzd.send_signal(signal.SIGTERM)
+        jazzd.wait(timeout=10)
+        stderr.join()
+        second.stop(back_at)
+        second = None
+        events = recorded(listener)
+        listener = None
+    finally:
+        reap(jazzd)
+        for process in (first.process, getattr(second, "process", None), listener):
+            if process is not None:
+                reap(process)
+    assert jazzd.returncode == 0, stderr.lines
+    assert len([line for _, line in stderr.lines if "is gone" in line]) == 1
+    ons = [t for t, m in events if m[0] & 0xF0 == 0x90 and m[2] > 0]
+    assert [t for t in ons if t < gone_at], "jazzd did not follow the first band"
+    # jazzd sent nothing from the dropout (no tick for 250 ms, plus the sixteenth that may
+    # be due as it is found: 125 ms at 120 BPM) until the new band played (its go is
+    # stamped just after its first tick is out). Its own log, not the arrivals: the JACK
+    # server itself stalls (seconds) while it drops the killed client.
+    sent = read_send_log((tmp_path / "sent.log").read_text())
+    sent_ons = [t for t, m in sent if m[0] & 0xF0 == 0x90 and m[2] > 0]
+    silent = [round(t - gone_at, 4) for t in sent_ons if gone_at + 0.4 < t < back_at - 0.05]
+    assert not silent, f"played without a clock (s after the band was killed): {silent}"
+    assert len([t for t in ons if t > back_at]) >= 16, "did not follow the band that came back"
+    sounding: set[tuple[int, int]] = set()
+    for _, m in events:
+        if len(m) == 3 and m[0] & 0xF0 in (0x80, 0x90):
+            key = (m[0] & 0x0F, m[1])
+            if m[0] & 0xF0 == 0x90 and m[2] > 0:
+                sounding.add(key)
+            else:
+                sounding.discard(key)
+        elif len(m) == 3 and m[0] & 0xF0 == 0xB0 and m[1] == 123:
+            sounding = {key for key in sounding if key[0] != m[0] & 0x0F}
+    assert not sounding, f"left sounding: {sorted(sounding)}"

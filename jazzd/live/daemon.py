@@ -30,7 +30,7 @@ from typing import Any
 from jazzd.config import Config
 from jazzd.errors import JazzdError
 from jazzd.live.inputs import open_input_port, plays_along
-from jazzd.live.outputs import open_outputs
+from jazzd.live.outputs import jack_watch, open_outputs
 from jazzd.live.player import Player
 from jazzd.live.reload import Reloader
 from jazzd.live.signals import Signals
@@ -200,6 +200,8 @@ def _run(
         input_port = open_input_port(config, open_input)  # None without an input feature
         if input_port is not None:
             log.info("MIDI in: %s (%s)", input_port.name, getattr(input_port, "backend", "?"))
+            if config.input.listen and hasattr(input_port, "keep_connected"):
+                input_port.keep_connected(jack_watch(port), config.input.listen)
             if _stopped_during_start_up(signals):
                 return 0
 

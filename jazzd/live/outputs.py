@@ -50,3 +50,12 @@ def open_outputs(
     from jazzd.midi.tee import TeePort
 
     return TeePort([port, synth])
+
+
+def jack_watch(port: Any) -> Any:
+    """The JACK watch of ``port`` (an RtMidi output, or one inside a tee), else None."""
+    for one in getattr(port, "ports", (port,)):
+        watch = getattr(one, "watch", None)
+        if watch is not None:
+            return watch
+    return None

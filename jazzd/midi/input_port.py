@@ -33,11 +33,16 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from jazzd.errors import UserError
 from jazzd.midi.backends import Unusable, candidate_backends, open_client, rtmidi_module
 from jazzd.midi.discovery import choose_port
 from jazzd.midi.messages import Message
+
+if TYPE_CHECKING:
+    from jazzd.midi.jack_watch import JackWatch
+    from jazzd.midi.keep_connected import KeepConnected
 
 log = logging.getLogger(__name__)
 
@@ -239,6 +244,7 @@ class RtMidiInput(InputPort):
         self.source = source
         self._midiin = midiin
         self._driver_clock = DriverClock()
+        self._keeper: KeepConnected | None = None
         self._closing = threading.Event()
         self._thread = threading.Thread(target=self._poll, name="jazzd-midi-in", daemon=True)
         self._thread.start()
@@ -252,7 +258,27 @@ class RtMidiInput(InputPort):
                 message, delta = item
                 self._deliver(message, stamp(delta, now()))
 
+    def keep_connected(self, watch: JackWatch | None, wanted: str) -> None:
+        """Connect again to a source matching ``wanted`` (``--listen``) when it comes back.
+
+        ``watch`` is the process's JACK watch (the output's: one per process); without
+        one (ALSA, CoreMIDI) a source that goes stays gone.
+        """
+        if watch is None or self.source is None or self.backend != "jack":
+            return
+        from jazzd.midi.keep_connected import KeepConnected, own_port_name
+
+        own = own_port_name(watch, self.source, self.client_name, self.client_name)
+        self._keeper = KeepConnected(watch, own, wanted, self.source, "input",
+                                     on_found=self._found)  # fmt: skip
+
+    def _found(self, source: str) -> None:
+        self.source = source
+        self.name = f"{self.client_name} <- {source}"
+
     def _close(self) -> None:
+        if self._keeper is not None:
+            self._keeper.close()
         self._closing.set()
         self._thread.join(timeout=1.0)
         midiin = self._midiin

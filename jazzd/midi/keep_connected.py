@@ -32,6 +32,11 @@ from jazzd.midi.jack_watch import JackWatch
 
 log = logging.getLogger(__name__)
 
+#: After an announcement, the connection is looked at again after each of these pauses
+#: (a port that goes can still be listed while it is announced): a loss is noticed
+#: within a second.
+RECHECKS_S = (0.05, 0.2, 0.5)
+
 
 class KeepConnected:
     """Keeps jazzd's port ``own`` connected to the port matching ``wanted``.
@@ -68,21 +73,34 @@ class KeepConnected:
         self._thread.start()
 
     def _run(self) -> None:
+        rechecks: list[float] = []
         while True:
-            event = self._events.get()
+            try:
+                event = self._events.get(timeout=rechecks[0] if rechecks else None)
+            except queue.Empty:  # the announcements are over: is the port still there?
+                rechecks.pop(0)
+                self.check(connect=False)
+                if self.current is None:
+                    rechecks.clear()
+                continue
             if event is None or self._watch.shut_down:
                 return
             name, registered = event
-            log.debug("JACK port %s: %s", "registered" if registered else "gone", name)
-            self.check(gone=None if registered else name)
+            log.debug("JACK port %s: %s", "registered" if registered else "gone", name or "?")
+            self.check(gone=None if registered else name, connect=registered)
+            # A port that goes may still be listed and connected while it is announced,
+            # or come unnamed: a few looks after the announcements settle it.
+            rechecks = list(RECHECKS_S) if self.current is not None else []
 
-    def check(self, gone: str | None = None) -> None:
-        """Look at the ports once: note a loss, or connect a port that matches.
+    def check(self, gone: str | None = None, connect: bool = True) -> None:
+        """Look at the ports once: note a loss, or (``connect``) connect a port that matches.
 
-        ``gone`` is a port just announced as going (it may still be listed).
+        ``gone`` is a port just announced as going (it may still be listed). Only a port
+        announced as registered is connected: a dying port may still be listed, and
+        connecting to it can block in the server (with the sends held).
         """
         if self.current is not None:
-            if self.current != gone and self._watch.exists(self.current):
+            if self.current != gone and self._connected(self.current):
                 return
             self.lost_count += 1
             log.warning(
@@ -90,6 +108,8 @@ class KeepConnected:
                 "matching %s %r appears", self.current, self._flag, self.wanted,
             )  # fmt: skip
             self.current = None
+        if not connect:
+            return
         candidate = self._match(gone)
         if candidate is None:
             return
@@ -105,6 +125,14 @@ class KeepConnected:
             if self._on_found is not None:
                 self._on_found(candidate)
         log.warning("connected again to the MIDI port %r", candidate)
+
+    def _connected(self, other: str) -> bool:
+        """Whether ``other`` exists and is connected to jazzd's port.
+
+        A port whose client died is disconnected at once, but can stay listed for
+        seconds while the server cleans up (and its announcement may come unnamed).
+        """
+        return self._watch.exists(other) and other in self._watch.connections(self.own)
 
     def _match(self, gone: str | None) -> str | None:
         """The one port matching ``wanted`` now (not jazzd's own client's), else None."""

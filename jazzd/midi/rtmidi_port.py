@@ -51,6 +51,11 @@ class RtMidiOutput(Port):
         #: Held by each send and by a reconnection, which sends all-notes-off first.
         self._lock = threading.Lock()
 
+    @property
+    def watch(self) -> JackWatch | None:
+        """The JACK watch of this process (None off JACK): the input's reconnection uses it too."""
+        return self._watch
+
     def realtime_conflict(self) -> str | None:
         """What ranks below a real-time player on this output's side (None: nothing known).
 
