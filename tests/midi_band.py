@@ -126,5 +126,5 @@ def _drain(received: queue.SimpleQueue) -> None:
 
 
 if __name__ == "__main__":
-    flood = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0
-    sys.exit(main(sys.argv[1], sys.argv[2], flood, record=sys.argv[4:5] != ["norec"]))
+    rate = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0
+    sys.exit(main(sys.argv[1], sys.argv[2], rate, record=sys.argv[4:5] != ["norec"]))
