@@ -259,23 +259,12 @@ def add_sound_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-#: Flags that only live mode uses (argparse dest -> "was it given?"); a render refuses them.
-LIVE_ONLY = {
-    "test_pattern": bool,
-    "backend": lambda value: value is not None,
-    "port_name": lambda value: value is not None,
-    "connect": lambda value: value is not None,
-    "stats_json": lambda value: value is not None,
-    "send_log": lambda value: value is not None,
-    "synth": lambda value: value is not None,
-    "audio_driver": lambda value: value is not None,
-    "audio_device": lambda value: value is not None,
-    "live_chords": lambda value: value is not None,
-    "trade": lambda value: value is not None,
-    "listen": lambda value: value is not None,
-    "sync": lambda value: value is not None,
-    "send_clock": lambda value: value is not None,
-}
+#: Flags that only live mode uses (argparse dests); a render refuses them when given
+#: (not None; ``--test-pattern`` defaults to False).
+LIVE_ONLY = (
+    "test_pattern", "backend", "port_name", "connect", "stats_json", "send_log", "synth",
+    "audio_driver", "audio_device", "live_chords", "trade", "listen", "sync", "send_clock",
+)
 
 
 def run_render(args: argparse.Namespace) -> int:
@@ -287,8 +276,9 @@ def run_render(args: argparse.Namespace) -> int:
     from jazzd import render
     from jazzd.config import FLAG_KEYS, load_config, with_overrides
 
-    for dest, given in LIVE_ONLY.items():
-        if given(getattr(args, dest)):
+    for dest in LIVE_ONLY:
+        value = getattr(args, dest)
+        if value is not None and value is not False:
             flag = "--" + dest.replace("_", "-")
             raise UserError(f"{flag} is for live mode only: drop it or drop --render")
     if args.bars is not None and args.bars < 1:

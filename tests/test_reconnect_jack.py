@@ -41,6 +41,16 @@ def start_recorder(client: str) -> subprocess.Popen:
     return process
 
 
+def start_jazzd(notify, *args: str) -> subprocess.Popen:
+    """jazzd's test pattern on JACK under a fresh port name, its stderr piped, READY told."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "jazzd", "--backend", "jack", "--port-name", unique("jazzd"),
+         "--test-pattern", "--no-status", *args],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env=jazzd_env(NOTIFY_SOCKET=notify.path),
+    )  # fmt: skip
+
+
 def recorded(process: subprocess.Popen) -> list[tuple[float, tuple[int, ...]]]:
     process.send_signal(signal.SIGINT)
     out, _ = process.communicate(timeout=10)
@@ -82,15 +92,9 @@ def test_a_destination_that_goes_and_comes_back_is_connected_again(
     client = unique("synth")
     send_log = tmp_path / "sent.log"
     first = start_recorder(client)
-    jazzd = subprocess.Popen(
-        [
-            sys.executable, "-m", "jazzd", "--backend", "jack", "--connect", client,
-            "--port-name", unique("jazzd"), "--bpm", str(BPM), "--test-pattern",
-            "--send-log", str(send_log), "--no-status",
-        ],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        env=jazzd_env(NOTIFY_SOCKET=notify.path),
-    )  # fmt: skip
+    jazzd = start_jazzd(
+        notify, "--connect", client, "--bpm", str(BPM), "--send-log", str(send_log)
+    )
     second = None
     try:
         stderr = StderrLines(jazzd)
@@ -155,14 +159,9 @@ def test_a_listen_source_that_goes_and_comes_back_is_connected_again(
     plan, _ = clock_plan([(120.0, 16)], stop=False)
     first = Band(client, plan, tmp_path, record=False)
     listener = start_recorder(recorder)
-    jazzd = subprocess.Popen(
-        [
-            sys.executable, "-m", "jazzd", "--backend", "jack", "--listen", f"{client}:out",
-            "--connect", recorder, "--port-name", unique("jazzd"), "--sync", "midi",
-            "--test-pattern", "--no-status", "--send-log", str(tmp_path / "sent.log"),
-        ],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        env=jazzd_env(NOTIFY_SOCKET=notify.path),
+    jazzd = start_jazzd(
+        notify, "--listen", f"{client}:out", "--connect", recorder, "--sync", "midi",
+        "--send-log", str(tmp_path / "sent.log"),
     )  # fmt: skip
     second = None
     try:
