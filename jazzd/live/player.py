@@ -324,11 +324,7 @@ class Player:
             watch = self.transport.watch_until() if self.transport is not None else None
             if watch is not None and watch < wake:
                 wake = watch
-            with self._quiet:
-                self._quiet_until = wake
-                self._quiet.notify_all()
-            asleep = clock.sleep_until(wake)
-            self._quiet_until = 0.0
+            asleep = self._sleep_until(wake)
             if not asleep:
                 if self.stop_requested:
                     return False
@@ -375,6 +371,16 @@ class Player:
         if self.clock_out is not None:
             self.clock_out.queue_through(self.scheduler, self.queued_bars)
 
+    def _sleep_until(self, wake: float) -> bool:
+        """Sleep to ``wake``, telling :meth:`wait_for_quiet` that nothing is sent before;
+        False when woken early (a change, a stop)."""
+        with self._quiet:
+            self._quiet_until = wake
+            self._quiet.notify_all()
+        asleep = self.clock.sleep_until(wake)
+        self._quiet_until = 0.0
+        return asleep
+
     # -- transport (a MIDI clock leads) ------------------------------------------
 
     def _held_by_transport(self) -> bool:
@@ -397,11 +403,7 @@ class Player:
         next_ping = self.notifier.next_ping()
         if next_ping is not None and next_ping < wake:
             wake = next_ping
-        with self._quiet:
-            self._quiet_until = wake
-            self._quiet.notify_all()
-        asleep = clock.sleep_until(wake)
-        self._quiet_until = 0.0
+        asleep = self._sleep_until(wake)
         if not asleep and not self.stop_requested:
             clock.clear()
         self.notifier.ping_if_due(clock.now())
