@@ -692,9 +692,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as error:
         print(f"musicality: error: {error}", file=sys.stderr)
         return 2
+    print(table(columns, human))
     if human is None:
         print(f"(no human anchor: {METHENY} is not there)")
-    print(table(columns, human))
     if args.json:
         report = {"human": asdict(human) if human else None,
                   "columns": {name: [asdict(f) for f in group] for name, group in columns}}

@@ -1,10 +1,15 @@
-"""Shared fixtures: a private JACK server (dummy driver) for the MIDI tests.
+"""Shared fixtures: a private JACK server (dummy driver) for the MIDI tests, and the
+reference data beside the repository.
 
 ``jack_server`` starts ``jackd -S -n jazzd-test-<pid> --no-realtime -d dummy -r 48000
 -p 64`` once per test session, points ``JACK_DEFAULT_SERVER`` at it (for this
 process and every subprocess) and stops it with SIGINT at the end. Tests that
 use it are skipped when the JACK tools are not installed (outside CI); a server
 that is installed but does not start fails them.
+
+``metheny`` is ``../shared/data/original_metheny.mid`` (the reference data beside the
+repository, never part of it): every test that reads it takes this fixture, and is
+skipped, saying why, in a clone with no ``../shared`` beside it.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import pytest
 from jack_harness import NotifySocket, start_jack, stop_jack
 
 JACK_TOOLS = ("jackd", "jack_lsp", "jack_connect", "jack_midi_dump")
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 class JackServer:
@@ -65,3 +71,13 @@ def notify(tmp_path):
     listener = NotifySocket(str(tmp_path / "notify.sock"))
     yield listener
     listener.close()
+
+
+@pytest.fixture
+def metheny(request: pytest.FixtureRequest) -> Path:
+    """The Metheny MIDI file in ../shared/data; skips the test, named, when it is not there."""
+    path = SHARED_DATA / "original_metheny.mid"
+    if not path.is_file():
+        pytest.skip(f"{request.node.name} needs ../shared/data/{path.name}, the reference "
+                    "data beside the repository (not there in this clone)")
+    return path

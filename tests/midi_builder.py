@@ -1,4 +1,4 @@
-"""Build small MIDI files with mido for the export tests, and where the Metheny file lives."""
+"""Build small MIDI files with mido for the export tests."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from pathlib import Path
 import mido
 
 PER_BEAT = 96
-METHENY = Path(__file__).resolve().parents[2] / "shared/data/original_metheny.mid"
 
 #: (start beat, end beat, MIDI pitch), or with the note's own velocity as a fourth item
 Note = tuple[float, float, int] | tuple[float, float, int, int]

@@ -9,7 +9,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from midi_builder import METHENY, track, write
+from midi_builder import track, write
 
 from jazzd.chords import ChordLoop, default_loop, from_progression, load_chord_file
 from jazzd.errors import UserError
@@ -152,8 +152,7 @@ def test_loop_file_matches_its_script(tmp_path: Path) -> None:
     assert (tmp_path / "loop.mid").read_bytes() == (repo / "data/loop.mid").read_bytes()
 
 
-@pytest.mark.skipif(not METHENY.is_file(), reason="original_metheny.mid not in ../shared/data")
-def test_chords_of_the_original_piano_part() -> None:
-    loop = load_chord_file(METHENY, track="Piano")
+def test_chords_of_the_original_piano_part(metheny: Path) -> None:
+    loop = load_chord_file(metheny, track="Piano")
     assert loop.length_beats % 4 == 0 and loop.bars > 18
     assert len(loop.spans) > 20

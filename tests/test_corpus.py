@@ -10,7 +10,7 @@ from fractions import Fraction as F
 from pathlib import Path
 
 import pytest
-from midi_builder import BAR_1, BAR_2, DRUMS, METHENY, SOLO, track, tune, write
+from midi_builder import BAR_1, BAR_2, DRUMS, SOLO, track, tune, write
 
 from export.corpus import extract, extract_file
 from jazzd.errors import UserError
@@ -166,9 +166,8 @@ def test_extract_from_tracks_without_a_file(tune_file: Path) -> None:
     assert (corpus.source, corpus.tokens) == ("x.mid", BAR_1 + BAR_2)
 
 
-@pytest.mark.skipif(not METHENY.exists(), reason="../shared/data/original_metheny.mid absent")
-def test_metheny_solo_range() -> None:
-    corpus = extract_file(METHENY, start=476, end=548)
+def test_metheny_solo_range(metheny: Path) -> None:
+    corpus = extract_file(metheny, start=476, end=548)
     vocabulary = corpus.vocabulary
     print(f"\nMetheny 476-548: {len(corpus.bars)} bars, {len(corpus.tokens)} tokens, "
           f"vocabulary {len(vocabulary)}, solo {corpus.solo_track}, chords {corpus.chord_track}")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from midi_builder import BAR_1, BAR_2, METHENY, tune
+from midi_builder import BAR_1, BAR_2, tune
 
 from jazzd.model import StepModel
 from jazzd.tokens import Vocabulary
@@ -116,13 +116,12 @@ def test_parity_failure_writes_nothing(tmp_path: Path) -> None:
     assert parity(trained.step_model, proto, size, 64).max_diff > 1e-5
 
 
-@pytest.mark.skipif(not METHENY.exists(), reason="../shared/data/original_metheny.mid absent")
-def test_metheny_short_training_exports_a_steppable_model(tmp_path: Path) -> None:
+def test_metheny_short_training_exports_a_steppable_model(tmp_path: Path, metheny: Path) -> None:
     from export.corpus import extract_file
     from export.onnx_export import export_step
     from export.train import train
 
-    corpus = extract_file(METHENY, start=476, end=548)
+    corpus = extract_file(metheny, start=476, end=548)
     trained = train(corpus.tokens, epochs=3, seed=0, verbose=0)
     target = tmp_path / "metheny.onnx"
     exported = export_step(trained.step_model, trained.vocabulary, target,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import mido
 import pytest
-from midi_builder import METHENY, PER_BEAT
+from midi_builder import PER_BEAT
 from midi_builder import track as _track
 from midi_builder import write as _write
 
@@ -199,9 +199,8 @@ def test_chord_segments_take_every_sounding_pitch() -> None:
         (F(0), F(1), (36, 64, 67)), (F(1), F(4), (36, 65, 69))]
 
 
-@pytest.mark.skipif(not METHENY.exists(), reason="../shared/data/original_metheny.mid absent")
-def test_metheny_tracks_found_by_heuristics_in_solo_range() -> None:
-    tracks = read_midi(METHENY)
+def test_metheny_tracks_found_by_heuristics_in_solo_range(metheny: Path) -> None:
+    tracks = read_midi(metheny)
     assert len([t for t in tracks if t.is_drums]) == 9
     in_range = [t.between(F(476), F(548)) for t in tracks]
     assert pick_solo_track(in_range).name == "Guitar"

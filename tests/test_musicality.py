@@ -13,7 +13,6 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
 import musicality as mus
-from midi_builder import METHENY
 
 from jazzd.midifile import TimedNote
 
@@ -215,8 +214,7 @@ def test_cli_bad_file_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture)
     assert len(err) == 1 and "missing.mid" in err[0]
 
 
-@pytest.mark.skipif(not METHENY.is_file(), reason="needs ../shared/data/original_metheny.mid")
-def test_human_anchor_matches_the_issue() -> None:
+def test_human_anchor_matches_the_issue(metheny: Path) -> None:
     figures = mus.human_anchor()
     assert figures is not None
     assert figures.notes == 192 and figures.bars == 18
