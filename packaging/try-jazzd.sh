@@ -32,16 +32,42 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if ! jack_lsp >/dev/null 2>&1; then
-    log="${TMPDIR:-/tmp}/try-jazzd-jackd.log"
-    echo "try-jazzd: starting a JACK server (dummy driver, 48 kHz, 64 frames); log: $log" >&2
-    setsid jackd --no-realtime -d dummy -r 48000 -p 64 >"$log" 2>&1 &
+# JACK as a user should run it: real-time (its default), so its threads are not outranked
+# by jazzd's real-time player. Where this user may not use real-time scheduling (no
+# rtprio limit: not in the audio group), or the real-time server does not start, it runs
+# without, saying so once (jazzd then gets no real-time priority either).
+start_jackd() {
+    setsid jackd "$1" -d dummy -r 48000 -p 64 >"$log" 2>&1 &
     pids+=($!)
     for _ in $(seq 50); do
-        jack_lsp >/dev/null 2>&1 && break
+        jack_lsp >/dev/null 2>&1 && return 0
+        kill -0 "${pids[-1]}" 2>/dev/null || return 1
         sleep 0.1
     done
-    jack_lsp >/dev/null 2>&1 || { echo "try-jazzd: jackd did not start, see $log" >&2; exit 2; }
+    jack_lsp >/dev/null 2>&1
+}
+if ! jack_lsp >/dev/null 2>&1; then
+    log="${TMPDIR:-/tmp}/try-jazzd-jackd.log"
+    if ! chrt -f 1 true 2>/dev/null; then
+        echo "try-jazzd: real-time scheduling is not permitted here, JACK runs without it" \
+            "(for steadier timing: sudo usermod -aG audio ${USER:-\$USER}, log in again)" >&2
+        mode=--no-realtime
+    else
+        mode=--realtime
+    fi
+    echo "try-jazzd: starting a JACK server ($mode, dummy driver, 48 kHz, 64 frames); log: $log" >&2
+    if ! start_jackd "$mode"; then
+        if [ "$mode" = --realtime ]; then
+            echo "try-jazzd: the real-time JACK server did not start (see $log)," \
+                "starting it without real-time scheduling" >&2
+            cleanup
+            pids=()
+            start_jackd --no-realtime || { echo "try-jazzd: jackd did not start, see $log" >&2; exit 2; }
+        else
+            echo "try-jazzd: jackd did not start, see $log" >&2
+            exit 2
+        fi
+    fi
 fi
 
 monitor="jazzd-monitor-$$"
