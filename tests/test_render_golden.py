@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from jazzd.cli import main
-from jazzd.model import default_model_path
+from jazzd.generate.model import default_model_path
 
 CASES = {
     "embedded loop, seed 7": (
