@@ -20,12 +20,48 @@ if TYPE_CHECKING:
     from jazzd.live.signals import Signals
 
 
+#: The runtime libraries whose versions --version shows (distribution names).
+RUNTIME_LIBRARIES = ("onnxruntime", "numpy", "python-rtmidi", "mido", "music21")
+
+
+def version_text() -> str:
+    """One line: jazzd's version, Python's and the machine's, the runtime libraries'."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    def installed(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "not installed"
+
+    libraries = ", ".join(f"{name} {installed(name)}" for name in RUNTIME_LIBRARIES)
+    return (f"jazzd {installed('jazzd')} (Python {platform.python_version()} on "
+            f"{platform.machine()}; {libraries})")
+
+
+class VersionAction(argparse.Action):
+    """``--version``: looked up only when asked (the metadata is not read on every start)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS,
+                 help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        print(version_text())
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface: every flag of every mode."""
     parser = argparse.ArgumentParser(
         prog="jazzd",
         description="A real-time MIDI jazz improviser: an LSTM over a jazz grammar.",
     )
+    parser.add_argument(
+        "--version", action=VersionAction, help="show the versions of jazzd, Python and "
+        "the libraries it runs on, then exit"
+    )  # fmt: skip
     add_music_arguments(parser)
     add_live_arguments(parser)
     add_render_arguments(parser)

@@ -17,7 +17,6 @@ from jazzd.config import MusicConfig
 from jazzd.errors import UserError
 from jazzd.generate.model import default_model_path
 from jazzd.music.chords import from_progression
-from jazzd.music.theory import chord_symbol
 from jazzd.music.unparse import Note
 from jazzd.render import png as pianoroll
 from jazzd.render.run import Rendered, comp_notes
@@ -105,23 +104,6 @@ def test_a_note_with_a_velocity_is_drawn_with_its_opacity(tmp_path: Path) -> Non
     loud = pixels(write(tmp_path, [Loud(Fraction(0), Fraction(8), 74, "S,8")], name="b.png"))
     assert count_near(loud, over_white(colour, 1.0)) > 2000
     assert count_near(soft, over_white(colour, 1.0)) < count_near(loud, over_white(colour, 1.0))
-
-
-@pytest.mark.parametrize(
-    ("name", "symbol"),
-    [
-        ("F-dominant seventh chord", "F7"),
-        ("Bb-dominant seventh chord", "Bb7"),
-        ("B--minor seventh chord", "Bbm7"),
-        ("E#-diminished seventh chord", "E#°7"),
-        ("C-major seventh chord", "Cmaj7"),
-        ("D-7", "D-7"),
-        ("G7", "G7"),
-        ("A-quartal trichord", "A-quartal trichord"),
-    ],
-)
-def test_the_chord_lane_writes_lead_sheet_symbols(name: str, symbol: str) -> None:
-    assert chord_symbol(name) == symbol
 
 
 def test_bar_labels_thin_out_on_long_renders() -> None:

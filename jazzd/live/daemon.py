@@ -35,6 +35,7 @@ from jazzd.live.player import Player
 from jazzd.live.reload import Reloader
 from jazzd.live.sdnotify import Notifier
 from jazzd.live.signals import Signals
+from jazzd.music.theory import chord_symbol
 from jazzd.output_file import check_writable
 from jazzd.timing.clock import MonotonicClock
 from jazzd.timing.clock_send import STOP as CLOCK_STOP
@@ -258,7 +259,7 @@ def _run(
             notifier.ready(f"waiting for a chord on {input_port.name}, then {music.bpm:g} BPM")
             if not player.wait_until(lambda: listener.chord is not None):
                 return 0
-            log.info("first chord %s", listener.chord.name)
+            log.info("first chord %s", chord_symbol(listener.chord))
             source.set_chords(chord_loop(listener.chord))
             player.prime()
             if follower is None:

@@ -34,7 +34,7 @@ from jazzd.live.player import BarChange
 from jazzd.live.trading import CallTracker
 from jazzd.midi.messages import CONTROL_CHANGE, NOTE_OFF, NOTE_ON
 from jazzd.music.chords import ChordLoop, loop_from_chords
-from jazzd.music.theory import Chord
+from jazzd.music.theory import Chord, chord_symbol
 from jazzd.music.tokens import BAR_BEATS
 from jazzd.timing.tempo import Timebase
 
@@ -128,8 +128,9 @@ class Listener:
             self._handle(message, time, changes)
         if self.held is not None and (chord := self.held.poll(now)) is not None:
             self.counts["chords"] += 1
-            log.debug("sounding chord %s (%s)", chord.name, " ".join(map(str, chord.voicing)))
-            changes.append(BarChange(f"live chord {chord.name}", chords=chord_loop(chord),
+            symbol = chord_symbol(chord)
+            log.debug("sounding chord %s (%s)", symbol, " ".join(map(str, chord.voicing)))
+            changes.append(BarChange(f"live chord {symbol}", chords=chord_loop(chord),
                                      from_next_note=True))  # fmt: skip
         if self.tracker is not None:
             timebase = self._timebase()

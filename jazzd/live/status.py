@@ -55,7 +55,7 @@ def read_snapshot(player: Any, now: float) -> Snapshot:
     beat = timebase.beat_at(now)
     at = Fraction(max(beat, 0.0))
     loop = getattr(player.source, "chords", None)
-    chord = chord_symbol(loop.chord_at(at).name) if loop is not None else None
+    chord = chord_symbol(loop.chord_at(at)) if loop is not None else None
     return Snapshot(
         beat=beat,
         bpm=timebase.bpm_at(at),

@@ -15,7 +15,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from jazzd.errors import UserError
-from jazzd.music.theory import Chord, chord_from_pitches, chord_from_symbol
+from jazzd.music.theory import Chord, chord_from_pitches, chord_from_symbol, chord_symbol
 from jazzd.music.tokens import BAR_BEATS, GRID
 
 #: The most chord changes in a chord source (a chord file's segments, a progression's
@@ -78,7 +78,8 @@ class ChordLoop:
         return self.span_at(beat).chord
 
     def symbols(self) -> list[str]:
-        return [span.chord.name for span in self.spans]
+        """The chords' symbols as shown to people (:func:`jazzd.music.theory.chord_symbol`)."""
+        return [chord_symbol(span.chord) for span in self.spans]
 
 
 def loop_from_chords(chords: Iterable[tuple[Fraction, Chord]]) -> ChordLoop:

@@ -31,12 +31,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from jazzd.music.theory import Chord, chord_with_root
+from jazzd.music.theory import ROOT_NAMES, Chord, chord_with_root
 
 #: The fewest distinct pitch classes that make a chord.
 MIN_PITCH_CLASSES = 3
-#: Root names as a lead sheet spells them.
-ROOT_NAMES = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 #: The cost of each tension (semitones above the root) in rule 3.
 _TENSION_COST = {1: 2, 2: 0, 3: 2, 5: 0, 6: 1, 8: 2, 9: 0, 11: 0}
 
@@ -64,9 +62,9 @@ KINDS = (
     _kind("7", "0 4 7 10", "4 10", "1 2 3 6 8 9", True),
     _kind("maj7", "0 4 7 11", "4 11", "2 6 9", True),
     _kind("m7", "0 3 7 10", "3 10", "2 5 9", True),
-    _kind("m7b5", "0 3 6 10", "3 6 10", "2 5 8", True),
-    _kind("dim7", "0 3 6 9", "3 6 9", "2 5 8 11", False),
-    _kind("mM7", "0 3 7 11", "3 11", "2 5 9", False),
+    _kind("ø7", "0 3 6 10", "3 6 10", "2 5 8", True),
+    _kind("°7", "0 3 6 9", "3 6 9", "2 5 8 11", False),
+    _kind("m(maj7)", "0 3 7 11", "3 11", "2 5 9", False),
     _kind("6", "0 4 7 9", "4 9", "2", False),
     _kind("m6", "0 3 7 9", "3 9", "2 5", False),
     _kind("7sus4", "0 5 7 10", "5 10", "2 9", False),

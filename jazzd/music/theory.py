@@ -276,6 +276,9 @@ def chord_from_symbol(symbol: str) -> Chord:
     return _build(text, root, tones, pitches)
 
 
+#: The one spelling of a root named from notes (not typed): flats, but F#; never E#, B#,
+#: Cb or Fb. The live chord recognizer names its roots with it too.
+ROOT_NAMES = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 #: music21's common names of chords -> the jazz suffix a lead sheet writes after the root.
 _COMMON_NAME_SUFFIXES = {
     "major triad": "",
@@ -287,22 +290,31 @@ _COMMON_NAME_SUFFIXES = {
     "major seventh chord": "maj7",
     "minor seventh chord": "m7",
     "minor-major seventh chord": "m(maj7)",
+    "minor-augmented tetrachord": "m(maj7)",
     "half-diminished seventh chord": "ø7",
     "diminished seventh chord": "°7",
     "augmented seventh chord": "+7",
     "augmented major tetrachord": "+maj7",
 }
+#: Chords that divide the octave equally have no one root: they are spelt from the bass.
+SYMMETRIC_SUFFIXES = frozenset({"°7", "+"})
 _PITCHED_COMMON_NAME = re.compile(r"^(?P<root>[A-G][#b-]*?)-(?P<kind>[a-z].*)$")
 
 
-@lru_cache(maxsize=1024)
-def chord_symbol(name: str) -> str:
-    """A short lead-sheet symbol for a chord's name: a symbol stays as it is, music21's
-    ``F-dominant seventh chord`` becomes ``F7`` (a kind it does not know keeps its name)."""
-    match = _PITCHED_COMMON_NAME.match(name)
+def chord_symbol(chord: Chord) -> str:
+    """The symbol shown to people for ``chord`` (piano roll, status line, logs).
+
+    One spelling rule: a symbol someone typed stays as typed; a chord named from its
+    notes is spelt root + lead-sheet suffix, the root from :data:`ROOT_NAMES`, and a
+    symmetric chord (diminished seventh, augmented triad) from its lowest note, so
+    the F blues's B-D-F-Ab reads B°7, not music21's E#°7. A kind with no lead-sheet
+    suffix keeps music21's name.
+    """
+    match = _PITCHED_COMMON_NAME.match(chord.name)
     if match is None:
-        return name
+        return chord.name
     suffix = _COMMON_NAME_SUFFIXES.get(match["kind"])
     if suffix is None:
-        return name
-    return match["root"].replace("-", "b") + suffix
+        return chord.name
+    root = min(chord.voicing) % 12 if suffix in SYMMETRIC_SUFFIXES and chord.voicing else chord.root
+    return ROOT_NAMES[root] + suffix

@@ -173,7 +173,7 @@ def _chord_spans(chords: Any, bars: int) -> Iterable[tuple[float, float, str]]:
             if start >= end:
                 return
             stop = min(start + span.duration, end)
-            yield float(start) / BAR_BEATS, float(stop) / BAR_BEATS, chord_symbol(span.chord.name)
+            yield float(start) / BAR_BEATS, float(stop) / BAR_BEATS, chord_symbol(span.chord)
         loop_start += chords.length_beats
 
 
