@@ -349,11 +349,24 @@ def run_list_ports(args: argparse.Namespace) -> int:
     return 0
 
 
+def keep_libcrypto_out() -> None:
+    """Let no import of the daemon load OpenSSL's libcrypto (3.3 MB resident, for nothing).
+
+    numpy.random imports ``secrets``, whose ``hmac`` imports ``_hashlib``, Python's
+    binding of libcrypto. The daemon opens no TLS connection and hashes only with
+    SHA-256 (a chord file's digest), which hashlib then takes from Python's built-in
+    implementation: hashlib and hmac fall back to it when ``_hashlib`` cannot be
+    imported, and ``None`` in ``sys.modules`` makes that so.
+    """
+    sys.modules.setdefault("_hashlib", None)
+
+
 def run_live(args: argparse.Namespace, signals: Signals | None = None) -> int:
     """The daemon: config file + flags -> play live until stopped.
 
     ``signals``: handlers installed by the caller, kept to the end (``os._exit``).
     """
+    keep_libcrypto_out()
     import logging
 
     from jazzd.config import FLAG_KEYS, load_config, with_overrides

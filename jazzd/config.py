@@ -9,10 +9,8 @@ Relative paths in a config file are resolved against the file's directory.
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -208,6 +206,8 @@ _PATH_KEYS = {
 
 
 def _suggest(name: str, known: list[str]) -> str:
+    import difflib  # only for a wrong key: the daemon does not keep it in memory
+
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
     if close:
         return f"did you mean {close[0]!r}?"
@@ -473,6 +473,8 @@ def load_config(path: str | Path | None) -> Config:
     """Read ``path`` (None: the built-in defaults)."""
     if path is None:
         return Config()
+    import tomllib  # only with a config file: 0.6 MB of the daemon's memory without one
+
     path = Path(path)
     try:
         size = path.stat().st_size

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 from jazzd.errors import UserError
+
+
+def _random_tag() -> str:
+    """8 random hex digits for a temporary name (os.urandom: the secrets module would load
+    OpenSSL's libcrypto, 3-4 MB of resident memory, into the live daemon)."""
+    return os.urandom(4).hex()
 
 
 def check_directory(path: str | Path) -> Path:
@@ -33,7 +38,7 @@ def replacing(path: str | Path) -> Iterator[Path]:
     real name. An OSError becomes a UserError naming ``path``.
     """
     path = check_directory(path)
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
+    temporary = path.with_name(f".{path.name}.{_random_tag()}.part")
     try:
         # Created by hand (not mkstemp) so that the file gets the umask's usual mode.
         os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
@@ -81,7 +86,7 @@ def check_writable(path: str | Path) -> Path:
     path = check_directory(path)
     if path.is_dir():
         raise UserError(f"cannot write {path}: it is a directory (give a file name)")
-    probe = path.with_name(f".{path.name}.{secrets.token_hex(4)}.probe")
+    probe = path.with_name(f".{path.name}.{_random_tag()}.probe")
     try:
         os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except OSError as exc:

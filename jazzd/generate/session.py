@@ -7,7 +7,7 @@ things the same way and log the same seed.
 from __future__ import annotations
 
 import logging
-import secrets
+import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -77,7 +77,7 @@ def open_session(music: MusicConfig, *, collapse_ax: bool = False) -> Session:
 
     loop = load_chords(music)
     model = StepModel.load(music.model)
-    seed = music.seed if music.seed is not None else secrets.randbelow(2**31)
+    seed = music.seed if music.seed is not None else random.SystemRandom().randrange(2**31)
     log.info("seed %d", seed)
     settings = solo_settings(music)
     soloist = Soloist(

@@ -19,7 +19,6 @@ JACK-Client package would load the system's beside it.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -219,6 +218,8 @@ def _libjack_path() -> str:
         path = line.split(maxsplit=5)[-1]
         if Path(path).name.startswith("libjack") and ".so" in path:
             return path
+    import ctypes.util  # only here: it pulls in subprocess and more (1.5 MB resident)
+
     return ctypes.util.find_library("jack") or "libjack.so.0"
 
 
