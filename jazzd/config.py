@@ -415,6 +415,12 @@ def shown(value: Any) -> str:
     return text if len(text) <= SHOWN_VALUE_CHARS else text[: SHOWN_VALUE_CHARS - 3] + "..."
 
 
+def check_value(key: str, value: Any) -> Any:
+    """``value`` checked as config key ``key`` (``"music.temperature"``) would be: the
+    clean value, or ValueError with the reason."""
+    return _CHECKS[key](value)
+
+
 def _check(key: str, value: Any, where: str) -> Any:
     try:
         return _CHECKS[key](value)

@@ -1,0 +1,1 @@
+"""OSC control: typed messages under ``/jazzd/`` over UDP (python-osc), loaded only when used."""

@@ -1,0 +1,224 @@
+"""OSC control: the address table, and the server over loopback UDP with python-osc's client."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pythonosc.osc_message import OscMessage
+from pythonosc.osc_message_builder import OscMessageBuilder
+from pythonosc.udp_client import SimpleUDPClient
+
+from jazzd.complaints import Complaints
+from jazzd.osc.addresses import (
+    PresetChoice,
+    ProgressionChange,
+    Reach,
+    Rejected,
+    SettingChange,
+    StatusRequest,
+    decode,
+)
+from jazzd.osc.server import OscControl
+
+REACH = Reach(presets={"ballad", "burn"})
+
+
+@pytest.mark.parametrize(
+    ("address", "args", "expected"),
+    [
+        ("/jazzd/temperature", [1.5], SettingChange("temperature", 1.5)),
+        ("/jazzd/temperature", [2], SettingChange("temperature", 2.0)),
+        ("/jazzd/top_p", [0.9], SettingChange("top_p", 0.9)),
+        ("/jazzd/mute", [True], SettingChange("mute", True)),
+        ("/jazzd/mute", [0], SettingChange("mute", False)),
+        ("/jazzd/mute", [1.0], SettingChange("mute", True)),
+        ("/jazzd/velocity", [64.0], SettingChange("velocity", 64)),
+        ("/jazzd/dynamics", [0], SettingChange("dynamics", 0.0)),
+        ("/jazzd/register", [60], SettingChange("register", 60)),
+        ("/jazzd/swing", [2.0], SettingChange("swing", 2.0)),
+        ("/jazzd/tempo", [140], SettingChange("tempo", 140.0)),
+        ("/jazzd/preset", ["burn"], PresetChoice("burn")),
+        ("/jazzd/status", [], StatusRequest()),
+    ],
+)
+def test_each_address_decodes_to_a_checked_change(address, args, expected) -> None:
+    assert decode(address, args, REACH) == expected
+
+
+@pytest.mark.parametrize(
+    ("address", "args", "kind"),
+    [
+        ("/jazzd/temperature", ["hot"], "type"),
+        ("/jazzd/temperature", [], "type"),
+        ("/jazzd/temperature", [1.0, 2.0], "type"),
+        ("/jazzd/temperature", [0.01], "range"),
+        ("/jazzd/temperature", [float("nan")], "range"),
+        ("/jazzd/top_p", [0], "range"),
+        ("/jazzd/mute", [0.5], "range"),
+        ("/jazzd/velocity", [64.5], "type"),
+        ("/jazzd/velocity", [0], "range"),
+        ("/jazzd/velocity", [True], "type"),
+        ("/jazzd/register", [128], "range"),
+        ("/jazzd/swing", [5], "range"),
+        ("/jazzd/tempo", [500], "range"),
+        ("/jazzd/volume", [1], "address"),
+        ("/other/temperature", [1], "address"),
+        ("/jazzd/preset", ["cool"], "preset"),
+        ("/jazzd/preset", [3], "type"),
+        ("/jazzd/progression", ["Dm7 Qx9"], "progression"),
+        ("/jazzd/progression", [""], "progression"),
+        ("/jazzd/progression", [7], "type"),
+    ],
+)
+def test_bad_messages_are_rejected_by_kind(address, args, kind) -> None:
+    result = decode(address, args, REACH)
+    assert isinstance(result, Rejected)
+    assert result.kind == kind, result.reason
+
+
+def test_a_progression_is_parsed_into_a_loop() -> None:
+    result = decode("/jazzd/progression", ["Dm7 G7 Cmaj7 Cmaj7"])
+    assert isinstance(result, ProgressionChange)
+    assert [span.chord.name for span in result.chords.spans] == ["Dm7", "G7", "Cmaj7"]
+    assert result.chords.bars == 4
+
+
+def test_tempo_is_refused_when_a_midi_clock_leads() -> None:
+    result = decode("/jazzd/tempo", [120], Reach(tempo=False))
+    assert isinstance(result, Rejected) and result.kind == "unavailable"
+
+
+# -- the server, over loopback UDP ----------------------------------------------------------
+
+
+class Woken:
+    def __init__(self) -> None:
+        self.event = threading.Event()
+
+    def __call__(self) -> None:
+        self.event.set()
+
+
+def started(**kwargs) -> tuple[OscControl, Woken]:
+    woken = Woken()
+    control = OscControl("127.0.0.1", 0, clock=time.monotonic, wake=woken, reach=REACH, **kwargs)
+    control.start()
+    return control, woken
+
+
+def wait_for(condition, limit_s: float = 5.0) -> None:
+    give_up = time.monotonic() + limit_s
+    while not condition():
+        assert time.monotonic() < give_up, "timed out"
+        time.sleep(0.005)
+
+
+def test_commands_sent_over_udp_wake_the_player_and_the_latest_of_each_kind_wins() -> None:
+    control, woken = started()
+    try:
+        client = SimpleUDPClient("127.0.0.1", control.port)
+        client.send_message("/jazzd/temperature", 0.5)
+        assert woken.event.wait(5)
+        for value in (0.6, 0.7, 0.8):
+            client.send_message("/jazzd/temperature", value)
+        client.send_message("/jazzd/mute", True)
+        client.send_message("/jazzd/progression", "Dm7 G7 Cmaj7 Cmaj7")
+        wait_for(lambda: control.counts["commands"] == 6)
+        commands = control.poll(time.monotonic())
+        assert commands[:2] == [SettingChange("temperature", 0.8), SettingChange("mute", True)]
+        assert isinstance(commands[2], ProgressionChange)
+        assert len(commands) == 3
+        assert control.poll(time.monotonic()) == []
+        assert control.due() is None
+    finally:
+        control.close()
+
+
+def test_a_status_request_is_answered_to_the_sender() -> None:
+    control, _ = started(status=lambda: [3, 2.5, "G7", 130.0, "ballad"])
+    asker = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    asker.bind(("127.0.0.1", 0))
+    asker.settimeout(5)
+    try:
+        asker.sendto(OscMessageBuilder("/jazzd/status").build().dgram, ("127.0.0.1", control.port))
+        answer = OscMessage(asker.recv(65535))
+        assert answer.address == "/jazzd/status"
+        assert answer.params[0] == 3 and answer.params[2] == "G7" and answer.params[4] == "ballad"
+        assert answer.params[1] == pytest.approx(2.5)
+    finally:
+        asker.close()
+        control.close()
+
+
+def test_junk_is_counted_by_kind_and_logged_once_per_kind(caplog) -> None:
+    control, _ = started()
+    caplog.set_level(logging.WARNING)
+    sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        for _ in range(20):
+            sender.sendto(b"\x00garbage!", ("127.0.0.1", control.port))
+            hot = b"/jazzd/temperature\x00\x00,s\x00\x00hot\x00"
+            sender.sendto(hot, ("127.0.0.1", control.port))
+        client = SimpleUDPClient("127.0.0.1", control.port)
+        client.send_message("/jazzd/nothing", 1)
+        wait_for(lambda: control.complaints.total() == 41)
+        assert control.complaints.counts == {"malformed": 20, "type": 20, "address": 1}
+        lines = [r.getMessage() for r in caplog.records if r.name.startswith("jazzd")]
+        assert len(lines) == 3, lines
+        assert control.poll(time.monotonic()) == []
+    finally:
+        sender.close()
+        control.close()
+
+
+def test_a_port_taken_is_one_user_error() -> None:
+    control, _ = started()
+    try:
+        from jazzd.errors import UserError
+
+        with pytest.raises(UserError, match=r"cannot listen for OSC on 127\.0\.0\.1"):
+            OscControl("127.0.0.1", control.port, clock=time.monotonic).start()
+    finally:
+        control.close()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=200))
+def test_any_datagram_is_decoded_or_counted_never_raised(data: bytes) -> None:
+    control = OscControl("127.0.0.1", 0, clock=time.monotonic, reach=REACH)
+    control.receive(data, None)
+    assert control.counts["packets"] == 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(["/jazzd/temperature", "/jazzd/tempo", "/jazzd/mute", "/jazzd/preset",
+                        "/jazzd/velocity", "/jazzd/progression"]),
+       st.lists(st.one_of(st.integers(-2**31, 2**31 - 1), st.floats(width=32), st.text(max_size=20),
+                          st.booleans(), st.binary(max_size=8)), max_size=3))
+def test_any_typed_message_decodes_or_is_rejected(address, args) -> None:
+    builder = OscMessageBuilder(address)
+    for arg in args:
+        builder.add_arg(arg)
+    control = OscControl("127.0.0.1", 0, clock=time.monotonic, reach=REACH)
+    control.receive(builder.build().dgram, None)
+    assert control.counts["commands"] + control.complaints.total() == 1
+
+
+def test_complaints_are_logged_once_a_minute_per_kind(caplog) -> None:
+    now = [0.0]
+    complaints = Complaints(lambda: now[0], logging.getLogger("jazzd.test"), what="OSC")
+    caplog.set_level(logging.WARNING)
+    for second in range(0, 130, 1):
+        now[0] = float(second)
+        complaints.complain("range", "too hot")
+    complaints.complain("type", "a string")
+    assert complaints.counts == {"range": 130, "type": 1}
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 4  # range at 0, 60, 120; type once
+    assert "59 more of this kind" in lines[1]
