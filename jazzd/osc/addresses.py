@@ -10,7 +10,8 @@ OSC clients differ in what they send: TouchOSC and Open Stage Control send
 floats for everything, Pd sends floats, SuperCollider ints or floats. So a
 whole-number setting takes an int or a float with no fraction (``64.0``), an
 on/off setting takes true/false, 0/1 or 0.0/1.0, a number setting takes an int
-or a float. Anything else is a wrong type.
+or a float. Anything else is a wrong type. A float is read to 7 significant digits (an
+OSC float has 32 bits: 0.8 arrives as 0.800000011920929 and is taken as 0.8).
 """
 
 from __future__ import annotations
@@ -142,7 +143,8 @@ def _value(setting: Setting, arg: Any) -> SettingChange | Rejected:
         if arg not in (0, 1):
             return Rejected("range", f"{where} takes 0 or 1 (or true/false), got {arg:g}")
         return SettingChange(setting.name, bool(arg))
-    value: float | int = arg
+    # OSC floats have 32 bits: 0.8 arrives as 0.800000011920929, read back as 0.8.
+    value: float | int = float(f"{arg:.7g}") if isinstance(arg, float) else arg
     if setting.kind == "whole":
         if value != int(value):
             return Rejected("type", f"{where} takes a whole number, got {arg:g}")
