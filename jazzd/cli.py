@@ -108,7 +108,7 @@ def add_live_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group(
         "live mode (the default)",
         "--render refuses --backend, --port-name, --connect, --stats-json, --send-log, "
-        "--test-pattern, --listen, --sync and --send-clock",
+        "--test-pattern, --listen, --sync, --send-clock, --osc-port and --learn",
     )
     group.add_argument(
         "--backend", choices=BACKENDS, default=None, help="MIDI backend (default auto)"
@@ -175,6 +175,20 @@ def add_live_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         default=None,
         help="lead: send MIDI Start on the first downbeat, Clock (24 per beat) and Stop at the end",
+    )
+    group.add_argument(
+        "--osc-port",
+        metavar="N",
+        type=int,
+        default=None,
+        help="take OSC control messages (/jazzd/...) on UDP port N (see docs/control.md; "
+        "the address is [osc] host, default 127.0.0.1: this machine only)",
+    )
+    group.add_argument(
+        "--learn",
+        action="store_true",
+        help="MIDI learn: ask for each controllable setting, hear the next CC on the input "
+        "(the --listen rules) and write the mapping into --config's [control], then exit",
     )
     group.add_argument(
         "--status",
@@ -264,6 +278,7 @@ def add_sound_arguments(parser: argparse.ArgumentParser) -> None:
 LIVE_ONLY = (
     "test_pattern", "backend", "port_name", "connect", "stats_json", "send_log", "synth",
     "audio_driver", "audio_device", "live_chords", "trade", "listen", "sync", "send_clock",
+    "osc_port",
 )
 
 
