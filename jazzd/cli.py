@@ -12,7 +12,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from jazzd.errors import JazzdError, UserError
 
@@ -315,9 +315,33 @@ def run(args: argparse.Namespace, signals: Signals | None = None) -> int:
     """Dispatch to the mode the flags select (``signals``: installed ones, for live mode)."""
     if args.list_ports:
         return run_list_ports(args)
+    if args.learn:
+        return run_learn_mode(args, signals)
     if args.render is not None:
         return run_render(args)
     return run_live(args, signals)
+
+
+def run_learn_mode(args: argparse.Namespace, signals: Signals | None = None) -> int:
+    """``--learn``: map controllers on the MIDI input into ``--config``'s ``[control]``."""
+    from jazzd.config import FLAG_KEYS, load_config, with_overrides
+    from jazzd.learn import run_learn
+    from jazzd.midi.input_port import open_input
+
+    if args.render is not None:
+        raise UserError("--learn and --render go separately: drop one")
+    flags = {dest: getattr(args, dest) for dest in FLAG_KEYS}
+    exists = args.config is not None and os.path.exists(args.config)
+    config = with_overrides(load_config(args.config if exists else None), flags)  # new: made
+
+    def open_learning_input(config: Any) -> Any:
+        return open_input(
+            backend=config.midi.backend, port_name=config.midi.port_name,
+            listen=config.input.listen, channel=config.input.channel_index,
+        )  # fmt: skip
+
+    stop = (lambda: signals.stop_requested) if signals is not None else (lambda: False)
+    return run_learn(args.config, config, open_learning_input, sys.stdin, sys.stdout, stop=stop)
 
 
 def run_list_ports(args: argparse.Namespace) -> int:
