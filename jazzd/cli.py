@@ -325,7 +325,7 @@ def run(args: argparse.Namespace, signals: Signals | None = None) -> int:
 def run_learn_mode(args: argparse.Namespace, signals: Signals | None = None) -> int:
     """``--learn``: map controllers on the MIDI input into ``--config``'s ``[control]``."""
     from jazzd.config import FLAG_KEYS, load_config, with_overrides
-    from jazzd.learn import run_learn
+    from jazzd.live.learn import run_learn
     from jazzd.midi.input_port import open_input
 
     if args.render is not None:

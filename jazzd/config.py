@@ -170,7 +170,7 @@ class InputConfig:
 
 @dataclass(frozen=True)
 class OscConfig:
-    """OSC control over UDP (``jazzd.osc``): the port (0: none) and the address it listens on."""
+    """OSC control over UDP (``jazzd.live.osc_server``): the port (0: none), the address."""
 
     port: int = 0
     host: str = "127.0.0.1"

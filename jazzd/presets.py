@@ -129,6 +129,6 @@ def _programs(
 
 def load_preset_chords(presets: Presets, base: MusicConfig) -> dict[str, Any]:
     """Each preset's chord loop, read now (at start-up or in the reload), not when chosen."""
-    from jazzd.session import load_chords
+    from jazzd.generate.session import load_chords
 
     return {name: load_chords(presets.music(name, base)) for name in presets.names}

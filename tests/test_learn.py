@@ -12,7 +12,7 @@ import pytest
 from jazzd.config import load_config
 from jazzd.config_edit import set_keys
 from jazzd.errors import UserError
-from jazzd.learn import LearnSession, learn_loop, run_learn
+from jazzd.live.learn import LearnSession, learn_loop, run_learn
 from jazzd.midi.input_port import MemoryInput
 
 

@@ -14,8 +14,8 @@ from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.udp_client import SimpleUDPClient
 
-from jazzd.complaints import Complaints
-from jazzd.osc.addresses import (
+from jazzd.live.complaints import Complaints
+from jazzd.live.osc import (
     PresetChoice,
     ProgressionChange,
     Reach,
@@ -24,7 +24,7 @@ from jazzd.osc.addresses import (
     StatusRequest,
     decode,
 )
-from jazzd.osc.server import OscControl
+from jazzd.live.osc_server import OscControl
 
 REACH = Reach(presets={"ballad", "burn"})
 

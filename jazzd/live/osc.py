@@ -73,7 +73,7 @@ class ProgressionChange:
     """New chords from the next bar line: the text and the loop parsed from it."""
 
     text: str
-    chords: Any  # jazzd.chords.ChordLoop
+    chords: Any  # jazzd.music.chords.ChordLoop
 
 
 @dataclass(frozen=True)
@@ -163,7 +163,7 @@ def _value(setting: Setting, arg: Any) -> SettingChange | Rejected:
 
 
 def _progression(args: Sequence[Any]) -> ProgressionChange | Rejected:
-    from jazzd.chords import from_progression
+    from jazzd.music.chords import from_progression
 
     if len(args) != 1 or not isinstance(args[0], str):
         return Rejected("type", "/jazzd/progression takes one string such as \"Dm7 G7 Cmaj7\"")

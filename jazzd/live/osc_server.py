@@ -1,7 +1,7 @@
 """The OSC server: one thread reads UDP packets, decodes them, and keeps the latest of each.
 
 The thread never blocks the player: it parses (python-osc), decodes
-(:mod:`jazzd.osc.addresses`) and stores each command in a small table that
+(:mod:`jazzd.live.osc`) and stores each command in a small table that
 keeps the latest command of each kind (the latest temperature, the latest
 progression, ...), so a flood of messages costs the player nothing but a
 lookup. The player asks :meth:`OscControl.poll` for them on its loop's turns,
@@ -11,7 +11,7 @@ as it asks the MIDI input. The thread wakes the player at most once per
 
 A status request is answered from this thread to the sender's address with
 ``status()`` (numbers the player writes and this thread only reads). Bad
-packets and messages are counted by kind (:class:`jazzd.complaints.Complaints`),
+packets and messages are counted by kind (:class:`jazzd.live.complaints.Complaints`),
 never raised. Bundles are taken apart and their messages applied when they
 arrive (a time tag is not waited for).
 """
@@ -27,9 +27,9 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from jazzd.complaints import Complaints
 from jazzd.errors import UserError
-from jazzd.osc.addresses import (
+from jazzd.live.complaints import Complaints
+from jazzd.live.osc import (
     Command,
     PresetChoice,
     ProgressionChange,
