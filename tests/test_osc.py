@@ -222,3 +222,23 @@ def test_complaints_are_logged_once_a_minute_per_kind(caplog) -> None:
     lines = [r.getMessage() for r in caplog.records]
     assert len(lines) == 4  # range at 0, 60, 120; type once
     assert "59 more of this kind" in lines[1]
+
+
+def test_the_player_takes_commands_at_most_once_per_gap_and_is_told_when() -> None:
+    from jazzd.live.osc_server import TAKE_GAP_S
+
+    now = [10.0]
+    woken = Woken()
+    control = OscControl("127.0.0.1", 0, clock=lambda: now[0], wake=woken, reach=REACH)
+    control.handle(SettingChange("temperature", 0.5))
+    assert woken.event.is_set()
+    assert control.poll(now[0]) == [SettingChange("temperature", 0.5)]
+    woken.event.clear()
+    now[0] += 0.005
+    control.handle(SettingChange("temperature", 0.7))
+    assert not woken.event.is_set()  # inside the gap: no wake-up, a due time instead
+    assert control.due() == pytest.approx(10.0 + TAKE_GAP_S)
+    assert control.poll(now[0]) == []
+    now[0] = 10.0 + TAKE_GAP_S + 1e-6
+    assert control.poll(now[0]) == [SettingChange("temperature", 0.7)]
+    assert control.due() is None

@@ -5,9 +5,10 @@ The thread never blocks the player: it parses (python-osc), decodes
 keeps the latest command of each kind (the latest temperature, the latest
 progression, ...), so a flood of messages costs the player nothing but a
 lookup. The player asks :meth:`OscControl.poll` for them on its loop's turns,
-as it asks the MIDI input. The thread wakes the player at most once per
-``WAKE_GAP_S``; a command that arrives inside the gap is named by
-:meth:`OscControl.due`, so the player takes it at the gap's end.
+as it asks the MIDI input, and gets them at most once per ``TAKE_GAP_S``. The
+thread wakes the player at most once per ``WAKE_GAP_S``; commands waiting
+without a wake-up are named by :meth:`OscControl.due`, so the player takes
+them when the gap is over.
 
 A status request is answered from this thread to the sender's address with
 ``status()`` (numbers the player writes and this thread only reads). Bad
@@ -44,6 +45,10 @@ log = logging.getLogger(__name__)
 
 #: The least time between two wake-ups of the player for OSC commands, in seconds.
 WAKE_GAP_S = 0.002
+#: The least time between two takings of commands by the player, in seconds: a change
+#: heard from the next note costs the player about 2 ms (the rest of the bar generated
+#: again), so a fader sending hundreds of values a second is taken 50 times a second.
+TAKE_GAP_S = 0.02
 #: The most packets read in a row before the thread looks at its stop pipe again.
 BURST = 256
 #: The largest datagram read (the UDP limit).
@@ -86,6 +91,7 @@ class OscControl:
         self._lock = threading.Lock()
         self._pending: dict[str, Command] = {}
         self._woken_at = -float("inf")
+        self._taken_at = -float("inf")
         self._due: float | None = None
         self.counts = {"packets": 0, "messages": 0, "commands": 0, "status": 0}
         self._socket: socket.socket | None = None
@@ -140,13 +146,17 @@ class OscControl:
         with self._lock:
             if not self._pending:
                 return []
+            if now - self._taken_at < TAKE_GAP_S:
+                self._due = self._taken_at + TAKE_GAP_S
+                return []
             commands = list(self._pending.values())
             self._pending.clear()
             self._due = None
+            self._taken_at = now
         return commands
 
     def due(self) -> float | None:
-        """When commands wait that did not wake the player (None: none wait)."""
+        """When commands wait that the player has not been woken for (None: none wait)."""
         return self._due
 
     def figures(self) -> dict[str, Any]:
@@ -200,9 +210,9 @@ class OscControl:
             key = command_key(command)
             self._pending.pop(key, None)  # re-inserted: the dict keeps arrival order
             self._pending[key] = command
-            if now - self._woken_at < WAKE_GAP_S:
+            if now - self._woken_at < WAKE_GAP_S or now - self._taken_at < TAKE_GAP_S:
                 if self._due is None:
-                    self._due = self._woken_at + WAKE_GAP_S
+                    self._due = max(self._woken_at + WAKE_GAP_S, self._taken_at + TAKE_GAP_S)
                 return
             self._woken_at = now
         self._wake()
