@@ -166,6 +166,9 @@ class OscControl:
     # -- the thread -------------------------------------------------------------
 
     def _serve(self) -> None:
+        from jazzd.live.status import normal_scheduling
+
+        normal_scheduling()  # below the real-time player, whatever started it
         sock = self._socket
         assert sock is not None
         while True:

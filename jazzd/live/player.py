@@ -104,6 +104,26 @@ class BarChange:
     answer: Any = None
     #: Trading: stop the answer under way (the human plays again).
     stop_answer: bool = False
+    #: Some of the played settings, by name (``temperature``, ``top_p``, ``dynamics``,
+    #: ``swing``, ``legato``, ``pitch_range``; ``register``: the range's centre note): the
+    #: player's current settings with these in place go to the source.
+    set: Any = None  # Mapping[str, Any]
+    #: The preset this change plays (the status line shows it; "": [music] again).
+    preset: str | None = None
+
+
+def with_some(settings: Any, changes: Any) -> Any:
+    """``settings`` (PlayedSettings) with ``changes`` (name -> value) in place; ``register``
+    moves the pitch range to centre on that note, keeping its width."""
+    from jazzd.live.control import register_of
+
+    solo = {k: v for k, v in changes.items() if k in ("temperature", "top_p", "pitch_range")}
+    if "register" in changes:
+        solo["pitch_range"] = register_of(changes["register"], settings.pitch_range)
+    play = {k: v for k, v in changes.items() if k in ("dynamics", "swing", "legato")}
+    if play:
+        solo["play"] = replace(settings.play, **play)
+    return replace(settings, **solo)
 
 
 class Listening(Protocol):
@@ -158,8 +178,14 @@ class Player:
         transport: Transport | None = None,
         clock_out: ClockSender | None = None,
         listener: Listening | None = None,
+        settings: Any = None,
     ) -> None:
+        """``settings``: the source's settings now (``jazzd.generate.performer.PlayedSettings``),
+        which a change's ``set`` changes in part (None: the source takes no settings)."""
         self.source = source
+        self.settings = settings
+        #: The preset playing (None: the config's [music]).
+        self.preset: str | None = None
         self.transport = transport
         self.clock_out = clock_out
         self.paused = False
@@ -492,7 +518,13 @@ class Player:
         if change.chords is not None:
             self.source.set_chords(change.chords)
         if change.settings is not None:
+            self.settings = change.settings
             self.source.configure(change.settings)
+        if change.set and self.settings is not None:
+            self.settings = with_some(self.settings, change.set)
+            self.source.configure(self.settings)
+        if change.preset is not None:
+            self.preset = change.preset or None
         if change.channel is not None:
             self.channel = change.channel
         if change.velocity is not None:
