@@ -20,12 +20,11 @@ import json
 import subprocess
 import sys
 import time
-from fractions import Fraction
 from pathlib import Path
 
 import pytest
 from band import Band
-from jack_harness import jazzd_env, unique
+from jack_harness import NotifySocket, jazzd_env, unique
 from osc_client import OscClient, free_udp_port
 
 from jazzd.music.recognize import recognize
@@ -38,11 +37,12 @@ BAR = 4 * BEAT
 BARS = 9
 
 
-def played(band: Band, notify, tmp_path: Path, name: str, script) -> tuple[dict, list, str]:
+def played(band: Band, tmp_path: Path, name: str, script) -> tuple[dict, list, str]:
     """One run: jazzd into the band's recorder, ``script(client, ready)`` sending OSC.
 
     Returns the stats, the note-ons [(time, beat, pitch, velocity)] and jazzd's stderr.
     """
+    notify = NotifySocket(str(tmp_path / f"{name}.sock"))  # READY of this run only
     port = free_udp_port()
     stats_path = tmp_path / f"{name}.json"
     jazzd = subprocess.Popen(
@@ -56,13 +56,16 @@ def played(band: Band, notify, tmp_path: Path, name: str, script) -> tuple[dict,
     client = OscClient(port)
     try:
         ready = notify.wait_for("READY=1")
-        script(client, ready)
-        _, err = jazzd.communicate(timeout=60)
+        try:
+            script(client, ready)
+        finally:
+            _, err = jazzd.communicate(timeout=60)
         assert jazzd.returncode == 0, err
     finally:
         if jazzd.poll() is None:
             jazzd.kill()
         client.close()
+        notify.close()
     stats = json.loads(stats_path.read_text())
     origin = stats["origin_monotonic_s"]
     return stats, [(t, (t - origin) / BEAT, m[1], m[2]) for t, m in band_log(band, origin)], err
@@ -75,21 +78,17 @@ def band_log(band: Band, origin: float) -> list:
             and t > origin - 1.0]  # fmt: skip
 
 
-def on_grid(beat: float) -> Fraction:
-    return Fraction(round(beat * 24), 24)
-
-
 def at(ready: float, beats: float) -> None:
     """Sleep until ``beats`` after jazzd's first downbeat (READY + 50 ms)."""
     time.sleep(max(0.0, ready + 0.05 + beats * BEAT - time.monotonic()))
 
 
 def test_an_osc_client_changes_temperature_mutes_velocity_chords_and_asks_status(
-    jack_server, notify, tmp_path
+    jack_server, tmp_path
 ):
     baseline_band = Band(unique("rec"), [], tmp_path)
     baseline_band.go()
-    _, notes_a, _ = played(baseline_band, notify, tmp_path, "a", lambda c, r: None)
+    _, notes_a, _ = played(baseline_band, tmp_path, "a", lambda c, r: None)
 
     times: dict[str, float] = {}
     answers: list[list] = []
@@ -114,7 +113,7 @@ def test_an_osc_client_changes_temperature_mutes_velocity_chords_and_asks_status
 
     band = Band(unique("rec"), [], tmp_path)
     band.go()
-    stats_b, notes_b, err = played(band, notify, tmp_path, "b", script)
+    stats_b, notes_b, err = played(band, tmp_path, "b", script)
     origin_b = stats_b["origin_monotonic_s"]
 
     def time_b(beat: float) -> float:
@@ -123,12 +122,12 @@ def test_an_osc_client_changes_temperature_mutes_velocity_chords_and_asks_status
     def beat_b(t: float) -> float:
         return (t - origin_b) / BEAT
 
-    key_a = [(on_grid(b), p) for _, b, p, _ in notes_a]
-    key_b = [(on_grid(b), p) for _, b, p, _ in notes_b]
+    def same(a, b) -> bool:  # one note: pitch, and onset within JACK's wander of two runs
+        return a[2] == b[2] and abs(a[1] - b[1]) < 0.1
+
     t_temp = beat_b(times["temperature"])
-    before = [k for k in key_b if k[0] < t_temp]
-    assert before and before == [k for k in key_a if k[0] < t_temp]  # the same run until then
-    differ = next(i for i, k in enumerate(key_b) if i >= len(key_a) or k != key_a[i])
+    differ = next(i for i, b in enumerate(notes_b) if i >= len(notes_a) or not same(b, notes_a[i]))
+    assert differ > 4 and notes_b[differ][1] > t_temp  # the same run until the change
     first_shown = notes_b[differ][0]
     figures = {"temperature": first_shown - times["temperature"]}
 
@@ -141,7 +140,7 @@ def test_an_osc_client_changes_temperature_mutes_velocity_chords_and_asks_status
     figures["mute"] = time_b(would[0]) - t_mute
     figures["unmute"] = min(t for t, *_ in notes_b if t > t_unmute) - t_unmute
     after_velocity = [(t, v) for t, _, _, v in notes_b if t > times["velocity"]]
-    assert {v for t, v in notes_b if t < times["velocity"]} == {80}
+    assert {n[3] for n in notes_b if n[0] < times["velocity"]} == {80}
     first_new = next(t for t, v in after_velocity if v == 101)
     assert all(v == 101 for t, v in after_velocity if t >= first_new)
     figures["velocity"] = first_new - times["velocity"]
