@@ -126,3 +126,36 @@ def test_learn_without_a_terminal_or_without_an_input_is_one_line_and_exit_2(tmp
     lines = [line for line in run.stderr.splitlines() if line.startswith("jazzd:")]
     assert len(lines) == 1 and "error" in lines[0], run.stderr
     assert config.read_text() == RIG
+
+
+def test_a_running_jazzd_takes_a_learned_map_on_sighup(jack_server, notify, tmp_path: Path):
+    import signal
+
+    from test_play_along_jack import finish, start_jazzd
+
+    from jazzd.config_edit import set_keys
+
+    config = tmp_path / "rig.toml"
+    config.write_text(RIG.replace("mute = -1", "mute = 20"))
+    mute, unmute = 3.0, 5.0  # CC 30, mapped by the reload only
+    plan = [(mute, [0xB0, 30, 127]), (unmute, [0xB0, 30, 0])]
+    band = Band(unique("band"), plan, tmp_path)
+    jazzd = start_jazzd(band, notify, tmp_path, "--config", str(config), "--bars", "8",
+                        "--seed", "2")  # fmt: skip
+    try:
+        notify.wait_for("READY=1")
+        go = band.go()
+        set_keys(config, "control", {"mute": 30})  # what --learn writes
+        jazzd.send_signal(signal.SIGHUP)
+        band.wait_planned()
+        err, _ = finish(jazzd, tmp_path)
+    finally:
+        if jazzd.poll() is None:
+            jazzd.kill()
+        log = band.stop(0.0)
+    check_nothing_left_sounding(log)
+    ons = [t for t, m in log.received if m[0] & 0xF0 == 0x90 and m[2] > 0]
+    assert [t for t in ons if t < go + mute]
+    assert not [t for t in ons if go + mute + 0.02 < t < go + unmute]
+    assert [t for t in ons if t > go + unmute]
+    assert "reloaded" in err and "CC 30 (mute) = 127" in err

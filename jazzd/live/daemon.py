@@ -236,6 +236,7 @@ def _run(
             check_writable(config.daemon.send_log)
         log.info("starting: loading the chords and the model")
         source = _bar_source(config, test_pattern)
+        bank = _preset_bank(config, test_pattern)  # a preset's chords that do not read: exit 2
         if _stopped_during_start_up(signals):
             return 0
         try:
@@ -261,7 +262,6 @@ def _run(
             if _stopped_during_start_up(signals):
                 return 0
 
-        bank = _preset_bank(config, test_pattern)
         listener = None
         if plays_along(config) and not test_pattern and input_port is not None:
             from jazzd.live.listen import chord_loop, play_along
