@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import socket
 import threading
@@ -24,7 +25,7 @@ from jazzd.live.osc import (
     StatusRequest,
     decode,
 )
-from jazzd.live.osc_server import OscControl
+from jazzd.live.osc_server import OscControl, Receiver
 
 REACH = Reach(presets={"ballad", "burn"})
 
@@ -112,7 +113,7 @@ def started(**kwargs) -> tuple[OscControl, Woken]:
     return control, woken
 
 
-def wait_for(condition, limit_s: float = 5.0) -> None:
+def wait_for(condition, limit_s: float = 10.0) -> None:
     give_up = time.monotonic() + limit_s
     while not condition():
         assert time.monotonic() < give_up, "timed out"
@@ -124,27 +125,31 @@ def test_commands_sent_over_udp_wake_the_player_and_the_latest_of_each_kind_wins
     try:
         client = SimpleUDPClient("127.0.0.1", control.port)
         client.send_message("/jazzd/temperature", 0.5)
-        assert woken.event.wait(5)
+        assert woken.event.wait(10)  # the receiver process is up
+        wait_for(lambda: control.poll(time.monotonic()) == [SettingChange("temperature", 0.5)])
         for value in (0.6, 0.7, 0.8):
             client.send_message("/jazzd/temperature", value)
         client.send_message("/jazzd/mute", True)
         client.send_message("/jazzd/progression", "Dm7 G7 Cmaj7 Cmaj7")
-        wait_for(lambda: control.counts["commands"] == 6)
-        commands = control.poll(time.monotonic())
+        client.send_message("/jazzd/preset", "nope")  # the daemon knows no such preset
+        wait_for(lambda: control.figures()["messages"] == 7)
+        time.sleep(0.05)
+        commands = control.poll(time.monotonic() + 1)
         assert commands[:2] == [SettingChange("temperature", 0.8), SettingChange("mute", True)]
         assert isinstance(commands[2], ProgressionChange)
         assert len(commands) == 3
-        assert control.poll(time.monotonic()) == []
-        assert control.due() is None
+        assert control.poll(time.monotonic() + 2) == []
     finally:
         control.close()
+    figures = control.figures()
+    assert figures["packets"] == 7 and figures["rejected"] == {"preset": 1}
 
 
 def test_a_status_request_is_answered_to_the_sender() -> None:
     control, _ = started(status=lambda: [3, 2.5, "G7", 130.0, "ballad"])
     asker = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     asker.bind(("127.0.0.1", 0))
-    asker.settimeout(5)
+    asker.settimeout(10)
     try:
         asker.sendto(OscMessageBuilder("/jazzd/status").build().dgram, ("127.0.0.1", control.port))
         answer = OscMessage(asker.recv(65535))
@@ -154,11 +159,11 @@ def test_a_status_request_is_answered_to_the_sender() -> None:
     finally:
         asker.close()
         control.close()
+    assert control.answered == 1
 
 
-def test_junk_is_counted_by_kind_and_logged_once_per_kind(caplog) -> None:
+def test_junk_is_counted_by_kind_and_logged_once_per_kind(capfd) -> None:
     control, _ = started()
-    caplog.set_level(logging.WARNING)
     sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
         for _ in range(20):
@@ -167,14 +172,14 @@ def test_junk_is_counted_by_kind_and_logged_once_per_kind(caplog) -> None:
             sender.sendto(hot, ("127.0.0.1", control.port))
         client = SimpleUDPClient("127.0.0.1", control.port)
         client.send_message("/jazzd/nothing", 1)
-        wait_for(lambda: control.complaints.total() == 41)
-        assert control.complaints.counts == {"malformed": 20, "type": 20, "address": 1}
-        lines = [r.getMessage() for r in caplog.records if r.name.startswith("jazzd")]
-        assert len(lines) == 3, lines
+        wait_for(lambda: control.figures()["packets"] == 41)
         assert control.poll(time.monotonic()) == []
     finally:
         sender.close()
         control.close()
+    assert control.figures()["rejected"] == {"malformed": 20, "type": 20, "address": 1}
+    lines = [line for line in capfd.readouterr().err.splitlines() if "OSC" in line]
+    assert len(lines) == 3, lines  # the receiver logs on jazzd's stderr, once per kind
 
 
 def test_a_port_taken_is_one_user_error() -> None:
@@ -188,12 +193,16 @@ def test_a_port_taken_is_one_user_error() -> None:
         control.close()
 
 
+def receiver() -> Receiver:
+    return Receiver(Complaints(time.monotonic, logging.getLogger("jazzd.test"), what="OSC"))
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=200))
 def test_any_datagram_is_decoded_or_counted_never_raised(data: bytes) -> None:
-    control = OscControl("127.0.0.1", 0, clock=time.monotonic, reach=REACH)
-    control.receive(data, None)
-    assert control.counts["packets"] == 1
+    each = receiver()
+    each.receive(data, None)
+    assert each.counts["packets"] == 1
 
 
 @settings(max_examples=200, deadline=None)
@@ -205,23 +214,34 @@ def test_any_typed_message_decodes_or_is_rejected(address, args) -> None:
     builder = OscMessageBuilder(address)
     for arg in args:
         builder.add_arg(arg)
-    control = OscControl("127.0.0.1", 0, clock=time.monotonic, reach=REACH)
-    control.receive(builder.build().dgram, None)
-    assert control.counts["commands"] + control.complaints.total() == 1
+    each = receiver()
+    each.receive(builder.build().dgram, None)
+    assert each.counts["commands"] + each.complaints.total() == 1
 
 
-def test_complaints_are_logged_once_a_minute_per_kind(caplog) -> None:
-    now = [0.0]
-    complaints = Complaints(lambda: now[0], logging.getLogger("jazzd.test"), what="OSC")
-    caplog.set_level(logging.WARNING)
-    for second in range(0, 130, 1):
-        now[0] = float(second)
-        complaints.complain("range", "too hot")
-    complaints.complain("type", "a string")
-    assert complaints.counts == {"range": 130, "type": 1}
-    lines = [r.getMessage() for r in caplog.records]
-    assert len(lines) == 4  # range at 0, 60, 120; type once
-    assert "59 more of this kind" in lines[1]
+def test_the_receiver_frames_the_latest_of_each_kind_and_forgets_them() -> None:
+    from jazzd.live.osc_server import read_frame, write_frame
+
+    each = receiver()
+    for value in (0.5, 0.6):
+        each.receive(_message("/jazzd/temperature", value), ("127.0.0.1", 1))
+    each.receive(_message("/jazzd/status"), ("127.0.0.1", 2))
+    buffer = io.BytesIO()
+    write_frame(buffer, each.frame())
+    buffer.seek(0)
+    frame = read_frame(buffer)
+    assert frame["commands"] == [SettingChange("temperature", 0.6)]
+    assert frame["status"] == [("127.0.0.1", 2)]
+    assert frame["counts"]["packets"] == 3
+    assert each.frame()["commands"] == []
+    assert read_frame(buffer) is None
+
+
+def _message(address: str, *args) -> bytes:
+    builder = OscMessageBuilder(address)
+    for arg in args:
+        builder.add_arg(arg)
+    return builder.build().dgram
 
 
 def test_the_player_takes_commands_at_most_once_per_gap_and_is_told_when() -> None:
@@ -242,3 +262,27 @@ def test_the_player_takes_commands_at_most_once_per_gap_and_is_told_when() -> No
     now[0] = 10.0 + TAKE_GAP_S + 1e-6
     assert control.poll(now[0]) == [SettingChange("temperature", 0.7)]
     assert control.due() is None
+
+
+def test_the_daemon_checks_preset_names_and_its_own_tempo() -> None:
+    control = OscControl("127.0.0.1", 0, clock=time.monotonic, reach=Reach({"a"}, tempo=False))
+    control.handle(PresetChoice("b"))
+    control.handle(SettingChange("tempo", 120.0))
+    control.handle(PresetChoice("a"))
+    assert control.poll(time.monotonic()) == [PresetChoice("a")]
+    assert control.complaints.counts == {"preset": 1, "unavailable": 1}
+
+
+def test_complaints_are_logged_once_a_minute_per_kind(caplog) -> None:
+    now = [0.0]
+    complaints = Complaints(lambda: now[0], logging.getLogger("jazzd.test"), what="OSC")
+    caplog.set_level(logging.WARNING)
+    for second in range(0, 130, 1):
+        now[0] = float(second)
+        complaints.complain("range", "too hot")
+    complaints.complain("type", "a string")
+    assert complaints.counts == {"range": 130, "type": 1}
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 4  # range at 0, 60, 120; type once
+    assert "59 more of this kind" in lines[1]
+
