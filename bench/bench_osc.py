@@ -16,9 +16,9 @@ again), so the machine's load falls on all alike:
   address, 20 % malformed packets.
 
 Printed per run: lateness p50/p99/max (the sender's own record, send return minus
-deadline, from ``--stats-json``), the sends over 1 ms late, jazzd's CPU share, and the
-OSC packets it counted (received, taken as commands, rejected by kind); then per
-scenario the median of the runs' p99 and its ratio to ``quiet``.
+deadline, from ``--stats-json``), the sends over 1 ms late, jazzd's CPU share and its
+OSC receiver process's, and the OSC packets it counted (received, taken as commands,
+rejected by kind); then per scenario the median of the runs' p99 and its ratio to ``quiet``.
 """
 
 from __future__ import annotations
@@ -94,6 +94,22 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def children(pid: int) -> list[int]:
+    """The child processes of ``pid`` (the OSC receiver), from /proc."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+def cpu_of(pids: list[int]) -> float | None:
+    times = [cpu_seconds(pid) for pid in pids]
+    return None if any(t is None for t in times) else sum(times)
+
+
 def run(
     scenario: str, seconds: float, rate: float, workdir: Path, env: dict, n: int, mix: str
 ) -> dict:
@@ -126,9 +142,12 @@ def run(
                                       daemon=True)  # fmt: skip
             sender.start()
         time.sleep(max(0.0, ready + 2.0 - time.monotonic()))
+        receivers = children(daemon.pid)
         cpu_from, at_from = cpu_seconds(daemon.pid), time.monotonic()
+        receiver_from = cpu_of(receivers)
         time.sleep(max(0.0, ready + bars * 240 / BPM - 1.0 - time.monotonic()))
         cpu_to, at_to = cpu_seconds(daemon.pid), time.monotonic()
+        receiver_to = cpu_of(receivers)
         daemon.wait(timeout=60)
     finally:
         stop.set()
@@ -142,14 +161,17 @@ def run(
     if daemon.returncode != 0:
         raise SystemExit(f"{label}: jazzd exited with {daemon.returncode}")
     stats = json.loads(stats_path.read_text())
-    cpu = None
+    cpu = receiver_cpu = None
     if cpu_from is not None and cpu_to is not None and at_to > at_from:
         cpu = round((cpu_to - cpu_from) / (at_to - at_from) * 100, 1)
+    if receivers and receiver_from is not None and receiver_to is not None:
+        receiver_cpu = round((receiver_to - receiver_from) / (at_to - at_from) * 100, 1)
     sent_seconds = bars * 240 / BPM
     return {
         "scenario": scenario, "run": n, "bars": bars, "lateness_ms": stats["lateness_ms"],
         "messages": stats["messages"], "late_over_1ms": stats["late_over_1ms"],
-        "cpu_percent": cpu, "osc": stats.get("osc"), "osc_sent": sent[0],
+        "cpu_percent": cpu, "receiver_cpu_percent": receiver_cpu, "osc": stats.get("osc"),
+        "osc_sent": sent[0],
         "osc_rate": round(sent[0] / sent_seconds) if sent[0] else 0,
         "stalls": stats["stalls"]["count"], "open_notes_at_exit": stats["open_notes_at_exit"],
     }  # fmt: skip
@@ -185,8 +207,9 @@ def main() -> int:
         finally:
             stop_jack(server)
     print()
+    first = results[0]["scenario"]
     quiet = statistics.median(
-        r["lateness_ms"]["p99"] for r in results if r["scenario"] in ("quiet", results[0]["scenario"])
+        r["lateness_ms"]["p99"] for r in results if r["scenario"] in ("quiet", first)
     )
     for scenario in SCENARIOS:
         runs = [r for r in results if r["scenario"] == scenario]
@@ -211,7 +234,8 @@ def _print(r: dict) -> None:
                    f"rejected {osc.get('rejected', {})}")  # fmt: skip
     print(f"{r['scenario']:6s} #{r['run']}: lateness p50/p99/max {late['p50']:.3f}/"
           f"{late['p99']:.3f}/{late['max']:.3f} ms over {r['messages']} sends, "
-          f"{r['late_over_1ms']} over 1 ms, CPU {r['cpu_percent']} %{counted}", flush=True)
+          f"{r['late_over_1ms']} over 1 ms, CPU {r['cpu_percent']} % (OSC receiver "
+          f"{r['receiver_cpu_percent']} %){counted}", flush=True)
 
 
 if __name__ == "__main__":
