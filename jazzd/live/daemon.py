@@ -133,7 +133,7 @@ def _played_settings(config: Config) -> Any:
 def _start_osc(config: Config, player: Player, bank: Any, own_tempo: bool) -> Any:
     """The OSC server of ``[osc]`` started, as the player's :class:`~jazzd.live.remote.Remote`."""
     from jazzd.live.osc import Reach
-    from jazzd.live.osc_server import OscControl
+    from jazzd.live.osc_server import QUIET_LIMIT_S, QUIET_MARGIN_S, OscControl
     from jazzd.live.remote import Remote, status_arguments
 
     clock = player.clock
@@ -141,6 +141,7 @@ def _start_osc(config: Config, player: Player, bank: Any, own_tempo: bool) -> An
         config.osc.host, config.osc.port, clock=clock.now, wake=clock.interrupt,
         reach=Reach(presets=frozenset(bank.presets.names), tempo=own_tempo),
         status=lambda: status_arguments(player, clock.now()),
+        quiet=lambda: player.wait_for_quiet(QUIET_MARGIN_S, QUIET_LIMIT_S),
     )  # fmt: skip
     control.start()
     return Remote(control, lambda: player, bank)

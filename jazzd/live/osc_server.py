@@ -55,11 +55,11 @@ from jazzd.live.osc import (
 log = logging.getLogger(__name__)
 
 #: The least time between two frames of the receiver (and so two wake-ups of the player).
-FRAME_GAP_S = 0.002
+FRAME_GAP_S = 0.005
 #: The least time between two takings of commands by the player, in seconds: a change
 #: heard from the next note costs the player about 2 ms (the rest of the bar generated
-#: again), so a fader sending hundreds of values a second is taken 50 times a second.
-TAKE_GAP_S = 0.02
+#: again), so a fader sending hundreds of values a second is taken 20 times a second.
+TAKE_GAP_S = 0.05
 #: The most status requests a frame carries (more are counted and dropped): at most 500
 #: answers a second.
 MAX_STATUS_PER_FRAME = 1
@@ -71,6 +71,10 @@ BURST = 256
 MAX_DATAGRAM = 65_535
 #: The address a status request is answered from.
 STATUS_ADDRESS = "/jazzd/status"
+#: The reader takes a frame when the player's next send is this far away...
+QUIET_MARGIN_S = 0.005
+#: ...or after this long at most.
+QUIET_LIMIT_S = 0.1
 #: How long the daemon waits for the receiver's last frame when it stops, in seconds.
 STOP_WAIT_S = 2.0
 _LENGTH = struct.Struct(">I")
@@ -166,13 +170,18 @@ def write_frame(out: BinaryIO, frame: dict[str, Any]) -> None:
     out.flush()
 
 
-def read_frame(stream: BinaryIO) -> dict[str, Any] | None:
-    """The next frame, None at the end of the stream."""
+def read_frame_bytes(stream: BinaryIO) -> bytes | None:
+    """The next frame's bytes, None at the end of the stream."""
     head = stream.read(_LENGTH.size)
     if len(head) < _LENGTH.size:
         return None
-    data = stream.read(_LENGTH.unpack(head)[0])
-    return pickle.loads(data)
+    return stream.read(_LENGTH.unpack(head)[0])
+
+
+def read_frame(stream: BinaryIO) -> dict[str, Any] | None:
+    """The next frame, None at the end of the stream."""
+    data = read_frame_bytes(stream)
+    return None if data is None else pickle.loads(data)
 
 
 def serve(sock: socket.socket, out: BinaryIO, stop_fd: int, receiver: Receiver) -> None:
@@ -238,13 +247,18 @@ class OscControl:
         reach: Reach | None = None,
         status: Callable[[], Sequence[Any]] | None = None,
         complaints: Complaints | None = None,
+        quiet: Callable[[], object] = lambda: None,
     ) -> None:
         """``clock``: monotonic seconds (the player's); ``wake``: interrupts its sleep;
         ``reach``: the presets known, whether the tempo is jazzd's own (a reload may
-        replace it); ``status()``: the arguments of the answer to ``/jazzd/status``."""
+        replace it); ``status()``: the arguments of the answer to ``/jazzd/status``;
+        ``quiet()``: returns when the player has a moment with no send near (the
+        reader's Python work waits for it: a thread preempted while it holds the
+        interpreter's lock would hold up a send)."""
         self.host, self.port = host, port
         self._clock = clock
         self._wake = wake
+        self._quiet = quiet
         self.reach = reach if reach is not None else Reach()
         self.status = status
         #: What the daemon rejects (unknown presets, the tempo under a MIDI clock).
@@ -353,10 +367,12 @@ class OscControl:
         stream = self._process.stdout
         while True:
             try:
-                frame = read_frame(stream)
+                data = read_frame_bytes(stream)  # waits with the interpreter's lock let go
+                if data is None:
+                    return
+                self._quiet()
+                frame = pickle.loads(data)
             except (OSError, EOFError, pickle.UnpicklingError):
-                frame = None
-            if frame is None:
                 return
             self.take(frame)
 

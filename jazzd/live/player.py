@@ -61,6 +61,11 @@ log = logging.getLogger(__name__)
 #: A change is applied only this long or longer before the next send and the next bar
 #: line, so regenerating a bar (about 1 ms here) never delays a send.
 CHANGE_MARGIN_S = 0.01
+#: The margin is at least this many times the longest recent change took (a loaded
+#: machine, a flood of changes): applying one never runs into the next send.
+CHANGE_COST_FACTOR = 3.0
+#: Each change forgets this share of the longest time one took before it.
+CHANGE_COST_DECAY = 0.05
 #: While waiting for a first live chord, the loop looks up this often without a message.
 WAIT_POLL_S = 0.5
 
@@ -203,6 +208,8 @@ class Player:
         self.current_bar = 0
         self.queued_bars = 0
         self._inbox: deque[BarChange] = deque()
+        #: The longest a change took lately, in seconds (decaying: see change_margin).
+        self._change_cost = 0.0
         #: While the loop sleeps: the time it wakes (nothing is sent before); else 0.
         self._quiet_until = 0.0
         self._quiet = threading.Condition()
@@ -476,7 +483,8 @@ class Player:
         next_message = self.scheduler.next_deadline()
         if next_message is not None and next_message < soonest:
             soonest = next_message
-        if soonest - self.clock.now() < CHANGE_MARGIN_S:
+        started = self.clock.now()
+        if soonest - started < self.change_margin():
             return  # after that send, the loop comes back here
         changes = list(self._inbox)
         self._inbox.clear()
@@ -490,13 +498,19 @@ class Player:
             for change in at_bar:
                 self._apply(change, bar)
             self._fill()
+        cost = self.clock.now() - started
+        self._change_cost = max(cost, self._change_cost * (1 - CHANGE_COST_DECAY))
+
+    def change_margin(self) -> float:
+        """How far the next send must be for a change to be applied now: CHANGE_MARGIN_S,
+        or more when changes took long lately (each regenerates up to two bars)."""
+        return max(CHANGE_MARGIN_S, CHANGE_COST_FACTOR * self._change_cost)
 
     def _apply_from_next_note(self, changes: list[BarChange]) -> None:
-        """Apply ``changes`` from the first note starting CHANGE_MARGIN_S or more from now."""
+        """Apply ``changes`` from the first note starting the change margin or more from now."""
         timebase = self.scheduler.timebase
-        beat = Fraction(timebase.beat_at(self.clock.now() + CHANGE_MARGIN_S)).limit_denominator(
-            1_000_000
-        )
+        from_time = self.clock.now() + self.change_margin()
+        beat = Fraction(timebase.beat_at(from_time)).limit_denominator(1_000_000)
         start = self.take_back_from_note(beat)
         if start is None:  # no note checkpoints: from the next bar line
             self.take_back(self.current_bar + 1)
