@@ -12,7 +12,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from jazzd.errors import JazzdError, UserError
 
@@ -144,7 +144,7 @@ def add_live_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group(
         "live mode (the default)",
         "--render refuses --backend, --port-name, --connect, --stats-json, --send-log, "
-        "--test-pattern, --listen, --sync and --send-clock",
+        "--test-pattern, --listen, --sync, --send-clock, --osc-port and --learn",
     )
     group.add_argument(
         "--backend", choices=BACKENDS, default=None, help="MIDI backend (default auto)"
@@ -211,6 +211,20 @@ def add_live_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         default=None,
         help="lead: send MIDI Start on the first downbeat, Clock (24 per beat) and Stop at the end",
+    )
+    group.add_argument(
+        "--osc-port",
+        metavar="N",
+        type=int,
+        default=None,
+        help="take OSC control messages (/jazzd/...) on UDP port N (see docs/control.md; "
+        "the address is [osc] host, default 127.0.0.1: this machine only)",
+    )
+    group.add_argument(
+        "--learn",
+        action="store_true",
+        help="MIDI learn: ask for each controllable setting, hear the next CC on the input "
+        "(the --listen rules) and write the mapping into --config's [control], then exit",
     )
     group.add_argument(
         "--status",
@@ -300,6 +314,7 @@ def add_sound_arguments(parser: argparse.ArgumentParser) -> None:
 LIVE_ONLY = (
     "test_pattern", "backend", "port_name", "connect", "stats_json", "send_log", "synth",
     "audio_driver", "audio_device", "live_chords", "trade", "listen", "sync", "send_clock",
+    "osc_port",
 )
 
 
@@ -336,9 +351,33 @@ def run(args: argparse.Namespace, signals: Signals | None = None) -> int:
     """Dispatch to the mode the flags select (``signals``: installed ones, for live mode)."""
     if args.list_ports:
         return run_list_ports(args)
+    if args.learn:
+        return run_learn_mode(args, signals)
     if args.render is not None:
         return run_render(args)
     return run_live(args, signals)
+
+
+def run_learn_mode(args: argparse.Namespace, signals: Signals | None = None) -> int:
+    """``--learn``: map controllers on the MIDI input into ``--config``'s ``[control]``."""
+    from jazzd.config import FLAG_KEYS, load_config, with_overrides
+    from jazzd.live.learn import run_learn
+    from jazzd.midi.input_port import open_input
+
+    if args.render is not None:
+        raise UserError("--learn and --render go separately: drop one")
+    flags = {dest: getattr(args, dest) for dest in FLAG_KEYS}
+    exists = args.config is not None and os.path.exists(args.config)
+    config = with_overrides(load_config(args.config if exists else None), flags)  # new: made
+
+    def open_learning_input(config: Any) -> Any:
+        return open_input(
+            backend=config.midi.backend, port_name=config.midi.port_name,
+            listen=config.input.listen, channel=config.input.channel_index,
+        )  # fmt: skip
+
+    stop = (lambda: signals.stop_requested) if signals is not None else (lambda: False)
+    return run_learn(args.config, config, open_learning_input, sys.stdin, sys.stdout, stop=stop)
 
 
 def run_list_ports(args: argparse.Namespace) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -166,6 +166,14 @@ class InputConfig:
         return channel_index(self.channel) if self.channel else None
 
 
+@dataclass(frozen=True)
+class OscConfig:
+    """OSC control over UDP (``jazzd.live.osc_server``): the port (0: none), the address."""
+
+    port: int = 0
+    host: str = "127.0.0.1"
+
+
 #: Where the beat comes from: jazzd's own tempo, or a MIDI clock on the input.
 CLOCK_SOURCES = ("internal", "midi")
 
@@ -188,6 +196,15 @@ class Config:
     clock: ClockConfig = ClockConfig()
     band: BandConfig = BandConfig()
     control: ControlConfig = ControlConfig()
+    osc: OscConfig = OscConfig()
+    #: ``[presets.NAME]`` tables and ``[presets] program.N`` (``jazzd.presets.Presets``).
+    presets: Any = field(default_factory=lambda: _no_presets())
+
+
+def _no_presets() -> Any:
+    from jazzd.presets import Presets
+
+    return Presets()
 
 
 _SECTIONS: dict[str, type] = {
@@ -199,13 +216,15 @@ _SECTIONS: dict[str, type] = {
     "clock": ClockConfig,
     "band": BandConfig,
     "control": ControlConfig,
+    "osc": OscConfig,
 }
 _PATH_KEYS = {
     "music.model", "music.chords", "daemon.stats_json", "daemon.send_log", "sound.soundfont"
 }
 
 
-def _suggest(name: str, known: list[str]) -> str:
+def suggest(name: str, known: list[str]) -> str:
+    """"did you mean ...?" with the nearest of ``known``, else the list of them."""
     import difflib  # only for a wrong key: the daemon does not keep it in memory
 
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
@@ -399,6 +418,8 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "control.mute": _controller,
     "control.velocity": _controller,
     "control.register": _controller,
+    "osc.port": _integer(0, 65535),
+    "osc.host": _nonempty_text,
 }
 
 
@@ -413,6 +434,12 @@ def shown(value: Any) -> str:
         return f"<a number of about {digits} digits>"
     text = repr(value)
     return text if len(text) <= SHOWN_VALUE_CHARS else text[: SHOWN_VALUE_CHARS - 3] + "..."
+
+
+def check_value(key: str, value: Any) -> Any:
+    """``value`` checked as config key ``key`` (``"music.temperature"``) would be: the
+    clean value, or ValueError with the reason."""
+    return _CHECKS[key](value)
 
 
 def _check(key: str, value: Any, where: str) -> Any:
@@ -442,10 +469,15 @@ def _one_clock_leader(clock: ClockConfig, where: str) -> ClockConfig:
 
 def parse_config(data: Mapping[str, Any], where: str, base_dir: Path | None = None) -> Config:
     """A parsed TOML document -> Config; ``where`` names the source in errors."""
-    sections = {}
+    sections: dict[str, Any] = {}
     for section, table in data.items():
+        if section == "presets":
+            from jazzd.presets import parse_presets
+
+            sections[section] = parse_presets(table, where, base_dir)
+            continue
         if section not in _SECTIONS:
-            hint = _suggest(section, list(_SECTIONS))
+            hint = suggest(section, [*_SECTIONS, "presets"])
             raise UserError(f"{where}: unknown section [{section}]: {hint}")
         if not isinstance(table, Mapping):
             raise UserError(f"{where}: {section} must be a table [{section}]")
@@ -453,7 +485,7 @@ def parse_config(data: Mapping[str, Any], where: str, base_dir: Path | None = No
         values = {}
         for key, value in table.items():
             if key not in known:
-                hint = _suggest(key, known)
+                hint = suggest(key, known)
                 raise UserError(f"{where}: unknown key {section}.{key}: {hint}")
             full = f"{section}.{key}"
             value = _check(full, value, where)
@@ -539,6 +571,7 @@ FLAG_KEYS = {
     "send_clock": "clock.send",
     "live_chords": "band.live_chords",
     "trade": "band.trade_bars",
+    "osc_port": "osc.port",
 }
 
 
@@ -565,7 +598,8 @@ def with_overrides(config: Config, flags: Mapping[str, Any]) -> Config:
         **{
             section: replace(getattr(config, section), **changes.get(section, {}))
             for section in _SECTIONS
-        }
+        },
+        presets=config.presets,
     )
     _one_clock_leader(merged.clock, "the flags and the config")
     merged.band.check("--live-chords with --trade (or [band] live_chords with trade_bars)")

@@ -12,7 +12,8 @@ from rigs import balanced, scheduler_rig
 
 from jazzd.config import ControlConfig
 from jazzd.generate.model import StepModel, default_model_path
-from jazzd.generate.soloist import Soloist, SoloSettings
+from jazzd.generate.performer import PlayedSettings
+from jazzd.generate.soloist import Soloist
 from jazzd.live.listen import Listener, chord_loop
 from jazzd.live.player import CHANGE_MARGIN_S, Player
 from jazzd.live.trading import Trader
@@ -45,10 +46,11 @@ def rig(model, bars, *, trade=0, live_chords=False, controls=None, source=None, 
     scheduler.log = []
     listener = Listener(
         lambda: scheduler.timebase, wake=clock.interrupt, live_chords=live_chords,
-        trade_bars=trade, controls=controls, settings=SoloSettings(),
+        trade_bars=trade, controls=controls,
     )  # fmt: skip
     source = Trader(soloist) if trade else soloist
-    player = Player(source, scheduler, channel=0, velocity=90, bars=bars, listener=listener)
+    player = Player(source, scheduler, channel=0, velocity=90, bars=bars, listener=listener,
+                    settings=PlayedSettings())  # fmt: skip
     return player, port, clock, listener, soloist
 
 

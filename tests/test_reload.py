@@ -314,3 +314,34 @@ def test_the_reload_child_dies_with_the_daemon_even_without_a_shutdown(tmp_path)
     while Path(f"/proc/{child}").exists() and time.monotonic() < deadline:
         time.sleep(0.01)
     assert not Path(f"/proc/{child}").exists(), "the reload child outlived the daemon"
+
+
+@needs_fork
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[presets.x]\nswing = 9\n", "presets.x.swing = 9 must lie between"),
+        ('[presets.x]\nprogression = "Dm7 H7"\n', "unknown chord symbol 'H7'"),
+    ],
+)
+def test_a_bad_preset_at_sighup_keeps_the_old_config(tmp_path, loaded_in, model, text, message):
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    inbox = QuietInbox()
+    reload = reload_once(inbox, path, {})
+    assert reload.config is None and message in reload.error
+    assert inbox.changes == []
+
+
+@needs_fork
+def test_a_reload_brings_the_new_controller_map_and_presets(tmp_path, loaded_in, model):
+    path = tmp_path / "config.toml"
+    path.write_text('[control]\nmute = 64\n[presets.x]\nprogression = "Ebmaj7"\n'
+                    '[presets]\nprogram.3 = "x"\n')  # fmt: skip
+    inbox = QuietInbox()
+    reload = reload_once(inbox, path, {})
+    assert reload.error is None and reload.config.control.mute == 64
+    assert reload.presets.presets.for_program(2) == "x"
+    assert reload.presets.chords["x"].spans == from_progression("Ebmaj7").spans
+    (change,) = inbox.changes
+    assert change.preset == ""  # [music] plays again

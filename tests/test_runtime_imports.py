@@ -19,8 +19,9 @@ import jazzd
 REPO = Path(__file__).resolve().parents[1]
 FORBIDDEN = ("tensorflow", "tf2onnx", "keras")
 #: Loaded only when used: a model opened, a port opened, a MIDI file read, a chord derived,
-#: a piano roll drawn, a sound rendered or played.
-HEAVY = ("onnxruntime", "rtmidi", "mido", "music21", "matplotlib", "fluidsynth")
+#: a piano roll drawn, a sound rendered or played, OSC configured, a config file edited.
+HEAVY = ("onnxruntime", "rtmidi", "mido", "music21", "matplotlib", "fluidsynth", "pythonosc",
+         "tomlkit")  # fmt: skip
 
 SCRIPT = """
 import importlib, json, pkgutil, sys

@@ -116,6 +116,62 @@ def run_daemon(
             signals.restore()
 
 
+def _preset_bank(config: Config, test_pattern: bool) -> Any:
+    """The config's presets with their chords read now (a bad one: UserError, exit 2)."""
+    from jazzd.live.remote import PresetBank, load_bank
+
+    if test_pattern or not config.presets.names:
+        return PresetBank(config.presets, {}, config.music)
+    return load_bank(config.presets, config.music)
+
+
+def _played_settings(config: Config) -> Any:
+    from jazzd.generate.session import played_settings
+
+    return played_settings(config.music)
+
+
+def _start_osc(config: Config, player: Player, bank: Any, own_tempo: bool) -> Any:
+    """The OSC server of ``[osc]`` started, as the player's :class:`~jazzd.live.remote.Remote`."""
+    from jazzd.live.osc import Reach
+    from jazzd.live.osc_server import QUIET_LIMIT_S, QUIET_MARGIN_S, OscControl
+    from jazzd.live.remote import Remote, status_arguments
+
+    clock = player.clock
+    control = OscControl(
+        config.osc.host, config.osc.port, clock=clock.now, wake=clock.interrupt,
+        reach=Reach(presets=frozenset(bank.presets.names), tempo=own_tempo),
+        status=lambda: status_arguments(player, clock.now()),
+        quiet=lambda: player.wait_for_quiet(QUIET_MARGIN_S, QUIET_LIMIT_S),
+    )  # fmt: skip
+    control.start()
+    return Remote(control, lambda: player, bank)
+
+
+def _inputs(listener: Any, osc: Any) -> Any:
+    from jazzd.live.remote import Inputs
+
+    return Inputs(listener, osc) if listener is not None else osc
+
+
+def _swap_maps(reload: Any, listener: Any, osc: Any) -> None:
+    """A reload's controller map and presets, for the input and OSC (whole objects swapped:
+    the player's thread reads them)."""
+    from jazzd.live.osc import Reach
+
+    if listener is not None:
+        listener.controls = reload.config.control
+        listener.presets = reload.presets
+    elif reload.config.control.mapped() or reload.config.presets.programs:
+        log.warning(
+            "reload: [control] or [presets] program.N now read the MIDI input, which is not "
+            "open (nothing read it at start): restart jazzd to use them"
+        )
+    if osc is not None:
+        osc.bank = reload.presets
+        osc.control.reach = Reach(frozenset(reload.presets.presets.names), osc.control.reach.tempo)
+
+
 def _start_status_line(player: Player, status: bool | None) -> Any:
     """The started status line: when ``status`` is True, or None and a person watches."""
     from jazzd.live import status as status_line
@@ -170,6 +226,7 @@ def _run(
     input_port = None
     player: Player | None = None
     reloader: Reloader | None = None
+    osc = None
     status_line = None
     realtime = False
     try:
@@ -181,6 +238,7 @@ def _run(
             check_writable(config.daemon.send_log)
         log.info("starting: loading the chords and the model")
         source = _bar_source(config, test_pattern)
+        bank = _preset_bank(config, test_pattern)  # a preset's chords that do not read: exit 2
         if _stopped_during_start_up(signals):
             return 0
         try:
@@ -208,11 +266,12 @@ def _run(
 
         listener = None
         if plays_along(config) and not test_pattern and input_port is not None:
-            from jazzd.generate.session import solo_settings
             from jazzd.live.listen import chord_loop, play_along
 
-            source, listener = play_along(config, source, clock, solo_settings(config.music))
+            source, listener = play_along(config, source, clock, bank)
             input_port.add_listener(listener.on_event)
+        if config.osc.port and not test_pattern:
+            source.keep_note_checkpoints = True  # OSC changes are heard from the next note
 
         music = config.music
         follower = _clock_follower(config)
@@ -230,7 +289,11 @@ def _run(
             listener=listener,
             transport=follower,
             clock_out=ClockSender() if config.clock.send else None,
+            settings=None if test_pattern else _played_settings(config),
         )
+        if config.osc.port:
+            osc = _start_osc(config, player, bank, follower is None)
+            player.listener = _inputs(listener, osc)
         if follower is not None and input_port is not None:
             follower.on_change = player.wake
             input_port.add_listener(follower.on_event)
@@ -240,6 +303,7 @@ def _run(
         reloader = Reloader(
             player, config, config_path, flags or {},
             with_chords=not test_pattern and not live_chords,
+            on_reload=lambda reload: _swap_maps(reload, listener, osc),
         )  # fmt: skip
         signals.serve(stop=player.request_stop, hup=reloader.request)
         if _stopped_during_start_up(signals):
@@ -276,6 +340,8 @@ def _run(
         notifier.stopping()
         if input_port is not None:
             input_port.close()
+        if osc is not None:
+            osc.control.close()
         if player is not None and port is not None:
             if player.clock_out is not None:
                 port.send(CLOCK_STOP)  # the drum machine stops with jazzd
@@ -295,6 +361,8 @@ def _run(
                     figures["midi_clock"] = player.transport.figures()  # type: ignore[attr-defined]
             if input_port is not None:
                 figures["midi_in"] = input_port.figures()
+            if osc is not None:
+                figures["osc"] = osc.control.figures()
             figures["realtime"] = realtime
             figures["clock"] = clock.figures()
             write_stats_json(config.daemon.stats_json, figures)

@@ -22,9 +22,13 @@ def wants_input(config: Config) -> bool:
 
 
 def plays_along(config: Config) -> bool:
-    """Whether the notes or controllers on the input steer the solo (:mod:`jazzd.live.listen`)."""
+    """Whether the notes, controllers or program changes on the input steer the solo
+    (:mod:`jazzd.live.listen`)."""
     band = config.band
-    return band.live_chords or bool(band.trade_bars) or bool(config.control.mapped())
+    return (
+        band.live_chords or bool(band.trade_bars) or bool(config.control.mapped())
+        or bool(config.presets.programs)
+    )  # fmt: skip
 
 
 def open_input_port(config: Config, open_input: Callable[..., Any] | None = None) -> Any:

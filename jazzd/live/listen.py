@@ -23,7 +23,6 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from fractions import Fraction
 from typing import Any
 
@@ -32,10 +31,11 @@ from jazzd.live.control import control_change
 from jazzd.live.held_chord import HeldChord
 from jazzd.live.player import BarChange
 from jazzd.live.trading import CallTracker
-from jazzd.midi.messages import CONTROL_CHANGE, NOTE_OFF, NOTE_ON
+from jazzd.midi.messages import CONTROL_CHANGE, NOTE_OFF, NOTE_ON, PROGRAM_CHANGE
 from jazzd.music.chords import ChordLoop, loop_from_chords
 from jazzd.music.theory import Chord, chord_symbol
 from jazzd.music.tokens import BAR_BEATS
+from jazzd.music.unparse import DEFAULT_RANGE
 from jazzd.timing.tempo import Timebase
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ class Listener:
         live_chords: bool = False,
         trade_bars: int = 0,
         controls: ControlConfig | None = None,
-        settings: Any = None,
+        presets: Any = None,
     ) -> None:
         """``timebase``: the player's tempo map now; ``wake``: interrupts the player's sleep;
         ``settings``: the soloist's (``SoloSettings``), changed by controllers.
@@ -73,7 +73,9 @@ class Listener:
         self.held = HeldChord() if live_chords else None
         self.tracker = CallTracker(trade_bars) if trade_bars else None
         self.controls = controls if controls is not None else ControlConfig()
-        self.settings = settings
+        #: The presets a program change chooses (``jazzd.live.remote.PresetBank``); the
+        #: reload replaces it, and ``controls``, whole (one assignment).
+        self.presets = presets
         self._queue: deque[tuple[tuple[int, ...], float]] = deque()
         self._lock = threading.Lock()
         self.counts = {"notes": 0, "controls": 0, "ignored": 0, "dropped": 0, "chords": 0,
@@ -149,6 +151,9 @@ class Listener:
         return ANSWER_LEAD_S * timebase.bpm_at(Fraction(max(beat, 0.0))) / 60
 
     def _handle(self, message: tuple[int, ...], time: float, changes: list[BarChange]) -> None:
+        if len(message) == 2 and message[0] & 0xF0 == PROGRAM_CHANGE and not message[1] & 0x80:
+            self._program(message[1], changes)
+            return
         if len(message) != 3 or not message[0] & 0x80 or (message[1] | message[2]) & 0x80:
             self.counts["ignored"] += 1
             return
@@ -183,10 +188,17 @@ class Listener:
         if self.tracker is not None:
             self.tracker.note_off(pitch, self._timebase().beat_at(time))
 
+    def _program(self, program: int, changes: list[BarChange]) -> None:
+        bank = self.presets
+        name = None if bank is None else bank.presets.for_program(program)
+        if name is None:
+            self.counts["ignored"] += 1
+            return
+        self.counts["programs"] = self.counts.get("programs", 0) + 1
+        changes.append(bank.change(name, f"program change {program + 1}"))
+
     def _control(self, controller: int, value: int, changes: list[BarChange]) -> None:
-        control = None
-        if self.settings is not None:
-            control = control_change(self.controls, controller, value, self.settings.pitch_range)
+        control = control_change(self.controls, controller, value, DEFAULT_RANGE)
         if control is None:
             self.counts["ignored"] += 1
             return
@@ -196,13 +208,14 @@ class Listener:
             changes.append(BarChange(what, mute=bool(control.value), from_next_note=True))
         elif control.target == "velocity":
             changes.append(BarChange(what, velocity=int(control.value), from_next_note=True))
-        else:
-            field = "temperature" if control.target == "temperature" else "pitch_range"
-            self.settings = replace(self.settings, **{field: control.value})
-            changes.append(BarChange(what, settings=self.settings, from_next_note=True))
+        elif control.target == "temperature":
+            changes.append(BarChange(what, set={"temperature": control.value},
+                                     from_next_note=True))  # fmt: skip
+        else:  # the player centres the range it plays now on the note
+            changes.append(BarChange(what, set={"register": value}, from_next_note=True))
 
 
-def play_along(config: Any, soloist: Any, clock: Any, settings: Any) -> tuple[Any, Listener]:
+def play_along(config: Any, soloist: Any, clock: Any, presets: Any = None) -> tuple[Any, Listener]:
     """The player's source and the listener for the config's ``[band]`` and ``[control]``.
 
     The soloist keeps its state before each note (changes heard from the next note);
@@ -219,7 +232,7 @@ def play_along(config: Any, soloist: Any, clock: Any, settings: Any) -> tuple[An
         live_chords=config.band.live_chords,
         trade_bars=config.band.trade_bars,
         controls=config.control,
-        settings=settings,
+        presets=presets,
     )
     return source, listener
 

@@ -61,6 +61,11 @@ log = logging.getLogger(__name__)
 #: A change is applied only this long or longer before the next send and the next bar
 #: line, so regenerating a bar (about 1 ms here) never delays a send.
 CHANGE_MARGIN_S = 0.01
+#: The margin is at least this many times the longest recent change took (a loaded
+#: machine, a flood of changes): applying one never runs into the next send.
+CHANGE_COST_FACTOR = 3.0
+#: Each change forgets this share of the longest time one took before it.
+CHANGE_COST_DECAY = 0.05
 #: While waiting for a first live chord, the loop looks up this often without a message.
 WAIT_POLL_S = 0.5
 
@@ -104,6 +109,26 @@ class BarChange:
     answer: Any = None
     #: Trading: stop the answer under way (the human plays again).
     stop_answer: bool = False
+    #: Some of the played settings, by name (``temperature``, ``top_p``, ``dynamics``,
+    #: ``swing``, ``legato``, ``pitch_range``; ``register``: the range's centre note): the
+    #: player's current settings with these in place go to the source.
+    set: Any = None  # Mapping[str, Any]
+    #: The preset this change plays (the status line shows it; "": [music] again).
+    preset: str | None = None
+
+
+def with_some(settings: Any, changes: Any) -> Any:
+    """``settings`` (PlayedSettings) with ``changes`` (name -> value) in place; ``register``
+    moves the pitch range to centre on that note, keeping its width."""
+    from jazzd.live.control import register_of
+
+    solo = {k: v for k, v in changes.items() if k in ("temperature", "top_p", "pitch_range")}
+    if "register" in changes:
+        solo["pitch_range"] = register_of(changes["register"], settings.pitch_range)
+    play = {k: v for k, v in changes.items() if k in ("dynamics", "swing", "legato")}
+    if play:
+        solo["play"] = replace(settings.play, **play)
+    return replace(settings, **solo)
 
 
 class Listening(Protocol):
@@ -158,8 +183,14 @@ class Player:
         transport: Transport | None = None,
         clock_out: ClockSender | None = None,
         listener: Listening | None = None,
+        settings: Any = None,
     ) -> None:
+        """``settings``: the source's settings now (``jazzd.generate.performer.PlayedSettings``),
+        which a change's ``set`` changes in part (None: the source takes no settings)."""
         self.source = source
+        self.settings = settings
+        #: The preset playing (None: the config's [music]).
+        self.preset: str | None = None
         self.transport = transport
         self.clock_out = clock_out
         self.paused = False
@@ -177,6 +208,8 @@ class Player:
         self.current_bar = 0
         self.queued_bars = 0
         self._inbox: deque[BarChange] = deque()
+        #: The longest a change took lately, in seconds (decaying: see change_margin).
+        self._change_cost = 0.0
         #: While the loop sleeps: the time it wakes (nothing is sent before); else 0.
         self._quiet_until = 0.0
         self._quiet = threading.Condition()
@@ -450,7 +483,8 @@ class Player:
         next_message = self.scheduler.next_deadline()
         if next_message is not None and next_message < soonest:
             soonest = next_message
-        if soonest - self.clock.now() < CHANGE_MARGIN_S:
+        started = self.clock.now()
+        if soonest - started < self.change_margin():
             return  # after that send, the loop comes back here
         changes = list(self._inbox)
         self._inbox.clear()
@@ -464,13 +498,19 @@ class Player:
             for change in at_bar:
                 self._apply(change, bar)
             self._fill()
+        cost = self.clock.now() - started
+        self._change_cost = max(cost, self._change_cost * (1 - CHANGE_COST_DECAY))
+
+    def change_margin(self) -> float:
+        """How far the next send must be for a change to be applied now: CHANGE_MARGIN_S,
+        or more when changes took long lately (each regenerates up to two bars)."""
+        return max(CHANGE_MARGIN_S, CHANGE_COST_FACTOR * self._change_cost)
 
     def _apply_from_next_note(self, changes: list[BarChange]) -> None:
-        """Apply ``changes`` from the first note starting CHANGE_MARGIN_S or more from now."""
+        """Apply ``changes`` from the first note starting the change margin or more from now."""
         timebase = self.scheduler.timebase
-        beat = Fraction(timebase.beat_at(self.clock.now() + CHANGE_MARGIN_S)).limit_denominator(
-            1_000_000
-        )
+        from_time = self.clock.now() + self.change_margin()
+        beat = Fraction(timebase.beat_at(from_time)).limit_denominator(1_000_000)
         start = self.take_back_from_note(beat)
         if start is None:  # no note checkpoints: from the next bar line
             self.take_back(self.current_bar + 1)
@@ -492,7 +532,13 @@ class Player:
         if change.chords is not None:
             self.source.set_chords(change.chords)
         if change.settings is not None:
+            self.settings = change.settings
             self.source.configure(change.settings)
+        if change.set and self.settings is not None:
+            self.settings = with_some(self.settings, change.set)
+            self.source.configure(self.settings)
+        if change.preset is not None:
+            self.preset = change.preset or None
         if change.channel is not None:
             self.channel = change.channel
         if change.velocity is not None:

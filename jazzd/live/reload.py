@@ -73,6 +73,8 @@ class Reload:
     config: Config | None = None
     chords: Any = None
     error: str | None = None
+    #: The presets with their chords read (``jazzd.live.remote.PresetBank``).
+    presets: Any = None
 
 
 def as_reload(load: Callable[[], Reload]) -> Reload:
@@ -100,12 +102,16 @@ class Reloader:
         *,
         with_chords: bool = True,
         load: Callable[[], Reload] | None = None,
+        on_reload: Callable[[Reload], None] | None = None,
     ) -> None:
+        """``on_reload(reload)``: told of each reload that loaded (in the worker thread),
+        before its change is posted: the controller map and the presets are swapped there."""
         self.inbox = inbox
         self.config = config
         self.path = path
         self.flags = flags
         self.with_chords = with_chords
+        self.on_reload = on_reload
         self._load_once = load or (self.load_in_child if CAN_FORK else self.load)
         #: The reload child while it runs (guarded by ``_child_lock``: never killed once reaped).
         self._child: int | None = None
@@ -135,9 +141,11 @@ class Reloader:
     def load(self) -> Reload:
         """Reread the config file (the flags keep overriding it) and the chord source."""
         from jazzd.generate.session import load_chords
+        from jazzd.live.remote import load_bank
 
         config = with_overrides(load_config(self.path), self.flags)
-        return Reload(config, load_chords(config.music) if self.with_chords else None)
+        chords = load_chords(config.music) if self.with_chords else None
+        return Reload(config, chords, presets=load_bank(config.presets, config.music))
 
     def load_in_child(self) -> Reload:
         """:meth:`load` in a forked child process; the result comes back through a pipe."""
@@ -186,11 +194,12 @@ class Reloader:
             or new.sound != old.sound
             or new.input != old.input
             or new.clock != old.clock
+            or new.osc != old.osc
             or (new.music.model, new.music.seed) != (old.music.model, old.music.seed)
         ):
             log.warning(
-                "reload: model, seed, [midi], [daemon], [sound], [input] and [clock] changes "
-                "need a restart"
+                "reload: model, seed, [midi], [daemon], [sound], [input], [clock] and [osc] "
+                "changes need a restart"
             )
         self.config = new
         return BarChange(
@@ -200,6 +209,7 @@ class Reloader:
             channel=new.music.channel_index,
             velocity=new.music.velocity,
             bpm=new.music.bpm,
+            preset="",  # [music] plays again
         )
 
     def _work(self) -> None:
@@ -213,6 +223,8 @@ class Reloader:
                     return  # stopped while loading: the result is not wanted
                 change = self.change_for(reload)
                 if change is not None:
+                    if self.on_reload is not None:
+                        self.on_reload(reload)
                     self.inbox.post(change)
         finally:
             os.close(self._wake_r)

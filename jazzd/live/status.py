@@ -1,6 +1,6 @@
 """The live status line: where the music is, on one terminal line, a few times a second.
 
-    bar 12/32 beat 3 | F7 | 130 BPM | late max 0.21 ms, 0 of 1520 sends over 1 ms
+    bar 12/32 beat 3 | F7 | 130 BPM | preset ballad | late max 0.21 ms, 0 of 1520 sends over 1 ms
 
 A thread of its own, below the real-time player, reads a snapshot (the beat now on
 the scheduler's timebase, the chord the source plays there, the tempo, the
@@ -46,6 +46,7 @@ class Snapshot:
     sent: int
     late_max_s: float
     late_over_1ms: int
+    preset: str | None = None  # None: the config's [music]
 
 
 def read_snapshot(player: Any, now: float) -> Snapshot:
@@ -64,6 +65,7 @@ def read_snapshot(player: Any, now: float) -> Snapshot:
         sent=stats.count,
         late_max_s=stats.max_s,
         late_over_1ms=stats.over_1ms,
+        preset=getattr(player, "preset", None),
     )
 
 
@@ -82,6 +84,8 @@ def format_status(snapshot: Snapshot) -> str:
     if snapshot.chord is not None:
         parts.append(snapshot.chord)
     parts.append(f"{snapshot.bpm:g} BPM")
+    if snapshot.preset is not None:
+        parts.append(f"preset {snapshot.preset}")
     parts.append(
         f"late max {snapshot.late_max_s * 1e3:.2f} ms, "
         f"{snapshot.late_over_1ms} of {snapshot.sent} sends over 1 ms"

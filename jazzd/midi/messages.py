@@ -12,6 +12,7 @@ Message = tuple[int, ...]
 NOTE_OFF = 0x80
 NOTE_ON = 0x90
 CONTROL_CHANGE = 0xB0
+PROGRAM_CHANGE = 0xC0
 CC_SUSTAIN = 64
 CC_ALL_NOTES_OFF = 123
 #: MIDI channel 10, counting from zero: General MIDI percussion.

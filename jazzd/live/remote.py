@@ -1,0 +1,157 @@
+"""OSC commands and presets as the player's changes.
+
+:class:`Remote` is what the player polls for OSC (:class:`jazzd.live.osc_server.OscControl`
+fills it): a setting is heard from the next note, exactly as a controller's
+(temperature, top-p, dynamics, swing, register, velocity, mute); the tempo, a
+progression and a preset from the next bar line. A value equal to the one playing
+changes nothing (a fader resending its value costs the player no work).
+
+:class:`PresetBank` holds the config's presets with their chord loops read
+ahead (at start-up, or by the reload), so choosing one (a program change on the
+MIDI input, ``/jazzd/preset``) costs the player no file or music21 work.
+:class:`Inputs` lets the player poll the MIDI input and OSC as one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from jazzd.config import MusicConfig
+from jazzd.live.osc import PresetChoice, ProgressionChange, SettingChange
+from jazzd.live.player import BarChange
+from jazzd.presets import Presets
+
+log = logging.getLogger(__name__)
+
+#: OSC setting names -> the played settings they set (``register`` is the player's).
+_PLAYED = {"temperature", "top_p", "dynamics", "swing", "register"}
+
+
+@dataclass(frozen=True)
+class PresetBank:
+    """The presets, each one's chord loop, and the ``[music]`` they start from."""
+
+    presets: Presets = field(default_factory=Presets)
+    chords: dict[str, Any] = field(default_factory=dict)  # name -> ChordLoop
+    music: MusicConfig = field(default_factory=MusicConfig)
+
+    def change(self, name: str, what: str) -> BarChange:
+        """Play preset ``name`` from the next bar line."""
+        from jazzd.generate.session import played_settings
+
+        music = self.presets.music(name, self.music)
+        return BarChange(
+            what=f"{what}: preset {name}", chords=self.chords[name],
+            settings=played_settings(music), velocity=music.velocity, preset=name,
+        )  # fmt: skip
+
+
+def load_bank(presets: Presets, music: MusicConfig) -> PresetBank:
+    """The presets with their chords read now (a chord that does not parse: UserError)."""
+    from jazzd.presets import load_preset_chords
+
+    return PresetBank(presets, load_preset_chords(presets, music), music)
+
+
+class Remote:
+    """The player's view of OSC: :meth:`poll` turns the latest commands into changes."""
+
+    def __init__(self, control: Any, player: Callable[[], Any], bank: PresetBank) -> None:
+        """``control``: an OscControl; ``player()``: the player (its settings now)."""
+        self.control = control
+        self._player = player
+        self.bank = bank
+
+    def due(self) -> float | None:
+        return self.control.due()
+
+    def poll(self, now: float) -> list[BarChange]:
+        commands = self.control.poll(now)
+        return self.changes(commands) if commands else []
+
+    def changes(self, commands: Sequence[Any]) -> list[BarChange]:
+        """The changes ``commands`` make, given what the player plays now."""
+        player = self._player()
+        played: dict[str, Any] = {}
+        changes: list[BarChange] = []
+        for command in commands:
+            if isinstance(command, SettingChange):
+                change = self._setting(command, player, played)
+                if change is not None:
+                    changes.append(change)
+            elif isinstance(command, ProgressionChange):
+                changes.append(BarChange(f"OSC progression {command.text}",
+                                         chords=command.chords))  # fmt: skip
+            elif isinstance(command, PresetChoice):
+                changes.append(self.bank.change(command.name, "OSC"))
+        if played:
+            what = "OSC " + ", ".join(f"{k} = {v:g}" for k, v in played.items())
+            changes.append(BarChange(what, set=played, from_next_note=True))
+        return changes
+
+    @staticmethod
+    def _setting(command: SettingChange, player: Any, played: dict[str, Any]) -> BarChange | None:
+        name, value = command.name, command.value
+        if name == "mute":
+            if value == player.muted:
+                return None
+            return BarChange(f"OSC mute = {int(value)}", mute=bool(value), from_next_note=True)
+        if name == "velocity":
+            if value == player.velocity:
+                return None
+            return BarChange(f"OSC velocity = {value}", velocity=int(value), from_next_note=True)
+        if name == "tempo":
+            return BarChange(f"OSC tempo = {value:g}", bpm=float(value))
+        if name in _PLAYED and player.settings is not None and _differs(player.settings, name,
+                                                                        value):  # fmt: skip
+            played[name] = value
+        return None
+
+
+def _differs(settings: Any, name: str, value: Any) -> bool:
+    if name == "register":
+        return True
+    if name in ("dynamics", "swing"):
+        return getattr(settings.play, name) != value
+    return getattr(settings, name) != value
+
+
+class Inputs:
+    """Several inputs polled as one (the MIDI input and OSC)."""
+
+    def __init__(self, *inputs: Any) -> None:
+        self.inputs = [each for each in inputs if each is not None]
+
+    def poll(self, now: float) -> list[BarChange]:
+        return [change for each in self.inputs for change in each.poll(now)]
+
+    def due(self) -> float | None:
+        times = [due for each in self.inputs if (due := each.due()) is not None]
+        return min(times) if times else None
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for each in self.inputs:
+            counts.update(getattr(each, "counts", {}))
+        return counts
+
+
+def status_arguments(player: Any, now: float) -> list[Any]:
+    """The answer to ``/jazzd/status``: bar (from 1), beat in the bar (from 1, a float),
+    chord ("" without one), tempo (BPM), preset ("" for [music]), muted (0/1), sends so far,
+    the latest send's lateness max and the sends over 1 ms late."""
+    from jazzd.live.status import read_snapshot
+    from jazzd.music.tokens import BAR_BEATS
+
+    snapshot = read_snapshot(player, now)
+    beats = float(BAR_BEATS)
+    beat = max(snapshot.beat, 0.0)
+    return [
+        int(beat // beats) + 1, round(beat % beats + 1, 3), snapshot.chord or "",
+        float(snapshot.bpm), player.preset or "", int(player.muted), int(snapshot.sent),
+        round(snapshot.late_max_s * 1e3, 3), int(snapshot.late_over_1ms),
+    ]  # fmt: skip
