@@ -31,6 +31,9 @@ JAZZD_MODULES = {
     "jazzd.live", "jazzd.live.daemon", "jazzd.live.inputs", "jazzd.live.outputs",
     "jazzd.live.player", "jazzd.live.reload", "jazzd.live.sdnotify", "jazzd.live.signals",
     "jazzd.live.status",
+    # The preset bank and the typed changes the controllers post (pure Python, no library:
+    # python-osc itself loads only with [osc] port).
+    "jazzd.live.osc", "jazzd.live.remote", "jazzd.presets",
     "jazzd.midi", "jazzd.midi.backends", "jazzd.midi.discovery", "jazzd.midi.jack_watch",
     "jazzd.midi.keep_connected", "jazzd.midi.messages", "jazzd.midi.port",
     "jazzd.midi.rtmidi_port",
