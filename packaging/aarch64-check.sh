@@ -321,7 +321,8 @@ if [ ! -x "$armhf/root/usr/bin/python3.11" ]; then
 fi
 say "armv7: the build hook of pip install . (setup.py) on a 32-bit Python:"
 set +e
-refusal=$(cd "$work/src" && qemu-arm-static -L "$armhf/root" "$armhf/root/usr/bin/python3.11" \
+# QEMU_CPU names the aarch64 model above; a Raspberry Pi's 32-bit OS runs on a Cortex-A7.
+refusal=$(cd "$work/src" && QEMU_CPU=cortex-a7 qemu-arm-static -L "$armhf/root" "$armhf/root/usr/bin/python3.11" \
     -c "from setuptools import build_meta; build_meta.get_requires_for_build_wheel()" 2>&1)
 refused=$?
 set -e
