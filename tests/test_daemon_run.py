@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from jack_harness import reap
+from jack_harness import Jazzd, jazzd_command, jazzd_env
 from rigs import DyingPort
 
 from jazzd.config import Config, DaemonConfig, MusicConfig
@@ -131,21 +131,11 @@ def test_signals_during_start_up(signum, status):
     """Sent while the chords and the model load, before READY. No JACK server answers, so
     a daemon that went on to open its port would exit 2: SIGTERM and SIGINT must stop it
     before that, with 0; SIGHUP must not kill it (it goes on to that error)."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "jazzd", "--backend", "jack", "--log-level", "info"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ, PYTHONPATH=str(REPO), JACK_DEFAULT_SERVER="jazzd-none"),
-    )
-    try:
-        first = process.stderr.readline()
+    with Jazzd("--log-level", "info", JACK_DEFAULT_SERVER="jazzd-none") as jazzd:
+        first = jazzd.stderr.readline()
         assert first.startswith("jazzd: INFO: starting"), first
-        process.send_signal(signum)
-        _, err = process.communicate(timeout=60)
-    finally:
-        reap(process)
-    assert process.returncode == status, err
+        returncode, err = jazzd.stop(signum, timeout=60)
+    assert returncode == status, err
     assert "Traceback" not in err
     if status == 0:
         assert "MIDI out" not in err
@@ -155,10 +145,9 @@ def test_signals_during_start_up(signum, status):
 
 
 def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess:
-    environ = dict(os.environ, PYTHONPATH=str(REPO), **env)
     return subprocess.run(
-        [sys.executable, "-m", "jazzd", *args],
-        capture_output=True, text=True, env=environ, timeout=60, check=False,
+        jazzd_command(*args, backend=None), capture_output=True, text=True,
+        env=jazzd_env(**env), timeout=60, check=False,
     )  # fmt: skip
 
 
