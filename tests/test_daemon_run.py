@@ -27,10 +27,36 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def test_run_daemon_starts_and_stops_in_order(tmp_path):
+    """One journal of what the daemon does to its notifier and its port, in the order done:
+    the port opens (signal handlers already in), READY, the notes, STOPPING, the flush,
+    the port closes, the notifier closes, the handlers are given back."""
+    journal: list[str] = []
+    before = signal.getsignal(signal.SIGTERM)
+
+    class JournalPort(MemoryPort):
+        def _send(self, message) -> None:
+            journal.append("send")
+            super()._send(message)
+
+        def _close(self) -> None:
+            journal.append("port closed")
+            super()._close()
+
+    class JournalNotifier(Notifier):
+        def notify(self, state: str) -> bool:
+            journal.append(state.split("\n")[0])
+            return True
+
+        def close(self) -> None:
+            journal.append("notifier closed")
+            super().close()
+
     ports = []
 
     def open_port(**kwargs):
-        ports.append((kwargs, MemoryPort("memory")))
+        handlers_in = signal.getsignal(signal.SIGTERM) is not before
+        journal.append("port opened" + (" (handlers in)" if handlers_in else ""))
+        ports.append((kwargs, JournalPort("memory")))
         return ports[-1][1]
 
     stats = tmp_path / "stats.json"
@@ -38,14 +64,23 @@ def test_run_daemon_starts_and_stops_in_order(tmp_path):
         music=MusicConfig(bpm=400.0, channel=2),
         daemon=DaemonConfig(bars=1, stats_json=str(stats), realtime_priority=0),
     )
-    before = signal.getsignal(signal.SIGTERM)
-    assert run_daemon(config, test_pattern=True, notifier=Notifier(None), open_port=open_port) == 0
+    notifier = JournalNotifier(None)
+    assert run_daemon(config, test_pattern=True, notifier=notifier, open_port=open_port) == 0
+    assert signal.getsignal(signal.SIGTERM) is before
     ((kwargs, port),) = ports
     assert kwargs == {"backend": "auto", "port_name": "jazzd", "connect": None}
     assert port.closed
-    assert port.messages[-2:] == [(0xB1, 64, 0), (0xB1, 123, 0)]
+    # Runs of the same entry folded into one: the order of the steps.
+    steps = [entry for i, entry in enumerate(journal) if i == 0 or journal[i - 1] != entry]
+    assert steps == [
+        "port opened (handlers in)", "READY=1", "send", "STOPPING=1", "send", "port closed",
+        "notifier closed",
+    ], journal
+    played = journal.index("STOPPING=1") - journal.index("READY=1") - 1
+    assert played == 32  # 16 sixteenths, on and off, before the stop
+    assert port.messages[-2:] == [(0xB1, 64, 0), (0xB1, 123, 0)]  # the flush after STOPPING
+    assert journal[-4:-2] == ["send", "send"] and journal[-5] == "STOPPING=1"
     assert sum(m[0] == 0x91 for m in port.messages) == 16
-    assert signal.getsignal(signal.SIGTERM) is before
     figures = json.loads(stats.read_text())
     assert figures["messages"] == 32
     assert figures["open_notes_at_exit"] == 0
