@@ -254,8 +254,9 @@ class Jazzd(subprocess.Popen):
         _, err = self.communicate(timeout=timeout)
         return self.returncode, err
 
-    def stop(self, signum: int = signal.SIGTERM, timeout: float = 10.0) -> tuple[int, str]:
-        """Send ``signum`` (a stop: SIGTERM, SIGINT), then :meth:`finish`."""
+    def stop(self, signum: int = signal.SIGTERM, timeout: float = 60.0) -> tuple[int, str]:
+        """Send ``signum`` (a stop: SIGTERM, SIGINT), then :meth:`finish` (how fast it exits
+        is for the test to measure; ``timeout`` only keeps a stuck run from hanging)."""
         self.send_signal(signum)
         return self.finish(timeout)
 

@@ -129,7 +129,7 @@ def test_sigterm_mid_note_leaves_nothing_open_and_exits_0_within_1s(jack_server,
             jazzd.ready()
             time.sleep(1.3)  # into the third beat
             killed = time.monotonic()
-            status, err = jazzd.stop(signal.SIGTERM)
+            status, err = jazzd.stop(signal.SIGTERM, timeout=10)
             exited = time.monotonic()
     finally:
         events = recorder.stop()
