@@ -17,7 +17,7 @@ import pytest
 from band import Band
 from jack_harness import Jazzd, check_balance, is_note_on, unique
 
-from jazzd.recognize import recognize
+from jazzd.music.recognize import recognize
 
 pytestmark = [pytest.mark.jack, pytest.mark.slow]
 
