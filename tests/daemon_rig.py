@@ -91,7 +91,9 @@ def _daemon_clock(clock: BandClock) -> Iterator[None]:
         yield
 
 
-def run_with_band(config: Config, events: list[tuple[float, Message]]) -> DaemonRun:
+def run_with_band(
+    config: Config, events: list[tuple[float, Message]], test_pattern: bool = False
+) -> DaemonRun:
     """``run_daemon(config)`` with the band's ``events`` (clock time, message) on its input;
     it must end by itself (``config.daemon.bars``) with status 0."""
     port_in = MemoryInput()
@@ -100,7 +102,7 @@ def run_with_band(config: Config, events: list[tuple[float, Message]]) -> Daemon
     notifier = ReadyNotifier(clock)
     with _daemon_clock(clock):
         status = run_daemon(
-            config, notifier=notifier, open_port=lambda **_: port,
+            config, test_pattern=test_pattern, notifier=notifier, open_port=lambda **_: port,
             open_input=lambda **_: port_in, status=False,
         )  # fmt: skip
     assert status == 0

@@ -11,7 +11,14 @@ import pytest
 from daemon_rig import run_with_band
 from rigs import balanced, scheduler_rig
 
-from jazzd.config import BandConfig, Config, ControlConfig, DaemonConfig, MusicConfig
+from jazzd.config import (
+    BandConfig,
+    ClockConfig,
+    Config,
+    ControlConfig,
+    DaemonConfig,
+    MusicConfig,
+)
 from jazzd.generate.model import StepModel, default_model_path
 from jazzd.generate.soloist import Soloist, SoloSettings
 from jazzd.live.daemon import START_DELAY_S
@@ -343,3 +350,18 @@ def test_the_daemon_hears_velocity_and_register_controllers_from_the_next_note()
     assert {m[2] for m in before} == {90} and {m[2] for m in after} == {40}
     high = PitchRange(74, 106)  # centre 90, the default's 32 semitones wide
     assert all(high.low <= m[1] <= high.high for m in after[1:])  # the first may lead in
+
+
+def test_the_daemon_follows_a_midi_clock_from_start_on_the_tick_grid():
+    tick = 60 / BPM / 24
+    start = 1.0
+    ticks = [(start + i * tick, (0xF8,)) for i in range(-24, 24 * 12)]  # a beat before Start
+    events = [*ticks, (start - 0.002, (0xFA,))]
+    config = daemon_config(2, clock=ClockConfig(source="midi"))
+    run = run_with_band(config, events, test_pattern=True)
+    assert balanced(run.port.messages)
+    ons = [t for t, _ in run.note_ons()]
+    assert len(ons) == 2 * 16  # two bars of sixteenths
+    assert min(ons) >= start - 1e-9  # nothing before the first tick after Start
+    for t in ons:  # each on a tick of the band's, a sixteenth (6 ticks) apart
+        assert abs((t - start) / (6 * tick) - round((t - start) / (6 * tick))) < 0.05
