@@ -84,7 +84,7 @@ def test_connect_to_jack_midi_dump_plays_8_bars_on_the_grid(jack_server, tmp_pat
         off_grid_seconds((b - a) / SAMPLE_RATE) for a, b in itertools.pairwise(onsets)
     )
     # The recorder's clock is the dummy driver's frame count, which wanders 2-5 ms per
-    # interval against a sender accurate to 0.1 ms (SPEC §7): a bound below that is the
+    # interval against a sender accurate to 0.1 ms: a bound below that is the
     # instrument's noise, not jazzd's. A real timing fault (a note shifted by a token,
     # a wrong tempo) is off by tens of ms: the grid is 38 ms wide.
     assert errors[len(errors) // 2] <= GRID_TOLERANCE_S / 2, errors

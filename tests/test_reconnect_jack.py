@@ -1,4 +1,4 @@
-"""A ``--connect`` destination that goes away and comes back (issue 11, case 13).
+"""A ``--connect`` destination that goes away and comes back.
 
 The destination is ``tests/midi_recorder.py`` in its own process: it is killed
 (as a synth that crashes), jazzd says so once within a second and plays on in
