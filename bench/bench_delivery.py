@@ -17,7 +17,6 @@ import argparse
 import difflib
 import os
 import random
-import re
 import signal
 import subprocess
 import sys
@@ -29,6 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
 from jack_harness import (  # noqa: E402
+    MidiDump,
     NotifySocket,
     jack_env,
     jazzd_env,
@@ -37,18 +37,6 @@ from jack_harness import (  # noqa: E402
     unique,
     wait_for_ports,
 )
-
-DUMP_LINE = re.compile(r"^\s*(\d+):((?: [0-9a-f]{2})+)")
-
-
-def read_dump(text: str) -> list[tuple[int, ...]]:
-    """The messages of ``jack_midi_dump -a`` output, in order."""
-    found = []
-    for line in text.splitlines():
-        match = DUMP_LINE.match(line)
-        if match:
-            found.append(tuple(int(b, 16) for b in match[2].split()))
-    return found
 
 
 def read_log(path: Path) -> list[tuple[int, ...]]:
@@ -81,27 +69,17 @@ def missing(sent: list[tuple[int, ...]], received: list[tuple[int, ...]]) -> set
     }
 
 
-def start_dump() -> tuple[str, subprocess.Popen]:
-    client = unique("dump")
-    dump = subprocess.Popen(
-        ["stdbuf", "-oL", "jack_midi_dump", "-a", client],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    wait_for_ports([f"{client}:input"])
-    return client, dump
-
-
 def one_run(
     workdir: Path, index: int, args: argparse.Namespace, end: str
 ) -> tuple[int, int, list[str]]:
     """One jazzd run into jack_midi_dump: (sent, received, differences)."""
-    client, dump = start_dump()
-    second = start_dump() if args.second_dump else None
+    dump = MidiDump(unique("dump"))
+    second = MidiDump(unique("dump")) if args.second_dump else None
     log_path = workdir / f"sent-{index}.log"
     notify = NotifySocket(str(workdir / f"notify-{index}.sock"))
     port_name = unique("jazzd")
     command = [
-        sys.executable, "-m", "jazzd", "--backend", "jack", "--connect", client,
+        sys.executable, "-m", "jazzd", "--backend", "jack", "--connect", dump.client,
         "--port-name", port_name, "--bpm", str(args.bpm), "--seed", str(index),
         "--send-log", str(log_path), "--no-status",
     ]  # fmt: skip
@@ -119,7 +97,7 @@ def one_run(
         if second is not None:
             wait_for_ports([f"{port_name}:{port_name}"])
             subprocess.run(
-                ["jack_connect", f"{port_name}:{port_name}", f"{second[0]}:input"], check=True
+                ["jack_connect", f"{port_name}:{port_name}", second.port], check=True
             )
         if end == "sigterm":
             notify.wait_for("READY=1")
@@ -135,15 +113,11 @@ def one_run(
     if jazzd.returncode != 0:
         print(f"  jazzd exited {jazzd.returncode}: {err.strip()[-300:]}")
     time.sleep(0.2)  # the last cycles reach the dump
-    dump.send_signal(signal.SIGINT)
-    out, _ = dump.communicate(timeout=10)
+    received = [message for _, message in dump.stop()]
     sent = read_log(log_path)
-    received = read_dump(out)
     diff = differences(sent, received)
     if second is not None:
-        second[1].send_signal(signal.SIGINT)
-        out2, _ = second[1].communicate(timeout=10)
-        received2 = read_dump(out2)
+        received2 = [message for _, message in second.stop()]
         lost1 = missing(sent, received)
         # The second dump was connected after jazzd started: what it missed first is not lost.
         lost2 = missing(sent, received2)

@@ -117,6 +117,14 @@ class Band:
             self._lines.append(line)
         raise AssertionError("the band's plan did not finish in time")
 
+    def crash(self) -> None:
+        """Kill the band, as a DAW that crashes: its ports go without a goodbye."""
+        self.process.kill()
+        self.process.wait()
+
+    def reap(self) -> None:
+        reap(self.process)
+
     def stop(self, go: float) -> BandLog:
         self.process.send_signal(signal.SIGINT)
         out, _ = self.process.communicate(timeout=10)

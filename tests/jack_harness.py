@@ -1,5 +1,14 @@
-"""Shared by the MIDI tests and ``bench/bench_daemon.py``: a private JACK server and a
-NOTIFY_SOCKET listener, both real (no stand-ins).
+"""The JACK test harness: every MIDI test and benchmark on a real JACK server uses it.
+
+- the server: a private ``jackd`` (dummy driver, synchronous mode), its ports and its files;
+- jazzd as its own process (:class:`Jazzd`): its READY on a NOTIFY_SOCKET listened on as
+  systemd would (:class:`NotifySocket`), its stop, its stderr;
+- recorders, each an independent client in its own process: :class:`Recorder`
+  (python-rtmidi, arrivals on the monotonic clock jazzd schedules on) and
+  :class:`MidiDump` (JACK's own ``jack_midi_dump``, frames of the server; its output
+  read by :func:`parse_midi_dump`); the band that plays to jazzd is ``tests/band.py``;
+- judging: :func:`is_note_on`, :func:`check_balance`, :func:`check_ends_with_all_notes_off`,
+  and :func:`judged_by` (a recording whose client missed JACK cycles cannot judge).
 
 The server runs in synchronous mode (``-S``): without it, a recorder short of CPU
 for one 1.3 ms period loses that period's MIDI on this busy 2-core machine.
@@ -9,12 +18,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -48,14 +60,21 @@ def jazzd_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def wait_for_ports(names: list[str], timeout: float = 10.0) -> None:
-    """Until every port in ``names`` exists on the current JACK server (AssertionError after)."""
+def wait_for_ports(
+    names: list[str], timeout: float = 10.0, env: dict[str, str] | None = None
+) -> None:
+    """Until every port in ``names`` exists on the JACK server of ``env`` (default: this
+    process's environment); AssertionError after ``timeout``."""
+    env = dict(os.environ) if env is None else env
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if set(names) <= set(jack_ports(dict(os.environ)) or ()):
+        if set(names) <= set(jack_ports(env) or ()):
             return
         time.sleep(0.01)
-    raise AssertionError(f"JACK ports {names} did not appear: {jack_ports(dict(os.environ))}")
+    raise AssertionError(f"JACK ports {names} did not appear: {jack_ports(env)}")
+
+
+# -- the JACK server ------------------------------------------------------------------
 
 
 def start_jack(
@@ -140,6 +159,9 @@ def remove_server_files(name: str) -> None:
                 path.unlink()
 
 
+# -- READY and its stop -------------------------------------------------------------
+
+
 class NotifySocket:
     """A NOTIFY_SOCKET listened on as systemd would, read continuously by a thread
     (a datagram socket queues only a few messages before senders get EAGAIN)."""
@@ -189,3 +211,246 @@ class NotifySocket:
         self._open = False
         self._reader.join()
         self.sock.close()
+
+
+# -- jazzd as a process -----------------------------------------------------------------
+
+Message = tuple[int, ...]
+
+
+def jazzd_command(*args: str, backend: str | None = "jack") -> list[str]:
+    """``python -m jazzd [--backend BACKEND] ARGS`` with this interpreter."""
+    return [sys.executable, "-m", "jazzd", *(["--backend", backend] if backend else []), *args]
+
+
+class Jazzd(subprocess.Popen):
+    """``python -m jazzd ARGS`` as its own process, on the JACK server its environment names.
+
+    ``notify``: the NOTIFY_SOCKET it tells READY=1 and STOPPING=1; ``backend``: its
+    ``--backend`` (None leaves the flag out); ``stdout``: where its stdout goes; ``env``:
+    more environment. Its stderr is piped (the one-line errors are part of what is
+    judged). Used as a context manager, a jazzd still running at the end is killed.
+    """
+
+    def __init__(
+        self, *args: str, notify: NotifySocket | None = None, backend: str | None = "jack",
+        stdout: int | None = subprocess.PIPE, **env: str,
+    ) -> None:  # fmt: skip
+        if notify is not None:
+            env["NOTIFY_SOCKET"] = notify.path
+        self.notify = notify
+        super().__init__(
+            jazzd_command(*args, backend=backend), stdout=stdout, stderr=subprocess.PIPE,
+            text=True, env=jazzd_env(**env),
+        )  # fmt: skip
+
+    def ready(self, timeout: float = 20.0) -> float:
+        """The monotonic time READY=1 arrived (AssertionError when it does not)."""
+        assert self.notify is not None, "Jazzd(..., notify=...) is needed to see READY"
+        return self.notify.wait_for("READY=1", timeout)
+
+    def finish(self, timeout: float = 60.0) -> tuple[int, str]:
+        """Wait for jazzd to exit by itself: (exit status, stderr)."""
+        _, err = self.communicate(timeout=timeout)
+        return self.returncode, err
+
+    def stop(self, signum: int = signal.SIGTERM, timeout: float = 60.0) -> tuple[int, str]:
+        """Send ``signum`` (a stop: SIGTERM, SIGINT), then :meth:`finish` (how fast it exits
+        is for the test to measure; ``timeout`` only keeps a stuck run from hanging)."""
+        self.send_signal(signum)
+        return self.finish(timeout)
+
+    def reap(self) -> None:
+        """Kill jazzd if it is still running, and wait for it (a test's cleanup)."""
+        reap(self)
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.reap()
+        super().__exit__(*exc_info)
+
+
+class StderrLines:
+    """A process's stderr read as it comes, each line with its monotonic arrival time."""
+
+    def __init__(self, process: subprocess.Popen) -> None:
+        self.lines: list[tuple[float, str]] = []
+        self._thread = threading.Thread(target=self._read, args=(process,), daemon=True)
+        self._thread.start()
+
+    def _read(self, process: subprocess.Popen) -> None:
+        for line in iter(process.stderr.readline, ""):
+            self.lines.append((time.monotonic(), line.rstrip()))
+
+    def first(self, text: str, timeout: float = 5.0) -> float | None:
+        """The arrival time of the first line holding ``text``; None after ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for stamp, line in list(self.lines):
+                if text in line:
+                    return stamp
+            time.sleep(0.01)
+        return None
+
+    def join(self) -> None:
+        self._thread.join(timeout=5)
+
+
+# -- recorders --------------------------------------------------------------------------
+
+
+def parse_recorder(text: str) -> list[tuple[float, Message]]:
+    """``tests/midi_recorder.py`` output: (monotonic time, bytes) per line."""
+    events = []
+    for line in text.splitlines():
+        stamp, *data = line.split()
+        events.append((float(stamp), tuple(int(b, 16) for b in data)))
+    return events
+
+
+#: One event of ``jack_midi_dump -a``: ``FRAME: HEX HEX ...`` (its other lines are not).
+DUMP_LINE = re.compile(r"^\s*(\d+):((?: [0-9a-f]{2})+)")
+
+
+def parse_midi_dump(text: str) -> list[tuple[int, Message]]:
+    """``jack_midi_dump -a`` output: (frame, bytes) per event, in order."""
+    return [
+        (int(match[1]), tuple(int(b, 16) for b in match[2].split()))
+        for match in map(DUMP_LINE.match, text.splitlines())
+        if match
+    ]
+
+
+class Recorder:
+    """``tests/midi_recorder.py CLIENT`` in its own process: a JACK MIDI input ``CLIENT:in``
+    that stamps each arrival with the system-wide monotonic clock jazzd schedules on."""
+
+    def __init__(self, client: str) -> None:
+        self.client = client
+        self.port = f"{client}:in"
+        self.process = subprocess.Popen(
+            [sys.executable, str(REPO / "tests" / "midi_recorder.py"), client],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=jazzd_env(),
+        )  # fmt: skip
+        line = self.process.stdout.readline().strip()
+        if line != "ready":
+            reap(self.process)
+            raise AssertionError(f"the recorder {client} did not start: {line!r}")
+
+    def stop(self) -> list[tuple[float, Message]]:
+        """Stop it (SIGINT): every event it recorded, (monotonic time, bytes)."""
+        self.process.send_signal(signal.SIGINT)
+        out, _ = self.process.communicate(timeout=10)
+        return parse_recorder(out)
+
+    def crash(self) -> None:
+        """Kill it, as a synth that crashes: its port goes without a goodbye."""
+        self.process.kill()
+        self.process.wait()
+
+    def reap(self) -> None:
+        reap(self.process)
+
+
+class MidiDump:
+    """``jack_midi_dump -a CLIENT`` (JACK's own C client, no RtMidi) in its own process, on
+    the server of ``env`` (default: this process's): its input is ``CLIENT:input``."""
+
+    def __init__(self, client: str, env: dict[str, str] | None = None) -> None:
+        self.client = client
+        self.port = f"{client}:input"
+        self.process = subprocess.Popen(
+            ["stdbuf", "-oL", "jack_midi_dump", "-a", client],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+        )  # fmt: skip
+        try:
+            wait_for_ports([self.port], env=env)
+        except AssertionError:
+            reap(self.process)
+            raise
+
+    def stop(self) -> list[tuple[int, Message]]:
+        """Stop it (SIGINT): every event it received, (frame, bytes)."""
+        self.process.send_signal(signal.SIGINT)
+        out, _ = self.process.communicate(timeout=10)
+        return parse_midi_dump(out)
+
+    def reap(self) -> None:
+        reap(self.process)
+
+
+# -- judging ----------------------------------------------------------------------------
+
+
+def is_note_on(msg: Message) -> bool:
+    return msg[0] & 0xF0 == 0x90 and msg[2] > 0
+
+
+def is_note_off(msg: Message) -> bool:
+    return msg[0] & 0xF0 == 0x80 or (msg[0] & 0xF0 == 0x90 and msg[2] == 0)
+
+
+def check_balance(
+    messages: Sequence[Message], *, skip_orphan_offs: bool = False,
+    all_notes_off_closes: bool = False,
+) -> int:  # fmt: skip
+    """Every note-on is closed by a note-off of the same (note, channel), none retriggered
+    while it sounds; returns the number of note-ons (AssertionError otherwise).
+
+    ``skip_orphan_offs``: a note-off of a note never seen is let pass (its note-on came
+    before the recorder was connected). ``all_notes_off_closes``: an all-notes-off
+    (CC 123) closes its channel's notes, and their note-offs after it are let pass.
+    """
+    sounding: set[tuple[int, int]] = set()
+    seen: set[tuple[int, int]] = set()
+    closed_by_cc: set[tuple[int, int]] = set()
+    notes = 0
+    for msg in messages:
+        if len(msg) != 3:
+            continue
+        key = (msg[1], msg[0] & 0x0F)
+        if is_note_on(msg):
+            assert key not in sounding, f"note {key} retriggered while it sounds"
+            sounding.add(key)
+            seen.add(key)
+            closed_by_cc.discard(key)
+            notes += 1
+        elif is_note_off(msg):
+            if key in sounding:
+                sounding.discard(key)
+            elif key in closed_by_cc:
+                closed_by_cc.discard(key)
+            else:
+                assert skip_orphan_offs and key not in seen, (
+                    f"note-off for {key}, which is not sounding"
+                )
+        elif all_notes_off_closes and msg[0] & 0xF0 == 0xB0 and msg[1] == 123:
+            channel = msg[0] & 0x0F
+            closed = {k for k in sounding if k[1] == channel}
+            sounding -= closed
+            closed_by_cc |= closed
+    assert not sounding, f"notes left open: {sorted(sounding)}"
+    return notes
+
+
+def check_ends_with_all_notes_off(messages: Sequence[Message], channel: int = 0) -> None:
+    """The last two messages are sustain off and all-notes-off on ``channel``."""
+    assert list(messages[-2:]) == [(0xB0 | channel, 64, 0), (0xB0 | channel, 123, 0)], (
+        messages[-5:]
+    )
+
+
+@contextlib.contextmanager
+def judged_by(jack_server, *clients: str) -> Iterator[None]:
+    """Checks of a recording. When they fail and the JACK server's log shows that one of
+    ``clients`` missed cycles (CPU starvation: that cycle's MIDI was lost or late), the
+    recording cannot judge and the test is marked xfail with the reason."""
+    import pytest
+
+    try:
+        yield
+    except AssertionError:
+        missed = {client: jack_server.missed_cycles(client) for client in clients}
+        missed = {client: n for client, n in missed.items() if n}
+        if missed:
+            pytest.xfail(f"JACK clients missed cycles {missed}: the recording cannot judge")
+        raise

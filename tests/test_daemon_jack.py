@@ -2,31 +2,43 @@
 
 The recorders are ``jack_midi_dump`` (frames of the JACK server) and
 ``tests/midi_recorder.py`` (a python-rtmidi JACK input that stamps arrivals with
-the system-wide monotonic clock jazzd schedules on). The dummy driver's frame
-clock wanders a few ms against wall time, so the grid is checked coarsely here;
+the system-wide monotonic clock jazzd schedules on), both from ``jack_harness``. The dummy
+driver's frame clock wanders a few ms against wall time, so the grid is checked coarsely here;
 the fine timing figure is the daemon's own lateness record (``--stats-json``).
 """
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
 import re
 import signal
 import subprocess
-import sys
 import time
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from jack_harness import NotifySocket, jazzd_env, start_jack, stop_jack, unique, wait_for_ports
+from jack_harness import (
+    Jazzd,
+    MidiDump,
+    Recorder,
+    check_balance,
+    check_ends_with_all_notes_off,
+    is_note_off,
+    is_note_on,
+    jazzd_command,
+    jazzd_env,
+    judged_by,
+    start_jack,
+    stop_jack,
+    unique,
+    wait_for_ports,
+)
 from midi_builder import track, write
 
 pytestmark = [pytest.mark.jack, pytest.mark.slow]
 
-REPO = Path(__file__).resolve().parents[1]
 BPM = 130
 SAMPLE_RATE = 48000
 BEAT_S = 60 / BPM
@@ -35,123 +47,6 @@ GRID_TOLERANCE_S = 0.006  # dummy-driver wander (2-5 ms) plus one period (1.3 ms
 START_DELAY_S = 0.05
 C_MAJOR = {0, 2, 4, 5, 7, 9, 11}
 F_SHARP_MAJOR = {6, 8, 10, 11, 1, 3, 5}
-
-
-class Recorder:
-    """``tests/midi_recorder.py`` in its own process: (monotonic time, bytes) per event."""
-
-    def __init__(self, client: str) -> None:
-        self.client = client
-        self.port = f"{client}:in"
-        self.process = subprocess.Popen(
-            [sys.executable, str(REPO / "tests" / "midi_recorder.py"), client],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-            env=jazzd_env(),
-        )
-        assert self.process.stdout.readline().strip() == "ready"
-
-    def stop(self) -> list[tuple[float, tuple[int, ...]]]:
-        self.process.send_signal(signal.SIGINT)
-        out, _ = self.process.communicate(timeout=10)
-        events = []
-        for line in out.splitlines():
-            stamp, *data = line.split()
-            events.append((float(stamp), tuple(int(b, 16) for b in data)))
-        return events
-
-
-class MidiDump:
-    """``jack_midi_dump -a`` in its own process: (frame, bytes) per event."""
-
-    LINE = re.compile(r"^\s*(\d+):((?: [0-9a-f]{2})+)")
-
-    def __init__(self, client: str) -> None:
-        self.client = client
-        self.port = f"{client}:input"
-        self.process = subprocess.Popen(
-            ["stdbuf", "-oL", "jack_midi_dump", "-a", client],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        wait_for_ports([self.port])
-
-    def stop(self) -> list[tuple[int, tuple[int, ...]]]:
-        self.process.send_signal(signal.SIGINT)
-        out, _ = self.process.communicate(timeout=10)
-        events = []
-        for line in out.splitlines():
-            match = self.LINE.match(line)
-            if match:
-                events.append((int(match[1]), tuple(int(b, 16) for b in match[2].split())))
-        return events
-
-
-@contextlib.contextmanager
-def judged_by(jack_server, client: str):
-    """Checks of a recording; when they fail and the JACK server's log shows that the
-    recorder missed cycles (CPU starvation: it lost that cycle's MIDI), the recording
-    cannot judge delivery and the test is marked xfail with the reason."""
-    try:
-        yield
-    except AssertionError:
-        missed = jack_server.missed_cycles(client)
-        if missed:
-            pytest.xfail(f"recorder {client} missed {missed} JACK cycle(s): recording incomplete")
-        raise
-
-
-def start_jazzd(*args: str, notify: NotifySocket | None = None, **env: str) -> subprocess.Popen:
-    extra = dict(env)
-    if notify is not None:
-        extra["NOTIFY_SOCKET"] = notify.path
-    return subprocess.Popen(
-        [sys.executable, "-m", "jazzd", "--backend", "jack", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=jazzd_env(**extra),
-    )
-
-
-def finish(process: subprocess.Popen, timeout: float = 60) -> tuple[int, str]:
-    _, err = process.communicate(timeout=timeout)
-    return process.returncode, err
-
-
-def is_note_on(msg: tuple[int, ...]) -> bool:
-    return msg[0] & 0xF0 == 0x90 and msg[2] > 0
-
-
-def is_note_off(msg: tuple[int, ...]) -> bool:
-    return msg[0] & 0xF0 == 0x80 or (msg[0] & 0xF0 == 0x90 and msg[2] == 0)
-
-
-def check_balance(messages: list[tuple[int, ...]], skip_orphan_offs: bool = False) -> int:
-    """Every note-on is closed by a note-off of the same (note, channel); returns the count."""
-    sounding: set[tuple[int, int]] = set()
-    seen: set[tuple[int, int]] = set()
-    notes = 0
-    for msg in messages:
-        key = (msg[1], msg[0] & 0x0F) if len(msg) == 3 else None
-        if is_note_on(msg):
-            assert key not in sounding, f"note {key} retriggered while it sounds"
-            sounding.add(key)
-            seen.add(key)
-            notes += 1
-        elif is_note_off(msg):
-            if skip_orphan_offs and key not in seen:
-                continue  # its note-on came before the recorder was connected
-            assert key in sounding, f"note-off for {key}, which is not sounding"
-            sounding.discard(key)
-    assert not sounding, f"notes left open: {sorted(sounding)}"
-    return notes
-
-
-def check_ends_with_all_notes_off(messages: list[tuple[int, ...]], channel: int = 0) -> None:
-    assert messages[-2:] == [(0xB0 | channel, 64, 0), (0xB0 | channel, 123, 0)]
 
 
 def off_grid_seconds(seconds: float) -> float:
@@ -164,13 +59,13 @@ def test_connect_to_jack_midi_dump_plays_8_bars_on_the_grid(jack_server, tmp_pat
     dump = MidiDump(unique("dump"))
     stats_path = tmp_path / "stats.json"
     try:
-        process = start_jazzd(
+        with Jazzd(
             "--connect", dump.client, "--bars", "8", "--seed", "1",
             "--stats-json", str(stats_path), notify=notify,
-        )  # fmt: skip
-        ready = notify.wait_for("READY=1")
-        status, err = finish(process)
-        ended = time.monotonic()
+        ) as jazzd:  # fmt: skip
+            ready = jazzd.ready()
+            status, err = jazzd.finish()
+            ended = time.monotonic()
     finally:
         events = dump.stop()
     assert status == 0, err
@@ -189,7 +84,7 @@ def test_connect_to_jack_midi_dump_plays_8_bars_on_the_grid(jack_server, tmp_pat
         off_grid_seconds((b - a) / SAMPLE_RATE) for a, b in itertools.pairwise(onsets)
     )
     # The recorder's clock is the dummy driver's frame count, which wanders 2-5 ms per
-    # interval against a sender accurate to 0.1 ms (SPEC §7): a bound below that is the
+    # interval against a sender accurate to 0.1 ms: a bound below that is the
     # instrument's noise, not jazzd's. A real timing fault (a note shifted by a token,
     # a wrong tempo) is off by tens of ms: the grid is 38 ms wide.
     assert errors[len(errors) // 2] <= GRID_TOLERANCE_S / 2, errors
@@ -211,11 +106,11 @@ def test_virtual_port_connected_with_jack_connect(jack_server, notify):
     name = unique("jazzd-v")
     recorder = Recorder(unique("rec"))
     try:
-        process = start_jazzd("--port-name", name, "--bars", "8", "--seed", "1", notify=notify)
-        source = f"{name}:{name}"
-        wait_for_ports([source])
-        subprocess.run(["jack_connect", source, recorder.port], check=True, timeout=10)
-        status, err = finish(process)
+        with Jazzd("--port-name", name, "--bars", "8", "--seed", "1", notify=notify) as jazzd:
+            source = f"{name}:{name}"
+            wait_for_ports([source])
+            subprocess.run(["jack_connect", source, recorder.port], check=True, timeout=10)
+            status, err = jazzd.finish()
     finally:
         events = recorder.stop()
     assert status == 0, err
@@ -230,13 +125,12 @@ def test_sigterm_mid_note_leaves_nothing_open_and_exits_0_within_1s(jack_server,
     recorder = Recorder(unique("rec"))
     extra = ["--test-pattern"] if mode == "test-pattern" else ["--seed", "2"]
     try:
-        process = start_jazzd("--connect", recorder.client, *extra, notify=notify)
-        notify.wait_for("READY=1")
-        time.sleep(1.3)  # into the third beat
-        killed = time.monotonic()
-        process.send_signal(signal.SIGTERM)
-        status, err = finish(process, timeout=10)
-        exited = time.monotonic()
+        with Jazzd("--connect", recorder.client, *extra, notify=notify) as jazzd:
+            jazzd.ready()
+            time.sleep(1.3)  # into the third beat
+            killed = time.monotonic()
+            status, err = jazzd.stop(signal.SIGTERM, timeout=10)
+            exited = time.monotonic()
     finally:
         events = recorder.stop()
     assert status == 0, err
@@ -289,18 +183,18 @@ def test_sighup_with_a_changed_chord_file_switches_chords_at_the_next_bar_line(
     recorder = Recorder(unique("rec"))
     bar_s = 4 * BEAT_S
     try:
-        process = start_jazzd(
+        with Jazzd(
             "--connect", recorder.client, "--chords", str(loop), "--bars", "10",
             "--seed", "3", "--temperature", "0.7", "--stats-json", str(stats_path),
             notify=notify,
-        )  # fmt: skip
-        ready = notify.wait_for("READY=1")
-        # The first downbeat comes START_DELAY_S after READY: signal in the middle of bar 2.
-        time.sleep(max(0.0, ready + START_DELAY_S + 2.5 * bar_s - time.monotonic()))
-        loop.write_bytes(after.read_bytes())
-        signalled = time.monotonic()
-        process.send_signal(signal.SIGHUP)
-        status, err = finish(process)
+        ) as jazzd:  # fmt: skip
+            ready = jazzd.ready()
+            # The first downbeat comes START_DELAY_S after READY: signal in the middle of bar 2.
+            time.sleep(max(0.0, ready + START_DELAY_S + 2.5 * bar_s - time.monotonic()))
+            loop.write_bytes(after.read_bytes())
+            signalled = time.monotonic()
+            jazzd.send_signal(signal.SIGHUP)
+            status, err = jazzd.finish()
     finally:
         events = recorder.stop()
     assert status == 0, err
@@ -348,11 +242,11 @@ def test_sighup_with_a_changed_chord_file_switches_chords_at_the_next_bar_line(
 def test_sd_notify_ready_watchdog_stopping_from_the_daemon(jack_server, notify):
     recorder = Recorder(unique("rec"))
     try:
-        process = start_jazzd(
+        with Jazzd(
             "--connect", recorder.client, "--bars", "2", "--test-pattern",
             notify=notify, WATCHDOG_USEC="200000",
-        )  # fmt: skip
-        status, err = finish(process)
+        ) as jazzd:  # fmt: skip
+            status, err = jazzd.finish()
     finally:
         recorder.stop()
     assert status == 0, err
@@ -365,8 +259,8 @@ def test_sd_notify_ready_watchdog_stopping_from_the_daemon(jack_server, notify):
 
 
 def test_connect_to_a_missing_port_is_a_one_line_error(jack_server):
-    process = start_jazzd("--connect", "no-such-synth", "--test-pattern")
-    status, err = finish(process)
+    with Jazzd("--connect", "no-such-synth", "--test-pattern") as jazzd:
+        status, err = jazzd.finish()
     assert status == 2
     lines = [line for line in err.splitlines() if not line.startswith("jazzd: INFO")]
     assert len(lines) == 1
@@ -377,8 +271,8 @@ def test_list_ports_shows_the_jack_ports(jack_server):
     recorder = Recorder(unique("rec"))
     try:
         out = subprocess.run(
-            [sys.executable, "-m", "jazzd", "--list-ports", "--backend", "jack"],
-            capture_output=True, text=True, env=jazzd_env(), timeout=30, check=True,
+            jazzd_command("--list-ports"), capture_output=True, text=True, env=jazzd_env(),
+            timeout=30, check=True,
         ).stdout  # fmt: skip
     finally:
         recorder.stop()
@@ -397,34 +291,27 @@ def test_a_dead_jack_server_stops_jazzd_with_one_error_line(
         server = start_jack(name, tmp_path / "doomed.log")
     except RuntimeError as exc:
         pytest.fail(f"the second JACK server did not start: {exc}")
-    process = start_jazzd(
+    jazzd = Jazzd(
         "--test-pattern", "--stats-json", str(tmp_path / "stats.json"),
         notify=notify, JACK_DEFAULT_SERVER=name, PYTHONFAULTHANDLER="1",
     )  # fmt: skip
     try:
-        notify.wait_for("READY=1")
+        jazzd.ready()
         time.sleep(0.5)
         server.send_signal(kill_with)
         killed = time.monotonic()
         server.wait(timeout=10)
         try:
-            status, err = finish(process, timeout=10)
+            status, err = jazzd.finish(timeout=10)
         except subprocess.TimeoutExpired:
             # Still running: make faulthandler print where every thread is stuck.
-            process.send_signal(signal.SIGABRT)
-            _, err = process.communicate(timeout=10)
+            jazzd.send_signal(signal.SIGABRT)
+            _, err = jazzd.communicate(timeout=10)
             pytest.fail(f"jazzd did not stop after its JACK server died; stacks:\n{err}")
         exited = time.monotonic()
     finally:
-        if process.poll() is None:  # it did not stop by itself
-            process.kill()
-            process.wait()
-        stop_jack(server)
-        if kill_with == signal.SIGKILL:
-            # A killed server keeps its slot in JACK's shared registry (8 slots per
-            # machine); a new server of the same name reclaims it and a clean stop frees it.
-            with contextlib.suppress(RuntimeError):
-                stop_jack(start_jack(name, tmp_path / "reclaim.log"))
+        jazzd.reap()  # when it did not stop by itself
+        stop_jack(server)  # a killed server's slot in JACK's registry is reclaimed too
         for leftover in Path("/dev/shm").glob(f"*{name}*"):  # a killed server's files
             leftover.unlink(missing_ok=True)
     assert status == 1, err

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from jack_harness import reap
+from jack_harness import Jazzd, jazzd_command, jazzd_env
 from rigs import DyingPort
 
 from jazzd.config import Config, DaemonConfig, MusicConfig
@@ -27,10 +27,36 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def test_run_daemon_starts_and_stops_in_order(tmp_path):
+    """One journal of what the daemon does to its notifier and its port, in the order done:
+    the port opens (signal handlers already in), READY, the notes, STOPPING, the flush,
+    the port closes, the notifier closes, the handlers are given back."""
+    journal: list[str] = []
+    before = signal.getsignal(signal.SIGTERM)
+
+    class JournalPort(MemoryPort):
+        def _send(self, message) -> None:
+            journal.append("send")
+            super()._send(message)
+
+        def _close(self) -> None:
+            journal.append("port closed")
+            super()._close()
+
+    class JournalNotifier(Notifier):
+        def notify(self, state: str) -> bool:
+            journal.append(state.split("\n")[0])
+            return True
+
+        def close(self) -> None:
+            journal.append("notifier closed")
+            super().close()
+
     ports = []
 
     def open_port(**kwargs):
-        ports.append((kwargs, MemoryPort("memory")))
+        handlers_in = signal.getsignal(signal.SIGTERM) is not before
+        journal.append("port opened" + (" (handlers in)" if handlers_in else ""))
+        ports.append((kwargs, JournalPort("memory")))
         return ports[-1][1]
 
     stats = tmp_path / "stats.json"
@@ -38,14 +64,23 @@ def test_run_daemon_starts_and_stops_in_order(tmp_path):
         music=MusicConfig(bpm=400.0, channel=2),
         daemon=DaemonConfig(bars=1, stats_json=str(stats), realtime_priority=0),
     )
-    before = signal.getsignal(signal.SIGTERM)
-    assert run_daemon(config, test_pattern=True, notifier=Notifier(None), open_port=open_port) == 0
+    notifier = JournalNotifier(None)
+    assert run_daemon(config, test_pattern=True, notifier=notifier, open_port=open_port) == 0
+    assert signal.getsignal(signal.SIGTERM) is before
     ((kwargs, port),) = ports
     assert kwargs == {"backend": "auto", "port_name": "jazzd", "connect": None}
     assert port.closed
-    assert port.messages[-2:] == [(0xB1, 64, 0), (0xB1, 123, 0)]
+    # Runs of the same entry folded into one: the order of the steps.
+    steps = [entry for i, entry in enumerate(journal) if i == 0 or journal[i - 1] != entry]
+    assert steps == [
+        "port opened (handlers in)", "READY=1", "send", "STOPPING=1", "send", "port closed",
+        "notifier closed",
+    ], journal
+    played = journal.index("STOPPING=1") - journal.index("READY=1") - 1
+    assert played == 32  # 16 sixteenths, on and off, before the stop
+    assert port.messages[-2:] == [(0xB1, 64, 0), (0xB1, 123, 0)]  # the flush after STOPPING
+    assert journal[-4:-2] == ["send", "send"] and journal[-5] == "STOPPING=1"
     assert sum(m[0] == 0x91 for m in port.messages) == 16
-    assert signal.getsignal(signal.SIGTERM) is before
     figures = json.loads(stats.read_text())
     assert figures["messages"] == 32
     assert figures["open_notes_at_exit"] == 0
@@ -131,21 +166,11 @@ def test_signals_during_start_up(signum, status):
     """Sent while the chords and the model load, before READY. No JACK server answers, so
     a daemon that went on to open its port would exit 2: SIGTERM and SIGINT must stop it
     before that, with 0; SIGHUP must not kill it (it goes on to that error)."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "jazzd", "--backend", "jack", "--log-level", "info"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ, PYTHONPATH=str(REPO), JACK_DEFAULT_SERVER="jazzd-none"),
-    )
-    try:
-        first = process.stderr.readline()
+    with Jazzd("--log-level", "info", JACK_DEFAULT_SERVER="jazzd-none") as jazzd:
+        first = jazzd.stderr.readline()
         assert first.startswith("jazzd: INFO: starting"), first
-        process.send_signal(signum)
-        _, err = process.communicate(timeout=60)
-    finally:
-        reap(process)
-    assert process.returncode == status, err
+        returncode, err = jazzd.stop(signum, timeout=60)
+    assert returncode == status, err
     assert "Traceback" not in err
     if status == 0:
         assert "MIDI out" not in err
@@ -155,10 +180,9 @@ def test_signals_during_start_up(signum, status):
 
 
 def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess:
-    environ = dict(os.environ, PYTHONPATH=str(REPO), **env)
     return subprocess.run(
-        [sys.executable, "-m", "jazzd", *args],
-        capture_output=True, text=True, env=environ, timeout=60, check=False,
+        jazzd_command(*args, backend=None), capture_output=True, text=True,
+        env=jazzd_env(**env), timeout=60, check=False,
     )  # fmt: skip
 
 

@@ -4,20 +4,18 @@ jazzd's side is its own ``--send-log`` (each message it handed to the MIDI
 system); the other side is ``jack_midi_dump`` (JACK's own C client, no RtMidi)
 in its own process on the private JACK server. Several short runs at 400 BPM
 with ``--test-pattern`` (32 messages a bar), half ending on ``--bars`` and half
-on SIGTERM, over 2,000 messages in all (issue 11, case 18).
+on SIGTERM, over 2,000 messages in all.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
-from jack_harness import NotifySocket, jazzd_env, unique, wait_for_ports
+from jack_harness import Jazzd, MidiDump, NotifySocket, unique
 
 from jazzd.midi.send_log import read_send_log
 
@@ -26,57 +24,33 @@ pytestmark = [pytest.mark.jack, pytest.mark.slow]
 BPM = 400
 BARS = 12
 BAR_S = 4 * 60 / BPM
-DUMP_LINE = re.compile(r"^\s*(\d+):((?: [0-9a-f]{2})+)")
-
-
-def received_by_dump(text: str) -> list[tuple[int, ...]]:
-    return [
-        tuple(int(b, 16) for b in match[2].split())
-        for match in map(DUMP_LINE.match, text.splitlines())
-        if match
-    ]
 
 
 def one_run(tmp_path, index: int, end: str) -> tuple[list[tuple[int, ...]], list[tuple[int, ...]]]:
-    client = unique("dump")
-    dump = subprocess.Popen(
-        ["stdbuf", "-oL", "jack_midi_dump", "-a", client],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+    dump = MidiDump(unique("dump"))
     notify = NotifySocket(str(tmp_path / f"notify-{index}.sock"))
     log_path = tmp_path / f"sent-{index}.log"
     try:
-        wait_for_ports([f"{client}:input"])
-        command = [
-            sys.executable, "-m", "jazzd", "--backend", "jack", "--connect", client,
-            "--port-name", unique("jazzd"), "--bpm", str(BPM), "--test-pattern",
-            "--send-log", str(log_path), "--no-status",
+        args = [
+            "--connect", dump.client, "--port-name", unique("jazzd"), "--bpm", str(BPM),
+            "--test-pattern", "--send-log", str(log_path), "--no-status",
         ]  # fmt: skip
         if end == "bars":
-            command += ["--bars", str(BARS)]
-        jazzd = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-            env=jazzd_env(NOTIFY_SOCKET=notify.path),
-        )  # fmt: skip
-        try:
+            args += ["--bars", str(BARS)]
+        with Jazzd(*args, notify=notify, stdout=subprocess.DEVNULL) as jazzd:
             if end == "sigterm":
-                notify.wait_for("READY=1")
+                jazzd.ready()
                 # Mid-bar, at a different moment in each run.
                 time.sleep(BAR_S * (BARS - 1) + BAR_S * (0.13 + 0.29 * index) % BAR_S)
                 jazzd.send_signal(signal.SIGTERM)
-            _, err = jazzd.communicate(timeout=60)
-        finally:
-            if jazzd.poll() is None:
-                jazzd.kill()
-                jazzd.wait()
-        assert jazzd.returncode == 0, err
+            status, err = jazzd.finish()
+        assert status == 0, err
         time.sleep(0.1)  # the dump prints what it read in its last cycles
     finally:
         notify.close()
-        dump.send_signal(signal.SIGINT)
-        out, _ = dump.communicate(timeout=10)
+        received = [message for _, message in dump.stop()]
     sent = [message for _, message in read_send_log(log_path.read_text())]
-    return sent, received_by_dump(out)
+    return sent, received
 
 
 def test_every_message_sent_arrives_unchanged_and_in_order(jack_server, tmp_path):
@@ -103,14 +77,13 @@ def test_a_jack_server_without_real_time_is_named_once(jack_server, tmp_path):
     """The test server runs with --no-realtime: its clients' threads are ordinary ones,
     which jazzd's real-time player outranks; jazzd says so in one info line."""
     stats = tmp_path / "stats.json"
-    result = subprocess.run(
-        [sys.executable, "-m", "jazzd", "--backend", "jack", "--port-name", unique("jazzd"),
-         "--test-pattern", "--bpm", "400", "--bars", "1", "--no-status",
-         "--stats-json", str(stats)],
-        capture_output=True, text=True, env=jazzd_env(), timeout=60, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    notes = [line for line in result.stderr.splitlines() if "without real-time" in line]
+    with Jazzd(
+        "--port-name", unique("jazzd"), "--test-pattern", "--bpm", "400", "--bars", "1",
+        "--no-status", "--stats-json", str(stats),
+    ) as jazzd:  # fmt: skip
+        status, err = jazzd.finish()
+    assert status == 0, err
+    notes = [line for line in err.splitlines() if "without real-time" in line]
     if json.loads(stats.read_text())["realtime"]:
         assert notes == [
             "jazzd: INFO: the JACK server runs without real-time scheduling: its threads rank "

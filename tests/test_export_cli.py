@@ -2,28 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from export_runner import run_export
 from midi_builder import DRUMS, SOLO, track, tune, write
-
-REPO = Path(__file__).resolve().parents[1]
-
-# Runs the CLI in a fresh interpreter, then reports whether TensorFlow got imported.
-RUNNER = (
-    "import sys\n"
-    "from export.cli import main\n"
-    "status = main(sys.argv[1:])\n"
-    "print('tensorflow loaded' if 'tensorflow' in sys.modules else 'tensorflow not loaded')\n"
-    "sys.exit(status)\n"
-)
-
-
-def run_export(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", RUNNER, *args], cwd=REPO,
-                          capture_output=True, text=True, timeout=120, check=False)
 
 
 def _bad_inputs(tmp: Path) -> dict[str, tuple[list[str], str]]:

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import mido
 import pytest
+from export_runner import REPO, run_export
 from midi_builder import PIANO, track, tune, write
-from test_export_cli import REPO, run_export
 from tiny_onnx import tiny_model
 
 from jazzd.errors import UserError

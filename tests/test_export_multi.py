@@ -10,8 +10,8 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from export_runner import REPO, run_export
 from midi_builder import PIANO, SOLO, track, tune, write
-from test_export_cli import REPO, run_export
 
 from export.cli import source
 from export.corpus import MAX_FILES, Source, expand_sources, extract_file, extract_sources

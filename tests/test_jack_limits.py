@@ -1,15 +1,12 @@
-"""Port names against JACK's limit, and what JACK servers leave in /dev/shm (issue 11)."""
+"""Port names against JACK's limit, and what JACK servers leave in /dev/shm."""
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from jack_harness import jazzd_env, start_jack, stop_jack, unique, wait_for_ports
+from jack_harness import Jazzd, MidiDump, jack_env, start_jack, stop_jack, unique, wait_for_ports
 
 from jazzd.errors import UserError
 from jazzd.midi.rtmidi_port import MAX_PORT_NAME_BYTES, open_output
@@ -18,13 +15,10 @@ pytestmark = pytest.mark.jack
 
 
 def test_a_300_character_port_name_is_refused_naming_the_limit(jack_server):
-    result = subprocess.run(
-        [sys.executable, "-m", "jazzd", "--backend", "jack", "--test-pattern", "--bars", "1",
-         "--port-name", "x" * 300],
-        capture_output=True, text=True, env=jazzd_env(), timeout=60, check=False,
-    )  # fmt: skip
-    assert result.returncode == 2
-    errors = [line for line in result.stderr.splitlines() if not line.startswith("jazzd: INFO")]
+    with Jazzd("--test-pattern", "--bars", "1", "--port-name", "x" * 300) as jazzd:
+        status, err = jazzd.finish()
+    assert status == 2
+    errors = [line for line in err.splitlines() if not line.startswith("jazzd: INFO")]
     assert errors == [
         f"jazzd: error: the MIDI port name has 300 bytes, more than MAX_PORT_NAME_BYTES = "
         f"{MAX_PORT_NAME_BYTES} (JACK's and ALSA's limit for a client name): give --port-name "
@@ -50,9 +44,7 @@ def test_a_server_stopped_under_its_clients_leaves_no_files_in_dev_shm(tmp_path)
         server = start_jack(name, tmp_path / "jackd.log")
     except RuntimeError as exc:
         pytest.fail(f"the JACK server did not start: {exc}")
-    env = dict(os.environ, JACK_DEFAULT_SERVER=name)
-    client = subprocess.Popen(["jack_midi_dump", unique("dump")], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    client = MidiDump(unique("dump"), env=jack_env(name))
     try:
         deadline_files = []
         for _ in range(200):
@@ -63,6 +55,5 @@ def test_a_server_stopped_under_its_clients_leaves_no_files_in_dev_shm(tmp_path)
         assert len(deadline_files) >= 4, deadline_files
         stop_jack(server)  # while the client is still attached: jackd leaves its semaphore
     finally:
-        client.send_signal(signal.SIGKILL)
-        client.wait()
+        client.reap()
     assert [p.name for p in Path("/dev/shm").glob(f"*{name}*")] == []

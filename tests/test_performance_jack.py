@@ -12,16 +12,7 @@ from pathlib import Path
 
 import mido
 import pytest
-from jack_harness import unique
-from test_daemon_jack import (
-    BEAT_S,
-    GRID_TOLERANCE_S,
-    Recorder,
-    check_balance,
-    finish,
-    judged_by,
-    start_jazzd,
-)
+from jack_harness import Jazzd, Recorder, check_balance, judged_by, unique
 
 from jazzd.cli import main
 from jazzd.generate.model import default_model_path
@@ -32,6 +23,8 @@ pytestmark = [
     pytest.mark.skipif(not default_model_path().is_file(), reason="no data/model.onnx"),
 ]
 
+BEAT_S = 60 / 130  # jazzd's default tempo
+GRID_TOLERANCE_S = 0.006  # dummy-driver wander (2-5 ms) plus one period (1.3 ms)
 FLAGS = ["--bars", "4", "--seed", "3", "--swing", "2", "--progression", "Dm7 G7 Cmaj7 A7"]
 
 
@@ -52,8 +45,8 @@ def test_live_plays_the_render_with_its_swing_gates_and_velocities(jack_server, 
     expected = rendered_events(out)
     recorder = Recorder(unique("rec"))
     try:
-        process = start_jazzd("--connect", recorder.client, *FLAGS, notify=notify)
-        status, err = finish(process)
+        with Jazzd("--connect", recorder.client, *FLAGS, notify=notify) as jazzd:
+            status, err = jazzd.finish()
     finally:
         events = recorder.stop()
     assert status == 0, err

@@ -8,15 +8,23 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from daemon_rig import run_with_band
 from rigs import balanced, scheduler_rig
 
-from jazzd.config import ControlConfig
+from jazzd.config import (
+    BandConfig,
+    ClockConfig,
+    Config,
+    ControlConfig,
+    DaemonConfig,
+    MusicConfig,
+)
 from jazzd.generate.model import StepModel, default_model_path
 from jazzd.generate.performer import PlayedSettings
 from jazzd.generate.soloist import Soloist
-from jazzd.live.listen import Listener, chord_loop
+from jazzd.live.daemon import START_DELAY_S
+from jazzd.live.listen import chord_loop, play_along
 from jazzd.live.player import CHANGE_MARGIN_S, Player
-from jazzd.live.trading import Trader
 from jazzd.music.chords import from_progression
 from jazzd.music.recognize import recognize
 from jazzd.music.theory import classify
@@ -38,17 +46,19 @@ def seconds(beat: float) -> float:
     return 1.0 + beat * 60.0 / BPM
 
 
-def rig(model, bars, *, trade=0, live_chords=False, controls=None, source=None, seed=3):
+def rig(model, bars, *, trade=0, live_chords=False, controls=None, seed=3):
+    """The soloist, listener and player joined as the daemon joins them (``play_along``),
+    on a fake clock, with the soloist itself in reach (the tests look inside it)."""
     model.reset()
     soloist = Soloist(model, from_progression("Cmaj7"), np.random.default_rng(seed))
-    soloist.keep_note_checkpoints = True
     clock, port, scheduler = scheduler_rig(BPM)
     scheduler.log = []
-    listener = Listener(
-        lambda: scheduler.timebase, wake=clock.interrupt, live_chords=live_chords,
-        trade_bars=trade, controls=controls,
-    )  # fmt: skip
-    source = Trader(soloist) if trade else soloist
+    config = Config(
+        band=BandConfig(live_chords=live_chords, trade_bars=trade),
+        control=controls or ControlConfig(),
+    )
+    source, listener = play_along(config, soloist, clock)
+    listener.follow(lambda: scheduler.timebase)
     player = Player(source, scheduler, channel=0, velocity=90, bars=bars, listener=listener,
                     settings=PlayedSettings())  # fmt: skip
     return player, port, clock, listener, soloist
@@ -266,3 +276,94 @@ def test_a_note_during_the_answer_stops_it_from_the_next_note(model):
     sounding = [m for t, m in zip(port.times, port.messages, strict=True)
                 if interrupt < t < seconds(20.0)]  # fmt: skip
     assert all(m[0] & 0xF0 == 0x80 for m in sounding)
+
+
+# -- through the daemon as it is assembled (run_daemon), on a fake clock ----------------
+
+
+def daemon_config(bars: int, **sections) -> Config:
+    sections.setdefault("music", MusicConfig(bpm=BPM, seed=3))
+    return Config(daemon=DaemonConfig(bars=bars, realtime_priority=0), **sections)
+
+
+def fits(notes, chord) -> float:
+    return sum(m[1] % 12 in chord.tones | chord.scale for _, m in notes) / len(notes)
+
+
+def test_the_daemon_waits_for_the_first_held_chord_then_follows_a_change():
+    first, change = 0.5, 6.0
+    config = daemon_config(4, band=BandConfig(live_chords=True))
+    eb7_only = run_with_band(config, chord_events(first, EB7, 20.0))
+    events = chord_events(first, EB7, change - first - 0.1) + chord_events(change, AMAJ7, 20.0)
+    run = run_with_band(config, events)
+    assert balanced(run.port.messages)
+    assert run.port.messages[-2:] == [(0xB0, 64, 0), (0xB0, 123, 0)]
+    ons = run.note_ons()
+    assert min(t for t, _ in ons) > first + 0.04  # silent until the chord is known
+    # The same solo as over Eb7 alone until the change is known; from its next note on,
+    # another one, over Amaj7.
+    heard_from = change + 0.04 + CHANGE_MARGIN_S
+    differ = [a for a, b in zip(ons, eb7_only.note_ons(), strict=False) if a != b]
+    assert differ and heard_from <= differ[0][0] < heard_from + 60 / BPM
+    before = [(t, m) for t, m in ons if t < heard_from]
+    after = [(t, m) for t, m in ons if t >= heard_from]
+    print(f"through the daemon: chord/scale tones {fits(before, recognize(EB7)):.2f} over "
+          f"Eb7, {fits(after, recognize(AMAJ7)):.2f} over Amaj7")  # fmt: skip
+    assert fits(before, recognize(EB7)) >= 0.7 and fits(after, recognize(AMAJ7)) >= 0.7
+
+
+def test_the_daemon_mutes_and_unmutes_on_its_controller_and_keeps_the_grid():
+    mute_at, unmute_at = 3.1, 7.3
+    events = [(mute_at, (0xB0, 20, 127)), (unmute_at, (0xB0, 20, 0))]
+    run = run_with_band(daemon_config(6, control=ControlConfig(mute=20)), events)
+    assert balanced(run.port.messages)
+    ons = [t for t, _ in run.note_ons()]
+    assert [t for t in ons if t < mute_at]
+    assert not [t for t in ons if mute_at + CHANGE_MARGIN_S < t < unmute_at]
+    after = [t for t in ons if t > unmute_at]
+    assert after and min(after) - unmute_at < 2.0  # back within a bar
+    origin = run.ready_at + START_DELAY_S
+    for t in after:  # on the solo's grid (1/24 beat) from the daemon's beat 0
+        beats = (t - origin) * BPM / 60
+        assert abs(beats * 24 - round(beats * 24)) < 1e-6
+
+
+def test_the_daemon_trades_answering_from_the_bar_line_after_the_call():
+    origin = START_DELAY_S  # READY at 0 on the fake clock
+    call = [(origin + t - 1.0, m) for t, m in phrase_events(4.0, [60, 62, 64, 67, 69, 72])]
+    run = run_with_band(daemon_config(8, band=BandConfig(trade_bars=2)), call)
+    assert run.ready_at == 0.0
+    assert balanced(run.port.messages)
+    beats = [(t - origin) * BPM / 60 for t, _ in run.note_ons()]
+    # The call ends a beat after its last note (beat 9.9): the answer is bars 3-4.
+    assert beats and min(beats) >= 12.0 - 1e-9 and max(beats) < 20.0
+
+
+def test_the_daemon_hears_velocity_and_register_controllers_from_the_next_note():
+    at = 3.2
+    events = [(at, (0xB0, 7, 40)), (at, (0xB0, 8, 90))]
+    music = MusicConfig(bpm=BPM, seed=3, dynamics=0.0)  # every note at the centre velocity
+    config = daemon_config(4, control=ControlConfig(velocity=7, register=8), music=music)
+    run = run_with_band(config, events)
+    ons = run.note_ons()
+    before = [m for t, m in ons if t < at]
+    after = [m for t, m in ons if t > at + CHANGE_MARGIN_S]
+    assert before and after
+    assert {m[2] for m in before} == {90} and {m[2] for m in after} == {40}
+    high = PitchRange(74, 106)  # centre 90, the default's 32 semitones wide
+    assert all(high.low <= m[1] <= high.high for m in after[1:])  # the first may lead in
+
+
+def test_the_daemon_follows_a_midi_clock_from_start_on_the_tick_grid():
+    tick = 60 / BPM / 24
+    start = 1.0
+    ticks = [(start + i * tick, (0xF8,)) for i in range(-24, 24 * 12)]  # a beat before Start
+    events = [*ticks, (start - 0.002, (0xFA,))]
+    config = daemon_config(2, clock=ClockConfig(source="midi"))
+    run = run_with_band(config, events, test_pattern=True)
+    assert balanced(run.port.messages)
+    ons = [t for t, _ in run.note_ons()]
+    assert len(ons) == 2 * 16  # two bars of sixteenths
+    assert min(ons) >= start - 1e-9  # nothing before the first tick after Start
+    for t in ons:  # each on a tick of the band's, a sixteenth (6 ticks) apart
+        assert abs((t - start) / (6 * tick) - round((t - start) / (6 * tick))) < 0.05

@@ -11,76 +11,48 @@ from __future__ import annotations
 
 import json
 import random
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from band import Band
-from jack_harness import jazzd_env, unique
+from jack_harness import Jazzd, check_balance, is_note_on, unique
 
 from jazzd.music.recognize import recognize
 
 pytestmark = [pytest.mark.jack, pytest.mark.slow]
 
-REPO = Path(__file__).resolve().parents[1]
 #: Dummy-driver wander (2-5 ms) plus a JACK period or two (1.3 ms each).
 TOLERANCE_S = 0.008
 
 
-def start_jazzd(band: Band, notify, tmp_path: Path, *args: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "jazzd", "--backend", "jack", "--port-name", unique("jz"),
-         "--listen", band.out_port, "--connect", band.in_port,
-         "--stats-json", str(tmp_path / "stats.json"), "--log-level", "debug", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=jazzd_env(NOTIFY_SOCKET=notify.path),
-    )  # fmt: skip
-
-
-def finish(process: subprocess.Popen, tmp_path: Path) -> tuple[str, dict]:
-    _, err = process.communicate(timeout=60)
-    assert process.returncode == 0, err
-    return err, json.loads((tmp_path / "stats.json").read_text())
-
-
 def play_with_band(band: Band, notify, tmp_path: Path, *args: str):
-    """jazzd with ``args`` against ``band``: READY, the band's plan, jazzd's exit 0.
-
-    Returns (the band's go time, jazzd's stderr, its stats, the band's log).
+    """jazzd with ``args``, listening to ``band`` and playing to it: READY, the band's plan,
+    jazzd's exit 0. Returns (the band's go time, jazzd's stderr, its stats, the band's log).
     """
-    jazzd = start_jazzd(band, notify, tmp_path, *args)
+    jazzd = Jazzd(
+        "--port-name", unique("jz"), "--listen", band.out_port, "--connect", band.in_port,
+        "--stats-json", str(tmp_path / "stats.json"), "--log-level", "debug", *args,
+        notify=notify,
+    )  # fmt: skip
     try:
-        notify.wait_for("READY=1")
+        jazzd.ready()
         go = band.go()
         band.wait_planned()
-        err, stats = finish(jazzd, tmp_path)
+        status, err = jazzd.finish()
     finally:
-        if jazzd.poll() is None:
-            jazzd.kill()
+        jazzd.reap()
         log = band.stop(0.0)
-    return go, err, stats, log
+    assert status == 0, err
+    return go, err, json.loads((tmp_path / "stats.json").read_text()), log
 
 
 def note_ons(log) -> list[tuple[float, int]]:
-    return [(t, m[1]) for t, m in log.received if m[0] & 0xF0 == 0x90 and m[2] > 0]
+    return [(t, m[1]) for t, m in log.received if is_note_on(m)]
 
 
 def check_nothing_left_sounding(log) -> int:
-    sounding: set[tuple[int, int]] = set()
-    count = 0
-    for _, m in log.received:
-        if len(m) != 3:
-            continue
-        key = (m[1], m[0] & 0x0F)
-        if m[0] & 0xF0 == 0x90 and m[2] > 0:
-            assert key not in sounding, f"{key} retriggered while it sounds"
-            sounding.add(key)
-            count += 1
-        elif m[0] & 0xF0 == 0x80 or m[0] & 0xF0 == 0x90:
-            sounding.discard(key)
-    assert not sounding, f"notes left sounding: {sorted(sounding)}"
-    return count
+    """Every note jazzd played to the band was closed; the number of its notes."""
+    return check_balance([m for _, m in log.received])
 
 
 def held(at: float, pitches, until: float) -> list[tuple[float, list[int]]]:

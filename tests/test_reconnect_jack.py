@@ -1,4 +1,4 @@
-"""A ``--connect`` destination that goes away and comes back (issue 11, case 13).
+"""A ``--connect`` destination that goes away and comes back.
 
 The destination is ``tests/midi_recorder.py`` in its own process: it is killed
 (as a synth that crashes), jazzd says so once within a second and plays on in
@@ -12,19 +12,24 @@ import contextlib
 import os
 import signal
 import subprocess
-import sys
-import threading
 import time
-from pathlib import Path
 
 import pytest
-from jack_harness import jack_ports, jazzd_env, reap, unique
+from band import Band, clock_plan
+from jack_harness import (
+    Jazzd,
+    Recorder,
+    StderrLines,
+    check_balance,
+    is_note_on,
+    jack_ports,
+    unique,
+)
 
 from jazzd.midi.send_log import read_send_log
 
 pytestmark = [pytest.mark.jack, pytest.mark.slow]
 
-REPO = Path(__file__).resolve().parents[1]
 BPM = 400
 SIXTEENTH_S = 60 / BPM / 4
 #: The recorder's arrival stamps against jazzd's sends: one JACK period (1.3 ms), the
@@ -32,58 +37,12 @@ SIXTEENTH_S = 60 / BPM / 4
 GRID_TOLERANCE_S = 0.008
 
 
-def start_recorder(client: str) -> subprocess.Popen:
-    process = subprocess.Popen(
-        [sys.executable, str(REPO / "tests" / "midi_recorder.py"), client],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=jazzd_env(),
+def start_jazzd(notify, *args: str) -> Jazzd:
+    """jazzd's test pattern under a fresh port name, its stdout dropped, READY told."""
+    return Jazzd(
+        "--port-name", unique("jazzd"), "--test-pattern", "--no-status", *args,
+        notify=notify, stdout=subprocess.DEVNULL,
     )  # fmt: skip
-    assert process.stdout.readline().strip() == "ready"
-    return process
-
-
-def start_jazzd(notify, *args: str) -> subprocess.Popen:
-    """jazzd's test pattern on JACK under a fresh port name, its stderr piped, READY told."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "jazzd", "--backend", "jack", "--port-name", unique("jazzd"),
-         "--test-pattern", "--no-status", *args],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        env=jazzd_env(NOTIFY_SOCKET=notify.path),
-    )  # fmt: skip
-
-
-def recorded(process: subprocess.Popen) -> list[tuple[float, tuple[int, ...]]]:
-    process.send_signal(signal.SIGINT)
-    out, _ = process.communicate(timeout=10)
-    events = []
-    for line in out.splitlines():
-        stamp, *data = line.split()
-        events.append((float(stamp), tuple(int(b, 16) for b in data)))
-    return events
-
-
-class StderrLines:
-    """jazzd's stderr read as it comes, each line with its monotonic arrival time."""
-
-    def __init__(self, process: subprocess.Popen) -> None:
-        self.lines: list[tuple[float, str]] = []
-        self._thread = threading.Thread(target=self._read, args=(process,), daemon=True)
-        self._thread.start()
-
-    def _read(self, process: subprocess.Popen) -> None:
-        for line in iter(process.stderr.readline, ""):
-            self.lines.append((time.monotonic(), line.rstrip()))
-
-    def first(self, text: str, timeout: float = 5.0) -> float | None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for stamp, line in list(self.lines):
-                if text in line:
-                    return stamp
-            time.sleep(0.01)
-        return None
-
-    def join(self) -> None:
-        self._thread.join(timeout=5)
 
 
 def test_a_destination_that_goes_and_comes_back_is_connected_again(
@@ -91,35 +50,34 @@ def test_a_destination_that_goes_and_comes_back_is_connected_again(
 ):
     client = unique("synth")
     send_log = tmp_path / "sent.log"
-    first = start_recorder(client)
+    first = Recorder(client)
     jazzd = start_jazzd(
         notify, "--connect", client, "--bpm", str(BPM), "--send-log", str(send_log)
     )
     second = None
     try:
         stderr = StderrLines(jazzd)
-        notify.wait_for("READY=1")
+        jazzd.ready()
         time.sleep(1.0)
-        first.kill()  # the synth crashes: its port goes without a goodbye
-        first.wait()
+        first.crash()  # the synth crashes: its port goes without a goodbye
         gone_at = time.monotonic()
         noticed = stderr.first("is gone")
         assert noticed is not None, (gone_at, stderr.lines)
         assert noticed - gone_at < 1.0
         time.sleep(1.0)  # jazzd plays on into nowhere
-        second = start_recorder(client)
+        second = Recorder(client)
         back_at = time.monotonic()
         assert stderr.first("connected again") is not None, stderr.lines
         time.sleep(1.5)
         jazzd.send_signal(signal.SIGTERM)
         jazzd.wait(timeout=10)
         stderr.join()
-        events = recorded(second)
+        events = second.stop()
         second = None
     finally:
-        reap(jazzd)
+        jazzd.reap()
         if second is not None:
-            reap(second)
+            second.reap()
     assert jazzd.returncode == 0, stderr.lines
     warnings = [line for _, line in stderr.lines if "is gone" in line]
     assert len(warnings) == 1, warnings
@@ -127,16 +85,16 @@ def test_a_destination_that_goes_and_comes_back_is_connected_again(
     # The new destination hears all notes off (every channel) before any note.
     messages = [message for _, message in events]
     assert sorted(messages[:16]) == [(0xB0 | channel, 123, 0) for channel in range(16)], messages
-    assert any(m[0] & 0xF0 == 0x90 and m[2] > 0 for m in messages[16:])
+    assert any(is_note_on(m) for m in messages[16:])
 
     # jazzd kept time: while nothing listened it went on sending on its grid (its own log),
     # and the new recorder's note-ons arrive on that same grid.
     sent = read_send_log(send_log.read_text())
-    ons = [stamp for stamp, m in sent if m[0] & 0xF0 == 0x90 and m[2] > 0]
+    ons = [stamp for stamp, m in sent if is_note_on(m)]
     origin = ons[0]
     during_gap = [t for t in ons if gone_at < t < back_at]
     assert len(during_gap) >= int((back_at - gone_at) / SIXTEENTH_S) - 2
-    arrivals = [stamp for stamp, m in events if m[0] & 0xF0 == 0x90 and m[2] > 0]
+    arrivals = [stamp for stamp, m in events if is_note_on(m)]
     assert len(arrivals) >= int(1.5 / SIXTEENTH_S) - 4
     latency = min(arrivals[0] - t for t in ons if t <= arrivals[0])
     off_grid = []
@@ -153,12 +111,10 @@ def test_a_listen_source_that_goes_and_comes_back_is_connected_again(
 ):
     """``--listen``: the band leading jazzd's clock crashes; jazzd says so once, pauses on
     the dropout, and follows the band's next Start once a new band process is there."""
-    from band import Band, clock_plan
-
     client, recorder = unique("band"), unique("rec")
     plan, _ = clock_plan([(120.0, 16)], stop=False)
     first = Band(client, plan, tmp_path, record=False)
-    listener = start_recorder(recorder)
+    listener = Recorder(recorder)
     jazzd = start_jazzd(
         notify, "--listen", f"{client}:out", "--connect", recorder, "--sync", "midi",
         "--send-log", str(tmp_path / "sent.log"),
@@ -166,11 +122,10 @@ def test_a_listen_source_that_goes_and_comes_back_is_connected_again(
     second = None
     try:
         stderr = StderrLines(jazzd)
-        notify.wait_for("READY=1")
+        jazzd.ready()
         first.go()
         time.sleep(2.0)
-        first.process.kill()  # the DAW crashes mid-song: its port goes without a Stop
-        first.process.wait()
+        first.crash()  # the DAW crashes mid-song: its port goes without a Stop
         gone_at = time.monotonic()
         noticed = stderr.first("is gone")
         assert noticed is not None
@@ -194,34 +149,26 @@ def test_a_listen_source_that_goes_and_comes_back_is_connected_again(
         stderr.join()
         second.stop(back_at)
         second = None
-        events = recorded(listener)
+        events = listener.stop()
         listener = None
     finally:
-        reap(jazzd)
-        for process in (first.process, getattr(second, "process", None), listener):
-            if process is not None:
-                reap(process)
+        jazzd.reap()
+        for band in (first, second):
+            if band is not None:
+                band.reap()
+        if listener is not None:
+            listener.reap()
     assert jazzd.returncode == 0, stderr.lines
     assert len([line for _, line in stderr.lines if "is gone" in line]) == 1
-    ons = [t for t, m in events if m[0] & 0xF0 == 0x90 and m[2] > 0]
+    ons = [t for t, m in events if is_note_on(m)]
     assert [t for t in ons if t < gone_at], "jazzd did not follow the first band"
     # jazzd sent nothing from the dropout (no tick for 250 ms, plus the sixteenth that may
     # be due as it is found: 125 ms at 120 BPM) until the new band played (its go is
     # stamped just after its first tick is out). Its own log, not the arrivals: the JACK
     # server itself stalls (seconds) while it drops the killed client.
     sent = read_send_log((tmp_path / "sent.log").read_text())
-    sent_ons = [t for t, m in sent if m[0] & 0xF0 == 0x90 and m[2] > 0]
+    sent_ons = [t for t, m in sent if is_note_on(m)]
     silent = [round(t - gone_at, 4) for t in sent_ons if gone_at + 0.4 < t < back_at - 0.05]
     assert not silent, f"played without a clock (s after the band was killed): {silent}"
     assert len([t for t in ons if t > back_at]) >= 16, "did not follow the band that came back"
-    sounding: set[tuple[int, int]] = set()
-    for _, m in events:
-        if len(m) == 3 and m[0] & 0xF0 in (0x80, 0x90):
-            key = (m[0] & 0x0F, m[1])
-            if m[0] & 0xF0 == 0x90 and m[2] > 0:
-                sounding.add(key)
-            else:
-                sounding.discard(key)
-        elif len(m) == 3 and m[0] & 0xF0 == 0xB0 and m[1] == 123:
-            sounding = {key for key in sounding if key[0] != m[0] & 0x0F}
-    assert not sounding, f"left sounding: {sorted(sounding)}"
+    check_balance([m for _, m in events], all_notes_off_closes=True)  # nothing left sounding

@@ -18,8 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
-from jack_harness import NotifySocket, jazzd_env, reap, unique
-from test_daemon_jack import Recorder, check_balance, is_note_on, judged_by
+from jack_harness import Jazzd, NotifySocket, Recorder, check_balance, is_note_on, judged_by, unique
 
 pytestmark = [pytest.mark.jack, pytest.mark.slow, pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="reads /proc"
@@ -54,15 +53,8 @@ def children(pid: int) -> list[int]:
     return found
 
 
-def start(*args: str, **env: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "jazzd", "--backend", "jack", "--port-name", unique("sig"),
-         *args],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=jazzd_env(**env),
-    )  # fmt: skip
+def start(*args: str, notify: NotifySocket | None = None) -> Jazzd:
+    return Jazzd("--port-name", unique("sig"), *args, notify=notify, stdout=subprocess.DEVNULL)
 
 
 #: Moments after the handlers are in (seconds): the whole start-up (about 0.3 s of
@@ -83,7 +75,7 @@ def test_sigterm_or_sigint_at_any_moment_of_start_up_exits_0_without_a_traceback
             process.send_signal(signum)
             _, err = process.communicate(timeout=20)
         finally:
-            reap(process)
+            process.reap()
         if process.returncode != 0 or "Traceback" in err or "jazzd: error" in err:
             failures.append((delay, signum.name, process.returncode, err[-400:]))
     assert not failures, failures
@@ -98,11 +90,10 @@ def test_the_handlers_are_in_before_the_model_and_the_port(jack_server):
         assert first.startswith("jazzd: INFO: starting"), first
         assert catches(process.pid, signal.SIGTERM)
         assert catches(process.pid, signal.SIGINT)
-        process.send_signal(signal.SIGTERM)
-        _, err = process.communicate(timeout=20)
+        status, err = process.stop(signal.SIGTERM, timeout=20)
     finally:
-        reap(process)
-    assert process.returncode == 0, err
+        process.reap()
+    assert status == 0, err
 
 
 def write_config(path: Path, chords: Path) -> None:
@@ -116,9 +107,9 @@ def test_sighup_then_sigterm_leaves_no_reload_child(jack_server, tmp_path):
     seen_children: set[int] = set()
     for attempt in range(4):
         notify = NotifySocket(str(tmp_path / f"notify{attempt}.sock"))
-        process = start("--config", str(config), NOTIFY_SOCKET=notify.path)
+        process = start("--config", str(config), notify=notify)
         try:
-            notify.wait_for("READY=1")
+            process.ready()
             process.send_signal(signal.SIGHUP)
             deadline = time.monotonic() + 2
             found: list[int] = []
@@ -127,12 +118,11 @@ def test_sighup_then_sigterm_leaves_no_reload_child(jack_server, tmp_path):
             seen_children.update(found)
             if attempt % 2:
                 time.sleep(0.002)  # the child may be anywhere in its load
-            process.send_signal(signal.SIGTERM)
-            _, err = process.communicate(timeout=20)
+            status, err = process.stop(signal.SIGTERM, timeout=20)
         finally:
             notify.close()
-            reap(process)
-        assert process.returncode == 0, err
+            process.reap()
+        assert status == 0, err
         time.sleep(0.1)  # a child killed with its parent: the kernel takes a moment
         left = [pid for pid in found if Path(f"/proc/{pid}").exists()
                 and "Z" not in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1][:3]]
@@ -149,9 +139,9 @@ def test_stop_and_continue_drops_overdue_notes_and_resumes_on_the_grid(jack_serv
     try:
         process = start(
             "--connect", recorder.client, "--test-pattern", "--stats-json", str(stats_path),
-            NOTIFY_SOCKET=notify.path,
+            notify=notify,
         )  # fmt: skip
-        notify.wait_for("READY=1")
+        process.ready()
         time.sleep(1.0)
         stopped = time.monotonic()
         process.send_signal(signal.SIGSTOP)
@@ -159,13 +149,12 @@ def test_stop_and_continue_drops_overdue_notes_and_resumes_on_the_grid(jack_serv
         process.send_signal(signal.SIGCONT)
         resumed = time.monotonic()
         time.sleep(1.5)
-        process.send_signal(signal.SIGTERM)
-        _, err = process.communicate(timeout=20)
+        status, err = process.stop(signal.SIGTERM, timeout=20)
     finally:
         notify.close()
-        reap(process)
+        process.reap()
         events = recorder.stop()
-    assert process.returncode == 0, err
+    assert status == 0, err
     # The test pattern plays sixteenths: 130 BPM -> one note-on every 115 ms. A burst of
     # overdue notes would put dozens within a few ms of SIGCONT (the burst may even reach
     # the recorder before this process reads its clock after the kill: look at every gap).

@@ -9,13 +9,12 @@ import os
 import pty
 import select
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
-from jack_harness import jazzd_env
+from jack_harness import jazzd_command, jazzd_env
 from rigs import player_rig, scheduler_rig
 
 from jazzd.generate.patterns import Sixteenths
@@ -161,7 +160,7 @@ def test_its_thread_leaves_the_real_time_policy_it_inherits() -> None:
 
 # -- the jazzd process ---------------------------------------------------------------
 
-LIVE = ["-m", "jazzd", "--backend", "jack", "--test-pattern", "--bars", "2", "--bpm", "400"]
+LIVE = jazzd_command("--test-pattern", "--bars", "2", "--bpm", "400")
 
 
 def status_env(**extra: str) -> dict[str, str]:
@@ -173,10 +172,10 @@ def status_env(**extra: str) -> dict[str, str]:
 
 
 def run_on_a_terminal(args: list[str], env: dict[str, str]) -> tuple[int, str]:
-    """Run ``python args`` with stdout and stderr on a pseudo-terminal; its exit status and
-    everything it wrote there."""
+    """Run the command ``args`` with stdout and stderr on a pseudo-terminal; its exit status
+    and everything it wrote there."""
     leader, follower = pty.openpty()
-    process = subprocess.Popen([sys.executable, *args], stdin=subprocess.DEVNULL,
+    process = subprocess.Popen(args, stdin=subprocess.DEVNULL,
                                stdout=follower, stderr=follower, env=env)  # fmt: skip
     os.close(follower)
     output = b""
@@ -228,7 +227,7 @@ def test_on_a_terminal_no_status_line_when_turned_off_or_under_systemd(
 
 
 def test_piped_there_is_no_status_line(jack_server) -> None:
-    result = subprocess.run([sys.executable, *LIVE], capture_output=True, text=True,
+    result = subprocess.run(LIVE, capture_output=True, text=True,
                             env=status_env(), timeout=60, check=False)  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""

@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 from audio_checks import TIMGM, dbfs, peak_dbfs, require_fluidsynth, sounds_pitch
 from jack_harness import (
+    Jazzd,
     NotifySocket,
     jazzd_env,
     start_jack,
@@ -91,15 +92,13 @@ class Recorder:
 
 def start_synth(
     tmp_path: Path, name: str, notify: NotifySocket, *args: str, **extra_env: str
-) -> subprocess.Popen:
+) -> Jazzd:
     config = tmp_path / f"{name}.toml"
     config.write_text(f'[midi]\nport_name = "{name}"\n')  # not --port-name: no MIDI port
-    return subprocess.Popen(
-        [sys.executable, "-m", "jazzd", "--synth", "--audio-driver", "jack", "--config",
-         str(config), "--soundfont", str(TIMGM), "--seed", "3", "--log-level", "warning",
-         *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=jazzd_env(NOTIFY_SOCKET=notify.path, **extra_env),
+    return Jazzd(
+        "--synth", "--audio-driver", "jack", "--config", str(config), "--soundfont", str(TIMGM),
+        "--seed", "3", "--log-level", "warning", *args,
+        notify=notify, backend=None, **extra_env,
     )  # fmt: skip
 
 

@@ -8,19 +8,16 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from audio_checks import require_fluidsynth
+from jack_harness import jazzd_command, jazzd_env
 
 from jazzd.config import Config, MidiConfig, SoundConfig
 from jazzd.live.outputs import open_outputs, wants_midi
 from jazzd.midi.port import MemoryPort
 from jazzd.midi.tee import TeePort
 from jazzd.sound.live import driver_order
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def config(synth: bool, connect: str | None = None) -> Config:
@@ -125,14 +122,11 @@ def test_auto_tries_the_platform_drivers_in_order() -> None:
 
 def run_synth(*args: str) -> subprocess.CompletedProcess:
     require_fluidsynth()
-    env = dict(
-        os.environ,
-        PYTHONPATH=str(REPO),
-        JACK_DEFAULT_SERVER="jazzd-no-such-server",
-        PULSE_SERVER="unix:/nonexistent/pulse",
+    env = jazzd_env(
+        JACK_DEFAULT_SERVER="jazzd-no-such-server", PULSE_SERVER="unix:/nonexistent/pulse"
     )
     return subprocess.run(
-        [sys.executable, "-m", "jazzd", "--synth", "--log-level", "warning", *args],
+        jazzd_command("--synth", "--log-level", "warning", *args, backend=None),
         capture_output=True, text=True, env=env, timeout=60, check=False,
     )  # fmt: skip
 
