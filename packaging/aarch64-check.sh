@@ -302,6 +302,7 @@ EOF
 # armv7 (32-bit Raspberry Pi OS): the build hook pip runs first (setup.py) must refuse in
 # one line. pip itself cannot spawn its build subprocess under qemu-user without binfmt_misc,
 # so the hook runs in-process, as pip's subprocess would run it.
+# The CPU: a Cortex-A7, the 32-bit Raspberry Pi 2's.
 armhf=$work/armhf
 if [ ! -x "$armhf/root/usr/bin/python3.11" ]; then
     say "fetching Debian armhf packages (python3.11, python3-setuptools) into $armhf/root"
@@ -321,8 +322,8 @@ if [ ! -x "$armhf/root/usr/bin/python3.11" ]; then
 fi
 say "armv7: the build hook of pip install . (setup.py) on a 32-bit Python:"
 set +e
-# QEMU_CPU names the aarch64 model above; a Raspberry Pi's 32-bit OS runs on a Cortex-A7.
-refusal=$(cd "$work/src" && QEMU_CPU=cortex-a7 qemu-arm-static -L "$armhf/root" "$armhf/root/usr/bin/python3.11" \
+refusal=$(cd "$work/src" && QEMU_CPU=cortex-a7 qemu-arm-static -L "$armhf/root" \
+    "$armhf/root/usr/bin/python3.11" \
     -c "from setuptools import build_meta; build_meta.get_requires_for_build_wheel()" 2>&1)
 refused=$?
 set -e
