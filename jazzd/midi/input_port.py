@@ -36,7 +36,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from jazzd.errors import UserError
-from jazzd.midi.backends import Unusable, candidate_backends, open_client, rtmidi_module
+from jazzd.midi.backends import (
+    INPUT_SUFFIX,
+    Unusable,
+    candidate_backends,
+    check_port_name,
+    open_client,
+    rtmidi_module,
+)
 from jazzd.midi.discovery import choose_port
 from jazzd.midi.messages import (
     ACTIVE_SENSING,
@@ -285,7 +292,7 @@ class RtMidiInput(InputPort):
 
 def input_client_name(port_name: str) -> str:
     """The client (and virtual port) name of the input beside the output ``port_name``."""
-    return f"{port_name}-in"
+    return f"{port_name}{INPUT_SUFFIX}"
 
 
 def open_input(
@@ -300,8 +307,7 @@ def open_input(
     listeners (else it is dropped here, with active sensing); SysEx is junk.
     ``channel``: 0-15 for notes of one channel.
     """
-    if not port_name:
-        raise UserError("the MIDI port name is empty: give --port-name a name such as jazzd")
+    check_port_name(port_name, (INPUT_SUFFIX,))
     rtmidi = rtmidi_module()
     client_name = input_client_name(port_name)
     reasons = []
