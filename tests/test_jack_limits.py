@@ -1,4 +1,4 @@
-"""Port names against JACK's limit, and what JACK servers leave in /dev/shm (issue 11)."""
+"""Port names against JACK's limit, and what JACK servers leave in /dev/shm."""
 
 from __future__ import annotations
 

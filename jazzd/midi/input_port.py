@@ -174,9 +174,6 @@ class InputPort:
         """Call ``listener(event)`` for every well-formed message from now on."""
         self._listeners = [*self._listeners, listener]
 
-    def remove_listener(self, listener: Listener) -> None:
-        self._listeners = [known for known in self._listeners if known is not listener]
-
     def figures(self) -> dict[str, int]:
         """Messages received, and those ignored as junk or filtered out by channel."""
         return {"received": self.received, "ignored": self.ignored}

@@ -116,9 +116,6 @@ class RtMidiOutput(Port):
         if self.send_log is not None:
             self.send_log.record(message)
 
-    def _send(self, message: Sequence[int]) -> None:
-        self._send_message(message)
-
     def _drain_s(self) -> float:
         """How long the last messages need to reach every client downstream.
 
@@ -127,8 +124,8 @@ class RtMidiOutput(Port):
         cycle (synchronous server) or the one after (asynchronous, jackd's
         default). RtMidi's ``close_port`` waits for one callback and then
         unregisters the port at once, which can be before the reader's cycle:
-        the last note-off and all-notes-off were lost that way (issue 11, case
-        18). So jazzd waits ``DRAIN_PERIODS`` periods first.
+        the last note-off and all-notes-off were lost that way. So jazzd waits
+        ``DRAIN_PERIODS`` periods first.
         """
         period = self._watch.period_s() if self._watch is not None else None
         if period is None:
