@@ -9,7 +9,8 @@ import pytest
 from jack_harness import Jazzd, MidiDump, jack_env, start_jack, stop_jack, unique, wait_for_ports
 
 from jazzd.errors import UserError
-from jazzd.midi.rtmidi_port import MAX_PORT_NAME_BYTES, open_output
+from jazzd.midi.backends import MAX_PORT_NAME_BYTES
+from jazzd.midi.rtmidi_port import open_output
 
 pytestmark = pytest.mark.jack
 
@@ -36,6 +37,39 @@ def test_a_name_of_the_longest_length_opens_on_jack(jack_server):
         port.close()
     with pytest.raises(UserError, match="MAX_PORT_NAME_BYTES"):
         open_output("jack", name + "y")
+
+
+@pytest.mark.parametrize("size", [61, 62, 63])
+def test_a_port_name_too_long_for_its_input_client_is_refused_before_anything_opens(
+    jack_server, size
+):
+    name = unique("long").ljust(size, "x")
+    result = subprocess.run(
+        [sys.executable, "-m", "jazzd", "--backend", "jack", "--port-name", name,
+         "--listen", "nothing-to-listen-to", "--live-chords", "--bars", "1"],
+        capture_output=True, text=True, env=jazzd_env(), timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    errors = [line for line in result.stderr.splitlines() if not line.startswith("jazzd: INFO")]
+    assert errors == [
+        f"jazzd: error: the MIDI port name has {size} bytes, and the client {name}-in named "
+        f"after it would have {size + 3}, more than MAX_PORT_NAME_BYTES = 63 (JACK's and "
+        "ALSA's limit for a client name): give --port-name a name of at most 60 bytes"
+    ]
+    assert "MIDI out:" not in result.stderr  # refused before the output opened
+
+
+def test_a_port_name_that_leaves_room_for_its_input_client_opens_both(jack_server):
+    from jazzd.midi.input_port import open_input
+
+    name = unique("long").ljust(MAX_PORT_NAME_BYTES - 3, "x")
+    port = open_input("jack", name)
+    try:
+        wait_for_ports([f"{name}-in:{name}-in"])
+    finally:
+        port.close()
+    with pytest.raises(UserError, match="at most 60 bytes"):
+        open_input("jack", name + "y")
 
 
 def test_a_server_stopped_under_its_clients_leaves_no_files_in_dev_shm(tmp_path):

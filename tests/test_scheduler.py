@@ -198,7 +198,7 @@ def test_cancel_from_takes_back_later_notes_and_keeps_earlier_note_offs():
     scheduler.add_note(F(3), F(2), 60, 0, 100)
     scheduler.add_message(F(3), (0xB0, 1, 10))  # not a note: stays
     scheduler.play(until_beat=F(3, 2))
-    assert scheduler.next_beat() == 2  # the batch of beat 2 is prepared: cancel reaches it
+    assert scheduler.next_deadline() == 2.0  # the batch of beat 2 is prepared: cancel reaches it
     sent = len(port.messages)
     assert scheduler.cancel_from(F(2)) == 2
     assert len(port.messages) == sent  # nothing is sent by a cancel

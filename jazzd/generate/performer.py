@@ -15,7 +15,7 @@ from fractions import Fraction
 from typing import Any
 
 from jazzd.generate.performance import PlaySettings, Style, perform_bar
-from jazzd.generate.soloist import Soloist, SoloSettings, SoloStats
+from jazzd.generate.soloist import Soloist, SoloSettings
 from jazzd.music.tokens import Token
 from jazzd.music.unparse import Note
 
@@ -64,9 +64,6 @@ class Performer:
 
     def rewind(self, checkpoint: Any) -> None:
         self.soloist.rewind(checkpoint)
-
-    def stats(self) -> SoloStats:
-        return self.soloist.stats()
 
     # -- changes heard from the next note, trading (see jazzd.generate.soloist.Soloist) ------
 

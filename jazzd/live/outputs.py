@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from jazzd.config import Config
+from jazzd.live.inputs import wants_input
+from jazzd.midi.backends import INPUT_SUFFIX, SYNTH_SUFFIX, check_port_name
 
 
 def wants_midi(config: Config, flags: Mapping[str, Any]) -> bool:
@@ -29,9 +31,12 @@ def open_outputs(
 ) -> Any:
     """Open what the config asks for (MIDI first, then the synth) as one port.
 
-    If the synth fails to open, the MIDI port already opened is closed again.
+    The port name is checked first, with the clients named after it (the input, the
+    synth). If the synth fails to open, the MIDI port already opened is closed again.
     """
     midi = config.midi
+    derived = (INPUT_SUFFIX,) * wants_input(config) + (SYNTH_SUFFIX,) * bool(config.sound.synth)
+    check_port_name(midi.port_name, derived)
     port = None
     if wants_midi(config, flags):
         port = open_midi(backend=midi.backend, port_name=midi.port_name, connect=midi.connect)
@@ -40,7 +45,7 @@ def open_outputs(
     if open_synth is None:
         from jazzd.sound.live import open_synth
     try:
-        synth = open_synth(config.sound, config.music, f"{midi.port_name}-synth")
+        synth = open_synth(config.sound, config.music, f"{midi.port_name}{SYNTH_SUFFIX}")
     except BaseException:
         if port is not None:
             port.close()

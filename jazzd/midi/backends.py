@@ -31,6 +31,35 @@ _HOW_TO = {
 }
 
 
+#: The longest client (and virtual port) name: JACK's and ALSA's client names hold 63 bytes.
+MAX_PORT_NAME_BYTES = 63
+#: The clients named after the output ``<port name>``: the MIDI input and the live synth.
+INPUT_SUFFIX = "-in"
+SYNTH_SUFFIX = "-synth"
+
+
+def check_port_name(port_name: str, suffixes: tuple[str, ...] = ()) -> None:
+    """Refuse (UserError) an empty ``port_name``, or one that, alone or with one of the
+    ``suffixes`` of the clients named after it, passes :data:`MAX_PORT_NAME_BYTES`."""
+    if not port_name:
+        raise UserError("the MIDI port name is empty: give --port-name a name such as jazzd")
+    size = len(port_name.encode())
+    if size > MAX_PORT_NAME_BYTES:
+        raise UserError(
+            f"the MIDI port name has {size} bytes, more than MAX_PORT_NAME_BYTES = "
+            f"{MAX_PORT_NAME_BYTES} (JACK's and ALSA's limit for a client name): give "
+            "--port-name a shorter name"
+        )
+    longest = max(suffixes, key=len, default="")
+    if size + len(longest) > MAX_PORT_NAME_BYTES:
+        raise UserError(
+            f"the MIDI port name has {size} bytes, and the client {port_name}{longest} named "
+            f"after it would have {size + len(longest)}, more than MAX_PORT_NAME_BYTES = "
+            f"{MAX_PORT_NAME_BYTES} (JACK's and ALSA's limit for a client name): give "
+            f"--port-name a name of at most {MAX_PORT_NAME_BYTES - len(longest)} bytes"
+        )
+
+
 class Unusable(Exception):
     """A backend that cannot open, with the reason."""
 

@@ -36,9 +36,25 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from jazzd.errors import UserError
-from jazzd.midi.backends import Unusable, candidate_backends, open_client, rtmidi_module
+from jazzd.midi.backends import (
+    INPUT_SUFFIX,
+    Unusable,
+    candidate_backends,
+    check_port_name,
+    open_client,
+    rtmidi_module,
+)
 from jazzd.midi.discovery import choose_port
-from jazzd.midi.messages import Message
+from jazzd.midi.messages import (
+    ACTIVE_SENSING,
+    CHANNEL_LENGTHS,
+    CLOCK,
+    NOTE_OFF,
+    NOTE_ON,
+    SYSTEM,
+    SYSTEM_LENGTHS,
+    Message,
+)
 
 if TYPE_CHECKING:
     from jazzd.midi.jack_watch import JackWatch
@@ -46,18 +62,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: System real-time and common messages jazzd reads.
-CLOCK = 0xF8
-START = 0xFA
-CONTINUE = 0xFB
-STOP = 0xFC
-SONG_POSITION = 0xF2
-#: Status bytes -> the length of a whole message (the channel messages by their high nibble).
-_CHANNEL_LENGTHS = {0x80: 3, 0x90: 3, 0xA0: 3, 0xB0: 3, 0xC0: 2, 0xD0: 2, 0xE0: 3}
-_SYSTEM_LENGTHS = {
-    0xF1: 2, 0xF2: 3, 0xF3: 2, 0xF6: 1,
-    0xF8: 1, 0xFA: 1, 0xFB: 1, 0xFC: 1, 0xFE: 1, 0xFF: 1,
-}  # fmt: skip
 #: How often the dispatcher drains the driver's queue, in seconds.
 POLL_S = 0.001
 #: The driver's queue, in messages: beyond it RtMidi drops new ones (80 ms of a flood
@@ -83,23 +87,23 @@ class InputEvent:
     def kind(self) -> int:
         """The status without its channel (0x80-0xE0), or the whole status byte (0xF0-0xFF)."""
         status = self.message[0]
-        return status if status >= 0xF0 else status & 0xF0
+        return status if status >= SYSTEM else status & 0xF0
 
     @property
     def channel(self) -> int | None:
         """The channel 0-15 of a channel message, None for a system message."""
         status = self.message[0]
-        return None if status >= 0xF0 else status & 0x0F
+        return None if status >= SYSTEM else status & 0x0F
 
     @property
     def is_note_on(self) -> bool:
-        return self.kind == 0x90 and self.message[2] > 0
+        return self.kind == NOTE_ON and self.message[2] > 0
 
     @property
     def is_note_off(self) -> bool:
         """A note-off, or a note-on with velocity 0 (running-status keyboards send those)."""
         kind = self.kind
-        return kind == 0x80 or (kind == 0x90 and self.message[2] == 0)
+        return kind == NOTE_OFF or (kind == NOTE_ON and self.message[2] == 0)
 
 
 Listener = Callable[[InputEvent], None]
@@ -112,7 +116,7 @@ def well_formed(message: Sequence[int]) -> bool:
     status = message[0]
     if status < 0x80:
         return False  # data without a status (running status is not used inside a driver event)
-    length = _CHANNEL_LENGTHS.get(status & 0xF0) if status < 0xF0 else _SYSTEM_LENGTHS.get(status)
+    length = CHANNEL_LENGTHS.get(status & 0xF0) if status < SYSTEM else SYSTEM_LENGTHS.get(status)
     if length is None or len(message) != length:
         return False
     return all(0 <= byte < 0x80 for byte in message[1:])
@@ -170,9 +174,6 @@ class InputPort:
         """Call ``listener(event)`` for every well-formed message from now on."""
         self._listeners = [*self._listeners, listener]
 
-    def remove_listener(self, listener: Listener) -> None:
-        self._listeners = [known for known in self._listeners if known is not listener]
-
     def figures(self) -> dict[str, int]:
         """Messages received, and those ignored as junk or filtered out by channel."""
         return {"received": self.received, "ignored": self.ignored}
@@ -196,10 +197,10 @@ class InputPort:
             self.ignored += 1
             return
         status = message[0]
-        if status == 0xFE or (status == CLOCK and not self.pass_timing):
+        if status == ACTIVE_SENSING or (status == CLOCK and not self.pass_timing):
             return  # active sensing, or clock nobody reads: not junk, not wanted
         event = InputEvent(stamp, tuple(message))
-        if self.channel is not None and event.kind in (0x80, 0x90) and (
+        if self.channel is not None and event.kind in (NOTE_OFF, NOTE_ON) and (
             event.channel != self.channel
         ):
             self.ignored += 1
@@ -288,7 +289,7 @@ class RtMidiInput(InputPort):
 
 def input_client_name(port_name: str) -> str:
     """The client (and virtual port) name of the input beside the output ``port_name``."""
-    return f"{port_name}-in"
+    return f"{port_name}{INPUT_SUFFIX}"
 
 
 def open_input(
@@ -303,8 +304,7 @@ def open_input(
     listeners (else it is dropped here, with active sensing); SysEx is junk.
     ``channel``: 0-15 for notes of one channel.
     """
-    if not port_name:
-        raise UserError("the MIDI port name is empty: give --port-name a name such as jazzd")
+    check_port_name(port_name, (INPUT_SUFFIX,))
     rtmidi = rtmidi_module()
     client_name = input_client_name(port_name)
     reasons = []

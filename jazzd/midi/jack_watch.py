@@ -23,7 +23,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from jazzd.midi.backends import quiet_stderr, rtmidi_module
+from jazzd.midi.backends import MAX_PORT_NAME_BYTES, quiet_stderr, rtmidi_module
 from jazzd.midi.port import Port
 
 log = logging.getLogger(__name__)
@@ -177,14 +177,16 @@ class JackWatch:
             self._lib.jack_client_close(ctypes.c_void_p(client))
 
 
+#: The watch's own client is ``<client name>-watch``.
+WATCH_SUFFIX = "-watch"
 #: jack_connect's answer when the two ports are connected already.
 _EEXIST = 17
 
 
 def _watch_name(client_name: str) -> bytes:
-    """``<client_name>-watch`` within JACK's 63 bytes, cut between characters."""
-    stem = client_name.encode()[:57].decode(errors="ignore")
-    return f"{stem}-watch".encode()
+    """``<client_name>-watch`` within JACK's limit, cut between characters."""
+    stem = client_name.encode()[: MAX_PORT_NAME_BYTES - len(WATCH_SUFFIX)].decode(errors="ignore")
+    return f"{stem}{WATCH_SUFFIX}".encode()
 
 
 def _declare(lib: ctypes.CDLL) -> None:

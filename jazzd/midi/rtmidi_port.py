@@ -13,15 +13,19 @@ import time
 from collections.abc import Iterator, Sequence
 
 from jazzd.errors import UserError
-from jazzd.midi.backends import Unusable, candidate_backends, open_client, rtmidi_module
+from jazzd.midi.backends import (
+    Unusable,
+    candidate_backends,
+    check_port_name,
+    open_client,
+    rtmidi_module,
+)
 from jazzd.midi.discovery import choose_port
 from jazzd.midi.jack_watch import JackWatch
 from jazzd.midi.keep_connected import KeepConnected, own_port_name
 from jazzd.midi.messages import CC_ALL_NOTES_OFF, control_change
 from jazzd.midi.port import Port
 
-#: The longest port (and client) name: JACK's and ALSA's client names hold 63 bytes.
-MAX_PORT_NAME_BYTES = 63
 #: JACK periods waited after the last send before the port is unregistered.
 DRAIN_PERIODS = 3
 #: Added to the wait for the scheduling of the threads involved.
@@ -112,9 +116,6 @@ class RtMidiOutput(Port):
         if self.send_log is not None:
             self.send_log.record(message)
 
-    def _send(self, message: Sequence[int]) -> None:
-        self._send_message(message)
-
     def _drain_s(self) -> float:
         """How long the last messages need to reach every client downstream.
 
@@ -123,8 +124,8 @@ class RtMidiOutput(Port):
         cycle (synchronous server) or the one after (asynchronous, jackd's
         default). RtMidi's ``close_port`` waits for one callback and then
         unregisters the port at once, which can be before the reader's cycle:
-        the last note-off and all-notes-off were lost that way (issue 11, case
-        18). So jazzd waits ``DRAIN_PERIODS`` periods first.
+        the last note-off and all-notes-off were lost that way. So jazzd waits
+        ``DRAIN_PERIODS`` periods first.
         """
         period = self._watch.period_s() if self._watch is not None else None
         if period is None:
@@ -151,15 +152,7 @@ def open_output(
     backend: str = "auto", port_name: str = "jazzd", connect: str | None = None
 ) -> RtMidiOutput:
     """Open the MIDI output: a virtual port ``port_name``, or a connection to ``connect``."""
-    if not port_name:
-        raise UserError("the MIDI port name is empty: give --port-name a name such as jazzd")
-    size = len(port_name.encode())
-    if size > MAX_PORT_NAME_BYTES:
-        raise UserError(
-            f"the MIDI port name has {size} bytes, more than MAX_PORT_NAME_BYTES = "
-            f"{MAX_PORT_NAME_BYTES} (JACK's and ALSA's limit for a client name): give "
-            "--port-name a shorter name"
-        )
+    check_port_name(port_name)
     rtmidi = rtmidi_module()
     reasons = []
     for name in candidate_backends(backend):

@@ -21,7 +21,6 @@ from functools import cache, lru_cache
 from jazzd.resources import derived_table
 
 KINDS = ("R", "C", "S", "A", "X")
-PITCHED_KINDS = ("C", "S", "A", "X")
 
 #: Durations live on a grid of 1/24 quarter note: it holds 32nd notes,
 #: sixteenths and both eighth- and sixteenth-note triplets exactly.

@@ -15,11 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from jazzd.errors import UserError
-from jazzd.midi.messages import CONTROL_CHANGE, NOTE_OFF, NOTE_ON
+from jazzd.midi.messages import CONTROL_CHANGE, NOTE_OFF, NOTE_ON, PITCH_BEND, PROGRAM_CHANGE
 from jazzd.sound.library import INSTALL_HINT, FluidLog, fluid, quiet_stderr
-
-PROGRAM_CHANGE = 0xC0
-PITCH_BEND = 0xE0
 
 #: FluidSynth's own gain; the render sets the file's level itself afterwards.
 RENDER_GAIN = 0.2

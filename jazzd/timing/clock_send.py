@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from jazzd.midi.messages import Message
+from jazzd.midi import messages
+from jazzd.midi.messages import CLOCKS_PER_BEAT, Message
 from jazzd.music.tokens import BAR_BEATS
 from jazzd.timing.scheduler import Scheduler
 
-TIMING_CLOCK: Message = (0xF8,)
-START: Message = (0xFA,)
-STOP: Message = (0xFC,)
-TICKS_PER_BEAT = 24
+TIMING_CLOCK: Message = (messages.CLOCK,)
+START: Message = (messages.START,)
+STOP: Message = (messages.STOP,)
 
 
 class ClockSender:
@@ -29,11 +29,11 @@ class ClockSender:
 
     def queue_through(self, scheduler: Scheduler, bars: int) -> None:
         """Queue the ticks of every bar below ``bars`` not queued yet (Start before bar 0's)."""
-        ticks_per_bar = int(BAR_BEATS * TICKS_PER_BEAT)
+        ticks_per_bar = int(BAR_BEATS * CLOCKS_PER_BEAT)
         for bar in range(self.bars_queued, bars):
             if bar == 0:
                 scheduler.add_message(Fraction(0), START)
             first = bar * ticks_per_bar
             for tick in range(first, first + ticks_per_bar):
-                scheduler.add_message(Fraction(tick, TICKS_PER_BEAT), TIMING_CLOCK)
+                scheduler.add_message(Fraction(tick, CLOCKS_PER_BEAT), TIMING_CLOCK)
         self.bars_queued = max(self.bars_queued, bars)

@@ -36,12 +36,13 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from jazzd.config import MAX_BPM, MIN_BPM
-from jazzd.midi.input_port import CLOCK, CONTINUE, SONG_POSITION, START, STOP, InputEvent
+from jazzd.midi.input_port import InputEvent
+from jazzd.midi.messages import CLOCK, CLOCKS_PER_BEAT, CONTINUE, SONG_POSITION, START, STOP
 
 log = logging.getLogger(__name__)
 
 #: MIDI clock ticks per quarter note, and per MIDI beat (a sixteenth: Song Position's unit).
-TICKS_PER_BEAT = 24
+TICKS_PER_BEAT = CLOCKS_PER_BEAT
 TICKS_PER_SIXTEENTH = 6
 #: Ticks the line is fitted to: one beat.
 WINDOW_TICKS = 24

@@ -210,9 +210,6 @@ class Scheduler:
         """The sounding notes as (pitch, channel)."""
         return sorted(self._open)
 
-    def next_beat(self) -> Fraction | None:
-        return self._ready_beat if self._prepare() else None
-
     def next_deadline(self) -> float | None:
         """The deadline of the next messages (recomputed: the timebase may have changed)."""
         if not self._prepare():
