@@ -25,7 +25,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from jazzd.context import GROUP_NAMES
+from jazzd.music.context import GROUP_NAMES
 from jazzd.errors import UserError
 
 if TYPE_CHECKING:
@@ -154,7 +154,7 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> int:
     """Every phase, timed; raises UserError for bad input."""
     from export.corpus import extract_sources
     from export.onnx_export import check_output_path
-    from jazzd.model_rules import check_vocabulary
+    from jazzd.generate.model_rules import check_vocabulary
 
     if args.tokens:
         return print_tokens(args, out)

@@ -2,10 +2,10 @@
 
 Each file's tokens follow one another from its first bar; a token starts where
 the tokens before it in the bar end, and its context is
-:func:`jazzd.context.context_at` of the file's chord loop at that beat: the
+:func:`jazzd.music.context.context_at` of the file's chord loop at that beat: the
 same function the soloist calls while it plays. The vocabulary keeps the tokens
 seen at least ``min_count`` times; any other token is read as the token the
-runtime maps it to (:func:`jazzd.engine.nearest_token`), in training and in
+runtime maps it to (:func:`jazzd.generate.soloist.nearest_token`), in training and in
 evaluation alike.
 """
 
@@ -19,9 +19,9 @@ from fractions import Fraction
 import numpy as np
 
 from export.corpus import Corpus
-from jazzd.context import CONTEXT_SIZE, context_at, group
-from jazzd.engine import nearest_token
-from jazzd.tokens import BAR_BEATS, Vocabulary, parse_token
+from jazzd.music.context import CONTEXT_SIZE, context_at, group
+from jazzd.generate.soloist import nearest_token
+from jazzd.music.tokens import BAR_BEATS, Vocabulary, parse_token
 
 
 @dataclass(frozen=True, eq=False)

@@ -1,7 +1,7 @@
 """The context model: previous token + musical context -> LSTM -> next token, trained by file.
 
 One step reads the previous token (one-hot, zero before the first), projects it
-to ``embed`` numbers, appends the token's context (:mod:`jazzd.context`, the
+to ``embed`` numbers, appends the token's context (:mod:`jazzd.music.context`, the
 groups not used set to 0) and runs one LSTM cell of ``units``; a softmax over the
 vocabulary follows. Training unrolls an ``LSTM`` layer over windows of
 :data:`WINDOW` tokens of the training files (each epoch from a new seeded offset),
@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from export.features import FileTokens
-from jazzd.context import CONTEXT_SIZE, unknown_future
+from jazzd.music.context import CONTEXT_SIZE, unknown_future
 
 UNITS = 128
 EMBED = 32

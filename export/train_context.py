@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from export.corpus import Corpus, CorpusSet
-from jazzd.context import CONTEXT_SIZE
+from jazzd.music.context import CONTEXT_SIZE
 from jazzd.errors import UserError
 
 #: How the context input is described in the model (key jazzd.context).
@@ -58,7 +58,7 @@ def run_context(
 ) -> int:
     """Train and export the context model; the figures go to ``out``."""
     from export.features import Mapper, feature_mask, sequence, split_by_file, vocabulary_of
-    from jazzd.model_rules import check_vocabulary
+    from jazzd.generate.model_rules import check_vocabulary
 
     parts = corpus.parts
     if not 0 <= args.validation < len(parts):

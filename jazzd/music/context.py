@@ -30,9 +30,9 @@ from fractions import Fraction
 
 import numpy as np
 
-from jazzd.chords import ChordLoop
-from jazzd.theory import Chord
-from jazzd.tokens import BAR_BEATS
+from jazzd.music.chords import ChordLoop
+from jazzd.music.theory import Chord
+from jazzd.music.tokens import BAR_BEATS
 
 #: Time since and until a change is capped here (beats): a bar says enough.
 HORIZON = Fraction(4)
