@@ -116,12 +116,14 @@ def _changes(loop: ChordLoop, beat: Fraction) -> tuple[Fraction, Fraction | None
     return since, None, chord
 
 
-def context_at(loop: ChordLoop, beat: Fraction, *, future: bool = True) -> np.ndarray:
+def context_at(loop: ChordLoop, beat: Fraction, *, future: bool | None = None) -> np.ndarray:
     """The context of a token starting at ``beat`` (beats from the solo's start) over ``loop``.
 
-    ``future`` False: the chords to come are unknown (live chords). Returns a new
-    float32 array of :data:`CONTEXT_SIZE`.
+    ``future`` False: the chords to come are unknown (live chords); None: as the
+    loop says (``loop.future_known``). Returns a new float32 array of :data:`CONTEXT_SIZE`.
     """
+    if future is None:
+        future = loop.future_known
     beat = Fraction(beat)
     vector = np.zeros(CONTEXT_SIZE, dtype=np.float32)
     in_bar = beat % BAR_BEATS
