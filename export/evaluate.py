@@ -46,7 +46,7 @@ class Score:
 
 def score_part(model, part) -> Score:
     """Teacher-force ``part`` (an export Corpus) through ``model`` from a zero state."""
-    from export.features import onsets
+    from export.features import onsets, previous_pitches
     from jazzd.music.context import context_at
     from jazzd.generate.soloist import nearest_token
 
@@ -54,8 +54,10 @@ def score_part(model, part) -> Score:
     tokens = tuple(vocabulary.token(i) for i in range(len(vocabulary)))
     model.reset()
     total, outside, previous = 0.0, 0, None
-    for token, beat in zip((t for bar in part.bars for t in bar), onsets(part), strict=True):
-        context = context_at(part.chords, beat) if model.uses_context else None
+    tokens_in_order = (t for bar in part.bars for t in bar)
+    for token, beat, before in zip(tokens_in_order, onsets(part), previous_pitches(part),
+                                   strict=True):
+        context = context_at(part.chords, beat, before) if model.uses_context else None
         probs = model.step(previous, context)
         if token in vocabulary:
             index = vocabulary.index(token)

@@ -48,11 +48,28 @@ def onsets(part: Corpus) -> list[Fraction]:
     return found
 
 
+def previous_pitches(part: Corpus) -> list[int | None]:
+    """The pitch of the note before each token (None before the first note).
+
+    Each pitched token is one note of ``part.played``, in order.
+    """
+    pitches = iter(note[3] for note in part.played)
+    found: list[int | None] = []
+    last = None
+    for bar in part.bars:
+        for token in bar:
+            found.append(last)
+            if not token.is_rest:
+                last = next(pitches)
+    return found
+
+
 def contexts(part: Corpus, *, future: bool = True) -> np.ndarray:
     """The context of each token of ``part`` over its own chords, (n, CONTEXT_SIZE)."""
     if part.chords is None:
         raise ValueError(f"{part.source} carries no chords")
-    rows = [context_at(part.chords, beat, future=future) for beat in onsets(part)]
+    rows = [context_at(part.chords, beat, previous, future=future)
+            for beat, previous in zip(onsets(part), previous_pitches(part), strict=True)]
     return np.stack(rows) if rows else np.zeros((0, CONTEXT_SIZE), np.float32)
 
 

@@ -120,8 +120,8 @@ class Soloist:
         self.keep_note_checkpoints = False
         self._note_checkpoints: list[tuple[Fraction, SoloistCheckpoint]] = []
         self._nearest: dict[Token, int] = {}  # tokens outside the vocabulary -> nearest
-        #: The contexts computed over the current loop, by position in it (they repeat).
-        self._contexts: dict[Fraction, np.ndarray] = {}
+        #: The contexts computed over the current loop, by position in it and previous pitch.
+        self._contexts: dict[tuple[Fraction, int | None], np.ndarray] = {}
         self._contexts_of: ChordLoop | None = None
 
     @property
@@ -217,11 +217,12 @@ class Soloist:
         loop = self._chords
         if loop is not self._contexts_of:
             self._contexts, self._contexts_of = {}, loop
-        position = Fraction(beat) % loop.length_beats
-        found = self._contexts.get(position)
-        if found is None:
-            found = self._contexts[position] = context_at(loop, position,
-                                                          future=loop.future_known)
+        previous = None if self._prev_pitch is None else self._prev_pitch % 12
+        key = (Fraction(beat) % loop.length_beats, previous)
+        found = self._contexts.get(key)
+        if found is None:  # the pitch class is all the context reads of the previous pitch
+            found = self._contexts[key] = context_at(loop, key[0], previous,
+                                                     future=loop.future_known)
         return found
 
     def next_token(self, beat: Fraction = Fraction(0)) -> Token:

@@ -14,7 +14,9 @@ compute the same numbers. The context of a token is a vector of
   started and the beats until the next change, each capped at :data:`HORIZON`
   and divided by it (2);
 - ``next``: whether the next chord is unknown (1); when it is known, the root
-  motion to it (one-hot, 12) and its pitch classes relative to its root (12).
+  motion to it (one-hot, 12) and its pitch classes relative to its root (12);
+- ``pitch``: the previous note's pitch class relative to the sounding chord's root
+  (one-hot, 12), or that there is none yet (1): what a step or a leap from it lands on.
 
 The future (until the next change, the next chord) is unknown when the loop
 says so (chords heard live from a keyboard): then the "unknown" flag is 1 and
@@ -56,7 +58,7 @@ class Group:
 
 def _groups() -> tuple[Group, ...]:
     sizes = (("position", 4 + len(SUBDIVISIONS) + 1), ("chord", 13), ("change", 3),
-             ("next", 25))
+             ("next", 25), ("pitch", 13))
     built, start = [], 0
     for name, size in sizes:
         built.append(Group(name, start, size))
@@ -101,7 +103,10 @@ def _changes(loop: ChordLoop, beat: Fraction) -> tuple[Fraction, Fraction | None
     back = index
     while since < HORIZON:
         back = (back - 1) % len(spans)
-        if spans[back].chord != chord or back == index:
+        if back == index:  # the loop is this chord all round: it never began
+            since = HORIZON
+            break
+        if spans[back].chord != chord:
             break
         since += spans[back].duration
     until = spans[index].end - position
@@ -116,9 +121,11 @@ def _changes(loop: ChordLoop, beat: Fraction) -> tuple[Fraction, Fraction | None
     return since, None, chord
 
 
-def context_at(loop: ChordLoop, beat: Fraction, *, future: bool | None = None) -> np.ndarray:
+def context_at(loop: ChordLoop, beat: Fraction, previous: int | None = None, *,
+               future: bool | None = None) -> np.ndarray:
     """The context of a token starting at ``beat`` (beats from the solo's start) over ``loop``.
 
+    ``previous`` is the MIDI pitch of the solo's last note before it (None: none yet).
     ``future`` False: the chords to come are unknown (live chords); None: as the
     loop says (``loop.future_known``). Returns a new float32 array of :data:`CONTEXT_SIZE`.
     """
@@ -137,6 +144,9 @@ def context_at(loop: ChordLoop, beat: Fraction, *, future: bool | None = None) -
     start = group("chord").start
     vector[start : start + 12] = relative_tones(chord)
     vector[start + 12] = 1.0 if chord.quality == "minor" else 0.0
+
+    start = group("pitch").start
+    vector[start + 12 if previous is None else start + (previous - chord.root) % 12] = 1.0
 
     since, until, following = _changes(loop, beat)
     start = group("change").start
