@@ -37,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--max-epochs", type=int, default=60)
     parser.add_argument("--patience", type=int, default=5)
+    parser.add_argument("--plateau", type=int, default=0,
+                        help="halve the learning rate after this many epochs without a "
+                             "better validation NLL (0: never)")
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -59,11 +62,12 @@ def main(argv: list[str] | None = None) -> int:
     began = time.perf_counter()
     fitted = fit(len(vocabulary), train_files, held_files, feature_mask(names),
                  units=args.units, embed=args.embed, dropout=args.dropout,
-                 max_epochs=args.max_epochs, patience=args.patience, seed=args.seed,
+                 max_epochs=args.max_epochs, patience=args.patience, plateau=args.plateau,
+                 seed=args.seed,
                  out=lambda line: print(line, flush=True))
     print(json.dumps({
         "features": names, "units": args.units, "embed": args.embed, "dropout": args.dropout,
-        "min_count": args.min_count, "vocabulary": len(vocabulary),
+        "min_count": args.min_count, "plateau": args.plateau, "vocabulary": len(vocabulary),
         "coverage": round(coverage, 4), "epochs": fitted.epochs,
         "best_epoch": fitted.best_epoch, "train_nll": round(fitted.train_nll, 4),
         "validation_nll": round(fitted.validation_nll or float("nan"), 4),

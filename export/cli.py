@@ -25,8 +25,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from jazzd.music.context import GROUP_NAMES
 from jazzd.errors import UserError
+from jazzd.music.context import GROUP_NAMES
 
 if TYPE_CHECKING:
     from export.corpus import Corpus, Source

@@ -47,8 +47,8 @@ class Score:
 def score_part(model, part) -> Score:
     """Teacher-force ``part`` (an export Corpus) through ``model`` from a zero state."""
     from export.features import onsets, previous_pitches
-    from jazzd.music.context import context_at
     from jazzd.generate.soloist import nearest_token
+    from jazzd.music.context import context_at
 
     vocabulary = model.vocabulary
     tokens = tuple(vocabulary.token(i) for i in range(len(vocabulary)))

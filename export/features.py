@@ -19,8 +19,8 @@ from fractions import Fraction
 import numpy as np
 
 from export.corpus import Corpus
-from jazzd.music.context import CONTEXT_SIZE, context_at, group
 from jazzd.generate.soloist import nearest_token
+from jazzd.music.context import CONTEXT_SIZE, context_at, group
 from jazzd.music.tokens import BAR_BEATS, Vocabulary, parse_token
 
 

@@ -35,6 +35,9 @@ CLIP_NORM = 1.0
 DROPOUT = 0.2
 MAX_EPOCHS = 60
 PATIENCE = 5
+#: After this many epochs without a better validation NLL the learning rate halves
+#: (0: never), at most once per that many epochs.
+PLATEAU = 2
 #: Share of the training windows whose chords to come are hidden (live chords).
 UNKNOWN_SHARE = 0.25
 
@@ -120,7 +123,7 @@ def windows(files: Sequence[FileTokens], mask: np.ndarray, rng: np.random.Genera
     for f in files:
         n = len(f)
         start = int(rng.integers(0, min(window, n)))
-        cuts = [0] + list(range(start if start else window, n, window))
+        cuts = [0, *range(start or window, n, window)]
         for begin in cuts:
             end = min(begin + window, n)
             if end - begin < 2:
@@ -155,6 +158,7 @@ def fit(
     dropout: float = DROPOUT,
     max_epochs: int = MAX_EPOCHS,
     patience: int = PATIENCE,
+    plateau: int = PLATEAU,
     seed: int = 0,
     out: Callable[[str], None] = print,
 ) -> Fitted:
@@ -166,13 +170,15 @@ def fit(
     tf.config.experimental.enable_op_determinism()
     began = time.perf_counter()
     sequence, step, copy = build(vocabulary_size, units, embed, dropout)
+    optimizer = keras.optimizers.Adam(LEARNING_RATE, clipnorm=CLIP_NORM)
     sequence.compile(
-        optimizer=keras.optimizers.Adam(LEARNING_RATE, clipnorm=CLIP_NORM),
+        optimizer=optimizer,
         loss=keras.losses.SparseCategoricalCrossentropy(ignore_class=-1),
     )
     rng = np.random.default_rng(seed)
     history: list[tuple[float, float | None]] = []
     best = (math.inf, 0, sequence.get_weights())
+    halved = 0
     for epoch in range(1, max_epochs + 1):
         previous, context, target = windows(train_files, mask, rng)
         done = sequence.fit([previous, context], target, batch_size=BATCH_SIZE, epochs=1,
@@ -188,6 +194,9 @@ def fit(
             + f" (best {best[0]:.4f} at epoch {best[1]}), {time.perf_counter() - began:.0f} s")
         if epoch - best[1] >= patience:
             break
+        if plateau and validation_files and epoch - max(best[1], halved) >= plateau:
+            optimizer.learning_rate.assign(float(optimizer.learning_rate) / 2)
+            halved = epoch
     sequence.set_weights(best[2])
     copy()
     train_nll = nll(sequence, train_files, mask)

@@ -15,8 +15,8 @@ import time
 from collections.abc import Callable, Sequence
 
 from export.corpus import Corpus, CorpusSet
-from jazzd.music.context import CONTEXT_SIZE
 from jazzd.errors import UserError
+from jazzd.music.context import CONTEXT_SIZE
 
 #: How the context input is described in the model (key jazzd.context).
 CONTEXT_VERSION = 1
@@ -35,7 +35,8 @@ def model_card(provenance: dict) -> str:
     held = provenance.get("validation_nll")
     return (
         f"LSTM of {provenance['units']} units over the previous grammar token (projected to "
-        f"{provenance['embed']}) and the musical context ({', '.join(provenance['features']) or 'none'}), "
+        f"{provenance['embed']}) and the musical context "
+        f"({', '.join(provenance['features']) or 'none'}), "
         f"vocabulary {provenance['vocabulary_size']}. Notes learned from {notes['files']} "
         f"transcribed solos ({notes['bars']} bars, {notes['tokens']} tokens); performance "
         f"(gate, accents, contour, spread) measured from "

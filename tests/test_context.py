@@ -89,10 +89,10 @@ def test_a_chord_that_never_changes_is_next_to_itself() -> None:
 class RecordingModel(StepModel):
     """The real step model (onnxruntime), keeping the context of every step."""
 
-    fed: list[np.ndarray] = []
+    fed: tuple[np.ndarray | None, ...] = ()
 
     def step(self, index, context=None):
-        self.fed = [*self.fed, None if context is None else np.array(context)]
+        self.fed = (*self.fed, None if context is None else np.array(context))
         return super().step(index, context)
 
 
@@ -101,7 +101,7 @@ def test_the_soloist_feeds_what_training_computes(tmp_path: Path) -> None:
     midi = tune(tmp_path / "tune.mid")
     model = RecordingModel.load(tiny_model(tmp_path / "m.onnx", context=CONTEXT_SIZE))
     assert model.uses_context
-    model.fed = []
+    model.fed = ()
     loop = load_chord_file(midi)
     soloist = Soloist(model, loop, np.random.default_rng(3))
     notes = [note for _ in range(4) for note in soloist.next_bar()]

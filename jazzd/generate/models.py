@@ -35,7 +35,10 @@ def model_path(name: str | Path | None) -> Path:
 
 
 def load_model(name: str | Path | None = None):
-    """The :class:`jazzd.generate.model.StepModel` of an embedded name or a path (None: the default)."""
+    """The :class:`~jazzd.generate.model.StepModel` of an embedded name or a path.
+
+    None: the default model.
+    """
     from jazzd.generate.model import StepModel
 
     return StepModel.load(model_path(name))
