@@ -67,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="LSTM units (default 128 for context, 64 for seed)")
     parser.add_argument("--embed", type=int, default=32,
                         help="size of the previous token's projection (context; default 32)")
+    parser.add_argument("--dropout", type=float, default=0.2,
+                        help="dropout on the LSTM output while training (context; default 0.2)")
     parser.add_argument("--validation", type=int, default=0, metavar="N",
                         help="hold N whole files out to stop early on (context; default 0: "
                              "train on all for --epochs)")

@@ -59,9 +59,14 @@ def run_context(
 ) -> int:
     """Train and export the context model; the figures go to ``out``."""
     from export.features import Mapper, feature_mask, sequence, split_by_file, vocabulary_of
-    from jazzd.generate.model_rules import check_vocabulary
+    from jazzd.generate.model_rules import MAX_STATE_SIZE, check_vocabulary
 
     parts = corpus.parts
+    if not 0 <= args.dropout < 1:
+        raise UserError(f"--dropout {args.dropout}: give a share from 0 up to 1 (such as 0.2)")
+    for flag, value in (("--units", args.units or 128), ("--embed", args.embed)):
+        if not 1 <= value <= MAX_STATE_SIZE:
+            raise UserError(f"{flag} {value}: give 1 to MAX_STATE_SIZE = {MAX_STATE_SIZE}")
     if not 0 <= args.validation < len(parts):
         raise UserError(f"--validation {args.validation}: hold out fewer files than the "
                         f"{len(parts)} given (at least one must train)")
@@ -90,6 +95,7 @@ def run_context(
     import_seconds = clock() - began
     mask = feature_mask(features)
     fitted = fit(len(vocabulary), train_files, held_files, mask, units=units, embed=args.embed,
+                 dropout=args.dropout,
                  max_epochs=args.epochs, patience=args.patience if held_files else args.epochs,
                  seed=args.seed, out=(lambda line: None) if args.quiet else out)
     began = clock()
@@ -100,12 +106,13 @@ def run_context(
         "files": [_summary(p) for p in parts],
         "performance": None if performance is None else {
             "role": "gate, velocity accents, contour and spread", **_summary(performance)},
-        "source": (f"{len(parts)} files" if len(parts) > 1 else parts[0].source),
+        "source": ", ".join(p.source for p in parts),
         "bars": len(corpus.bars),
         "tokens": len(corpus.tokens),
         "vocabulary_size": len(vocabulary),
         "units": units,
         "embed": args.embed,
+        "dropout": args.dropout,
         "features": list(features),
         "epochs": fitted.best_epoch,
         "epochs_run": fitted.epochs,
