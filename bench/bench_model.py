@@ -30,6 +30,7 @@ own measurements of this run:
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 import os
 import re
@@ -187,7 +188,11 @@ def ready(model: str, runs: int) -> tuple[float, float] | None:
                            str(runs), "--modes", "solo", "--", "--model", model],
                           cwd=REPO, capture_output=True, text=True, check=False)
     found = re.search(r"READY median ([0-9.]+) s .*own RSS median ([0-9.]+) MB", done.stdout)
-    return (float(found[1]), float(found[2])) if found else None
+    if found is None:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+        print(f"bench_ready.py --model {model} failed: {tail[0]}", file=sys.stderr)
+        return None
+    return float(found[1]), float(found[2])
 
 
 # ---- the table ----------------------------------------------------------------------
@@ -205,9 +210,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--solo-bars", type=int, default=64)
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--ready-runs", type=int, default=3)
+    parser.add_argument("--metheny", type=Path, default=musicality.METHENY,
+                        help="the Metheny recording (default: ../shared/data beside the "
+                             "repository)")
     args = parser.parse_args(argv)
+    musicality.METHENY = args.metheny
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    say = print
+    say = functools.partial(print, flush=True)
 
     corpus = extract_sources([Source(args.corpus)])
     train, held = split_by_file(corpus.parts, args.validation, args.seed)
@@ -231,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     say(f"  vocabulary coverage of the held-out tokens (H): {1 - oov:.4f} (goal >= 0.97)")
 
     # renders of the default model and the one-solo model
-    metheny = extract_file(musicality.METHENY, start=METHENY_RANGE[0], end=METHENY_RANGE[1])
+    metheny = extract_file(args.metheny, start=METHENY_RANGE[0], end=METHENY_RANGE[1])
     with tempfile.TemporaryDirectory(prefix="bench-model-") as scratch:
         folder = Path(scratch)
         blues = musicality.write_minor_blues(folder / "minor_blues.mid")

@@ -72,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--validation", type=int, default=0, metavar="N",
                         help="hold N whole files out to stop early on (context; default 0: "
                              "train on all for --epochs)")
+    parser.add_argument("--plateau", type=int, default=0, metavar="N",
+                        help="with --validation: halve the learning rate after N epochs "
+                             "without a better validation NLL (default 0: never)")
     parser.add_argument("--patience", type=int, default=5,
                         help="epochs without a better validation NLL before stopping (default 5)")
     parser.add_argument("--epochs", type=int, default=100,

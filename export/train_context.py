@@ -95,7 +95,7 @@ def run_context(
     import_seconds = clock() - began
     mask = feature_mask(features)
     fitted = fit(len(vocabulary), train_files, held_files, mask, units=units, embed=args.embed,
-                 dropout=args.dropout,
+                 dropout=args.dropout, plateau=args.plateau,
                  max_epochs=args.epochs, patience=args.patience if held_files else args.epochs,
                  seed=args.seed, out=(lambda line: None) if args.quiet else out)
     began = clock()

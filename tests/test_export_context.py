@@ -106,7 +106,7 @@ def test_evaluate_refuses_bad_input_in_one_line(tmp_path: Path, args: list[str],
     from tiny_onnx import tiny_model
 
     values = {"not_jazzd": str(tiny_model(tmp_path / "plain.onnx", version=None)),
-              "solo_only": str(write(tmp_path / "solo.mid", [track("Sax", 0, SOLO)]))}
+              "solo_only": str(write(tmp_path / "solo.mid", [track("Sax", 0, SOLO[2:])]))}
     midi = ["--midi", str(tune(tmp_path / "a.mid"))]
     argv = [arg.format(**values) for arg in args]
     result = _run("-m", "export.evaluate", *(argv if "--midi" in argv else argv + midi))
