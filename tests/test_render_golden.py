@@ -49,14 +49,17 @@ CASES = {f"metheny, {name}": (["--model", "metheny", *args], digest)
          for name, (args, digest) in METHENY_CASES.items()}
 #: The default model (format 3, the context model).
 CASES.update({
-    "default, embedded loop, seed 7": (["--seed", "7", "--bars", "16"], "TBD"),
+    "default, embedded loop, seed 7": (["--seed", "7", "--bars", "16"],
+        "bd459f8604fcec14dbe4c5757ae6583d20e224eaccf7a803e1b05277f197c8fa"),
     "default, a progression with short and triplet spans, seed 11": (
         ["--seed", "11", "--bars", "16", "--comp", "--progression",
-         "D-7 G7 Cmaj7:2 A7b9:2 Dm7b5 G7 Cm6:3 C#o7:1"], "TBD"),
+         "D-7 G7 Cmaj7:2 A7b9:2 Dm7b5 G7 Cm6:3 C#o7:1"],
+        "1da9c63148854eb0cfaf77f228fa934fc4e3377aac9f47f1fa2607a87754071d"),
     "default, the Metheny file's chords and every music setting, seed 5": (
         ["--seed", "5", "--bars", "16", "--chords", str(METHENY), "--temperature", "0.8",
          "--top-p", "0.9", "--pitch-range", "55-80", "--channel", "3", "--velocity", "77",
-         "--bpm", "97"], "TBD"),
+         "--bpm", "97"],
+        "d5e1b9f382155deff76ee7285b7c7347e9d05839be2c9828dc07cf6d001eefae"),
 })  # fmt: skip
 
 
