@@ -27,8 +27,8 @@ def model_path(name: str | Path | None) -> Path:
     if text in EMBEDDED:
         return data_file(EMBEDDED[text])
     path = Path(text)
-    if path.is_file():
-        return path
+    if path.is_file() or path.suffix == ".onnx" or "/" in text:
+        return path  # a path: loading it says what is wrong with it
     raise UserError(f"--model {text[:200]}: neither an embedded model "
                     f"({', '.join(EMBEDDED)}) nor a model file: give one of those names or "
                     "the path of a .onnx file")
