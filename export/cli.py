@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from jazzd.errors import UserError
+from jazzd.music.context import GROUP_NAMES
 
 if TYPE_CHECKING:
     from export.corpus import Corpus, Source
@@ -48,8 +49,36 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--midi", required=True, nargs="+", metavar="FILE",
                         help="MIDI recordings to learn, or directories of them; FILE@START-END "
                              "gives a file its own beat range")
-    parser.add_argument("--out", required=True, metavar="PATH.onnx", help="model file to write")
-    parser.add_argument("--epochs", type=int, default=100, help="training epochs (default 100)")
+    parser.add_argument("--out", metavar="PATH.onnx", help="model file to write")
+    parser.add_argument("--tokens", action="store_true",
+                        help="print each file's name (# FILE) and its bars' tokens, one bar a "
+                             "line, and train nothing")
+    parser.add_argument("--performance", metavar="FILE", default=None,
+                        help="recording whose gate, accents, contour and spread the model plays "
+                             "with (FILE@START-END for a range; default: the --midi files)")
+    parser.add_argument("--architecture", choices=("context", "seed"), default="context",
+                        help="context: the step also reads where the token starts in the bar "
+                             "and the chords there (format 3, default); seed: token only "
+                             "(format 2)")
+    parser.add_argument("--features", default=",".join(GROUP_NAMES), metavar="G,G",
+                        help="context groups the model reads (of "
+                             f"{','.join(GROUP_NAMES)}; none for no context; default all)")
+    parser.add_argument("--units", type=int, default=None,
+                        help="LSTM units (default 128 for context, 64 for seed)")
+    parser.add_argument("--embed", type=int, default=32,
+                        help="size of the previous token's projection (context; default 32)")
+    parser.add_argument("--dropout", type=float, default=0.2,
+                        help="dropout on the LSTM output while training (context; default 0.2)")
+    parser.add_argument("--validation", type=int, default=0, metavar="N",
+                        help="hold N whole files out to stop early on (context; default 0: "
+                             "train on all for --epochs)")
+    parser.add_argument("--plateau", type=int, default=0, metavar="N",
+                        help="with --validation: halve the learning rate after N epochs "
+                             "without a better validation NLL (default 0: never)")
+    parser.add_argument("--patience", type=int, default=5,
+                        help="epochs without a better validation NLL before stopping (default 5)")
+    parser.add_argument("--epochs", type=int, default=100,
+                        help="training epochs, the most with --validation (default 100)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--solo-track", metavar="T", default=None,
                         help="solo track: number or name (default: the busiest "
@@ -132,6 +161,11 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> int:
     from export.onnx_export import check_output_path
     from jazzd.generate.model_rules import check_vocabulary
 
+    if args.tokens:
+        return print_tokens(args, out)
+    if args.out is None:
+        raise UserError("give --out PATH.onnx (the model to write), or --tokens to print them")
+    features = _features(args.features)
     if args.epochs < 1:
         raise UserError(f"--epochs {args.epochs}: train for at least 1 epoch")
     if args.epochs > MAX_EPOCHS:
@@ -142,6 +176,7 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> int:
     start, end = _beat(args.start_beat, "--start-beat"), _beat(args.end_beat, "--end-beat")
 
     sources = [source(item, start, end) for item in args.midi]
+    performance = None if args.performance is None else source(args.performance, None, None)
 
     clock = time.perf_counter
     began = clock()
@@ -167,6 +202,21 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> int:
     if args.show_corpus:
         out(corpus.text() if len(parts) > 1 else parts[0].text())
     check_vocabulary(vocabulary, where, "give a longer or more varied range")
+    played, taken = corpus.played, None
+    if performance is not None:
+        from export.corpus import extract_file
+
+        try:
+            taken = extract_file(performance.path, start=performance.start, end=performance.end)
+        except UserError as error:
+            raise UserError(f"--performance {performance.path}: {error}") from None
+        played = taken.played
+        out(f"performance: {taken.source}, beats {float(taken.start):g}-{float(taken.end):g}, "
+            f"{len(played)} notes (solo {taken.solo_track})")
+    if args.architecture == "context":
+        from export.train_context import run_context
+
+        return run_context(args, corpus, played, taken, features, target, out)
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from export.onnx_export import export_step
@@ -198,7 +248,7 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> int:
         "first_loss": trained.first_loss,
         "final_loss": trained.final_loss,
     }
-    style = measure_style(corpus.played)
+    style = measure_style(played)
     exported = export_step(trained.step_model, trained.vocabulary, target, provenance, n_a=N_A,
                            style=style)
     export_seconds = clock() - began
@@ -212,6 +262,29 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> int:
         f"{check.c_out_scaled:.2g} relative); wrote {exported.path} ({exported.bytes} bytes)")
     out(f"seconds: parse {parse_seconds:.1f}, tensorflow import {import_seconds:.1f}, "
         f"training {train_seconds:.1f}, export {export_seconds:.1f}")
+    return 0
+
+
+def _features(text: str) -> tuple[str, ...]:
+    """The context groups of ``--features`` (``none``: no context), UserError for others."""
+    if text.strip() == "none":
+        return ()
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    unknown = [name for name in names if name not in GROUP_NAMES]
+    if unknown:
+        raise UserError(f"--features: unknown group {unknown[0]!r}: choose among "
+                        f"{', '.join(GROUP_NAMES)} or none")
+    return tuple(name for name in GROUP_NAMES if name in names)
+
+
+def print_tokens(args: argparse.Namespace, out: Callable[[str], None] = print) -> int:
+    """``--tokens``: each file's ``# NAME`` line and its bars, one line each; no training."""
+    from export.corpus import extract_sources
+
+    start, end = _beat(args.start_beat, "--start-beat"), _beat(args.end_beat, "--end-beat")
+    corpus = extract_sources([source(item, start, end) for item in args.midi],
+                             solo=args.solo_track, chords=args.chord_track)
+    out(corpus.text())
     return 0
 
 

@@ -41,7 +41,7 @@ from jazzd.midi.smf import (
     read_midi,
     snap_onset,
 )
-from jazzd.music.chords import file_sha256
+from jazzd.music.chords import ChordLoop, file_sha256, loop_from_chords
 from jazzd.music.phrase import MIN_REST, played_notes, solo_line, tokenize
 from jazzd.music.tokens import BAR_BEATS, Token, Vocabulary
 
@@ -70,6 +70,8 @@ class Corpus:
     sha256: str = ""
     #: Each note as played against its token (:func:`jazzd.music.phrase.played_notes`).
     played: tuple[tuple[Fraction, Fraction, Fraction, int, int], ...] = ()
+    #: The chords under the solo as jazzd plays over them: beat 0 is ``start``.
+    chords: ChordLoop | None = None
 
     @property
     def tokens(self) -> list[str]:
@@ -151,7 +153,18 @@ def extract(
     bars = tokenize(line, spans, first, last, min_rest)
     played = tuple(played_notes(line, first, last, min_rest))
     return Corpus(source, solo_track.describe(), chord_track.describe(), first, last, bars,
-                  played=played)
+                  played=played, chords=_loop(spans, first))
+
+
+def _loop(spans: Sequence[tuple[Fraction, Fraction, tuple[int, ...]]], first: Fraction
+          ) -> ChordLoop:
+    """The chord segments as a loop from beat ``first``, each chord held to the next one."""
+    from jazzd.music.theory import chord_from_pitches
+
+    kept = [(start, pitches) for start, _, pitches in spans if pitches]
+    bounds = [first] + [start for start, _ in kept[1:]] + [spans[-1][1]]
+    return loop_from_chords((bounds[i + 1] - bounds[i], chord_from_pitches(pitches))
+                            for i, (_, pitches) in enumerate(kept) if bounds[i + 1] > bounds[i])
 
 
 def extract_file(path: str | Path, **options: object) -> Corpus:

@@ -30,10 +30,13 @@ from jazzd.music.tokens import Vocabulary
 from jazzd.output_file import check_writable, replacing
 
 FORMAT_VERSION = "2"  # 2: the jazzd.performance key (articulation, dynamics)
+#: 3: the step also reads the token's musical context (input ``ctx``, key jazzd.context).
+CONTEXT_FORMAT_VERSION = "3"
 OPSET = 17
 PARITY_STEPS = 200
 MAX_DIFF = 1e-5
 INPUTS = ("x", "a", "c")
+CONTEXT_INPUTS = ("x", "ctx", "a", "c")
 OUTPUTS = ("probs", "a_out", "c_out")
 
 
@@ -66,13 +69,15 @@ def versions() -> dict[str, str]:
     return found
 
 
-def convert(step_model: Any, n_values: int, n_a: int) -> Any:
-    """The Keras step model as ONNX: inputs x/a/c, outputs probs/a_out/c_out."""
+def convert(step_model: Any, n_values: int, n_a: int, context_size: int | None = None) -> Any:
+    """The Keras step model as ONNX: inputs x/a/c (x/ctx/a/c), outputs probs/a_out/c_out."""
     import tensorflow as tf
     import tf2onnx
 
     signature = (
         tf.TensorSpec((None, n_values), tf.float32, name="x"),
+        *(() if context_size is None else
+          (tf.TensorSpec((None, context_size), tf.float32, name="ctx"),)),
         tf.TensorSpec((None, n_a), tf.float32, name="a"),
         tf.TensorSpec((None, n_a), tf.float32, name="c"),
     )
@@ -101,23 +106,30 @@ def _rename_outputs(proto: Any) -> None:
 
 
 def attach_metadata(
-    proto: Any, vocabulary: Vocabulary, n_a: int, provenance: dict, style: Style | None = None
+    proto: Any, vocabulary: Vocabulary, n_a: int, provenance: dict, style: Style | None = None,
+    context: dict | None = None, card: str | None = None,
 ) -> None:
     """Write the jazzd keys into the model's metadata_props (replacing any earlier ones).
 
     ``style`` (articulation and dynamics) goes under ``jazzd.performance``; without
     one the key is left out and jazzd plays the model with one velocity, full length.
+    ``context`` (``{"size": N, "groups": [...]}``) makes the model format 3: its step
+    reads the ``ctx`` input. ``card`` is the model card (what it learned, from what).
     """
     props = {
-        "jazzd.format_version": FORMAT_VERSION,
+        "jazzd.format_version": FORMAT_VERSION if context is None else CONTEXT_FORMAT_VERSION,
         "jazzd.vocabulary": vocabulary.to_json(),
         "jazzd.n_a": str(n_a),
         "jazzd.provenance": json.dumps(provenance, sort_keys=True),
     }
+    if context is not None:
+        props["jazzd.context"] = json.dumps(context, sort_keys=True)
+    if card is not None:
+        props["jazzd.model_card"] = card
     if style is not None:
         props["jazzd.performance"] = style.to_json()
-    kept = [p for p in proto.metadata_props
-            if p.key not in props and p.key != "jazzd.performance"]
+    kept = [p for p in proto.metadata_props if p.key not in props
+            and p.key not in ("jazzd.performance", "jazzd.context", "jazzd.model_card")]
     del proto.metadata_props[:]
     for prop in kept:
         proto.metadata_props.append(prop)
@@ -149,11 +161,12 @@ class Parity:
 
 
 def parity(step_model: Any, proto: Any, n_values: int, n_a: int, steps: int = PARITY_STEPS,
-           seed: int = 0) -> Parity:
+           seed: int = 0, contexts: np.ndarray | None = None) -> Parity:
     """Compare Keras and onnxruntime over ``steps`` chained steps.
 
     Both start from zero input and state and carry their own state; the next
     input is a token sampled (seeded) from the Keras probabilities, fed to both.
+    A context model also reads ``contexts[t % len(contexts)]`` at step t.
     """
     import onnxruntime as ort
 
@@ -167,11 +180,15 @@ def parity(step_model: Any, proto: Any, n_values: int, n_a: int, steps: int = PA
     keras_a = onnx_a = np.zeros((1, n_a), dtype=np.float32)
     keras_c = onnx_c = np.zeros((1, n_a), dtype=np.float32)
     worst = dict.fromkeys(("probs", "a_out", "c_out", "c_out_scaled"), 0.0)
-    for _ in range(steps):
-        probs, keras_a, keras_c = (np.asarray(t) for t in
-                                   step_model([x, keras_a, keras_c], training=False))
-        onnx_probs, onnx_a, onnx_c = session.run(
-            list(OUTPUTS), {"x": x, "a": onnx_a, "c": onnx_c})
+    for t in range(steps):
+        if contexts is None:
+            keras_in, feed = [x, keras_a, keras_c], {"x": x, "a": onnx_a, "c": onnx_c}
+        else:
+            ctx = np.asarray(contexts[t % len(contexts)], dtype=np.float32)[None, :]
+            keras_in = [x, ctx, keras_a, keras_c]
+            feed = {"x": x, "ctx": ctx, "a": onnx_a, "c": onnx_c}
+        probs, keras_a, keras_c = (np.asarray(t) for t in step_model(keras_in, training=False))
+        onnx_probs, onnx_a, onnx_c = session.run(list(OUTPUTS), feed)
         scale = np.maximum(1.0, np.abs(keras_c))
         found = {
             "probs": np.abs(probs - onnx_probs),
@@ -227,14 +244,22 @@ def export_step(
     steps: int = PARITY_STEPS,
     max_diff: float = MAX_DIFF,
     style: Style | None = None,
+    context: dict | None = None,
+    contexts: np.ndarray | None = None,
+    card: str | None = None,
 ) -> Exported:
     """Convert, check parity, stamp the metadata and write ``path`` (atomically).
 
+    A context model (``context`` given) is checked over the rows of ``contexts``.
     Raises ParityError, writing nothing, when onnxruntime and Keras disagree.
     """
     check_vocabulary(vocabulary, f"the model for {path}", "train on a longer solo")
-    proto = convert(step_model, len(vocabulary), n_a)
-    check = parity(step_model, proto, len(vocabulary), n_a, steps)
+    size = None if context is None else int(context["size"])
+    proto = convert(step_model, len(vocabulary), n_a, size)
+    if size is not None and contexts is None:
+        contexts = np.random.default_rng(1).integers(0, 2, (PARITY_STEPS, size))
+    check = parity(step_model, proto, len(vocabulary), n_a, steps,
+                   contexts=None if size is None else contexts)
     if not check.max_diff <= max_diff:
         raise ParityError(
             f"ONNX and Keras differ by {check.max_diff:.3g} over {steps} steps "
@@ -245,6 +270,6 @@ def export_step(
                            for key in ("probs", "a_out", "c_out", "c_out_scaled")},
                    created_utc=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                    versions=versions())
-    attach_metadata(proto, vocabulary, n_a, stamped, style)
-    size = write_atomically(proto, path)
-    return Exported(path, size, check)
+    attach_metadata(proto, vocabulary, n_a, stamped, style, context, card)
+    written = write_atomically(proto, path)
+    return Exported(path, written, check)

@@ -84,7 +84,9 @@ def add_music_arguments(parser: argparse.ArgumentParser) -> None:
         help='chord symbols, one per bar ("D-7 G7 Cmaj7 Cmaj7"); "Dm7:2" lasts 2 beats; '
         "a duration is a positive multiple of 1/24 beat (2, 1.5, 1/3), others are refused",
     )
-    parser.add_argument("--model", metavar="PATH", help="ONNX model (default: the embedded one)")
+    parser.add_argument("--model", metavar="NAME|PATH",
+                        help="embedded model name (see --list-models) or ONNX file "
+                             "(default: the embedded default model)")
     parser.add_argument("--seed", type=int, default=None, help="random seed >= 0 (default: random)")
     parser.add_argument(
         "--temperature",
@@ -173,6 +175,10 @@ def add_live_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--list-ports", action="store_true", help="show the MIDI backends and ports, then exit"
     )
+    parser.add_argument(
+        "--list-models", action="store_true",
+        help="list the embedded models, one line each (name, format, what it learned), then exit"
+    )
     group.add_argument(
         "--test-pattern",
         action="store_true",
@@ -242,7 +248,8 @@ def add_render_arguments(parser: argparse.ArgumentParser) -> None:
         "--render",
         metavar="OUT",
         help="write the solo to a file instead of playing; the format follows the extension "
-        "(.mid; .wav: audio through FluidSynth; .png: a piano roll)",
+        "(.mid; .wav: audio through FluidSynth; .png: a piano roll; .tokens: the grammar "
+        "tokens as sampled, one bar a line)",
     )
     group.add_argument(
         "--bars",
@@ -349,6 +356,11 @@ def run_render(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace, signals: Signals | None = None) -> int:
     """Dispatch to the mode the flags select (``signals``: installed ones, for live mode)."""
+    if args.list_models:
+        from jazzd.generate.models import listing
+
+        print("\n".join(listing()))
+        return 0
     if args.list_ports:
         return run_list_ports(args)
     if args.learn:
@@ -451,7 +463,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
-        if args.list_ports or args.render is not None:
+        if args.list_ports or args.list_models or args.render is not None:
             signals.restore()
             if signals.stop_requested:
                 return 0

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from jazzd.errors import UserError
+from jazzd.generate.models import EMBEDDED
 from jazzd.midi.backends import BACKENDS
 from jazzd.midi.messages import channel_index
 
@@ -489,7 +490,8 @@ def parse_config(data: Mapping[str, Any], where: str, base_dir: Path | None = No
                 raise UserError(f"{where}: unknown key {section}.{key}: {hint}")
             full = f"{section}.{key}"
             value = _check(full, value, where)
-            if full in _PATH_KEYS and value is not None and base_dir is not None:
+            if (full in _PATH_KEYS and value is not None and base_dir is not None
+                    and not (full == "music.model" and value in EMBEDDED)):
                 value = str((base_dir / Path(value).expanduser()).resolve())
             values[key] = value
         sections[section] = _SECTIONS[section](**values)

@@ -46,7 +46,7 @@ def test_cli_trains_and_writes_a_self_describing_model(tmp_path: Path) -> None:
     out.parent.mkdir()
     result = subprocess.run(
         [sys.executable, "-m", "export", "--midi", str(midi), "--out", str(out),
-         "--epochs", "3", "--seed", "7", "--quiet"],
+         "--epochs", "3", "--seed", "7", "--quiet", "--architecture", "seed"],
         cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stderr[-2000:]
     summary = result.stdout

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from jack_harness import Jazzd, MidiDump, jack_env, start_jack, stop_jack, unique, wait_for_ports
+from jack_harness import (
+    Jazzd,
+    MidiDump,
+    jack_env,
+    jazzd_env,
+    start_jack,
+    stop_jack,
+    unique,
+    wait_for_ports,
+)
 
 from jazzd.errors import UserError
 from jazzd.midi.backends import MAX_PORT_NAME_BYTES

@@ -38,7 +38,7 @@ def test_state_carries_between_steps(tmp_path: Path) -> None:
     ("kwargs", "message"),
     [
         ({"version": None}, "not a jazzd model"),
-        ({"version": "3"}, "format '3'"),
+        ({"version": "4"}, "format '4'"),
         ({"version": "2", "performance": "{"}, "unreadable jazzd.performance"),
         ({"version": "2", "performance": '{"gates": []}'}, "unreadable jazzd.performance"),
         ({"vocabulary": None}, "no jazzd.vocabulary"),
@@ -112,7 +112,7 @@ def test_not_an_onnx_file(tmp_path: Path) -> None:
 def test_default_model_is_valid() -> None:
     model = StepModel.load()
     assert len(model.vocabulary) > 10
-    assert model.info.n_a == 64
+    assert model.info.n_a == 128 and model.uses_context  # the context model (format 3)
     probs = model.step(None)
     assert probs.shape == (len(model.vocabulary),)
     assert abs(float(probs.astype(np.float64).sum()) - 1) < 1e-4
@@ -147,7 +147,7 @@ def test_session_options_are_sized_for_one_token_and_change_no_output() -> None:
     assert options.graph_optimization_level == ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     assert not options.enable_cpu_mem_arena and options.enable_mem_pattern
 
-    path = str(default_model_path())
+    path = str(default_model_path().with_name("metheny.onnx"))  # inputs x, a, c
     ours = ort.InferenceSession(path, sess_options=options, providers=["CPUExecutionProvider"])
     plain = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
     size, n_a = ours.get_inputs()[0].shape[1], ours.get_inputs()[1].shape[1]

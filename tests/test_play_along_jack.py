@@ -138,7 +138,7 @@ def test_a_mute_controller_silences_jazzd_from_the_next_note_and_unmute_brings_i
     band = Band(unique("band"), plan, tmp_path)
     go, _, stats, log = play_with_band(
         band, notify, tmp_path, "--config", str(config), "--bpm", "200", "--bars", "6",
-        "--seed", "5", "--dynamics", "0",
+        "--seed", "5", "--dynamics", "0", "--model", "metheny",  # notes from the first bar
     )
     check_nothing_left_sounding(log)
     origin, beat = stats["origin_monotonic_s"], 60 / 200

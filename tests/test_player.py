@@ -216,7 +216,7 @@ def play_live(model: StepModel, reload: Reload, at: float) -> list[Event]:
 
 @needs_model
 def test_a_reload_with_new_chords_mid_bar_2_regenerates_bar_3_over_them():
-    model = StepModel.load()
+    model = StepModel.load(default_model_path().with_name("metheny.onnx"))
     c_major, f_sharp = from_progression("Cmaj7"), from_progression("F#maj7")
     # What bar 3 should be: bars 0-2 over Cmaj7, then F#maj7 set before bar 3 is generated.
     reference = new_soloist(model, c_major)

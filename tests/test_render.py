@@ -52,7 +52,8 @@ def solo_notes(path: Path) -> list[Note]:
 @needs_model
 def test_64_bar_render_of_the_default_loop(tmp_path: Path, capsys) -> None:
     out = tmp_path / "a.mid"
-    assert main(["--render", str(out), "--bars", "64", "--chords", str(LOOP), "--seed", "7"]) == 0
+    assert main(["--render", str(out), "--bars", "64", "--chords", str(LOOP), "--seed", "7",
+                 "--model", "metheny"]) == 0
     assert "64 bars" in capsys.readouterr().out
     midi = mido.MidiFile(out)
     assert midi.type == 1 and len(midi.tracks) == 2
@@ -71,7 +72,8 @@ def test_64_bar_render_of_the_default_loop(tmp_path: Path, capsys) -> None:
     assert summary.chord_tone_share_on_beats > 0.4
 
     again = tmp_path / "b.mid"
-    assert main(["--render", str(again), "--bars", "64", "--chords", str(LOOP), "--seed", "7"]) == 0
+    assert main(["--render", str(again), "--bars", "64", "--chords", str(LOOP), "--seed", "7",
+                 "--model", "metheny"]) == 0
     assert again.read_bytes() == out.read_bytes()
     other = tmp_path / "c.mid"
     assert main(["--render", str(other), "--bars", "64", "--seed", "8"]) == 0
@@ -285,7 +287,7 @@ def test_render_reads_the_config_file_and_flags_override_it(tmp_path: Path) -> N
     flagged = tmp_path / "flagged.mid"
     code = main(
         ["--render", str(flagged), "--config", config, "--velocity", "80", "--channel", "2",
-         "--bars", "2"]
+         "--bars", "2", "--model", "metheny"]
     )  # fmt: skip
     assert code == 0
     assert {(m.channel, m.velocity) for m in note_ons(flagged, 1)} == {(1, 80)}

@@ -6,7 +6,9 @@ table). Any change to them is a change in what jazzd plays and must be deliberat
 each one so far (issue 12): the pitch drawn near the interval window's centre;
 the bell narrowed and nudged toward the smaller interval; the embedded model
 retrained with breaths kept as rests (format 2: its notes played with the learned
-gate and velocity).
+gate and velocity). The default model became the context model learned from 52
+transcribed solos (its own digests below); the seed's one-solo model (format 2),
+embedded as ``metheny``, keeps every digest it had: a format 2 model plays as before.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ import pytest
 from jazzd.cli import main
 from jazzd.generate.model import default_model_path
 
-CASES = {
+#: The seed's one-solo model (``--model metheny``, format 2): the digests of before the
+#: context model, unchanged.
+METHENY_CASES = {
     "embedded loop, seed 7": (
         ["--seed", "7", "--bars", "16"],
         "9235f06dfdc3c38cfad303fd2913a63ed42a63e3fd23d135aae8a6f3d1d31081",
@@ -40,6 +44,22 @@ CASES = {
         "8d3bd12eced1dd472bab63108dbb97e3730c1ec5ca2bbb415d7d6c5a98dad30d",
     ),
 }  # fmt: skip
+CASES = {f"metheny, {name}": (["--model", "metheny", *args], digest)
+         for name, (args, digest) in METHENY_CASES.items()}
+#: The default model (format 3, the context model).
+CASES.update({
+    "default, embedded loop, seed 7": (["--seed", "7", "--bars", "16"],
+        "bd459f8604fcec14dbe4c5757ae6583d20e224eaccf7a803e1b05277f197c8fa"),
+    "default, a progression with short and triplet spans, seed 11": (
+        ["--seed", "11", "--bars", "16", "--comp", "--progression",
+         "D-7 G7 Cmaj7:2 A7b9:2 Dm7b5 G7 Cm6:3 C#o7:1"],
+        "1da9c63148854eb0cfaf77f228fa934fc4e3377aac9f47f1fa2607a87754071d"),
+    "default, the Metheny file's chords and every music setting, seed 5": (
+        ["--seed", "5", "--bars", "16", "--chords", "{metheny}", "--temperature", "0.8",
+         "--top-p", "0.9", "--pitch-range", "55-80", "--channel", "3", "--velocity", "77",
+         "--bpm", "97"],
+        "d5e1b9f382155deff76ee7285b7c7347e9d05839be2c9828dc07cf6d001eefae"),
+})  # fmt: skip
 
 
 @pytest.mark.skipif(not default_model_path().is_file(), reason="no data/model.onnx")

@@ -19,13 +19,18 @@ def tiny_model(
     version: str | None = "1",
     names: tuple[str, str, str] = ("x", "a", "c"),
     performance: str | None = None,
+    context: int | None = None,
+    context_groups: tuple[str, ...] = ("position", "chord", "change", "next", "pitch"),
+    declared_context: int | None = None,
 ) -> Path:
     """A small ONNX step model with jazzd's interface, built with onnx.helper.
 
     probs = softmax(x W + a U), a_out = tanh(x V + a + B), c_out = c + a_out.
     ``width`` overrides the vocabulary size used in the shapes (a mismatch);
     ``performance`` is the ``jazzd.performance`` metadata (format 2), absent by default
-    (a format-1 model).
+    (a format-1 model). ``context`` adds the input ``ctx`` of that width (format 3:
+    logits += ctx Q), its ``jazzd.context`` metadata declaring ``declared_context``
+    values (default: the width).
     """
     import onnx
     from onnx import TensorProto, helper, numpy_helper
@@ -39,10 +44,14 @@ def tiny_model(
         "B": rng.normal(size=(n_a,)).astype(np.float32),
     }
     x, a, c = names
+    if context is not None:
+        weights["Q"] = rng.normal(size=(context, size)).astype(np.float32)
     nodes = [
         helper.make_node("MatMul", [x, "W"], ["xw"]),
         helper.make_node("MatMul", [a, "U"], ["au"]),
-        helper.make_node("Add", ["xw", "au"], ["logits"]),
+        helper.make_node("Add", ["xw", "au"], ["logits0" if context else "logits"]),
+        *([helper.make_node("MatMul", ["ctx", "Q"], ["cq"]),
+           helper.make_node("Add", ["logits0", "cq"], ["logits"])] if context else []),
         helper.make_node("Softmax", ["logits"], ["probs"], axis=-1),
         helper.make_node("MatMul", [x, "V"], ["xv"]),
         helper.make_node("Add", ["xv", a], ["xva"]),
@@ -55,6 +64,8 @@ def tiny_model(
         "tiny",
         [
             helper.make_tensor_value_info(x, TensorProto.FLOAT, [1, size]),
+            *([helper.make_tensor_value_info("ctx", TensorProto.FLOAT, [1, context])]
+              if context else []),
             helper.make_tensor_value_info(a, TensorProto.FLOAT, [1, n_a]),
             helper.make_tensor_value_info(c, TensorProto.FLOAT, [1, n_a]),
         ],
@@ -74,6 +85,10 @@ def tiny_model(
         meta["jazzd.vocabulary"] = json.dumps(vocabulary)
     if performance is not None:
         meta["jazzd.performance"] = performance
+    if context is not None:
+        meta["jazzd.format_version"] = "3"
+        meta["jazzd.context"] = json.dumps({"size": declared_context or context,
+                                            "groups": list(context_groups)})
     helper.set_model_props(model, meta)
     onnx.checker.check_model(model)
     onnx.save(model, path)

@@ -27,10 +27,13 @@ from jazzd.music.tokens import TokenError, Vocabulary
 from jazzd.resources import data_file
 
 #: The model format this jazzd writes; it reads every format of READ_FORMATS
-#: (format 1 has no performance tables: it plays with full length and one velocity).
-FORMAT_VERSION = "2"
-READ_FORMATS = ("1", "2")
+#: (format 1 has no performance tables: it plays with full length and one velocity;
+#: format 3 also reads the musical context of the next token, input ``ctx``).
+FORMAT_VERSION = "3"
+READ_FORMATS = ("1", "2", "3")
+CONTEXT_FORMATS = ("3",)
 INPUTS = ("x", "a", "c")
+CONTEXT_INPUTS = ("x", "ctx", "a", "c")
 OUTPUTS = ("probs", "a_out", "c_out")
 #: How far from 1 the first step's probabilities may sum (float32 softmax rounding).
 PROBABILITY_SUM_TOLERANCE = 1e-3
@@ -45,6 +48,14 @@ class StepState:
     last: int | None
 
 
+@dataclass(frozen=True, eq=False)
+class ContextSpec:
+    """The context a format 3 model reads: its groups; the others are fed as 0."""
+
+    groups: tuple[str, ...]
+    mask: np.ndarray  # (CONTEXT_SIZE,) float32, 1 over the groups read
+
+
 @dataclass(frozen=True)
 class ModelInfo:
     """What a model file says about itself."""
@@ -54,6 +65,32 @@ class ModelInfo:
     provenance: dict
     #: The articulation and dynamics measured at export (None: format 1, or no tables).
     style: Style | None = None
+    #: The context input (None: formats 1 and 2, the token alone).
+    context: ContextSpec | None = None
+
+
+def read_context(meta: dict, where: str) -> ContextSpec:
+    """The ``jazzd.context`` metadata of a format 3 model; UserError when it is not this jazzd's."""
+    from jazzd.music.context import CONTEXT_SIZE, GROUP_NAMES, group
+
+    try:
+        described = json.loads(meta.get("jazzd.context", ""))
+        size, groups = int(described["size"]), tuple(described["groups"])
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+        raise UserError(f"{where} is format 3 but has no readable jazzd.context metadata: "
+                        "export the model again") from None
+    if size != CONTEXT_SIZE:
+        raise UserError(f"{where} reads a context of {size} values, this jazzd computes "
+                        f"{CONTEXT_SIZE}: export the model again with this jazzd")
+    unknown = [name for name in groups if name not in GROUP_NAMES]
+    if unknown:
+        raise UserError(f"{where} reads context group {str(unknown[0])[:40]!r}, unknown to this "
+                        f"jazzd ({', '.join(GROUP_NAMES)}): export the model again")
+    mask = np.zeros(CONTEXT_SIZE, dtype=np.float32)
+    for name in groups:
+        found = group(name)
+        mask[found.start : found.stop] = 1.0
+    return ContextSpec(groups, mask)
 
 
 def _probability_problem(probs: np.ndarray) -> str | None:
@@ -179,13 +216,18 @@ def read_info(session, where: str) -> ModelInfo:
         provenance = json.loads(meta.get("jazzd.provenance", "{}"))
     except json.JSONDecodeError:
         provenance = {}
+    context = read_context(meta, where) if version in CONTEXT_FORMATS else None
+    expected = INPUTS if context is None else CONTEXT_INPUTS
     inputs = {arg.name: arg for arg in session.get_inputs()}
     outputs = {arg.name: arg for arg in session.get_outputs()}
-    if set(inputs) != set(INPUTS) or not set(OUTPUTS) <= set(outputs):
+    if set(inputs) != set(expected) or not set(OUTPUTS) <= set(outputs):
         raise UserError(
             f"{where} has inputs {sorted(inputs)} and outputs {sorted(outputs)}, expected "
-            f"inputs {list(INPUTS)} and outputs {list(OUTPUTS)}: export the model again"
+            f"inputs {list(expected)} and outputs {list(OUTPUTS)}: export the model again"
         )
+    if context is not None:
+        _check_shape(where, "input ctx", inputs["ctx"].shape, len(context.mask),
+                     "the context size")
     n_a = _dims(inputs["a"].shape)[-1] if inputs["a"].shape else None
     declared = meta.get("jazzd.n_a")
     if n_a is None or (declared is not None and declared != str(n_a)):
@@ -210,7 +252,7 @@ def read_info(session, where: str) -> ModelInfo:
             raise UserError(
                 f"{where} has unreadable jazzd.performance metadata ({exc}): export the model again"
             ) from None
-    return ModelInfo(vocabulary, n_a, provenance, style)
+    return ModelInfo(vocabulary, n_a, provenance, style, context)
 
 
 class StepModel:
@@ -225,6 +267,8 @@ class StepModel:
         self._a = np.zeros((1, info.n_a), dtype=np.float32)
         self._c = np.zeros((1, info.n_a), dtype=np.float32)
         self._last: int | None = None
+        self._mask = None if info.context is None else info.context.mask
+        self._ctx = None if self._mask is None else np.zeros((1, len(self._mask)), np.float32)
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> StepModel:
@@ -275,10 +319,17 @@ class StepModel:
         self._x[:] = 0
         self._last = None
 
-    def step(self, index: int | None) -> np.ndarray:
+    @property
+    def uses_context(self) -> bool:
+        """Whether the step reads the next token's context (format 3)."""
+        return self._mask is not None
+
+    def step(self, index: int | None, context: np.ndarray | None = None) -> np.ndarray:
         """Feed token ``index`` (None: the zero input) and return the next-token probabilities.
 
-        The returned array (shape ``(V,)``, float32) belongs to the caller.
+        ``context`` is the next token's :func:`jazzd.music.context.context_at` (None:
+        all 0); a model without a context input ignores it. The returned array
+        (shape ``(V,)``, float32) belongs to the caller.
         """
         x = self._x
         if self._last is not None:
@@ -286,7 +337,14 @@ class StepModel:
         if index is not None:
             x[0, index] = 1
         self._last = index
-        probs, a, c = self._session.run(OUTPUTS, {"x": x, "a": self._a, "c": self._c})
+        feed = {"x": x, "a": self._a, "c": self._c}
+        if self._ctx is not None:
+            if context is None:
+                self._ctx[:] = 0
+            else:
+                np.multiply(context, self._mask, out=self._ctx[0])
+            feed["ctx"] = self._ctx
+        probs, a, c = self._session.run(OUTPUTS, feed)
         self._a = a
         self._c = c
         return probs[0]

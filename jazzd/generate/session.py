@@ -71,12 +71,12 @@ def open_session(music: MusicConfig, *, collapse_ax: bool = False) -> Session:
     """Load the chords and the model, draw the seed (unless set) and build the soloist."""
     import numpy as np
 
-    from jazzd.generate.model import StepModel
+    from jazzd.generate.models import load_model
     from jazzd.generate.performer import Performer
     from jazzd.generate.soloist import Soloist
 
     loop = load_chords(music)
-    model = StepModel.load(music.model)
+    model = load_model(music.model)
     seed = music.seed if music.seed is not None else random.SystemRandom().randrange(2**31)
     log.info("seed %d", seed)
     settings = solo_settings(music)

@@ -29,6 +29,7 @@ import numpy as np
 from jazzd.generate.model import StepModel, StepState
 from jazzd.generate.sampling import check_sampling, sample
 from jazzd.music.chords import ChordLoop
+from jazzd.music.context import context_at
 from jazzd.music.tokens import BAR_BEATS, Token
 from jazzd.music.unparse import DEFAULT_RANGE, Note, PitchRange, unparse
 
@@ -119,6 +120,9 @@ class Soloist:
         self.keep_note_checkpoints = False
         self._note_checkpoints: list[tuple[Fraction, SoloistCheckpoint]] = []
         self._nearest: dict[Token, int] = {}  # tokens outside the vocabulary -> nearest
+        #: The contexts computed over the current loop, by position in it and previous pitch.
+        self._contexts: dict[tuple[Fraction, int | None], np.ndarray] = {}
+        self._contexts_of: ChordLoop | None = None
 
     @property
     def chords(self) -> ChordLoop:
@@ -183,6 +187,7 @@ class Soloist:
         Returns how many tokens were fed.
         """
         vocabulary = self.model.vocabulary
+        beat = BAR_BEATS * bar - sum((token.duration for token in tokens), Fraction(0))
         for token in tokens:
             if token in vocabulary:
                 index = vocabulary.index(token)
@@ -190,7 +195,8 @@ class Soloist:
                 index = self._nearest.get(token)
                 if index is None:
                     index = self._nearest[token] = nearest_token(self._tokens, token)
-            self.model.step(self._last_index)
+            self.model.step(self._last_index, self.context(beat))
+            beat += token.duration
             self._last_index = index
         if last_pitch is not None:
             self._prev_pitch = last_pitch
@@ -201,9 +207,27 @@ class Soloist:
     def stats(self) -> SoloStats:
         return SoloStats(self._bar, self._count_tokens, self._count_notes, self._count_rests)
 
-    def next_token(self) -> Token:
-        """Step the model with the last token and sample the next one."""
-        probs = self.model.step(self._last_index)
+    def context(self, beat: Fraction) -> np.ndarray | None:
+        """The context of a token starting at ``beat`` over the current chords (None: unused).
+
+        The chords to come are known unless the loop says otherwise (live chords).
+        """
+        if not self.model.uses_context:
+            return None
+        loop = self._chords
+        if loop is not self._contexts_of:
+            self._contexts, self._contexts_of = {}, loop
+        previous = None if self._prev_pitch is None else self._prev_pitch % 12
+        key = (Fraction(beat) % loop.length_beats, previous)
+        found = self._contexts.get(key)
+        if found is None:  # the pitch class is all the context reads of the previous pitch
+            found = self._contexts[key] = context_at(loop, key[0], previous,
+                                                     future=loop.future_known)
+        return found
+
+    def next_token(self, beat: Fraction = Fraction(0)) -> Token:
+        """Step the model with the last token and sample the next one, to start at ``beat``."""
+        probs = self.model.step(self._last_index, self.context(beat))
         mask = self._phrase_start_mask if self._prev_pitch is None else None
         index = sample(probs, self.rng, self.temperature, self.top_p, mask)
         self._last_index = index
@@ -215,7 +239,7 @@ class Soloist:
 
         One step of ``next_bar``: model step, sampling, chord lookup, unparse.
         """
-        token = self.next_token()
+        token = self.next_token(start)
         note = unparse(
             token,
             self._chords.chord_at(start),

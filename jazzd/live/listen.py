@@ -23,6 +23,7 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from fractions import Fraction
 from typing import Any
 
@@ -48,8 +49,8 @@ MAX_QUEUED = 4096
 
 
 def chord_loop(chord: Chord) -> ChordLoop:
-    """One chord held for ever (a bar that repeats)."""
-    return loop_from_chords([(BAR_BEATS, chord)])
+    """One chord held for ever (a bar that repeats); what comes next is unknown."""
+    return replace(loop_from_chords([(BAR_BEATS, chord)]), future_known=False)
 
 
 class Listener:

@@ -44,6 +44,9 @@ class ChordLoop:
     """Chords that repeat every ``length_beats`` beats; ``chord_at`` is a bisection."""
 
     spans: tuple[ChordSpan, ...]
+    #: Whether the chords to come are known (a file or a progression); False for
+    #: chords heard live, whose next change nobody knows.
+    future_known: bool = True
     _starts: tuple[Fraction, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

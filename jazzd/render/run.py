@@ -134,8 +134,26 @@ def _write_wav_file(path: Path, rendered: Rendered) -> Path:
     return write_wav(path, rendered)
 
 
+def bar_lines(notes: Sequence[Note], bars: int) -> list[str]:
+    """The tokens of each bar as sampled (a note cut at the bar line keeps its token)."""
+    found: list[list[str]] = [[] for _ in range(bars)]
+    for note in notes:
+        found[int(note.start // BAR_BEATS)].append(note.token)
+    return [" ".join(tokens) for tokens in found]
+
+
+def _write_tokens_file(path: Path, rendered: Rendered) -> Path:
+    from jazzd.output_file import replacing
+
+    text = "".join(line + "\n" for line in bar_lines(rendered.notes, rendered.bars))
+    with replacing(path) as temporary:
+        Path(temporary).write_text(text, encoding="utf-8")
+    return path
+
+
 #: Output format by file extension -> the function that writes it.
 WRITERS: dict[str, Callable[[Path, Rendered], Path]] = {
+    ".tokens": _write_tokens_file,
     ".mid": _write_midi_file,
     ".png": _write_png_file,
     ".wav": _write_wav_file,

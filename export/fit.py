@@ -1,0 +1,205 @@
+"""The context model: previous token + musical context -> LSTM -> next token, trained by file.
+
+One step reads the previous token (one-hot, zero before the first), projects it
+to ``embed`` numbers, appends the token's context (:mod:`jazzd.music.context`, the
+groups not used set to 0) and runs one LSTM cell of ``units``; a softmax over the
+vocabulary follows. Training unrolls an ``LSTM`` layer over windows of
+:data:`WINDOW` tokens of the training files (each epoch from a new seeded offset),
+a share of the windows with the chords to come hidden (:data:`UNKNOWN_SHARE`, as
+live chords are), and stops early on the validation files: whole files, scored
+teacher-forced from a zero state at their start (as ``export.evaluate`` does).
+The step model exported to ONNX has the same weights in an ``LSTMCell``.
+
+TensorFlow and Keras are imported inside the functions, never at import time.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from export.features import FileTokens
+from jazzd.music.context import CONTEXT_SIZE, unknown_future
+
+UNITS = 128
+EMBED = 32
+WINDOW = 64
+BATCH_SIZE = 32
+LEARNING_RATE = 3e-3
+CLIP_NORM = 1.0
+DROPOUT = 0.2
+MAX_EPOCHS = 60
+PATIENCE = 5
+#: After this many epochs without a better validation NLL the learning rate halves
+#: (0: never), at most once per that many epochs.
+PLATEAU = 2
+#: Share of the training windows whose chords to come are hidden (live chords).
+UNKNOWN_SHARE = 0.25
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """A trained step model and the figures of its training."""
+
+    step_model: Any  # keras.Model: (x, ctx, a, c) -> (probs, a_out, c_out)
+    epochs: int  # epochs run
+    best_epoch: int  # the epoch whose weights were kept (from 1)
+    train_nll: float  # nats per token, teacher-forced over whole training files
+    validation_nll: float | None
+    history: tuple[tuple[float, float | None], ...]  # (train loss, validation NLL) per epoch
+    seconds: float
+    parameters: int
+
+
+def build(vocabulary_size: int, units: int = UNITS, embed: int = EMBED, dropout: float = DROPOUT
+          ) -> tuple[Any, Any, Callable[[], None]]:
+    """(sequence model, step model, copy the sequence weights into the step model)."""
+    import keras
+
+    tokens = keras.Input((None,), dtype="int32", name="previous")
+    context = keras.Input((None, CONTEXT_SIZE), name="context")
+    project = keras.layers.Dense(embed, use_bias=False, name="embed")
+    lstm = keras.layers.LSTM(units, return_sequences=True, name="lstm")
+    dense = keras.layers.Dense(vocabulary_size, activation="softmax", name="dense")
+    one_hot = keras.layers.Lambda(lambda i: keras.ops.one_hot(i, vocabulary_size),
+                                  name="one_hot")(tokens)
+    joined = keras.layers.Concatenate()([project(one_hot), context])
+    hidden = keras.layers.Dropout(dropout)(lstm(joined))
+    sequence = keras.Model([tokens, context], dense(hidden), name="jazz_context_sequence")
+
+    x = keras.Input((vocabulary_size,), name="x")
+    ctx = keras.Input((CONTEXT_SIZE,), name="ctx")
+    a_in = keras.Input((units,), name="a")
+    c_in = keras.Input((units,), name="c")
+    cell = keras.layers.LSTMCell(units, name="lstm_cell")
+    step_in = keras.layers.Concatenate()([project(x), ctx])
+    out, (a_out, c_out) = cell(step_in, [a_in, c_in])
+    probs = keras.layers.Identity(name="probs")(dense(out))
+    a_out = keras.layers.Identity(name="a_out")(a_out)
+    c_out = keras.layers.Identity(name="c_out")(c_out)
+    step = keras.Model([x, ctx, a_in, c_in], [probs, a_out, c_out], name="jazz_context_step")
+
+    def copy() -> None:
+        cell.set_weights(lstm.get_weights())
+
+    return sequence, step, copy
+
+
+def _inputs(files: Sequence[FileTokens], mask: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Whole files padded to one length: (previous, context, target, weight)."""
+    length = max(len(f) for f in files)
+    previous = np.full((len(files), length), -1, dtype=np.int32)
+    target = np.zeros((len(files), length), dtype=np.int32)
+    weight = np.zeros((len(files), length), dtype=np.float32)
+    context = np.zeros((len(files), length, CONTEXT_SIZE), dtype=np.float32)
+    for row, f in enumerate(files):
+        n = len(f)
+        previous[row, 1:n] = f.indices[:-1]
+        target[row, :n] = f.indices
+        weight[row, :n] = 1.0
+        context[row, :n] = f.contexts * mask
+    return previous, context, target, weight
+
+
+def nll(sequence: Any, files: Sequence[FileTokens], mask: np.ndarray) -> float:
+    """Nats per token, teacher-forced over each whole file from a zero state."""
+    previous, context, target, weight = _inputs(files, mask)
+    probs = sequence.predict([previous, context], batch_size=8, verbose=0)
+    picked = np.take_along_axis(probs, target[..., None], axis=-1)[..., 0]
+    picked = np.maximum(picked.astype(np.float64), 1e-12)
+    return float(-(np.log(picked) * weight).sum() / weight.sum())
+
+
+def windows(files: Sequence[FileTokens], mask: np.ndarray, rng: np.random.Generator,
+            window: int = WINDOW, unknown_share: float = UNKNOWN_SHARE
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One epoch's windows: every training file cut from a random offset (previous, ctx, y)."""
+    rows_p, rows_c, rows_y = [], [], []
+    for f in files:
+        n = len(f)
+        start = int(rng.integers(0, min(window, n)))
+        cuts = [0, *range(start or window, n, window)]
+        for begin in cuts:
+            end = min(begin + window, n)
+            if end - begin < 2:
+                continue
+            previous = np.full(window, -1, dtype=np.int32)
+            target = np.zeros(window, dtype=np.int32)
+            context = np.zeros((window, CONTEXT_SIZE), dtype=np.float32)
+            size = end - begin
+            target[:size] = f.indices[begin:end]
+            previous[1:size] = f.indices[begin:end - 1]
+            if begin:
+                previous[0] = f.indices[begin - 1]
+            rows_ctx = f.contexts[begin:end]
+            if rng.random() < unknown_share:
+                rows_ctx = unknown_future(rows_ctx)
+            context[:size] = rows_ctx * mask
+            rows_p.append(previous)
+            rows_c.append(context)
+            rows_y.append(np.where(np.arange(window) < size, target, -1))
+    order = rng.permutation(len(rows_p))
+    return (np.stack(rows_p)[order], np.stack(rows_c)[order], np.stack(rows_y)[order])
+
+
+def fit(
+    vocabulary_size: int,
+    train_files: Sequence[FileTokens],
+    validation_files: Sequence[FileTokens],
+    mask: np.ndarray,
+    *,
+    units: int = UNITS,
+    embed: int = EMBED,
+    dropout: float = DROPOUT,
+    max_epochs: int = MAX_EPOCHS,
+    patience: int = PATIENCE,
+    plateau: int = PLATEAU,
+    seed: int = 0,
+    out: Callable[[str], None] = print,
+) -> Fitted:
+    """Train, seeded, one progress line per epoch; keeps the weights of the best epoch."""
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+    began = time.perf_counter()
+    sequence, step, copy = build(vocabulary_size, units, embed, dropout)
+    optimizer = keras.optimizers.Adam(LEARNING_RATE, clipnorm=CLIP_NORM)
+    sequence.compile(
+        optimizer=optimizer,
+        loss=keras.losses.SparseCategoricalCrossentropy(ignore_class=-1),
+    )
+    rng = np.random.default_rng(seed)
+    history: list[tuple[float, float | None]] = []
+    best = (math.inf, 0, sequence.get_weights())
+    halved = 0
+    for epoch in range(1, max_epochs + 1):
+        previous, context, target = windows(train_files, mask, rng)
+        done = sequence.fit([previous, context], target, batch_size=BATCH_SIZE, epochs=1,
+                            shuffle=False, verbose=0)
+        loss = float(done.history["loss"][0])
+        held = nll(sequence, validation_files, mask) if validation_files else None
+        history.append((loss, held))
+        score = held if held is not None else loss
+        if score < best[0]:
+            best = (score, epoch, sequence.get_weights())
+        out(f"epoch {epoch}/{max_epochs}: train loss {loss:.4f}"
+            + (f", validation nll {held:.4f}" if held is not None else "")
+            + f" (best {best[0]:.4f} at epoch {best[1]}), {time.perf_counter() - began:.0f} s")
+        if epoch - best[1] >= patience:
+            break
+        if plateau and validation_files and epoch - max(best[1], halved) >= plateau:
+            optimizer.learning_rate.assign(float(optimizer.learning_rate) / 2)
+            halved = epoch
+    sequence.set_weights(best[2])
+    copy()
+    train_nll = nll(sequence, train_files, mask)
+    validation_nll = nll(sequence, validation_files, mask) if validation_files else None
+    return Fitted(step, len(history), best[1], train_nll, validation_nll, tuple(history),
+                  time.perf_counter() - began, int(step.count_params()))

@@ -1,0 +1,173 @@
+"""The musical context of the next token: where in the bar it starts and the changes there.
+
+One pure function, :func:`context_at`, serves training (``export/``, over a solo's
+chord track) and play (the soloist, over the chord loop it plays on), so both
+compute the same numbers. The context of a token is a vector of
+:data:`CONTEXT_SIZE` floats in fixed groups (:data:`GROUPS`):
+
+- ``position``: the beat of the bar (one-hot, 4) and the onset's place in the beat
+  (one-hot, 7: on the beat, the eighth, the two triplets, the two odd sixteenths,
+  anything else);
+- ``chord``: the sounding chord's pitch classes relative to its root (12) and
+  whether it is minor (1);
+- ``change``: whether the chord starts at the onset (1), the beats since it
+  started and the beats until the next change, each capped at :data:`HORIZON`
+  and divided by it (2);
+- ``next``: whether the next chord is unknown (1); when it is known, the root
+  motion to it (one-hot, 12) and its pitch classes relative to its root (12);
+- ``pitch``: the previous note's pitch class relative to the sounding chord's root
+  (one-hot, 12), or that there is none yet (1): what a step or a leap from it lands on.
+
+The future (until the next change, the next chord) is unknown when the loop
+says so (chords heard live from a keyboard): then the "unknown" flag is 1 and
+the other values of ``until`` and ``next`` are 0. A loop that never changes
+chord has its next change :data:`HORIZON` beats or more away and the same
+chord next.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from jazzd.music.chords import ChordLoop
+from jazzd.music.theory import Chord
+from jazzd.music.tokens import BAR_BEATS
+
+#: Time since and until a change is capped here (beats): a bar says enough.
+HORIZON = Fraction(4)
+#: Places in the beat with their own flag; every other place is the last flag.
+SUBDIVISIONS = (Fraction(0), Fraction(1, 2), Fraction(1, 3), Fraction(2, 3),
+                Fraction(1, 4), Fraction(3, 4))
+
+
+@dataclass(frozen=True)
+class Group:
+    """A named slice of the context vector."""
+
+    name: str
+    start: int
+    size: int
+
+    @property
+    def stop(self) -> int:
+        return self.start + self.size
+
+
+def _groups() -> tuple[Group, ...]:
+    sizes = (("position", 4 + len(SUBDIVISIONS) + 1), ("chord", 13), ("change", 3),
+             ("next", 25), ("pitch", 13))
+    built, start = [], 0
+    for name, size in sizes:
+        built.append(Group(name, start, size))
+        start += size
+    return tuple(built)
+
+
+GROUPS = _groups()
+CONTEXT_SIZE = GROUPS[-1].stop
+GROUP_NAMES = tuple(group.name for group in GROUPS)
+
+
+def group(name: str) -> Group:
+    """The group called ``name`` (KeyError for another name)."""
+    for found in GROUPS:
+        if found.name == name:
+            return found
+    raise KeyError(name)
+
+
+def relative_tones(chord: Chord) -> np.ndarray:
+    """Twelve flags: the chord's pitch classes counted from its root."""
+    flags = np.zeros(12, dtype=np.float32)
+    for pc in chord.tones:
+        flags[(pc - chord.root) % 12] = 1.0
+    return flags
+
+
+def _changes(loop: ChordLoop, beat: Fraction) -> tuple[Fraction, Fraction | None, Chord]:
+    """(beats since the chord at ``beat`` began, beats until it changes, the next chord).
+
+    Spans of the same chord one after the other (across the loop's end too) count
+    as one; the look is at most :data:`HORIZON` beats each way. ``until`` is None
+    when no change comes within the horizon; the next chord is then the same one.
+    """
+    spans = loop.spans
+    length = loop.length_beats
+    position = Fraction(beat) % length
+    index = next(i for i in range(len(spans) - 1, -1, -1) if spans[i].start <= position)
+    chord = spans[index].chord
+    since = position - spans[index].start
+    back = index
+    while since < HORIZON:
+        back = (back - 1) % len(spans)
+        if back == index:  # the loop is this chord all round: it never began
+            since = HORIZON
+            break
+        if spans[back].chord != chord:
+            break
+        since += spans[back].duration
+    until = spans[index].end - position
+    ahead = index
+    while until < HORIZON:
+        ahead = (ahead + 1) % len(spans)
+        if spans[ahead].chord != chord:
+            return since, until, spans[ahead].chord
+        if ahead == index:
+            break
+        until += spans[ahead].duration
+    return since, None, chord
+
+
+def context_at(loop: ChordLoop, beat: Fraction, previous: int | None = None, *,
+               future: bool | None = None) -> np.ndarray:
+    """The context of a token starting at ``beat`` (beats from the solo's start) over ``loop``.
+
+    ``previous`` is the MIDI pitch of the solo's last note before it (None: none yet).
+    ``future`` False: the chords to come are unknown (live chords); None: as the
+    loop says (``loop.future_known``). Returns a new float32 array of :data:`CONTEXT_SIZE`.
+    """
+    if future is None:
+        future = loop.future_known
+    beat = Fraction(beat)
+    vector = np.zeros(CONTEXT_SIZE, dtype=np.float32)
+    in_bar = beat % BAR_BEATS
+    whole = int(in_bar)
+    vector[whole] = 1.0
+    place = in_bar - whole
+    slot = SUBDIVISIONS.index(place) if place in SUBDIVISIONS else len(SUBDIVISIONS)
+    vector[4 + slot] = 1.0
+
+    chord = loop.chord_at(beat)
+    start = group("chord").start
+    vector[start : start + 12] = relative_tones(chord)
+    vector[start + 12] = 1.0 if chord.quality == "minor" else 0.0
+
+    start = group("pitch").start
+    vector[start + 12 if previous is None else start + (previous - chord.root) % 12] = 1.0
+
+    since, until, following = _changes(loop, beat)
+    start = group("change").start
+    vector[start] = 1.0 if since == 0 else 0.0
+    vector[start + 1] = float(min(since, HORIZON) / HORIZON)
+    start = group("next").start
+    if not future:
+        vector[start] = 1.0
+        return vector
+    vector[group("change").start + 2] = 1.0 if until is None else float(min(until, HORIZON)
+                                                                        / HORIZON)
+    vector[start + 1 + (following.root - chord.root) % 12] = 1.0
+    vector[start + 13 : start + 25] = relative_tones(following)
+    return vector
+
+
+def unknown_future(vector: np.ndarray) -> np.ndarray:
+    """``vector`` (or a batch of them) as it reads when the chords to come are unknown."""
+    masked = np.array(vector, dtype=np.float32, copy=True)
+    change, following = group("change"), group("next")
+    masked[..., change.start + 2] = 0.0
+    masked[..., following.start : following.stop] = 0.0
+    masked[..., following.start] = 1.0
+    return masked

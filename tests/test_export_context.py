@@ -1,0 +1,155 @@
+"""The context model end to end on test-made files: train, export, load, evaluate, tokens."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from midi_builder import BAR_1, BAR_2, tune
+from test_export_multi import second_tune
+
+from jazzd.generate.model import StepModel
+from jazzd.music.tokens import parse_token
+
+REPO = Path(__file__).resolve().parents[1]
+
+pytestmark = pytest.mark.slow
+
+
+def _run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True, text=True,
+                          timeout=600, check=False)
+
+
+def test_the_step_reads_its_context_the_same_in_onnx_and_keras(tmp_path: Path) -> None:
+    from export.corpus import Source, extract_sources
+    from export.features import Mapper, feature_mask, sequence, vocabulary_of
+    from export.fit import fit
+    from export.onnx_export import export_step
+    from jazzd.music.context import CONTEXT_SIZE, GROUP_NAMES
+
+    corpus = extract_sources([Source(tune(tmp_path / "a.mid")),
+                              Source(second_tune(tmp_path / "b.mid"))])
+    vocabulary = vocabulary_of(corpus.tokens)
+    mapper = Mapper(vocabulary)
+    files = [sequence(part, mapper) for part in corpus.parts]
+    mask = feature_mask(GROUP_NAMES)
+    fitted = fit(len(vocabulary), files[:1], files[1:], mask, units=16, embed=4,
+                 max_epochs=2, seed=0, out=lambda line: None)
+    assert fitted.epochs == 2 and fitted.validation_nll is not None
+    target = tmp_path / "context.onnx"
+    rows = np.concatenate([f.contexts for f in files])
+    export_step(fitted.step_model, vocabulary, target, {"test": True}, n_a=16,
+                context={"size": CONTEXT_SIZE, "groups": list(GROUP_NAMES)}, contexts=rows)
+
+    model = StepModel.load(target)
+    assert model.uses_context and model.info.context.groups == GROUP_NAMES
+    a = c = np.zeros((1, 16), np.float32)
+    x = np.zeros((1, len(vocabulary)), np.float32)
+    previous = None
+    for t, row in enumerate(np.concatenate([rows, rows[::-1]])):
+        keras_probs, a, c = (np.asarray(v) for v in
+                             fitted.step_model([x, row[None, :], a, c], training=False))
+        onnx_probs = model.step(previous, row)
+        np.testing.assert_allclose(onnx_probs, keras_probs[0], atol=1e-5, err_msg=f"step {t}")
+        previous = int(np.argmax(keras_probs[0]))
+        x = np.zeros_like(x)
+        x[0, previous] = 1
+    # the context matters: another context, another distribution
+    model.reset()
+    one = model.step(None, rows[0])
+    model.reset()
+    assert not np.allclose(one, model.step(None, np.zeros(CONTEXT_SIZE, np.float32)))
+
+
+def test_export_trains_the_context_model_and_evaluate_scores_it(tmp_path: Path) -> None:
+    first, second = tune(tmp_path / "a.mid"), second_tune(tmp_path / "b.mid")
+    out = tmp_path / "m.onnx"
+    trained = _run("-m", "export", "--midi", str(first), str(second), "--out", str(out),
+                   "--validation", "1", "--epochs", "3", "--units", "16", "--embed", "4",
+                   "--performance", str(first))
+    assert trained.returncode == 0, trained.stderr[-2000:]
+    assert "validation: 1 files" in trained.stdout and "epoch 3/3" in trained.stdout
+    model = StepModel.load(out)
+    provenance = model.info.provenance
+    assert model.info.context is not None and provenance["architecture"] == "context"
+    assert provenance["performance"]["source"] == "a.mid"
+    assert provenance["performance"]["role"].startswith("gate")
+    assert provenance["notes"]["files"] == 2 and len(provenance["validation_files"]) == 1
+
+    scored = _run("-m", "export.evaluate", "--model", str(out), "--midi", str(first))
+    assert scored.returncode == 0, scored.stderr[-2000:]
+    result = json.loads(scored.stdout.strip().splitlines()[-1])
+    assert result["tokens"] == len(BAR_1 + BAR_2)
+    assert 0 < result["nll_per_token"] < 10
+    assert result["perplexity"] == pytest.approx(np.exp(result["nll_per_token"]), rel=1e-3)
+    assert 0 <= result["oov_share"] <= 1
+
+    # the one-solo model scores the same file through the same runtime
+    seed = _run("-m", "export.evaluate", "--model", "metheny", "--midi", str(first))
+    assert seed.returncode == 0, seed.stderr[-2000:]
+    assert json.loads(seed.stdout.strip().splitlines()[-1])["tokens"] == result["tokens"]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--model", "no-such-model"], "neither an embedded model (default, metheny)"),
+    (["--model", "{not_jazzd}"], "is not a jazzd model"),
+    (["--midi", "{solo_only}"], "no chord part found"),
+])
+def test_evaluate_refuses_bad_input_in_one_line(tmp_path: Path, args: list[str],
+                                                message: str) -> None:
+    from midi_builder import SOLO, track, write
+    from tiny_onnx import tiny_model
+
+    values = {"not_jazzd": str(tiny_model(tmp_path / "plain.onnx", version=None)),
+              "solo_only": str(write(tmp_path / "solo.mid", [track("Sax", 0, SOLO[2:])]))}
+    midi = ["--midi", str(tune(tmp_path / "a.mid"))]
+    argv = [arg.format(**values) for arg in args]
+    result = _run("-m", "export.evaluate", *(argv if "--midi" in argv else argv + midi))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], result.stderr
+
+
+def test_tokens_print_parses_back_to_the_corpus(tmp_path: Path) -> None:
+    from export.corpus import extract_file
+
+    first, second = tune(tmp_path / "a.mid"), second_tune(tmp_path / "b.mid")
+    printed = _run("-m", "export", "--midi", str(first), str(second), "--tokens")
+    assert printed.returncode == 0, printed.stderr
+    assert "tensorflow" not in printed.stderr.lower()
+    files: dict[str, list[list[str]]] = {}
+    for line in printed.stdout.splitlines():
+        if line.startswith("# "):
+            name = line[2:]
+            files[name] = []
+        else:
+            files[name].append([str(parse_token(text)) for text in line.split()])
+    assert list(files) == ["a.mid", "b.mid"]
+    assert files["a.mid"] == [BAR_1, BAR_2]
+    assert files["b.mid"] == [[str(t) for t in bar] for bar in extract_file(second).bars]
+
+
+def test_render_tokens_are_the_sampled_bars(tmp_path: Path) -> None:
+    """``--render OUT.tokens``: one bar a line, the tokens the .mid of the same seed played."""
+    from jazzd.cli import main
+    from jazzd.music.tokens import BAR_BEATS
+
+    for model in ("metheny", "default"):
+        out = tmp_path / f"{model}.tokens"
+        args = ["--seed", "4", "--bars", "8", "--model", model, "--progression", "Dm7 G7"]
+        assert main(["--render", str(out), *args]) == 0
+        bars = [[parse_token(text) for text in line.split()]
+                for line in out.read_text().splitlines()]
+        assert len(bars) == 8
+        for bar in bars:
+            total = sum((t.duration for t in bar), start=0)
+            # the last token may cross the bar line (the bar cuts it there)
+            assert total - bar[-1].duration < BAR_BEATS <= total
+        again = tmp_path / f"{model}-again.tokens"
+        assert main(["--render", str(again), *args]) == 0
+        assert again.read_text() == out.read_text()

@@ -1,0 +1,54 @@
+"""The embedded models by name: --list-models, --model NAME|PATH, and a bad name."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from tiny_onnx import tiny_model
+
+from jazzd.errors import UserError
+from jazzd.generate.models import EMBEDDED, listing, load_model, model_path
+from jazzd.music.context import CONTEXT_SIZE
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_every_embedded_model_is_listed_in_one_line_and_loads() -> None:
+    lines = listing()
+    assert [line.split(":")[0] for line in lines] == ["default (default)", "metheny"]
+    default, metheny = lines
+    assert "format 3, context LSTM" in default and "performance of original_metheny.mid" in default
+    assert "format 2, LSTM (token only), 64 units, 103 tokens" in metheny
+    assert "original_metheny.mid beats 476-548" in metheny
+    for name in EMBEDDED:
+        model = load_model(name)
+        assert model.uses_context == (name == "default")
+    assert load_model("metheny").info.provenance["tokens"] == 227
+
+
+def test_a_path_is_a_model_too(tmp_path: Path) -> None:
+    path = tiny_model(tmp_path / "m.onnx", context=CONTEXT_SIZE)
+    assert model_path(str(path)) == path
+    assert load_model(str(path)).uses_context
+
+
+def test_a_name_that_is_neither_names_the_embedded_models() -> None:
+    with pytest.raises(UserError, match=r"neither an embedded model \(default, metheny\)"):
+        model_path("methenyy")
+
+
+def test_the_cli_lists_models_and_refuses_an_unknown_one_in_one_line(tmp_path: Path) -> None:
+    listed = subprocess.run([sys.executable, "-m", "jazzd", "--list-models"], cwd=REPO,
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert listed.returncode == 0 and listed.stdout.splitlines() == listing()
+    bad = subprocess.run([sys.executable, "-m", "jazzd", "--render", str(tmp_path / "x.mid"),
+                          "--model", "nobody"], cwd=REPO, capture_output=True, text=True,
+                         timeout=120, check=False)
+    assert bad.returncode == 2
+    assert bad.stderr.strip().splitlines() == [
+        "jazzd: error: --model nobody: neither an embedded model (default, metheny) nor a "
+        "model file: give one of those names or the path of a .onnx file"]
+    assert not (tmp_path / "x.mid").exists()
