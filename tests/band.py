@@ -25,6 +25,12 @@ CLOCK, START, CONTINUE, STOP = 0xF8, 0xFA, 0xFB, 0xFC
 Plan = list[tuple[float, list[int]]]
 
 
+def held(at: float, pitches, until: float) -> list[tuple[float, list[int]]]:
+    """A chord played at ``at`` (3 ms between its notes, as a hand) and let go at ``until``."""
+    ons = [(at + 0.003 * i, [0x90, p, 80]) for i, p in enumerate(pitches)]
+    return ons + [(until, [0x80, p, 0]) for p in pitches]
+
+
 def clock_plan(
     segments: Sequence[tuple[float, float]], *, start: bool = True, stop: bool = True,
     jitter_s: float = 0.0, seed: int = 0, lead_beats: float = 1.0, at: float = 0.0,

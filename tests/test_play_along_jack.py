@@ -14,7 +14,7 @@ import random
 from pathlib import Path
 
 import pytest
-from band import Band
+from band import Band, held
 from jack_harness import Jazzd, check_balance, is_note_on, unique
 
 from jazzd.music.recognize import recognize
@@ -53,11 +53,6 @@ def note_ons(log) -> list[tuple[float, int]]:
 def check_nothing_left_sounding(log) -> int:
     """Every note jazzd played to the band was closed; the number of its notes."""
     return check_balance([m for _, m in log.received])
-
-
-def held(at: float, pitches, until: float) -> list[tuple[float, list[int]]]:
-    ons = [(at + 0.003 * i, [0x90, p, 80]) for i, p in enumerate(pitches)]
-    return ons + [(until, [0x80, p, 0]) for p in pitches]
 
 
 def share_of_fitting(notes, chord) -> float:
