@@ -75,7 +75,7 @@ def test_flams_and_fills_keep_the_tempo(kind):
 
 
 def test_other_channels_note_offs_and_zero_velocity_change_nothing():
-    onsets, beats = drummer([(120, 8)], jitter=0.01, seed=4)
+    onsets, _beats = drummer([(120, 8)], jitter=0.01, seed=4)
     rng = np.random.default_rng(0)
     junk = [(float(t), int(rng.integers(0, 128)), 100, 3) for t in rng.uniform(0, 16, 400)]
     junk += [(float(t), 60, 0, DRUMS) for t in rng.uniform(0, 16, 400)]  # note-offs as note-on 0
@@ -86,7 +86,7 @@ def test_other_channels_note_offs_and_zero_velocity_change_nothing():
 
 
 def test_a_short_silence_keeps_the_lock_and_a_long_one_loses_it():
-    onsets, beats = drummer([(120, 4)], jitter=0.0)
+    onsets, _beats = drummer([(120, 4)], jitter=0.0)
     tracker, _ = follow(onsets)
     line = tracker.line
     assert line is not None
@@ -104,7 +104,7 @@ def test_a_short_silence_keeps_the_lock_and_a_long_one_loses_it():
 
 def test_a_comping_keyboard_is_locked_from_its_charleston_figure():
     onsets, beats = comping([(120, 16), (100, 16)], jitter=0.01, seed=3, channel=0)
-    tracker, seen = follow(onsets, channels=(0,))
+    _tracker, seen = follow(onsets, channels=(0,))
     assert seen and seen[0][0] <= 5.0  # five or six chords: 2 to 2.5 bars
     change = beats[64]
     first_half = grid_errors(seen, beats, until=change)
