@@ -24,12 +24,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from original_unparse import OriginalUnparser, chord_stream
 
-from jazzd.chords import default_loop
 from jazzd.config import MusicConfig
-from jazzd.engine import Soloist
-from jazzd.model import StepModel
-from jazzd.render import render_file
-from jazzd.tokens import BAR_BEATS
+from jazzd.generate.model import StepModel
+from jazzd.generate.soloist import Soloist
+from jazzd.music.chords import default_loop
+from jazzd.music.tokens import BAR_BEATS
+from jazzd.render.run import render_file
 
 
 def stats_us(seconds: list[float]) -> dict[str, float]:

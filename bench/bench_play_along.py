@@ -26,15 +26,15 @@ from fractions import Fraction
 
 import numpy as np
 
-from jazzd.chords import from_progression
-from jazzd.engine import Soloist
+from jazzd.generate.model import StepModel
+from jazzd.generate.soloist import Soloist
 from jazzd.live.listen import chord_loop
 from jazzd.live.player import BarChange, Player
 from jazzd.live.trading import Answer, Trader
 from jazzd.midi.port import MemoryPort
-from jazzd.midifile import TimedNote
-from jazzd.model import StepModel
-from jazzd.recognize import recognize
+from jazzd.midi.smf import TimedNote
+from jazzd.music.chords import from_progression
+from jazzd.music.recognize import recognize
 from jazzd.timing.clock import FakeClock
 from jazzd.timing.scheduler import Scheduler
 from jazzd.timing.tempo import TempoMap

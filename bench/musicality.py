@@ -58,9 +58,8 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from jazzd.chords import ChordLoop, load_chord_file, loop_from_chords  # noqa: E402
 from jazzd.errors import UserError  # noqa: E402
-from jazzd.midifile import (  # noqa: E402
+from jazzd.midi.smf import (  # noqa: E402
     TimedNote,
     Track,
     chord_segments,
@@ -68,7 +67,8 @@ from jazzd.midifile import (  # noqa: E402
     pick_solo_track,
     read_midi,
 )
-from jazzd.theory import Chord, chord_from_pitches  # noqa: E402
+from jazzd.music.chords import ChordLoop, load_chord_file, loop_from_chords  # noqa: E402
+from jazzd.music.theory import Chord, chord_from_pitches  # noqa: E402
 
 BAR = Fraction(4)
 #: Notes whose onsets lie closer than this (in beats) start together: a double stop.

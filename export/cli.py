@@ -130,7 +130,7 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> int:
     """Every phase, timed; raises UserError for bad input."""
     from export.corpus import extract_sources
     from export.onnx_export import check_output_path
-    from jazzd.model_rules import check_vocabulary
+    from jazzd.generate.model_rules import check_vocabulary
 
     if args.epochs < 1:
         raise UserError(f"--epochs {args.epochs}: train for at least 1 epoch")

@@ -2,10 +2,10 @@
 
 The rules, in order:
 
-- The file is read with mido (:mod:`jazzd.midifile`): exact ticks, reliable
+- The file is read with mido (:mod:`jazzd.midi.smf`): exact ticks, reliable
   channels, onsets on a 1/12-beat grid. music21 serves only the chord theory
-  (:mod:`jazzd.theory`). Percussion (MIDI channel 10) is never a solo or chord part.
-- The solo is tokenized by :mod:`jazzd.phrase` (one line, top note of double stops;
+  (:mod:`jazzd.music.theory`). Percussion (MIDI channel 10) is never a solo or chord part.
+- The solo is tokenized by :mod:`jazzd.music.phrase` (one line, top note of double stops;
   bars of exactly 4 beats; gaps of ``min_rest`` or more become rests; each note
   classified against the harmony sounding at its onset), bars of 4 beats counted
   from the start beat.
@@ -32,9 +32,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from jazzd.chords import file_sha256
 from jazzd.errors import UserError
-from jazzd.midifile import (
+from jazzd.midi.smf import (
     Track,
     chord_segments,
     pick_chord_track,
@@ -42,8 +41,9 @@ from jazzd.midifile import (
     read_midi,
     snap_onset,
 )
-from jazzd.phrase import MIN_REST, played_notes, solo_line, tokenize
-from jazzd.tokens import BAR_BEATS, Token, Vocabulary
+from jazzd.music.chords import file_sha256
+from jazzd.music.phrase import MIN_REST, played_notes, solo_line, tokenize
+from jazzd.music.tokens import BAR_BEATS, Token, Vocabulary
 
 #: Largest beat a range may name (--start-beat, --end-beat).
 MAX_BEAT = 1_000_000
@@ -68,7 +68,7 @@ class Corpus:
     end: Fraction
     bars: tuple[tuple[Token, ...], ...]
     sha256: str = ""
-    #: Each note as played against its token (:func:`jazzd.phrase.played_notes`).
+    #: Each note as played against its token (:func:`jazzd.music.phrase.played_notes`).
     played: tuple[tuple[Fraction, Fraction, Fraction, int, int], ...] = ()
 
     @property

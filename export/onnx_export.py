@@ -24,10 +24,10 @@ from typing import Any
 import numpy as np
 
 from jazzd.errors import UserError
-from jazzd.model_rules import check_vocabulary
+from jazzd.generate.model_rules import check_vocabulary
+from jazzd.generate.performance import Style
+from jazzd.music.tokens import Vocabulary
 from jazzd.output_file import check_writable, replacing
-from jazzd.performance import Style
-from jazzd.tokens import Vocabulary
 
 FORMAT_VERSION = "2"  # 2: the jazzd.performance key (articulation, dynamics)
 OPSET = 17

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from jazzd.tokens import Vocabulary
+from jazzd.music.tokens import Vocabulary
 
 N_A = 64
 TX = 30

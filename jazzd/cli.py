@@ -273,8 +273,8 @@ def run_render(args: argparse.Namespace) -> int:
     The config is read and checked exactly as in live mode; ``--bars`` defaults
     to 32 here (the config's ``daemon.bars`` is for live mode).
     """
-    from jazzd import render
     from jazzd.config import FLAG_KEYS, load_config, with_overrides
+    from jazzd.render import run as render
 
     for dest in LIVE_ONLY:
         value = getattr(args, dest)

@@ -34,7 +34,7 @@ MIN_TEMPERATURE = 0.05
 MAX_TEMPERATURE = 100.0
 #: The largest random seed: numpy's generators take any size, a seed is a 64-bit number.
 MAX_SEED = 2**64 - 1
-#: The swing ratio (beat to upbeat): 1 straight, 2 triplet swing (see jazzd.performance).
+#: The swing ratio (beat to upbeat): 1 straight, 2 triplet swing (see jazzd.generate.performance).
 MIN_SWING = 1.0
 MAX_SWING = 4.0
 #: The largest config file read, in bytes (checked before reading; config.toml has 3 kB).

@@ -33,8 +33,8 @@ def data_file(name: str) -> Path:
 def derived_table() -> dict[str, Any]:
     """``data/theory.json``: what music21 derives for the embedded path, read once.
 
-    Written by ``scripts/make_theory_table.py``; ``jazzd.tokens`` and
-    ``jazzd.theory`` look results up here before asking music21. Without the
+    Written by ``scripts/make_theory_table.py``; ``jazzd.music.tokens`` and
+    ``jazzd.music.theory`` look results up here before asking music21. Without the
     file (or with a table of another format) the result is empty and music21
     derives everything, with the same results, only slower to start.
     """

@@ -5,15 +5,15 @@
 jazzd reads the table at run time with the standard library and imports music21
 only for what the table lacks (a user's own chord file or chord symbol), so the
 daemon starts without music21 and every result is still what music21 gives.
-Every entry comes from the ``derive_*`` functions of ``jazzd.tokens`` and
-``jazzd.theory`` (music21 itself, never the table); the output is the same bytes
+Every entry comes from the ``derive_*`` functions of ``jazzd.music.tokens`` and
+``jazzd.music.theory`` (music21 itself, never the table); the output is the same bytes
 on every run with the same music21 and the same ``data/loop.mid``. Sections:
 
 - ``interval_names``: semitones (-130..130) -> music21's directed interval name;
 - ``interval_semitones``: each of those names -> its semitones, read back by music21;
 - ``scales``: the major and the Dorian scale on each of the 12 roots (pitch classes);
 - ``pitch_chords``: each voicing of the embedded loop, reduced to the lowest note of
-  each pitch class (``jazzd.theory.reduce_voicing``) -> [root pitch class, name];
+  each pitch class (``jazzd.music.theory.reduce_voicing``) -> [root pitch class, name];
 - ``symbol_chords``: common chord symbols, spelled music21's way, on the 21 roots
   A-G with b, # or neither -> [root pitch class, sorted MIDI pitches];
 - ``default_loop``: the embedded loop's spans (start, duration, voicing), and the
@@ -32,7 +32,7 @@ if str(REPO) not in sys.path:
 
 #: The widest step between two MIDI pitches (127), widened by a minor third each way.
 INTERVAL_RANGE = 130
-#: Chord kinds as music21 reads them (``jazzd.theory.music21_spelling`` maps the jazz
+#: Chord kinds as music21 reads them (``jazzd.music.theory.music21_spelling`` maps the jazz
 #: shorthands -7, ø7, °7, Δ7 ... onto these).
 KINDS = (
     "", "m", "7", "maj7", "m7", "m7b5", "dim", "dim7", "o", "o7", "mM7", "6", "m6",
@@ -46,9 +46,8 @@ def build() -> str:
     """The table as JSON text (one entry per line, so a change reads well in a diff)."""
     import music21
 
-    from jazzd.chords import file_sha256, load_chord_file, loop_to_table
-    from jazzd.resources import THEORY_TABLE_FORMAT, data_file
-    from jazzd.theory import (
+    from jazzd.music.chords import file_sha256, load_chord_file, loop_to_table
+    from jazzd.music.theory import (
         SymbolUnreadable,
         derive_from_pitches,
         derive_from_symbol,
@@ -57,7 +56,8 @@ def build() -> str:
         pitches_key,
         reduce_voicing,
     )
-    from jazzd.tokens import derive_interval_name, derive_interval_semitones
+    from jazzd.music.tokens import derive_interval_name, derive_interval_semitones
+    from jazzd.resources import THEORY_TABLE_FORMAT, data_file
 
     names = {
         str(n): derive_interval_name(n) for n in range(-INTERVAL_RANGE, INTERVAL_RANGE + 1)

@@ -11,9 +11,9 @@ from collections.abc import Callable
 from fractions import Fraction
 from typing import Any, NamedTuple
 
+from jazzd.generate.patterns import Sixteenths
 from jazzd.live.player import BarSource, Player
 from jazzd.midi.port import MemoryPort
-from jazzd.patterns import Sixteenths
 from jazzd.timing.clock import FakeClock
 from jazzd.timing.scheduler import Scheduler
 from jazzd.timing.tempo import TempoMap

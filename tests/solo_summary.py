@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from jazzd.chords import ChordLoop
-from jazzd.unparse import Note
+from jazzd.music.chords import ChordLoop
+from jazzd.music.unparse import Note
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from midi_builder import METHENY, track, write
 
-from jazzd.chords import ChordLoop, default_loop, from_progression, load_chord_file
 from jazzd.errors import UserError
+from jazzd.music.chords import ChordLoop, default_loop, from_progression, load_chord_file
 
 
 def test_progression_one_chord_per_bar() -> None:

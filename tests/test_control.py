@@ -9,9 +9,9 @@ import pytest
 from jack_harness import jazzd_env
 
 from jazzd.config import Config, ControlConfig, parse_config, with_overrides
-from jazzd.control import control_change, register_of, temperature_of
 from jazzd.errors import UserError
-from jazzd.unparse import PitchRange
+from jazzd.live.control import control_change, register_of, temperature_of
+from jazzd.music.unparse import PitchRange
 
 WIDE = PitchRange(52, 84)
 

@@ -14,9 +14,9 @@ from midi_builder import BAR_1, BAR_2, DRUMS, METHENY, SOLO, track, tune, write
 
 from export.corpus import extract, extract_file
 from jazzd.errors import UserError
-from jazzd.midifile import TimedNote, read_midi
-from jazzd.phrase import bar_tokens, played_notes, solo_line, tokenize
-from jazzd.tokens import BAR_BEATS, KINDS, bar_duration, parse_token
+from jazzd.midi.smf import TimedNote, read_midi
+from jazzd.music.phrase import bar_tokens, played_notes, solo_line, tokenize
+from jazzd.music.tokens import BAR_BEATS, KINDS, bar_duration, parse_token
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -264,9 +264,9 @@ def solo_onsets(config_args: dict, chord_files: list[Path]) -> list[tuple[Fracti
 
     The daemon's soloist is deterministic for a seed, so this is what it must send.
     """
-    from jazzd.chords import load_chord_file
     from jazzd.config import MusicConfig
-    from jazzd.session import open_session
+    from jazzd.generate.session import open_session
+    from jazzd.music.chords import load_chord_file
 
     loops = {path: load_chord_file(str(path)) for path in set(chord_files)}
     music = MusicConfig(**{**config_args, "chords": str(chord_files[0])})

@@ -17,8 +17,8 @@ from rigs import DyingPort
 from jazzd.config import Config, DaemonConfig, MusicConfig
 from jazzd.errors import OutputLost, UserError
 from jazzd.live.daemon import run_daemon
+from jazzd.live.sdnotify import Notifier
 from jazzd.midi.port import MemoryPort
-from jazzd.sdnotify import Notifier
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -8,11 +8,11 @@ from itertools import pairwise
 import numpy as np
 import pytest
 
-from jazzd.chords import default_loop, from_progression
-from jazzd.engine import Soloist, SoloStats
 from jazzd.errors import UserError
-from jazzd.model import StepModel, default_model_path
-from jazzd.tokens import parse_token
+from jazzd.generate.model import StepModel, default_model_path
+from jazzd.generate.soloist import Soloist, SoloStats
+from jazzd.music.chords import default_loop, from_progression
+from jazzd.music.tokens import parse_token
 
 pytestmark = pytest.mark.skipif(not default_model_path().is_file(), reason="no data/model.onnx")
 

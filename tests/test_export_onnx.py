@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from midi_builder import BAR_1, BAR_2, METHENY, tune
 
-from jazzd.model import StepModel
-from jazzd.tokens import Vocabulary
+from jazzd.generate.model import StepModel
+from jazzd.music.tokens import Vocabulary
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -7,7 +7,7 @@ import pytest
 from midi_builder import BAR_1, BAR_2
 
 from export.train import training_set
-from jazzd.tokens import Vocabulary
+from jazzd.music.tokens import Vocabulary
 
 TOKENS = BAR_1 + BAR_2
 

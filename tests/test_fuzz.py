@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 from midi_builder import PIANO, SOLO, track, write
 from tiny_onnx import VOCAB, tiny_model
 
-from jazzd.chords import from_progression, load_chord_file
 from jazzd.config import load_config
 from jazzd.errors import UserError
+from jazzd.music.chords import from_progression, load_chord_file
 
 REPO = Path(__file__).resolve().parents[1]
 DEADLINE = timedelta(seconds=10)
@@ -244,7 +244,7 @@ def model_seed() -> bytes:
 @given(data=st.data())
 def test_model_header_bytes(model_seed, data):
     """The protobuf header reader that checks declared sizes before onnxruntime runs."""
-    from jazzd.model import check_declared_sizes
+    from jazzd.generate.model import check_declared_sizes
 
     path = _in_file(data.draw(mutated([model_seed])), ".onnx")
     try:
@@ -275,7 +275,7 @@ def test_model_metadata(vocabulary, version, n_a):
     onnx = pytest.importorskip("onnx")
     from onnx import helper
 
-    from jazzd.model import StepModel
+    from jazzd.generate.model import StepModel
 
     model = onnx.load_from_string(_tiny_model_bytes())
     meta = {"jazzd.vocabulary": vocabulary}

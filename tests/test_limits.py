@@ -21,16 +21,16 @@ import numpy as np
 import pytest
 from midi_builder import track, write
 
-from jazzd.chords import MAX_CHORDS, from_progression, load_chord_file
 from jazzd.cli import main
 from jazzd.config import MAX_CONFIG_BYTES, load_config
 from jazzd.errors import UserError
-from jazzd.midifile import MAX_MIDI_FILE_BYTES, MAX_MIDI_NOTES
-from jazzd.model import MAX_STATE_SIZE, StepModel
-from jazzd.onnx_header import read_header
-from jazzd.theory import TONE_KINDS, chord_from_pitches
-from jazzd.tokens import parse_token
-from jazzd.unparse import PitchRange, choose_pitch
+from jazzd.generate.model import MAX_STATE_SIZE, StepModel
+from jazzd.generate.onnx_header import read_header
+from jazzd.midi.smf import MAX_MIDI_FILE_BYTES, MAX_MIDI_NOTES
+from jazzd.music.chords import MAX_CHORDS, from_progression, load_chord_file
+from jazzd.music.theory import TONE_KINDS, chord_from_pitches
+from jazzd.music.tokens import parse_token
+from jazzd.music.unparse import PitchRange, choose_pitch
 
 REPO = Path(__file__).resolve().parents[1]
 #: A case must end within this many seconds (a cold start of the interpreter included).
@@ -314,7 +314,7 @@ def test_case_8_a_declared_state_within_the_limit_still_loads(tmp_path: Path) ->
 
 
 def test_the_embedded_models_header_matches_its_session() -> None:
-    from jazzd.model import default_model_path
+    from jazzd.generate.model import default_model_path
 
     header = read_header(default_model_path())
     assert header.inputs == {"x": (None, 103), "a": (None, 64), "c": (None, 64)}
@@ -325,7 +325,7 @@ def test_the_embedded_models_header_matches_its_session() -> None:
 
 
 def test_case_9_bars_has_an_upper_bound(tmp_path: Path) -> None:
-    from jazzd.render import MAX_RENDER_BARS
+    from jazzd.render.run import MAX_RENDER_BARS
 
     out = tmp_path / "long.mid"
     assert_refused(

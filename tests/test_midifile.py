@@ -1,4 +1,4 @@
-"""jazzd.midifile: reading notes with mido, picking the solo and chord tracks, chord spans."""
+"""jazzd.midi.smf: reading notes with mido, picking the solo and chord tracks, chord spans."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from midi_builder import track as _track
 from midi_builder import write as _write
 
 from jazzd.errors import UserError
-from jazzd.midifile import (
+from jazzd.midi.smf import (
     TimedNote,
     chord_segments,
     pick_chord_track,

@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 import musicality as mus
 from midi_builder import METHENY
 
-from jazzd.midifile import TimedNote
+from jazzd.midi.smf import TimedNote
 
 PER_BEAT = 480
 #: (start, end, pitch, velocity) in beats
@@ -191,7 +191,7 @@ def test_double_stops_keep_the_top_note() -> None:
 
 
 def test_seventh_chords() -> None:
-    from jazzd.theory import chord_from_pitches
+    from jazzd.music.theory import chord_from_pitches
 
     assert mus.is_seventh(chord_from_pitches((43, 47, 50, 53)))  # G7
     assert mus.is_seventh(chord_from_pitches((48, 52, 55, 59)))  # Cmaj7

@@ -17,8 +17,8 @@ from export.corpus import extract_file
 from export.style import measure_style
 from jazzd.cli import main
 from jazzd.config import MusicConfig
-from jazzd.model import StepModel, default_model_path
-from jazzd.performance import (
+from jazzd.generate.model import StepModel, default_model_path
+from jazzd.generate.performance import (
     METRIC_CLASSES,
     PlaySettings,
     Style,
@@ -27,9 +27,9 @@ from jazzd.performance import (
     swing_point,
     swung_beats,
 )
-from jazzd.render import render_solo
-from jazzd.session import open_session
-from jazzd.unparse import Note
+from jazzd.generate.session import open_session
+from jazzd.music.unparse import Note
+from jazzd.render.run import render_solo
 
 BARS = 8
 
@@ -160,7 +160,7 @@ def test_a_format_1_model_still_plays_as_before_with_one_log_line(tmp_path: Path
     path = tiny_model(tmp_path / "old.onnx")  # format 1: no jazzd.performance
     assert StepModel.load(path).info.style is None
     music = MusicConfig(model=str(path), seed=4, progression="Cmaj7 Dm7")
-    with caplog.at_level(logging.INFO, logger="jazzd.session"):
+    with caplog.at_level(logging.INFO, logger="jazzd.generate.session"):
         played = render_solo(open_session(music).performer, 4)
     lines = [r.getMessage() for r in caplog.records if "no performance tables" in r.getMessage()]
     assert len(lines) == 1
@@ -221,7 +221,7 @@ def test_the_velocity_spread_of_a_render_is_like_the_human_one(tmp_path: Path) -
 
 @pytest.mark.skipif(not default_model_path().is_file(), reason="no data/model.onnx")
 def test_a_reload_changes_the_performance_from_the_next_bar() -> None:
-    from jazzd.session import played_settings
+    from jazzd.generate.session import played_settings
 
     music = MusicConfig(seed=6, progression="Dm7 G7")
     performer = open_session(music).performer

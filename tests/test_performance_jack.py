@@ -24,7 +24,7 @@ from test_daemon_jack import (
 )
 
 from jazzd.cli import main
-from jazzd.model import default_model_path
+from jazzd.generate.model import default_model_path
 
 pytestmark = [
     pytest.mark.jack,

@@ -10,16 +10,16 @@ import numpy as np
 import pytest
 from rigs import balanced, scheduler_rig
 
-from jazzd.chords import from_progression
 from jazzd.config import ControlConfig
-from jazzd.engine import Soloist, SoloSettings
+from jazzd.generate.model import StepModel, default_model_path
+from jazzd.generate.soloist import Soloist, SoloSettings
 from jazzd.live.listen import Listener, chord_loop
 from jazzd.live.player import CHANGE_MARGIN_S, Player
 from jazzd.live.trading import Trader
-from jazzd.model import StepModel, default_model_path
-from jazzd.recognize import recognize
-from jazzd.theory import classify
-from jazzd.unparse import PitchRange
+from jazzd.music.chords import from_progression
+from jazzd.music.recognize import recognize
+from jazzd.music.theory import classify
+from jazzd.music.unparse import PitchRange
 
 pytestmark = pytest.mark.skipif(not default_model_path().is_file(), reason="no data/model.onnx")
 

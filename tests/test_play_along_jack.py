@@ -19,7 +19,7 @@ import pytest
 from band import Band
 from jack_harness import jazzd_env, unique
 
-from jazzd.recognize import recognize
+from jazzd.music.recognize import recognize
 
 pytestmark = [pytest.mark.jack, pytest.mark.slow]
 

@@ -18,14 +18,14 @@ from rigs import (
     timed_events,
 )
 
-from jazzd.chords import from_progression
 from jazzd.config import Config, MusicConfig
-from jazzd.engine import Soloist
 from jazzd.errors import OutputLost
+from jazzd.generate.model import StepModel, default_model_path
+from jazzd.generate.soloist import Soloist
 from jazzd.live.player import BarChange, Player
 from jazzd.live.reload import Reload, Reloader
-from jazzd.model import StepModel, default_model_path
-from jazzd.sdnotify import Notifier
+from jazzd.live.sdnotify import Notifier
+from jazzd.music.chords import from_progression
 from jazzd.timing.clock import FakeClock
 
 

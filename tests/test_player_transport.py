@@ -16,10 +16,10 @@ from fractions import Fraction
 import pytest
 from rigs import balanced
 
+from jazzd.generate.patterns import Sixteenths
 from jazzd.live.player import Player
 from jazzd.midi.input_port import MemoryInput
 from jazzd.midi.port import MemoryPort
-from jazzd.patterns import Sixteenths
 from jazzd.timing.clock import FakeClock
 from jazzd.timing.follower import ClockFollower
 from jazzd.timing.scheduler import Scheduler
@@ -197,9 +197,9 @@ def test_reposition_moves_the_real_soloist_to_the_bar_and_chords_of_the_beat() -
     (whose number picks the chord from the loop), with no note before the beat."""
     import numpy as np
 
-    from jazzd.chords import from_progression
-    from jazzd.engine import Soloist
-    from jazzd.model import StepModel
+    from jazzd.generate.model import StepModel
+    from jazzd.generate.soloist import Soloist
+    from jazzd.music.chords import from_progression
 
     loop = from_progression("C7 F7 G7 Bb7")
     soloist = Soloist(StepModel.load(), loop, np.random.default_rng(3))

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from jazzd.live.held_chord import CHORD_WINDOW_S, HeldChord
-from jazzd.recognize import name_voicing, recognize
+from jazzd.music.recognize import name_voicing, recognize
 
 # Eb = 3, G = 7, Bb = 10, Db = 1, F = 5, C = 0; A = 9, C# = 1, E = 4, G# = 8, B = 11
 VOICINGS = [
@@ -80,10 +80,10 @@ def test_recognition_and_a_calls_parse_never_import_music21_or_mido():
     code = """
 import sys
 from fractions import Fraction
-from jazzd.chords import default_loop
+from jazzd.music.chords import default_loop
 from jazzd.live.trading import Answer, call_tokens
-from jazzd.midifile import TimedNote
-from jazzd.recognize import recognize
+from jazzd.midi.smf import TimedNote
+from jazzd.music.recognize import recognize
 [recognize(v) for v in [(55, 61, 65), (57, 61, 64, 68), (1, 2, 3), (60, 66, 71, 75)]]
 notes = tuple(TimedNote(Fraction(i, 2), Fraction(i + 1, 2), 50 + 3 * i, 90) for i in range(30))
 tokens, _ = call_tokens(Answer(5, 4, notes, 0), default_loop())

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from rigs import player_rig
 
-from jazzd.chords import from_progression
 from jazzd.config import Config, MusicConfig
+from jazzd.generate.model import StepModel
 from jazzd.live import reload as live_reload
 from jazzd.live.player import BarChange, Player
 from jazzd.live.reload import FORK_MARGIN_S, FORK_WAIT_S, Reload, Reloader
-from jazzd.model import StepModel
+from jazzd.music.chords import from_progression
 
 needs_fork = pytest.mark.skipif(
     not live_reload.CAN_FORK, reason="reloads load in a forked child on Linux only"

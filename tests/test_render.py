@@ -13,11 +13,11 @@ import pytest
 from solo_summary import summarize
 from tiny_onnx import tiny_model
 
-from jazzd.chords import default_loop
 from jazzd.cli import main
-from jazzd.midi.file_sink import TICKS_PER_BEAT
-from jazzd.model import default_model_path
-from jazzd.unparse import Note
+from jazzd.generate.model import default_model_path
+from jazzd.music.chords import default_loop
+from jazzd.music.unparse import Note
+from jazzd.render.midi_file import TICKS_PER_BEAT
 
 REPO = Path(__file__).resolve().parents[1]
 LOOP = REPO / "data" / "loop.mid"

@@ -18,7 +18,7 @@ import pytest
 from midi_builder import METHENY
 
 from jazzd.cli import main
-from jazzd.model import default_model_path
+from jazzd.generate.model import default_model_path
 
 CASES = {
     "embedded loop, seed 7": (

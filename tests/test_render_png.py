@@ -12,15 +12,15 @@ import pytest
 from matplotlib.colors import to_rgb
 from PIL import Image
 
-from jazzd import pianoroll
-from jazzd.chords import from_progression
 from jazzd.cli import main
 from jazzd.config import MusicConfig
 from jazzd.errors import UserError
-from jazzd.model import default_model_path
-from jazzd.render import Rendered, comp_notes
-from jazzd.theory import chord_symbol
-from jazzd.unparse import Note
+from jazzd.generate.model import default_model_path
+from jazzd.music.chords import from_progression
+from jazzd.music.theory import chord_symbol
+from jazzd.music.unparse import Note
+from jazzd.render import png as pianoroll
+from jazzd.render.run import Rendered, comp_notes
 
 needs_model = pytest.mark.skipif(not default_model_path().is_file(), reason="no data/model.onnx")
 CHORDS = from_progression("Dm7 G7 Cmaj7 A7")

@@ -22,9 +22,10 @@ from audio_checks import TIMGM, dbfs, peak_dbfs, read_wav, require_fluidsynth, s
 
 from jazzd.cli import main
 from jazzd.config import MusicConfig, SoundConfig
-from jazzd.render import COMP_VELOCITY, Rendered, write_midi
-from jazzd.sound import library, soundfont, wav
-from jazzd.unparse import Note
+from jazzd.music.unparse import Note
+from jazzd.render import wav
+from jazzd.render.run import COMP_VELOCITY, Rendered, write_midi
+from jazzd.sound import library, soundfont
 
 BPM = 130
 BARS = 16

@@ -50,7 +50,7 @@ def test_importing_every_runtime_module_loads_no_tensorflow_and_no_heavy_library
         if info.name.rsplit(".", 1)[-1] != "__main__"
     )
     assert report["modules"] == expected
-    assert {"jazzd.tokens", "jazzd.theory", "jazzd.midifile"} <= set(report["modules"])
+    assert {"jazzd.music.tokens", "jazzd.music.theory", "jazzd.midi.smf"} <= set(report["modules"])
     assert report["loaded"] == []
     assert report["heavy"] == [], f"imported at module level: {report['heavy']}"
 

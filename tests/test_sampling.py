@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from jazzd.errors import UserError
-from jazzd.sampling import check_sampling, distribution, sample
+from jazzd.generate.sampling import check_sampling, distribution, sample
 
 PROBS = np.array([0.5, 0.25, 0.125, 0.125, 0.0], dtype=np.float32)  # exact in binary
 

@@ -7,9 +7,9 @@ from fractions import Fraction as F
 import pytest
 from rigs import scheduler_rig, timed_events
 
+from jazzd.music.unparse import Note
 from jazzd.timing.stats import LatenessStats
 from jazzd.timing.tempo import TempoMap
-from jazzd.unparse import Note
 
 
 def test_notes_become_note_on_and_off_at_origin_plus_beat_times_60_over_bpm():

@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from jazzd.sdnotify import Notifier
+from jazzd.live.sdnotify import Notifier
 
 
 @pytest.fixture

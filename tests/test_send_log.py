@@ -7,9 +7,9 @@ import pytest
 from jazzd.config import Config, DaemonConfig
 from jazzd.errors import UserError
 from jazzd.live.daemon import run_daemon
+from jazzd.live.sdnotify import Notifier
 from jazzd.midi.port import MemoryPort
 from jazzd.midi.send_log import SendLog, read_send_log
-from jazzd.sdnotify import Notifier
 
 
 def test_every_message_a_port_sends_is_logged_with_its_time_in_order(tmp_path):

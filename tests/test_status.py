@@ -18,7 +18,7 @@ import pytest
 from jack_harness import jazzd_env
 from rigs import player_rig, scheduler_rig
 
-from jazzd.chords import from_progression
+from jazzd.generate.patterns import Sixteenths
 from jazzd.live.player import Player
 from jazzd.live.status import (
     CLEAR,
@@ -29,7 +29,7 @@ from jazzd.live.status import (
     read_snapshot,
     wanted,
 )
-from jazzd.patterns import Sixteenths
+from jazzd.music.chords import from_progression
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from jazzd.errors import UserError
-from jazzd.theory import TONE_KINDS, chord_from_pitches, chord_from_symbol, classify
+from jazzd.music.theory import TONE_KINDS, chord_from_pitches, chord_from_symbol, classify
 
 SYMBOLS = ["C", "Cm", "C7", "Cmaj7", "Cm7", "Cm7b5", "Cdim7", "F#7", "Bbmaj7", "Ebm7", "Ab7"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from jazzd.theory import chord_from_pitches, chord_from_symbol, classify
+from jazzd.music.theory import chord_from_pitches, chord_from_symbol, classify
 
 
 def _kinds(pitches: tuple[int, ...], notes: range) -> str:

@@ -18,10 +18,9 @@ from pathlib import Path
 import pytest
 
 from jazzd import resources
-from jazzd.chords import default_loop, file_sha256, load_chord_file, loop_from_table
 from jazzd.errors import UserError
-from jazzd.resources import data_file, derived_table
-from jazzd.theory import (
+from jazzd.music.chords import default_loop, file_sha256, load_chord_file, loop_from_table
+from jazzd.music.theory import (
     chord_from_pitches,
     chord_from_symbol,
     derive_from_pitches,
@@ -30,12 +29,13 @@ from jazzd.theory import (
     music21_spelling,
     pitches_key,
 )
-from jazzd.tokens import (
+from jazzd.music.tokens import (
     derive_interval_name,
     derive_interval_semitones,
     interval_name,
     interval_semitones,
 )
+from jazzd.resources import data_file, derived_table
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "scripts" / "make_theory_table.py"
@@ -142,10 +142,10 @@ def test_a_changed_loop_file_is_read_anew(monkeypatch: pytest.MonkeyPatch, tmp_p
 EMBEDDED_PATH = """
 import sys
 import numpy as np
-from jazzd.chords import default_loop, from_progression
-from jazzd.engine import Soloist
-from jazzd.model import StepModel
-from jazzd.tokens import interval_name, make_token
+from jazzd.music.chords import default_loop, from_progression
+from jazzd.generate.soloist import Soloist
+from jazzd.generate.model import StepModel
+from jazzd.music.tokens import interval_name, make_token
 
 model = StepModel.load()
 loop = default_loop()
@@ -169,7 +169,7 @@ def test_the_embedded_path_never_imports_music21() -> None:
 
 ONE_OFF = """
 import sys
-from jazzd.theory import chord_from_symbol
+from jazzd.music.theory import chord_from_symbol
 assert "music21" not in sys.modules
 chord = chord_from_symbol(sys.argv[1])
 print(chord.root, *sorted(chord.tones), "music21" in sys.modules)

@@ -1,4 +1,4 @@
-"""jazzd.tokens: the grammar's tokens, durations on the 1/24 grid, the sorted vocabulary."""
+"""jazzd.music.tokens: the grammar's tokens, durations on the 1/24 grid, the sorted vocabulary."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jazzd.tokens import (
+from jazzd.music.tokens import (
     GRID,
     Token,
     TokenError,
@@ -114,7 +114,7 @@ def test_vocabulary_is_sorted_unique_and_round_trips() -> None:
 def test_vocabulary_order_is_the_same_whatever_the_hash_seed() -> None:
     corpus = [f"{kind},{d / 12:.3f}" for kind in "RCSAX" for d in range(1, 13)]
     script = (
-        "import sys; from jazzd.tokens import Vocabulary; "
+        "import sys; from jazzd.music.tokens import Vocabulary; "
         "print(Vocabulary.from_corpus(set(sys.argv[1:])).to_json())"
     )
     outputs = {

@@ -7,12 +7,12 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from jazzd.chords import from_progression
-from jazzd.engine import Soloist, nearest_token
+from jazzd.generate.model import StepModel, default_model_path
+from jazzd.generate.soloist import Soloist, nearest_token
 from jazzd.live.trading import Answer, CallTracker, call_tokens
-from jazzd.midifile import TimedNote
-from jazzd.model import StepModel, default_model_path
-from jazzd.tokens import BAR_BEATS, Token, bar_duration, parse_token
+from jazzd.midi.smf import TimedNote
+from jazzd.music.chords import from_progression
+from jazzd.music.tokens import BAR_BEATS, Token, bar_duration, parse_token
 
 LEAD = 0.1
 

@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jazzd.errors import UserError
-from jazzd.theory import Chord, chord_from_symbol
-from jazzd.tokens import WIDEN, Token, make_token, parse_token
-from jazzd.unparse import (
+from jazzd.music.theory import Chord, chord_from_symbol
+from jazzd.music.tokens import WIDEN, Token, make_token, parse_token
+from jazzd.music.unparse import (
     DEFAULT_RANGE,
     Note,
     PitchRange,

@@ -33,9 +33,9 @@ from jazzd.live.inputs import open_input_port, plays_along
 from jazzd.live.outputs import jack_watch, open_outputs
 from jazzd.live.player import Player
 from jazzd.live.reload import Reloader
+from jazzd.live.sdnotify import Notifier
 from jazzd.live.signals import Signals
 from jazzd.output_file import check_writable
-from jazzd.sdnotify import Notifier
 from jazzd.timing.clock import MonotonicClock
 from jazzd.timing.clock_send import STOP as CLOCK_STOP
 from jazzd.timing.clock_send import ClockSender
@@ -66,10 +66,10 @@ def _clock_follower(config: Config) -> Any:
 def _bar_source(config: Config, test_pattern: bool) -> Any:
     """The soloist of the config's session, or the test pattern."""
     if test_pattern:
-        from jazzd.patterns import Sixteenths
+        from jazzd.generate.patterns import Sixteenths
 
         return Sixteenths()
-    from jazzd.session import open_session
+    from jazzd.generate.session import open_session
 
     return open_session(config.music).performer
 
@@ -207,8 +207,8 @@ def _run(
 
         listener = None
         if plays_along(config) and not test_pattern and input_port is not None:
+            from jazzd.generate.session import solo_settings
             from jazzd.live.listen import chord_loop, play_along
-            from jazzd.session import solo_settings
 
             source, listener = play_along(config, source, clock, solo_settings(config.music))
             input_port.add_listener(listener.on_event)

@@ -11,8 +11,8 @@ Nothing held, or fewer than three pitch classes: the last chord stays.
 
 from __future__ import annotations
 
-from jazzd.recognize import recognize
-from jazzd.theory import Chord
+from jazzd.music.recognize import recognize
+from jazzd.music.theory import Chord
 
 #: Notes starting within this long of the first one are one chord (the issue's 40 ms).
 CHORD_WINDOW_S = 0.04

@@ -8,7 +8,7 @@ loop and gets :class:`~jazzd.live.player.BarChange` s back:
 - live chords (:mod:`jazzd.live.held_chord`): a new chord, heard from the next note;
 - trading (:mod:`jazzd.live.trading`): the answer to a call, from a bar line;
   a note during the answer stops it from the next note;
-- controllers (``[control]``, :mod:`jazzd.control`): temperature, register,
+- controllers (``[control]``, :mod:`jazzd.live.control`): temperature, register,
   velocity, mute, heard from the next note.
 
 Anything else on the input (clock and transport, pitch bends, unmapped
@@ -27,16 +27,16 @@ from dataclasses import replace
 from fractions import Fraction
 from typing import Any
 
-from jazzd.chords import ChordLoop, loop_from_chords
 from jazzd.config import ControlConfig
-from jazzd.control import control_change
+from jazzd.live.control import control_change
 from jazzd.live.held_chord import HeldChord
 from jazzd.live.player import BarChange
 from jazzd.live.trading import CallTracker
 from jazzd.midi.messages import CONTROL_CHANGE, NOTE_OFF, NOTE_ON
-from jazzd.theory import Chord
+from jazzd.music.chords import ChordLoop, loop_from_chords
+from jazzd.music.theory import Chord
+from jazzd.music.tokens import BAR_BEATS
 from jazzd.timing.tempo import Timebase
-from jazzd.tokens import BAR_BEATS
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ class Listener:
         settings: Any = None,
     ) -> None:
         """``timebase``: the player's tempo map now; ``wake``: interrupts the player's sleep;
-        ``settings``: the soloist's (``jazzd.engine.SoloSettings``), changed by controllers.
+        ``settings``: the soloist's (``SoloSettings``), changed by controllers.
         The input port keeps the notes of ``[input] channel`` only."""
         self._timebase = timebase
         self._wake = wake

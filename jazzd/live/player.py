@@ -51,10 +51,10 @@ from fractions import Fraction
 from typing import Any, Protocol
 
 from jazzd.errors import OutputLost
-from jazzd.sdnotify import Notifier
+from jazzd.live.sdnotify import Notifier
+from jazzd.music.tokens import BAR_BEATS
 from jazzd.timing.clock_send import ClockSender
 from jazzd.timing.scheduler import NoteLike, Scheduler
-from jazzd.tokens import BAR_BEATS
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ WAIT_POLL_S = 0.5
 
 
 class BarSource(Protocol):
-    """What the player needs from a soloist (``jazzd.engine.Soloist`` fits)."""
+    """What the player needs from a soloist (``jazzd.generate.soloist.Soloist`` fits)."""
 
     def next_bar(self) -> list[NoteLike]: ...
 
@@ -75,7 +75,7 @@ class BarSource(Protocol):
         ...
 
     def configure(self, settings: Any) -> None:
-        """Use these settings (``jazzd.engine.SoloSettings``) from the next bar on."""
+        """Use these settings (``jazzd.generate.soloist.SoloSettings``) from the next bar on."""
         ...
 
     def checkpoint(self) -> Any:

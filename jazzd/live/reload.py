@@ -134,7 +134,7 @@ class Reloader:
 
     def load(self) -> Reload:
         """Reread the config file (the flags keep overriding it) and the chord source."""
-        from jazzd.session import load_chords
+        from jazzd.generate.session import load_chords
 
         config = with_overrides(load_config(self.path), self.flags)
         return Reload(config, load_chords(config.music) if self.with_chords else None)
@@ -177,7 +177,7 @@ class Reloader:
         if reload.error is not None or reload.config is None:
             log.error("reload failed, playing on unchanged: %s", reload.error)
             return None
-        from jazzd.session import played_settings
+        from jazzd.generate.session import played_settings
 
         old, new = self.config, reload.config
         if (

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, TextIO
 
-from jazzd.theory import chord_symbol
-from jazzd.tokens import BAR_BEATS
+from jazzd.music.theory import chord_symbol
+from jazzd.music.tokens import BAR_BEATS
 
 #: Seconds between two redraws.
 INTERVAL_S = 0.25

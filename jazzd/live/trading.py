@@ -15,10 +15,10 @@ answer is a new call: jazzd stops answering from its next note, so it never
 plays over the human.
 
 :func:`call_tokens` parses the call into grammar tokens with
-:mod:`jazzd.phrase` (the parse export trains on) against the chords sounding;
+:mod:`jazzd.music.phrase` (the parse export trains on) against the chords sounding;
 :class:`Trader` is the player's source while trading: silent bars while it
 listens, the soloist's bars while it answers (primed with the call's tokens,
-:meth:`jazzd.engine.Soloist.prime`).
+:meth:`jazzd.generate.soloist.Soloist.prime`).
 """
 
 from __future__ import annotations
@@ -28,10 +28,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from jazzd.chords import ChordLoop
-from jazzd.midifile import TimedNote
-from jazzd.phrase import solo_line, tokenize
-from jazzd.tokens import BAR_BEATS, GRID, Token
+from jazzd.midi.smf import TimedNote
+from jazzd.music.chords import ChordLoop
+from jazzd.music.phrase import solo_line, tokenize
+from jazzd.music.tokens import BAR_BEATS, GRID, Token
 
 #: A call ends after this many beats with nothing held (once its first bar is over).
 SILENCE_BEATS = 1.0
@@ -141,7 +141,7 @@ class CallTracker:
 def call_tokens(answer: Answer, chords: ChordLoop) -> tuple[list[Token], int | None]:
     """The call as grammar tokens against ``chords`` (bar by bar), and its last pitch.
 
-    The same parse as export's (:func:`jazzd.phrase.tokenize`: one line, the top note
+    The same parse as export's (:func:`jazzd.music.phrase.tokenize`: one line, the top note
     of notes struck together; rests of half a beat or more); from the call's first bar
     to the bar line before the answer.
     """

@@ -12,8 +12,8 @@ from __future__ import annotations
 from fractions import Fraction
 
 from jazzd.midi.messages import Message
+from jazzd.music.tokens import BAR_BEATS
 from jazzd.timing.scheduler import Scheduler
-from jazzd.tokens import BAR_BEATS
 
 TIMING_CLOCK: Message = (0xF8,)
 START: Message = (0xFA,)

@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 
 
 class NoteLike(Protocol):
-    """A note in beats; ``pitch`` None is a rest (``jazzd.unparse.Note`` fits)."""
+    """A note in beats; ``pitch`` None is a rest (``jazzd.music.unparse.Note`` fits)."""
 
     @property
     def start(self) -> Fraction: ...

@@ -15,8 +15,8 @@ from fractions import Fraction
 from pathlib import Path
 
 from jazzd.errors import UserError
-from jazzd.theory import Chord, chord_from_pitches, chord_from_symbol
-from jazzd.tokens import BAR_BEATS, GRID
+from jazzd.music.theory import Chord, chord_from_pitches, chord_from_symbol
+from jazzd.music.tokens import BAR_BEATS, GRID
 
 #: The most chord changes in a chord source (a chord file's segments, a progression's
 #: symbols); the piano part of the original Metheny file has 403. music21 names each
@@ -166,11 +166,11 @@ def _shorten(text: str, limit: int = 40) -> str:
 def load_chord_file(path: str | Path, track: str | int | None = None) -> ChordLoop:
     """A loop from a MIDI file's chord part, segmented where the harmony changes.
 
-    The chord track is picked by ``jazzd.midifile.pick_chord_track`` (override
+    The chord track is picked by ``jazzd.midi.smf.pick_chord_track`` (override
     with ``track``); the loop runs from the bar of the first note to the end of
     the bar of the last note.
     """
-    from jazzd import midifile
+    from jazzd.midi import smf as midifile
 
     tracks = midifile.read_midi(path)
     pitched = [t for t in tracks if not t.is_drums and t.notes]

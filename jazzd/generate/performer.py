@@ -1,10 +1,10 @@
 """The soloist as played: each bar of grid notes through the performance layer.
 
 A bar source (what the player and the render take) that wraps a
-:class:`jazzd.engine.Soloist`: the one place where :func:`jazzd.performance.perform_bar`
-is applied after unparse, so live and render play the same notes. The
-performance is a pure function of the bar, the seed and the settings, so a
-checkpoint of the soloist is a checkpoint of the performer too.
+:class:`~jazzd.generate.soloist.Soloist`: the one place where
+:func:`~jazzd.generate.performance.perform_bar` is applied after unparse, so live
+and render play the same notes. The performance is a pure function of the bar, the
+seed and the settings, so a checkpoint of the soloist is a checkpoint of the performer too.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from jazzd.engine import Soloist, SoloSettings, SoloStats
-from jazzd.performance import PlaySettings, Style, perform_bar
-from jazzd.tokens import Token
-from jazzd.unparse import Note
+from jazzd.generate.performance import PlaySettings, Style, perform_bar
+from jazzd.generate.soloist import Soloist, SoloSettings, SoloStats
+from jazzd.music.tokens import Token
+from jazzd.music.unparse import Note
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ class Performer:
     def stats(self) -> SoloStats:
         return self.soloist.stats()
 
-    # -- changes heard from the next note, trading (see jazzd.engine.Soloist) ------
+    # -- changes heard from the next note, trading (see jazzd.generate.soloist.Soloist) ------
 
     @property
     def keep_note_checkpoints(self) -> bool:

@@ -3,10 +3,10 @@
 The session is the live mode's (same chords, model, soloist and seed), and
 the notes go through the same :class:`~jazzd.timing.scheduler.Scheduler`, on
 an offline clock that jumps to each deadline, into a
-:class:`~jazzd.midi.file_sink.MidiFileSink`: one ordering rule for live and
+:class:`~jazzd.render.midi_file.MidiFileSink`: one ordering rule for live and
 render. Track 1 is the solo on its MIDI channel (default 1), its velocities around
 the centre velocity (default 90) as the performance layer plays them
-(:mod:`jazzd.performer`); with ``comp``, track 2 holds the chord voicings on the next
+(:mod:`jazzd.generate.performer`); with ``comp``, track 2 holds the chord voicings on the next
 channel (skipping 10, the drums). Times are whole ticks from exact beats, so
 the same seed gives the same bytes.
 """
@@ -21,14 +21,14 @@ from typing import Any
 
 from jazzd.config import MusicConfig, SoundConfig
 from jazzd.errors import UserError
-from jazzd.midi.file_sink import MidiFileSink
 from jazzd.midi.messages import next_channel
+from jazzd.music.tokens import BAR_BEATS
+from jazzd.music.unparse import Note
 from jazzd.output_file import check_directory
+from jazzd.render.midi_file import MidiFileSink
 from jazzd.timing.clock import FakeClock
 from jazzd.timing.scheduler import Scheduler
 from jazzd.timing.tempo import TempoMap
-from jazzd.tokens import BAR_BEATS
-from jazzd.unparse import Note
 
 COMP_VELOCITY = 56
 #: The most bars a render writes: 1000 bars take about 2 s to a MIDI file and last
@@ -123,13 +123,13 @@ def _write_midi_file(path: Path, rendered: Rendered) -> Path:
 
 
 def _write_png_file(path: Path, rendered: Rendered) -> Path:
-    from jazzd.pianoroll import write_png
+    from jazzd.render.png import write_png
 
     return write_png(path, rendered)
 
 
 def _write_wav_file(path: Path, rendered: Rendered) -> Path:
-    from jazzd.sound.wav import write_wav
+    from jazzd.render.wav import write_wav
 
     return write_wav(path, rendered)
 
@@ -164,7 +164,7 @@ def render_file(
     :func:`jazzd.config.load_config` and the flags; the format follows ``out``'s
     extension (:data:`WRITERS`); a directory that does not exist is refused first.
     """
-    from jazzd.session import open_session
+    from jazzd.generate.session import open_session
 
     write = writer_for(out)
     check_directory(out)

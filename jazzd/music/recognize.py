@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from jazzd.theory import Chord, chord_with_root
+from jazzd.music.theory import Chord, chord_with_root
 
 #: The fewest distinct pitch classes that make a chord.
 MIN_PITCH_CLASSES = 3
@@ -113,7 +113,7 @@ def recognize(pitches: Iterable[int]) -> Chord | None:
 
     The chord tones are the played pitch classes plus the root (a rootless
     voicing's root joins them); the scale follows the root and the third as for
-    any chord (:mod:`jazzd.theory`).
+    any chord (:mod:`jazzd.music.theory`).
     """
     notes = tuple(sorted(set(int(p) for p in pitches)))
     named = name_voicing(notes)

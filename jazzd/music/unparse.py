@@ -43,8 +43,8 @@ from functools import lru_cache
 import numpy as np
 
 from jazzd.errors import UserError
-from jazzd.theory import Chord
-from jazzd.tokens import BAR_BEATS, GRID, Token, snap
+from jazzd.music.theory import Chord
+from jazzd.music.tokens import BAR_BEATS, GRID, Token, snap
 
 #: Which tone class to use when the chord leaves the token's class empty, in order.
 _FALLBACK: dict[str, tuple[str, ...]] = {
@@ -70,7 +70,7 @@ class Note:
     """A note (or a rest when ``pitch`` is None), in beats from the start of the solo.
 
     ``accent`` is the velocity above (below, when negative) the player's velocity,
-    set by the performance layer (:mod:`jazzd.performance`); 0 on the grid.
+    set by the performance layer (:mod:`jazzd.generate.performance`); 0 on the grid.
     """
 
     start: Fraction

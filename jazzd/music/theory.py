@@ -21,7 +21,7 @@ reduced to the lowest note of each pitch class (:func:`reduce_voicing`, at most
 12 notes; a voicing without doubled pitch classes, such as every voicing of the
 table, is unchanged). A chord of many pitch classes can leave the S, A and X
 classes empty; the 12-note cluster (music21's "aggregate") is all chord tones,
-and ``jazzd.unparse`` plays an empty class from the chord tones.
+and ``jazzd.music.unparse`` plays an empty class from the chord tones.
 """
 
 from __future__ import annotations

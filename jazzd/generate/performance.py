@@ -1,6 +1,6 @@
 """The performance layer: how the grid notes of a bar are played (velocity, length, swing).
 
-Pure functions, applied at one place after unparse (:mod:`jazzd.performer`), to
+Pure functions, applied at one place after unparse (:mod:`jazzd.generate.performer`), to
 the notes of one bar. The grammar carries pitch class, interval and duration, not
 articulation or loudness; those come from a :class:`Style` that export measured
 from the corpus and stored in the model (``jazzd.performance`` metadata):
@@ -41,7 +41,7 @@ from fractions import Fraction
 from statistics import NormalDist
 from typing import Any
 
-from jazzd.unparse import Note
+from jazzd.music.unparse import Note
 
 #: Times of performed notes are multiples of this (a tick of a 480-per-beat MIDI file).
 RESOLUTION = Fraction(1, 480)

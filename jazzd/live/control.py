@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from jazzd.config import ControlConfig
-from jazzd.unparse import PitchRange
+from jazzd.music.unparse import PitchRange
 
 TEMPERATURE_LOW = 0.1
 TEMPERATURE_HIGH = 2.0

@@ -7,7 +7,7 @@ No onnxruntime, no TensorFlow: export checks its corpus before training.
 from __future__ import annotations
 
 from jazzd.errors import UserError
-from jazzd.tokens import Vocabulary
+from jazzd.music.tokens import Vocabulary
 
 #: Fewest tokens in a vocabulary: with one token there is nothing to choose.
 MIN_VOCABULARY = 2

@@ -14,7 +14,7 @@ with the same rules. The rules:
 - A note still sounding at a bar line is cut there; the grammar has no ties, so the
   next bar begins with a rest until its first onset.
 - Each pitched note is classified against the harmony sounding at its onset with
-  :func:`jazzd.theory.classify`; its interval is taken from the previous pitched
+  :func:`jazzd.music.theory.classify`; its interval is taken from the previous pitched
   note of the same bar (the first pitched note of a bar has none).
 """
 
@@ -24,9 +24,9 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from fractions import Fraction
 
-from jazzd.midifile import TimedNote
-from jazzd.theory import Chord, chord_from_pitches, classify
-from jazzd.tokens import BAR_BEATS, Token, bar_duration, make_token, snap
+from jazzd.midi.smf import TimedNote
+from jazzd.music.theory import Chord, chord_from_pitches, classify
+from jazzd.music.tokens import BAR_BEATS, Token, bar_duration, make_token, snap
 
 #: A note falling silent at least this long before the next onset leaves a rest.
 MIN_REST = Fraction(1, 2)
@@ -85,7 +85,7 @@ def bar_tokens(
 
     ``line`` is the solo's single line, one note per onset (:func:`solo_line`;
     notes outside the bar are ignored), ``spans`` the chord spans
-    (:func:`jazzd.midifile.chord_segments`), ``end`` where the range stops.
+    (:func:`jazzd.midi.smf.chord_segments`), ``end`` where the range stops.
     """
     bar_end = bar_start + BAR_BEATS
     stop = bar_end if end is None else min(end, bar_end)

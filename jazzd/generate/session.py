@@ -14,17 +14,17 @@ from typing import TYPE_CHECKING
 from jazzd.config import MusicConfig
 
 if TYPE_CHECKING:
-    from jazzd.chords import ChordLoop
-    from jazzd.engine import Soloist, SoloSettings
-    from jazzd.performance import PlaySettings
-    from jazzd.performer import Performer, PlayedSettings
+    from jazzd.generate.performance import PlaySettings
+    from jazzd.generate.performer import Performer, PlayedSettings
+    from jazzd.generate.soloist import Soloist, SoloSettings
+    from jazzd.music.chords import ChordLoop
 
 log = logging.getLogger(__name__)
 
 
 def load_chords(music: MusicConfig) -> ChordLoop:
     """The chord loop the settings ask for: a progression, a chord file, or the embedded loop."""
-    from jazzd import chords
+    from jazzd.music import chords
 
     if music.progression:
         return chords.from_progression(music.progression)
@@ -35,22 +35,22 @@ def load_chords(music: MusicConfig) -> ChordLoop:
 
 def solo_settings(music: MusicConfig) -> SoloSettings:
     """The soloist's reloadable settings (sampling and pitch range) from ``music``."""
-    from jazzd.engine import SoloSettings
-    from jazzd.unparse import PitchRange
+    from jazzd.generate.soloist import SoloSettings
+    from jazzd.music.unparse import PitchRange
 
     return SoloSettings(music.temperature, music.top_p, PitchRange(*music.pitch_range))
 
 
 def play_settings(music: MusicConfig) -> PlaySettings:
     """How the solo is played (dynamics, legato, swing) from ``music``."""
-    from jazzd.performance import PlaySettings
+    from jazzd.generate.performance import PlaySettings
 
     return PlaySettings(music.dynamics, music.legato, music.swing)
 
 
 def played_settings(music: MusicConfig) -> PlayedSettings:
     """Everything a reload changes from a bar line on: the soloist's and the performance's."""
-    from jazzd.performer import PlayedSettings
+    from jazzd.generate.performer import PlayedSettings
 
     solo = solo_settings(music)
     return PlayedSettings(solo.temperature, solo.top_p, solo.pitch_range, play_settings(music))
@@ -71,9 +71,9 @@ def open_session(music: MusicConfig, *, collapse_ax: bool = False) -> Session:
     """Load the chords and the model, draw the seed (unless set) and build the soloist."""
     import numpy as np
 
-    from jazzd.engine import Soloist
-    from jazzd.model import StepModel
-    from jazzd.performer import Performer
+    from jazzd.generate.model import StepModel
+    from jazzd.generate.performer import Performer
+    from jazzd.generate.soloist import Soloist
 
     loop = load_chords(music)
     model = StepModel.load(music.model)

@@ -29,16 +29,16 @@ import numpy as np
 
 from jazzd.midi.messages import Message, next_channel
 from jazzd.midi.port import Port
+from jazzd.music.tokens import BAR_BEATS
 from jazzd.output_file import check_directory, replacing
 from jazzd.sound.soundfont import find_soundfont
 from jazzd.sound.synth import Synth
 from jazzd.timing.clock import FakeClock
 from jazzd.timing.scheduler import Scheduler
 from jazzd.timing.tempo import TempoMap
-from jazzd.tokens import BAR_BEATS
 
 if TYPE_CHECKING:
-    from jazzd.render import Rendered
+    from jazzd.render.run import Rendered
 
 SAMPLE_RATE = 44100
 TARGET_RMS_DBFS = -18.0
@@ -156,7 +156,7 @@ def save_wav(path: Path, spool: Spool, rate: int) -> None:
 
 def play_into_synth(synth: Synth, rendered: Rendered, spool: Spool) -> None:
     """Play the render's solo (and comp) through the scheduler into ``synth``, plus the tail."""
-    from jazzd.render import COMP_VELOCITY
+    from jazzd.render.run import COMP_VELOCITY
 
     music, sound = rendered.music, rendered.sound
     channel = music.channel_index

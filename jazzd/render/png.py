@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from jazzd.errors import UserError
+from jazzd.music.theory import chord_symbol
+from jazzd.music.tokens import BAR_BEATS
 from jazzd.output_file import check_directory, replacing
-from jazzd.theory import chord_symbol
 from jazzd.timing.scheduler import note_velocity
-from jazzd.tokens import BAR_BEATS
 
 WIDTH_PX, HEIGHT_PX, DPI = 1600, 600, 100
 #: The plot's edges in figure fractions (fixed, so the picture keeps its size and layout).
@@ -70,7 +70,7 @@ def bar_step(bars: int, most: int = 32) -> int:
 
 
 def write_png(path: Path, rendered: Any) -> Path:
-    """Draw ``rendered`` (a :class:`jazzd.render.Rendered`) into the PNG file ``path``."""
+    """Draw ``rendered`` (a :class:`jazzd.render.run.Rendered`) into the PNG file ``path``."""
     path = check_directory(path)
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg

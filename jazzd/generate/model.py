@@ -16,10 +16,15 @@ from pathlib import Path
 import numpy as np
 
 from jazzd.errors import UserError
-from jazzd.model_rules import MAX_MODEL_BYTES, MAX_STATE_SIZE, MAX_VOCABULARY, check_vocabulary
-from jazzd.performance import Style, StyleError
+from jazzd.generate.model_rules import (
+    MAX_MODEL_BYTES,
+    MAX_STATE_SIZE,
+    MAX_VOCABULARY,
+    check_vocabulary,
+)
+from jazzd.generate.performance import Style, StyleError
+from jazzd.music.tokens import TokenError, Vocabulary
 from jazzd.resources import data_file
-from jazzd.tokens import TokenError, Vocabulary
 
 #: The model format this jazzd writes; it reads every format of READ_FORMATS
 #: (format 1 has no performance tables: it plays with full length and one velocity).
@@ -112,12 +117,12 @@ def check_declared_sizes(path: Path) -> None:
 
     The file's size against ``MAX_MODEL_BYTES`` (one ``stat``), then the graph's
     declared input and output shapes and its ``jazzd.n_a`` metadata, read from the
-    protobuf bytes (:mod:`jazzd.onnx_header`), against ``MAX_STATE_SIZE`` (inputs
+    protobuf bytes (:mod:`jazzd.generate.onnx_header`), against ``MAX_STATE_SIZE`` (inputs
     ``a``, ``c``) and ``MAX_VOCABULARY`` (input ``x``); no dimension may exceed the
     larger of the two. Raises UserError naming the limit and the value.
     """
+    from jazzd.generate.onnx_header import MalformedModel, read_header
     from jazzd.input_file import check_input_file
-    from jazzd.onnx_header import MalformedModel, read_header
 
     check_input_file(path, "model file", "MAX_MODEL_BYTES", MAX_MODEL_BYTES)
     try:

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from jazzd.tokens import BAR_BEATS, make_token
-from jazzd.unparse import Note
+from jazzd.music.tokens import BAR_BEATS, make_token
+from jazzd.music.unparse import Note
 
 SIXTEENTH = Fraction(1, 4)
 

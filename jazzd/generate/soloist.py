@@ -26,11 +26,11 @@ from typing import Any
 
 import numpy as np
 
-from jazzd.chords import ChordLoop
-from jazzd.model import StepModel, StepState
-from jazzd.sampling import check_sampling, sample
-from jazzd.tokens import BAR_BEATS, Token
-from jazzd.unparse import DEFAULT_RANGE, Note, PitchRange, unparse
+from jazzd.generate.model import StepModel, StepState
+from jazzd.generate.sampling import check_sampling, sample
+from jazzd.music.chords import ChordLoop
+from jazzd.music.tokens import BAR_BEATS, Token
+from jazzd.music.unparse import DEFAULT_RANGE, Note, PitchRange, unparse
 
 #: A bar never takes more tokens than this (the shortest token lasts 1/24 beat).
 MAX_TOKENS_PER_BAR = 96

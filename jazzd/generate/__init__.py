@@ -1,0 +1,1 @@
+"""Generation: the ONNX model, sampling, the soloist, the performance layer, the session."""
