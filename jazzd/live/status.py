@@ -46,6 +46,8 @@ class Snapshot:
     sent: int
     late_max_s: float
     late_over_1ms: int
+    #: Following the notes: how sure the beat tracker is (0-1); None otherwise.
+    confidence: float | None = None
 
 
 def read_snapshot(player: Any, now: float) -> Snapshot:
@@ -64,6 +66,7 @@ def read_snapshot(player: Any, now: float) -> Snapshot:
         sent=stats.count,
         late_max_s=stats.max_s,
         late_over_1ms=stats.over_1ms,
+        confidence=getattr(timebase, "confidence", None),
     )
 
 
@@ -81,7 +84,10 @@ def format_status(snapshot: Snapshot) -> str:
     parts = [where]
     if snapshot.chord is not None:
         parts.append(snapshot.chord)
-    parts.append(f"{snapshot.bpm:g} BPM")
+    if snapshot.confidence is not None:  # the tempo heard in the notes, and how sure
+        parts.append(f"{snapshot.bpm:.1f} BPM heard ({snapshot.confidence:.0%} sure)")
+    else:
+        parts.append(f"{snapshot.bpm:g} BPM")
     parts.append(
         f"late max {snapshot.late_max_s * 1e3:.2f} ms, "
         f"{snapshot.late_over_1ms} of {snapshot.sent} sends over 1 ms"

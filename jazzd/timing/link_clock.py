@@ -180,8 +180,8 @@ class LinkFollower:
         self.session.enabled = False
 
 
-def open_link(bpm: float, on_change: Callable[[], None] | None = None) -> LinkFollower:
-    """Join (or start, at ``bpm``) a Link session; a clear error without ``jazzd[link]``."""
+def require_link() -> Any:
+    """The ``link`` module; one clear line (a user error) without ``jazzd[link]``."""
     try:
         import link
     except ImportError:
@@ -189,6 +189,12 @@ def open_link(bpm: float, on_change: Callable[[], None] | None = None) -> LinkFo
             "--sync link needs Ableton Link: pip install 'jazzd[link]' (LinkPython-extern, "
             "GPL-2.0-or-later)"
         ) from None
+    return link
+
+
+def open_link(bpm: float, on_change: Callable[[], None] | None = None) -> LinkFollower:
+    """Join (or start, at ``bpm``) a Link session; a clear error without ``jazzd[link]``."""
+    link = require_link()
     session = link.Link(bpm)
     session.startStopSyncEnabled = True
     session.enabled = True
