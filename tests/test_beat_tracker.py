@@ -105,7 +105,11 @@ def test_a_short_silence_keeps_the_lock_and_a_long_one_loses_it():
 def test_a_comping_keyboard_is_locked_from_its_charleston_figure():
     onsets, beats = comping([(120, 16), (100, 16)], jitter=0.01, seed=3, channel=0)
     _tracker, seen = follow(onsets, channels=(0,))
-    assert seen and seen[0][0] <= 5.0  # five or six chords: 2 to 2.5 bars
+    assert seen and seen[0][0] <= 3.0  # four chords: locked within 1.5 bars
+    first_lock = follow(onsets[: 3 * 4], channels=(0,))[0].line  # up to the 4th chord
+    assert first_lock is not None
+    for bar in (2, 3):  # its bar lines (beats 0, 4, 8, ...) are the chords on 1
+        assert abs(first_lock.time_of(4 * bar) - beats[4 * bar]) < 0.012
     change = beats[64]
     first_half = grid_errors(seen, beats, until=change)
     assert statistics.median(first_half) <= 0.006

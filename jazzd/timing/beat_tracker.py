@@ -75,7 +75,7 @@ HELD_PRIOR_OCTAVES = 0.5
 LOCK_SHARE = 0.55
 LOCK_COVERAGE = 0.4
 LOCK_BEATS = 3.0
-LOCK_EVENTS = 5
+LOCK_EVENTS = 4
 #: Events looked at before a lock (seconds, and at most so many events) and by a
 #: competing hypothesis (beats).
 INDUCTION_S = 4.0
@@ -268,6 +268,7 @@ class BeatTracker:
         self._group: list[tuple[float, int]] = []  # the onsets of the newest event
         self.line: BeatLine | None = None
         self._numbered_from = 0.0  # events before this time are not fitted (a change)
+        self._first_time: float | None = None  # the first event since the start or a loss
         self._challenger = 0  # times in a row a competing hypothesis won
         self.held_period = 60.0 / PRIOR_BPM
         self.counts = {"onsets": 0, "events": 0, "locks": 0, "changes": 0, "losses": 0}
@@ -291,6 +292,8 @@ class BeatTracker:
         else:
             self._group = [(time, velocity)]
             self.counts["events"] += 1
+            if self._first_time is None:
+                self._first_time = time
         self._events.append(_event(self._group))
         return self._update(time)
 
@@ -303,6 +306,7 @@ class BeatTracker:
         self.line = None
         self._events.clear()
         self._group = []
+        self._first_time = None
         self.counts["losses"] += 1
         return True
 
@@ -326,8 +330,10 @@ class BeatTracker:
         line = best.line
         if (events[-1].time - events[0].time) < LOCK_BEATS * line.period:
             return False
-        # Beat 0 is the first event's beat (rounded to the line's beat, not its half).
-        first = round(line.beat_of(events[0].time))
+        # Beat 0 is the beat of the first event heard (the player's first note is a
+        # downbeat), even when it has left the window.
+        assert self._first_time is not None
+        first = round(line.beat_of(self._first_time))
         self.line = BeatLine(line.time_of(first), 0.0, line.period, best.share)
         self.line = self._refit(self.line, events)
         self._numbered_from = events[0].time
