@@ -122,7 +122,7 @@ def run(workdir: Path, player: str, bars: int, jitter_s: float, lead_s: float = 
             relocked = float(ons[i])
             break
     if relocked is None:
-        return {"player": player, "relocked": False, "stderr": err[-600:]}
+        return {"player": player, "relocked": False, "stderr": err[:3000]}
     bad_after = error[(ons > relocked) & (error > TOLERANCE_S)]
     steady = (ons < change) | (ons > relocked)
     rng = np.random.default_rng(0)

@@ -45,6 +45,9 @@ QUANTUM = 4.0
 RELATION_SAMPLES = 32
 #: The music starts on the first session bar line at least this far ahead.
 START_LEAD_S = 0.1
+#: How long jazzd looks for peers before it starts a session of its own (at --bpm): two
+#: LinkPython peers on one machine find each other in well under a second.
+DISCOVERY_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -192,12 +195,21 @@ def require_link() -> Any:
     return link
 
 
-def open_link(bpm: float, on_change: Callable[[], None] | None = None) -> LinkFollower:
-    """Join (or start, at ``bpm``) a Link session; a clear error without ``jazzd[link]``."""
+def open_link(bpm: float, on_change: Callable[[], None] | None = None,
+              discovery_s: float = DISCOVERY_S) -> LinkFollower:  # fmt: skip
+    """Join (or start, at ``bpm``) a Link session; a clear error without ``jazzd[link]``.
+
+    Waits up to ``discovery_s`` for a peer, so that jazzd starts on the session's beat
+    rather than on its own for the moment it takes to find the others."""
     link = require_link()
     session = link.Link(bpm)
     session.startStopSyncEnabled = True
     session.enabled = True
+    give_up = time.monotonic() + discovery_s
+    while session.numPeers() == 0 and time.monotonic() < give_up:
+        time.sleep(0.01)
+    if session.numPeers() > 0:
+        time.sleep(0.05)  # the session's timeline arrives with the peer: let it settle
     relation = ClockRelation.measure(session.clock().micros)
     follower = LinkFollower(session, relation, on_change=on_change)
     log.info("joined Link: %.1f BPM, %d peers, bar lines on the session's quantum (%g)",
