@@ -32,8 +32,9 @@ The design, in four steps:
    every event refits the line over the last ``FIT_BEATS`` beats (numbering
    kept), and a competing hypothesis over the last ``COMPETE_BEATS`` beats
    replaces it only when its period is not a multiple or division of the held
-   one (the tracker may settle on half or double time and then keeps it) and
-   it scores ``SWITCH_MARGIN`` times better twice in a row: a tempo change.
+   one (the tracker may settle on half or double time and then keeps it), it
+   would pass the lock's test itself, and it scores ``SWITCH_MARGIN`` times
+   better twice in a row: a tempo change.
    The beat numbering goes on across a change. No event for more than
    ``LOST_BEATS`` beats (a bar): the lock is lost (:meth:`BeatTracker.silence`).
 
@@ -375,7 +376,8 @@ class BeatTracker:
         assert line is not None
         held = best_hypothesis(events, line.period, HELD_PRIOR_OCTAVES, [line.period])
         rival = best_hypothesis(events, line.period, HELD_PRIOR_OCTAVES)
-        if rival is None or is_harmonic(rival.line.period, line.period):
+        if (rival is None or is_harmonic(rival.line.period, line.period)
+                or rival.share < LOCK_SHARE or rival.coverage < LOCK_COVERAGE):  # fmt: skip
             self._challenger = 0
             return
         if held is not None and rival.score < SWITCH_MARGIN * held.score:
