@@ -19,8 +19,9 @@ import jazzd
 REPO = Path(__file__).resolve().parents[1]
 FORBIDDEN = ("tensorflow", "tf2onnx", "keras")
 #: Loaded only when used: a model opened, a port opened, a MIDI file read, a chord derived,
-#: a piano roll drawn, a sound rendered or played.
-HEAVY = ("onnxruntime", "rtmidi", "mido", "music21", "matplotlib", "fluidsynth")
+#: a piano roll drawn, a sound rendered or played, a Link session joined (``link``: the
+#: GPL-2.0-or-later extra, imported for --sync link only).
+HEAVY = ("onnxruntime", "rtmidi", "mido", "music21", "matplotlib", "fluidsynth", "link")
 
 SCRIPT = """
 import importlib, json, pkgutil, sys
