@@ -209,8 +209,16 @@ def add_live_arguments(parser: argparse.ArgumentParser) -> None:
         "--sync",
         choices=CLOCK_SOURCES,
         default=None,
-        help="whose beat to play on: internal (--bpm) or midi (follow MIDI clock and "
-        "Start/Stop/Continue/Song Position on the input; waits silently for Start)",
+        help="whose beat to play on: internal (--bpm), midi (follow MIDI clock and "
+        "Start/Stop/Continue/Song Position on the input; waits silently for Start), notes "
+        "(follow the beat of the notes played on --sync-channels; waits silently until "
+        "locked) or link (join an Ableton Link session; needs jazzd[link])",
+    )
+    group.add_argument(
+        "--sync-channels",
+        metavar="CH[,CH...]",
+        default=None,
+        help="--sync notes: the MIDI channels (1-16) whose notes set the beat, e.g. 10",
     )
     group.add_argument(
         "--send-clock",
@@ -320,8 +328,8 @@ def add_sound_arguments(parser: argparse.ArgumentParser) -> None:
 #: (not None; ``--test-pattern`` defaults to False).
 LIVE_ONLY = (
     "test_pattern", "backend", "port_name", "connect", "stats_json", "send_log", "synth",
-    "audio_driver", "audio_device", "live_chords", "trade", "listen", "sync", "send_clock",
-    "osc_port",
+    "audio_driver", "audio_device", "live_chords", "trade", "listen", "sync", "sync_channels",
+    "send_clock", "osc_port",
 )
 
 

@@ -175,8 +175,9 @@ class OscConfig:
     host: str = "127.0.0.1"
 
 
-#: Where the beat comes from: jazzd's own tempo, or a MIDI clock on the input.
-CLOCK_SOURCES = ("internal", "midi")
+#: Where the beat comes from: jazzd's own tempo, a MIDI clock on the input, the notes a
+#: player plays on the input (a beat tracker), or an Ableton Link session.
+CLOCK_SOURCES = ("internal", "midi", "notes", "link")
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,13 @@ class ClockConfig:
 
     source: str = "internal"
     send: bool = False
+    #: ``source = "notes"``: the channels (1-16) whose notes the beat tracker hears.
+    channels: tuple[int, ...] = ()
+
+    @property
+    def channel_indexes(self) -> frozenset[int]:
+        """``channels`` as the status byte counts them (0-15)."""
+        return frozenset(channel - 1 for channel in self.channels)
 
 
 @dataclass(frozen=True)
@@ -352,6 +360,21 @@ def _controller(value: Any) -> int | None:
     return None if value == -1 else value
 
 
+def _channels(value: Any) -> tuple[int, ...]:
+    """MIDI channels 1-16: a list, or "10,11" from the command line."""
+    if isinstance(value, str):
+        try:
+            value = [int(part) for part in value.split(",") if part.strip()]
+        except ValueError:
+            raise ValueError("must be MIDI channels 1-16, such as 10 or 10,11") from None
+    if not isinstance(value, list | tuple) or not all(
+        isinstance(channel, int) and not isinstance(channel, bool) and 1 <= channel <= 16
+        for channel in value
+    ):
+        raise ValueError("must be a list of MIDI channels 1-16, such as [10]")
+    return tuple(sorted(set(value)))
+
+
 def _trade_bars(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_TRADE_BARS:
         raise ValueError(f"must be a whole number of bars 1-{MAX_TRADE_BARS} (0: no trading)")
@@ -413,6 +436,7 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
     "input.channel": _integer(0, 16),
     "clock.source": _choice(CLOCK_SOURCES),
     "clock.send": _boolean,
+    "clock.channels": _channels,
     "band.live_chords": _boolean,
     "band.trade_bars": _trade_bars,
     "control.temperature": _controller,
@@ -459,6 +483,17 @@ def _one_chord_source(music: MusicConfig, where: str) -> MusicConfig:
 
 def _one_clock_leader(clock: ClockConfig, where: str) -> ClockConfig:
     """``clock``, unless it both follows a MIDI clock and sends one."""
+    if clock.source == "notes" and not clock.channels:
+        raise UserError(
+            f"{where}: clock.source = \"notes\" (--sync notes) needs the channel(s) to listen "
+            "to: --sync-channels 10 (or [clock] channels = [10])"
+        )
+    if clock.source != "internal" and clock.send:
+        raise UserError(
+            f"{where}: clock.source = \"{clock.source}\" (--sync {clock.source}) and "
+            "clock.send (--send-clock) cannot go together: jazzd either follows another "
+            "beat or leads with its own; drop one"
+        )
     if clock.source == "midi" and clock.send:
         raise UserError(
             f"{where}: clock.source = \"midi\" (--sync midi) and clock.send (--send-clock) "
@@ -570,6 +605,7 @@ FLAG_KEYS = {
     "audio_device": "sound.audio_device",
     "listen": "input.listen",
     "sync": "clock.source",
+    "sync_channels": "clock.channels",
     "send_clock": "clock.send",
     "live_chords": "band.live_chords",
     "trade": "band.trade_bars",

@@ -367,3 +367,24 @@ def test_the_daemon_follows_a_midi_clock_from_start_on_the_tick_grid():
     assert min(ons) >= start - 1e-9  # nothing before the first tick after Start
     for t in ons:  # each on a tick of the band's, a sixteenth (6 ticks) apart
         assert abs((t - start) / (6 * tick) - round((t - start) / (6 * tick))) < 0.05
+
+
+@pytest.mark.parametrize("phase", [0.2, 1 / 3, 0.5, 0.7, 0.9])
+def test_a_call_off_jazzds_grid_is_answered_on_the_callers_next_bar_line(model, phase):
+    player, port, clock, listener, _ = rig(model, bars=12, trade=2)
+    listener.caller_grid = True  # the internal clock: the call says where beat 1 is
+    start = 4.0 + 4 * phase  # the caller's beat 1, ``phase`` of a bar off jazzd's bar 1
+    # Six quarter notes: the last ends 5.9 beats after the downbeat, the call ends a beat
+    # later (6.9), so the caller's next bar line is 8 beats after its downbeat.
+    feed_at(clock, listener, phrase_events(start, [60, 62, 64, 67, 69, 72]))
+    player.prime()
+    assert player.run()
+    assert balanced(port.messages) and player.scheduler.open_notes == []
+    ons = [t for t, _, _ in sent_notes(port)]
+    caller_bar_line = seconds(start + 8.0)
+    assert not [t for t in ons if t < caller_bar_line - 1e-6]  # quiet over the call
+    assert ons and ons[0] - caller_bar_line < 60 / BPM  # within a beat of its bar line
+    # jazzd's bar grid moved there: its bar lines are the caller's from then on.
+    timebase = player.scheduler.timebase
+    beat = timebase.beat_at(caller_bar_line)
+    assert beat == pytest.approx(round(beat / 4) * 4, abs=1e-6)

@@ -89,7 +89,7 @@ def test_live_chords_wait_for_the_first_chord_then_follow_a_change(jack_server, 
     assert stats["play_along"]["chords"] == 2 and stats["open_notes_at_exit"] == 0
 
 
-def test_trade_4_stays_silent_during_the_call_answers_at_the_next_bar_line_then_listens(
+def test_trade_4_stays_silent_during_the_call_answers_on_the_callers_next_bar_line(
     jack_server, notify, tmp_path
 ):
     bpm = 200.0
@@ -105,19 +105,21 @@ def test_trade_4_stays_silent_during_the_call_answers_at_the_next_bar_line_then_
         band, notify, tmp_path, "--trade", "4", "--bpm", f"{bpm:g}", "--bars", "13", "--seed", "3"
     )
     assert check_nothing_left_sounding(log) > 4
-    origin = stats["origin_monotonic_s"]
+    # The internal clock: the call's first note is its beat 1 (the caller's grid), the
+    # call ends a beat after its last note-off, the answer starts on the caller's next
+    # bar line (jazzd's grid moves there).
     call_on = min(t for t, m in log.sent if m[0] == 0x90)
     call_off = max(t for t, m in log.sent if m[0] == 0x80)
-    call_end_beat = (call_off - origin) / beat + 1  # one beat of silence
+    call_end_beat = (call_off - call_on) / beat + 1  # one beat of silence
     answer_bar = -(-call_end_beat // 4)
-    answer_start = origin + 4 * answer_bar * beat
+    answer_start = call_on + 4 * answer_bar * beat
     answer_end = answer_start + 16 * beat
     ons = [t for t, _ in note_ons(log)]
-    print(f"call {call_on - origin:.3f}-{call_off - origin:.3f} s, answer from bar "
-          f"{answer_bar:.0f}: first note {1e3 * (min(ons) - answer_start):.1f} ms after its "
-          f"bar line, {len(ons)} notes")  # fmt: skip
+    print(f"call {call_on - stats['origin_monotonic_s']:.3f} s after jazzd's bar 1, "
+          f"answer on the caller's bar {answer_bar + 1:.0f}: first note "
+          f"{1e3 * (min(ons) - answer_start):.1f} ms after its bar line, {len(ons)} notes")
     assert not [t for t in ons if t < answer_start - TOLERANCE_S]  # never over the call
-    assert min(ons) < answer_start + 4 * beat  # the answer starts in its first bar
+    assert min(ons) < answer_start + beat  # within a beat of the caller's bar line
     assert max(ons) < answer_end + TOLERANCE_S  # for 4 bars, then it listens
     assert "call of 12 notes" in err
     assert stats["play_along"]["calls"] == 1 and stats["play_along"]["notes"] == 12

@@ -16,9 +16,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 FORBIDDEN = ("tensorflow", "tf2onnx", "keras")
 #: Loaded only when used: a model opened, a port opened, a MIDI file read, a chord derived,
-#: a piano roll drawn, a sound rendered or played, OSC configured, a config file edited.
+#: a piano roll drawn, a sound rendered or played, OSC configured, a config file edited, a
+#: Link session joined (``link``: the GPL-2.0-or-later extra, imported for --sync link only).
 HEAVY = ("onnxruntime", "rtmidi", "mido", "music21", "matplotlib", "fluidsynth", "pythonosc",
-         "tomlkit")  # fmt: skip
+         "tomlkit", "link")  # fmt: skip
 
 SCRIPT = """
 import importlib, json, pkgutil, sys

@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from jazzd.config import Config
-from jazzd.errors import JazzdError
+from jazzd.errors import JazzdError, UserError
 from jazzd.live.inputs import open_input_port, plays_along
 from jazzd.live.outputs import jack_watch, open_outputs
 from jazzd.live.player import Player
@@ -56,12 +56,30 @@ SWITCH_INTERVAL_S = 0.00025
 
 
 def _clock_follower(config: Config) -> Any:
-    """The MIDI clock follower when the config follows a MIDI clock, else None."""
-    if config.clock.source != "midi":
-        return None
-    from jazzd.timing.follower import ClockFollower
+    """The timebase and transport that lead when the beat is not jazzd's own, else None:
+    a MIDI clock, the notes of a player (a beat tracker), an Ableton Link session."""
+    source = config.clock.source
+    if source == "midi":
+        from jazzd.timing.follower import ClockFollower
 
-    return ClockFollower(config.music.bpm)
+        return ClockFollower(config.music.bpm)
+    if source == "notes":
+        from jazzd.timing.notes_follower import NotesFollower
+
+        kept = config.input.channel
+        if kept and kept not in config.clock.channels:
+            raise UserError(
+                f"--sync notes listens to channel(s) {','.join(map(str, config.clock.channels))}"
+                f" but [input] channel = {kept} keeps only channel {kept}'s notes: set "
+                "[input] channel = 0 (all channels) or listen to that channel"
+            )
+
+        return NotesFollower(config.clock.channel_indexes)
+    if source == "link":
+        from jazzd.timing.link_clock import open_link
+
+        return open_link(config.music.bpm)
+    return None
 
 
 def _bar_source(config: Config, test_pattern: bool) -> Any:
@@ -227,6 +245,7 @@ def _run(
     player: Player | None = None
     reloader: Reloader | None = None
     osc = None
+    follower = None
     status_line = None
     realtime = False
     try:
@@ -236,6 +255,10 @@ def _run(
             check_writable(config.daemon.stats_json)
         if config.daemon.send_log:
             check_writable(config.daemon.send_log)
+        if config.clock.source == "link":  # refused now, not after the model has loaded
+            from jazzd.timing.link_clock import require_link
+
+            require_link()
         log.info("starting: loading the chords and the model")
         source = _bar_source(config, test_pattern)
         bank = _preset_bank(config, test_pattern)  # a preset's chords that do not read: exit 2
@@ -294,9 +317,10 @@ def _run(
         if config.osc.port:
             osc = _start_osc(config, player, bank, follower is None)
             player.listener = _inputs(listener, osc)
-        if follower is not None and input_port is not None:
+        if follower is not None:
             follower.on_change = player.wake
-            input_port.add_listener(follower.on_event)
+            if input_port is not None and hasattr(follower, "on_event"):
+                input_port.add_listener(follower.on_event)
         if listener is not None:
             listener.follow(lambda: scheduler.timebase)
         live_chords = listener is not None and listener.held is not None
@@ -331,6 +355,13 @@ def _run(
         elif follower is None:
             scheduler.timebase = TempoMap(clock.now() + START_DELAY_S, music.bpm)
             notifier.ready(f"playing at {music.bpm:g} BPM on {port.name}")
+        elif config.clock.source == "link":
+            notifier.ready(f"on the Link session's beat, playing on {port.name}")
+        elif config.clock.source == "notes":
+            log.info("listening to the notes on %s: silent until the beat is locked",
+                     input_port.name)  # fmt: skip
+            notifier.ready(f"waiting to lock on the notes on {input_port.name}, playing on "
+                           f"{port.name}")  # fmt: skip
         else:
             log.info("waiting for MIDI Start (and clock) on %s", input_port.name)
             notifier.ready(f"waiting for MIDI Start on {input_port.name}, playing on {port.name}")
@@ -350,6 +381,8 @@ def _run(
             status_line.stop()  # after the note-offs, which must not wait for a terminal
         if port is not None:
             port.close()
+        if follower is not None and hasattr(follower, "close"):
+            follower.close()  # leaves the Link session
         if reloader is not None:
             reloader.close()
         sys.setswitchinterval(switch_interval)
@@ -358,7 +391,10 @@ def _run(
             if player is not None:
                 figures.update(player.figures())
                 if player.transport is not None:
-                    figures["midi_clock"] = player.transport.figures()  # type: ignore[attr-defined]
+                    key = {"midi": "midi_clock", "notes": "beat_tracker"}.get(
+                        config.clock.source, config.clock.source
+                    )
+                    figures[key] = player.transport.figures()  # type: ignore[attr-defined]
             if input_port is not None:
                 figures["midi_in"] = input_port.figures()
             if osc is not None:

@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 def wants_input(config: Config) -> bool:
     """Whether a feature reads the MIDI input: a MIDI clock, live chords, trading, controllers."""
-    return config.clock.source == "midi" or plays_along(config)
+    return config.clock.source in ("midi", "notes") or plays_along(config)
 
 
 def plays_along(config: Config) -> bool:

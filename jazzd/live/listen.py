@@ -28,6 +28,7 @@ from fractions import Fraction
 from typing import Any
 
 from jazzd.config import ControlConfig
+from jazzd.live.caller_grid import CallerGrid, call_downbeat
 from jazzd.live.control import control_change
 from jazzd.live.held_chord import HeldChord
 from jazzd.live.player import BarChange
@@ -65,14 +66,19 @@ class Listener:
         trade_bars: int = 0,
         controls: ControlConfig | None = None,
         presets: Any = None,
+        caller_grid: bool = False,
     ) -> None:
         """``timebase``: the player's tempo map now; ``wake``: interrupts the player's sleep;
-        ``settings``: the soloist's (``SoloSettings``), changed by controllers.
+        ``presets``: what a program change chooses; ``caller_grid``: a trade's call is
+        counted on the caller's grid and jazzd's bar grid moves to it (:mod:`jazzd.live.caller_grid`, the internal clock).
         The input port keeps the notes of ``[input] channel`` only."""
         self._timebase = timebase
         self._wake = wake
         self.held = HeldChord() if live_chords else None
         self.tracker = CallTracker(trade_bars) if trade_bars else None
+        self.caller_grid = caller_grid
+        self._grid: CallerGrid | None = None  # the call's grid (caller_grid)
+        self._call: list[tuple[bool, int, int, float]] = []  # its (on?, pitch, velocity, time)
         self.controls = controls if controls is not None else ControlConfig()
         #: The presets a program change chooses (``jazzd.live.remote.PresetBank``); the
         #: reload replaces it, and ``controls``, whole (one assignment).
@@ -114,7 +120,7 @@ class Listener:
         if self.held is not None and (due := self.held.due()) is not None:
             times.append(due)
         if self.tracker is not None:
-            timebase = self._timebase()
+            timebase = self._call_timebase()
             beat = self.tracker.due(self._lead_beats(timebase, self.tracker.due(0.0) or 0.0))
             if beat is not None:
                 times.append(timebase.time_at(Fraction(beat)))
@@ -136,15 +142,23 @@ class Listener:
             changes.append(BarChange(f"live chord {symbol}", chords=chord_loop(chord),
                                      from_next_note=True))  # fmt: skip
         if self.tracker is not None:
-            timebase = self._timebase()
+            timebase = self._call_timebase()
             beat = timebase.beat_at(now)
             answer = self.tracker.poll(beat, self._lead_beats(timebase, beat))
             if answer is not None:
                 self.counts["calls"] += 1
-                log.info("call of %d notes: jazzd answers from bar %d", len(answer.notes),
-                         answer.bar)  # fmt: skip
-                changes.append(BarChange(f"answer at bar {answer.bar}", answer=answer))
+                at = None
+                if self._grid is not None:  # the caller's bar line: jazzd's grid moves there
+                    at = self._grid.time_at(BAR_BEATS * answer.bar)
+                log.info("call of %d notes: jazzd answers from %s", len(answer.notes),
+                         f"bar {answer.bar}" if at is None else "the caller's next bar line")
+                changes.append(BarChange(f"answer at bar {answer.bar}", answer=answer,
+                                         answer_at=at))  # fmt: skip
         return changes
+
+    def _call_timebase(self) -> Any:
+        """What a call is counted on: the caller's grid while there is one, else the player's."""
+        return self._grid if self._grid is not None else self._timebase()
 
     @staticmethod
     def _lead_beats(timebase: Timebase, beat: float) -> float:
@@ -165,7 +179,7 @@ class Listener:
             return
         if kind == NOTE_ON and data2 > 0:
             self.counts["notes"] += 1
-            self._note_on(data1, time, changes)
+            self._note_on(data1, data2, time, changes)
         elif kind in (NOTE_ON, NOTE_OFF):
             self._note_off(data1, time)
         elif kind == CONTROL_CHANGE:
@@ -173,11 +187,14 @@ class Listener:
         else:
             self.counts["ignored"] += 1
 
-    def _note_on(self, pitch: int, time: float, changes: list[BarChange]) -> None:
+    def _note_on(self, pitch: int, velocity: int, time: float, changes: list[BarChange]
+                 ) -> None:  # fmt: skip
         if self.held is not None:
             self.held.note_on(pitch, time)
         if self.tracker is not None:
-            beat = self._timebase().beat_at(time)
+            if self.caller_grid:
+                self._caller_note(True, pitch, velocity, time)
+            beat = self._call_timebase().beat_at(time)
             if self.tracker.note_on(pitch, beat):
                 log.info("a call starts during jazzd's answer: jazzd stops from its next note")
                 changes.append(BarChange("the call comes back", stop_answer=True,
@@ -187,7 +204,33 @@ class Listener:
         if self.held is not None:
             self.held.note_off(pitch, time)
         if self.tracker is not None:
-            self.tracker.note_off(pitch, self._timebase().beat_at(time))
+            if self.caller_grid and self.tracker.state == "calling":
+                self._call.append((False, pitch, 0, time))
+            self.tracker.note_off(pitch, self._call_timebase().beat_at(time))
+
+    def _caller_note(self, on: bool, pitch: int, velocity: int, time: float) -> None:
+        """Before the tracker hears a note-on: a new call starts a grid on it; a louder note
+        in the call's first beat moves the downbeat there (the call is counted again)."""
+        tracker = self.tracker
+        assert tracker is not None
+        bpm = self._timebase().bpm_at(Fraction(0))
+        if tracker.state != "calling":
+            self._call = []
+            self._grid = CallerGrid(time, bpm)
+        self._call.append((on, pitch, velocity, time))
+        onsets = [(t, v) for is_on, _, v, t in self._call if is_on]
+        downbeat = call_downbeat(onsets, 60.0 / bpm)
+        if self._grid is None or downbeat == self._grid.downbeat:
+            return
+        self._grid = CallerGrid(downbeat, bpm)
+        again = CallTracker(tracker.bars)  # the call so far, counted again from its downbeat
+        for is_on, p, _, t in self._call[:-1]:
+            if is_on:
+                again.note_on(p, self._grid.beat_at(t))
+            else:
+                again.note_off(p, self._grid.beat_at(t))
+        again.calls = tracker.calls
+        self.tracker = again
 
     def _program(self, program: int, changes: list[BarChange]) -> None:
         bank = self.presets
@@ -234,6 +277,7 @@ def play_along(config: Any, soloist: Any, clock: Any, presets: Any = None) -> tu
         trade_bars=config.band.trade_bars,
         controls=config.control,
         presets=presets,
+        caller_grid=config.clock.source == "internal",  # no shared grid: the caller's
     )
     return source, listener
 

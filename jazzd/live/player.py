@@ -51,6 +51,7 @@ from fractions import Fraction
 from typing import Any, Protocol
 
 from jazzd.errors import OutputLost
+from jazzd.live.caller_grid import shift_answer
 from jazzd.live.sdnotify import Notifier
 from jazzd.music.tokens import BAR_BEATS
 from jazzd.timing.clock_send import ClockSender
@@ -107,6 +108,9 @@ class BarChange:
     mute: bool | None = None
     #: A trade's answer (``jazzd.live.trading.Answer``): the source answers from its bar.
     answer: Any = None
+    #: Trading on the caller's grid (the internal clock): the time of the caller's bar
+    #: line the answer starts on; jazzd's next bar line moves there (tempo unchanged).
+    answer_at: float | None = None
     #: Trading: stop the answer under way (the human plays again).
     stop_answer: bool = False
     #: Some of the played settings, by name (``temperature``, ``top_p``, ``dynamics``,
@@ -545,7 +549,10 @@ class Player:
             self.velocity = change.velocity
         if change.answer is not None:
             answer = change.answer
-            if answer.bar < bar:  # found too late for its bar line: the next one
+            if change.answer_at is not None:  # the caller's grid: bar ``bar`` starts there
+                self.scheduler.timebase.realign(bar_beat(bar), change.answer_at)
+                answer = shift_answer(answer, bar)
+            elif answer.bar < bar:  # found too late for its bar line: the next one
                 answer = replace(answer, bar=bar)
             self.source.answer(answer)
         timebase = self.scheduler.timebase

@@ -47,6 +47,8 @@ class Snapshot:
     late_max_s: float
     late_over_1ms: int
     preset: str | None = None  # None: the config's [music]
+    #: Following the notes: how sure the beat tracker is (0-1); None otherwise.
+    confidence: float | None = None
 
 
 def read_snapshot(player: Any, now: float) -> Snapshot:
@@ -66,6 +68,7 @@ def read_snapshot(player: Any, now: float) -> Snapshot:
         late_max_s=stats.max_s,
         late_over_1ms=stats.over_1ms,
         preset=getattr(player, "preset", None),
+        confidence=getattr(timebase, "confidence", None),
     )
 
 
@@ -83,7 +86,10 @@ def format_status(snapshot: Snapshot) -> str:
     parts = [where]
     if snapshot.chord is not None:
         parts.append(snapshot.chord)
-    parts.append(f"{snapshot.bpm:g} BPM")
+    if snapshot.confidence is not None:  # the tempo heard in the notes, and how sure
+        parts.append(f"{snapshot.bpm:.1f} BPM heard ({snapshot.confidence:.0%} sure)")
+    else:
+        parts.append(f"{snapshot.bpm:g} BPM")
     if snapshot.preset is not None:
         parts.append(f"preset {snapshot.preset}")
     parts.append(

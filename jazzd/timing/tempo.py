@@ -60,6 +60,13 @@ class TempoMap:
         self._segments = [s for s in self._segments if s[0] < beat]
         self._segments.append((Fraction(beat), anchor, bpm))
 
+    def realign(self, beat: Fraction, time: float) -> None:
+        """From ``beat`` on, the same tempo with ``beat`` at ``time`` (the grid moves; earlier
+        beats keep their deadlines)."""
+        bpm = self.bpm_at(beat)
+        self._segments = [s for s in self._segments if s[0] < beat]
+        self._segments.append((Fraction(beat), time, bpm))
+
     def _segment(self, beat: Fraction) -> tuple[Fraction, float, float]:
         for segment in reversed(self._segments):
             if segment[0] <= beat:
