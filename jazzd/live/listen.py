@@ -70,7 +70,8 @@ class Listener:
     ) -> None:
         """``timebase``: the player's tempo map now; ``wake``: interrupts the player's sleep;
         ``presets``: what a program change chooses; ``caller_grid``: a trade's call is
-        counted on the caller's grid and jazzd's bar grid moves to it (:mod:`jazzd.live.caller_grid`, the internal clock).
+        counted on the caller's grid and jazzd's bar grid moves to it
+        (:mod:`jazzd.live.caller_grid`, the internal clock).
         The input port keeps the notes of ``[input] channel`` only."""
         self._timebase = timebase
         self._wake = wake
