@@ -174,9 +174,14 @@ class LinkFollower:
         return float(self._state().tempo())
 
     def set_tempo(self, beat: Fraction, bpm: float) -> None:
-        """A tempo from the config (a reload) is proposed to the session, for every peer."""
+        """A tempo from the config (a reload) is proposed to the session, for every peer.
+
+        It takes effect now, whatever ``beat``: a Link timeline has one tempo, so a change
+        placed at a later time does not leave the beats before it where they were (tried:
+        the beats after it kept the old spacing); from now on the beats keep their values
+        and so their bar lines on the quantum."""
         state = self._state()
-        state.setTempo(bpm, self.relation.to_link(self.time_at(beat)))
+        state.setTempo(bpm, self.session.clock().micros())
         self.session.commitAppSessionState(state)
 
     def close(self) -> None:
