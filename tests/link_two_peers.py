@@ -30,6 +30,9 @@ def main() -> int:
     peer = link.Link(120.0)
     peer.startStopSyncEnabled = True
     peer.enabled = True
+    # Where two sessions meet, Link keeps the one that has run longer: the peer's session
+    # is a second old when jazzd, proposing 90, joins it.
+    time.sleep(1.0)
     follower = open_link(90.0)  # jazzd proposes 90, the session has 120
     found = wait_for(lambda: follower.session.numPeers() == 1, 5.0)
     tempo_joined = wait_for(lambda: abs(follower.bpm_at(Fraction(0)) - 120) < 0.01, 5.0)
