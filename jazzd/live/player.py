@@ -51,7 +51,6 @@ from fractions import Fraction
 from typing import Any, Protocol
 
 from jazzd.errors import OutputLost
-from jazzd.live.caller_grid import shift_answer
 from jazzd.live.sdnotify import Notifier
 from jazzd.music.tokens import BAR_BEATS
 from jazzd.timing.clock_send import ClockSender
@@ -550,6 +549,8 @@ class Player:
         if change.answer is not None:
             answer = change.answer
             if change.answer_at is not None:  # the caller's grid: bar ``bar`` starts there
+                from jazzd.live.caller_grid import shift_answer  # trading only
+
                 self.scheduler.timebase.realign(bar_beat(bar), change.answer_at)
                 answer = shift_answer(answer, bar)
             elif answer.bar < bar:  # found too late for its bar line: the next one
