@@ -60,7 +60,8 @@ def test_connect_to_jack_midi_dump_plays_8_bars_on_the_grid(jack_server, tmp_pat
     stats_path = tmp_path / "stats.json"
     try:
         with Jazzd(
-            "--connect", dump.client, "--bars", "8", "--seed", "1",
+            # The one-solo model plays on sixteenths; the corpus model plays triplets too.
+            "--connect", dump.client, "--bars", "8", "--seed", "1", "--model", "metheny",
             "--stats-json", str(stats_path), notify=notify,
         ) as jazzd:  # fmt: skip
             ready = jazzd.ready()

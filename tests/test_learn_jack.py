@@ -89,7 +89,8 @@ def test_learn_maps_two_knobs_keeps_the_comments_and_a_restarted_jazzd_obeys(
     plan = [(1.0, [0xB0, 21, 5]), (mute, [0xB0, 64, 127]), (unmute, [0xB0, 64, 0])]
     band = Band(unique("band"), plan, tmp_path)
     go, err, stats, log = play_with_band(
-        band, notify, tmp_path, "--config", str(config), "--bars", "6", "--seed", "5"
+        band, notify, tmp_path, "--config", str(config), "--bars", "6", "--seed", "5",
+        "--model", "metheny",  # the corpus model at a cold temperature can rest for bars
     )
     check_nothing_left_sounding(log)
     ons = [t for t, m in log.received if m[0] & 0xF0 == 0x90 and m[2] > 0]
@@ -131,7 +132,7 @@ def test_learn_without_a_terminal_or_without_an_input_is_one_line_and_exit_2(tmp
 def test_a_running_jazzd_takes_a_learned_map_on_sighup(jack_server, notify, tmp_path: Path):
     import signal
 
-    from test_play_along_jack import finish, start_jazzd
+    from jack_harness import Jazzd
 
     from jazzd.config_edit import set_keys
 
@@ -140,19 +141,22 @@ def test_a_running_jazzd_takes_a_learned_map_on_sighup(jack_server, notify, tmp_
     mute, unmute = 3.0, 5.0  # CC 30, mapped by the reload only
     plan = [(mute, [0xB0, 30, 127]), (unmute, [0xB0, 30, 0])]
     band = Band(unique("band"), plan, tmp_path)
-    jazzd = start_jazzd(band, notify, tmp_path, "--config", str(config), "--bars", "8",
-                        "--seed", "2")  # fmt: skip
+    jazzd = Jazzd(
+        "--port-name", unique("jz"), "--listen", band.out_port, "--connect", band.in_port,
+        "--log-level", "debug", "--config", str(config), "--bars", "8", "--seed", "2",
+        "--model", "metheny", notify=notify,
+    )
     try:
-        notify.wait_for("READY=1")
+        jazzd.ready()
         go = band.go()
         set_keys(config, "control", {"mute": 30})  # what --learn writes
         jazzd.send_signal(signal.SIGHUP)
         band.wait_planned()
-        err, _ = finish(jazzd, tmp_path)
+        status, err = jazzd.finish()
     finally:
-        if jazzd.poll() is None:
-            jazzd.kill()
+        jazzd.reap()
         log = band.stop(0.0)
+    assert status == 0, err
     check_nothing_left_sounding(log)
     ons = [t for t, m in log.received if m[0] & 0xF0 == 0x90 and m[2] > 0]
     assert [t for t in ons if t < go + mute]

@@ -233,9 +233,11 @@ def test_human_anchor_matches_the_issue(metheny: Path) -> None:
 def test_render_sources_runs_the_real_renders(tmp_path: Path, capsys) -> None:
     json_path = tmp_path / "figures.json"
     assert mus.main(["--render-sources", "--bars", "8", "--seeds", "3", "--keep",
-                     str(tmp_path), "--json", str(json_path), "--", "--bpm", "140"]) == 0
+                     str(tmp_path), "--json", str(json_path), "--", "--bpm", "140",
+                     "--model", "metheny"]) == 0  # a note in every bar: 8 bars counted
     out = capsys.readouterr().out
-    assert out.splitlines()[0] == "renders: 8 bars, seeds 3, jazzd --render --comp --bpm 140"
+    assert out.splitlines()[0] == (
+        "renders: 8 bars, seeds 3, jazzd --render --comp --bpm 140 --model metheny")
     for name in mus.SOURCES:
         assert name in out.splitlines()[1]
     renders = sorted(tmp_path.glob("*_seed3.mid"))
