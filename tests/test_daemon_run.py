@@ -228,12 +228,40 @@ def test_realtime_priority_is_applied_or_refused_with_a_warning():
         timeout=60, check=True,
     )  # fmt: skip
     first, applied, fifo = result.stdout.split()
-    assert first == "False"
-    assert applied == fifo
-    if applied == "True":
+    assert first == "0"
+    assert (applied == "10") == (fifo == "True")
+    if applied == "10":
         assert "SCHED_FIFO priority 10" in result.stderr
     else:
+        assert applied == "0"
         assert "SCHED_FIFO 10) not permitted" in result.stderr
+
+
+def test_the_daemons_threads_run_one_step_below_a_realtime_player():
+    """They share the GIL with the player: one preempted while holding it stalls it."""
+    code = (
+        "import os, threading;"
+        "from jazzd.timing.realtime import apply_realtime_priority as a;"
+        "go = threading.Event();"
+        "ours = threading.Thread(target=go.wait, name='jazzd-test', daemon=True);"
+        "theirs = threading.Thread(target=go.wait, name='other', daemon=True);"
+        "ours.start(); theirs.start();"
+        "applied = a(10);"
+        "mask = ~getattr(os, 'SCHED_RESET_ON_FORK', 0);"
+        "show = lambda t: (os.sched_getscheduler(t.native_id) & mask == os.SCHED_FIFO,"
+        " os.sched_getparam(t.native_id).sched_priority);"
+        "print(applied, *show(ours), *show(theirs))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(REPO)),
+        timeout=60, check=True,
+    )  # fmt: skip
+    applied, ours_fifo, ours_priority, theirs_fifo, theirs_priority = result.stdout.split()
+    if applied == "0":
+        pytest.skip("real-time scheduling is not permitted here")
+    assert (ours_fifo, ours_priority) == ("True", "9")
+    assert (theirs_fifo, theirs_priority) == ("False", "0")
 
 
 def test_an_unwritable_stats_path_is_refused_before_anything_plays(tmp_path):

@@ -177,9 +177,7 @@ def test_a_flood_of_junk_with_live_chords_delays_no_send_and_leaves_nothing_soun
     plan += held(3.5, (57, 61, 64, 68), 6.0)
     band = Band(unique("band"), plan, tmp_path)
     go, _, stats, log = play_with_band(
-        # The one-solo model: with the corpus model this run's p99 lateness was 18 ms (open).
         band, notify, tmp_path, "--live-chords", "--bpm", "160", "--bars", "4", "--seed", "2",
-        "--model", "metheny",
         "--log-level", "info",
     )
     check_nothing_left_sounding(log)

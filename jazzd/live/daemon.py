@@ -338,7 +338,7 @@ def _run(
         # keep it out of the garbage collector's full passes, which would stall a send.
         gc.collect()
         gc.freeze()
-        # The status line's thread starts before the player turns real-time (threads inherit it).
+        # The daemon's threads run one step below a real-time player (jazzd.timing.realtime).
         status_line = _start_status_line(player, status)
         realtime = apply_realtime_priority(config.daemon.realtime_priority)
         if realtime:
