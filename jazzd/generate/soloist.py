@@ -29,7 +29,8 @@ import numpy as np
 from jazzd.generate.model import StepModel, StepState
 from jazzd.generate.sampling import check_sampling, sample
 from jazzd.music.chords import ChordLoop
-from jazzd.music.context import context_at
+from jazzd.music.context import loop_context, set_previous
+from jazzd.music.theory import Chord
 from jazzd.music.tokens import BAR_BEATS, Token
 from jazzd.music.unparse import DEFAULT_RANGE, Note, PitchRange, unparse
 
@@ -120,8 +121,9 @@ class Soloist:
         self.keep_note_checkpoints = False
         self._note_checkpoints: list[tuple[Fraction, SoloistCheckpoint]] = []
         self._nearest: dict[Token, int] = {}  # tokens outside the vocabulary -> nearest
-        #: The contexts computed over the current loop, by position in it and previous pitch.
-        self._contexts: dict[tuple[Fraction, int | None], np.ndarray] = {}
+        #: Over the current loop, by place in it: the context less the previous pitch, and
+        #: the chord sounding there.
+        self._contexts: dict[Fraction, tuple[np.ndarray, Chord]] = {}
         self._contexts_of: ChordLoop | None = None
 
     @property
@@ -217,13 +219,14 @@ class Soloist:
         loop = self._chords
         if loop is not self._contexts_of:
             self._contexts, self._contexts_of = {}, loop
-        previous = None if self._prev_pitch is None else self._prev_pitch % 12
-        key = (Fraction(beat) % loop.length_beats, previous)
-        found = self._contexts.get(key)
-        if found is None:  # the pitch class is all the context reads of the previous pitch
-            found = self._contexts[key] = context_at(loop, key[0], previous,
-                                                     future=loop.future_known)
-        return found
+        place = Fraction(beat) % loop.length_beats
+        found = self._contexts.get(place)
+        if found is None:  # what the loop says there, the same for every previous note
+            found = self._contexts[place] = (
+                loop_context(loop, place, future=loop.future_known), loop.chord_at(place))
+        vector = found[0].copy()
+        set_previous(vector, found[1], self._prev_pitch)
+        return vector
 
     def next_token(self, beat: Fraction = Fraction(0)) -> Token:
         """Step the model with the last token and sample the next one, to start at ``beat``."""

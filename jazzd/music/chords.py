@@ -73,8 +73,11 @@ class ChordLoop:
 
     def span_at(self, beat: Fraction | int | float) -> ChordSpan:
         """The span sounding at ``beat`` (beats from the start of the solo, looping)."""
-        position = Fraction(beat) % self.length_beats
-        return self.spans[bisect_right(self._starts, position) - 1]
+        return self.spans[self.index_at(beat)]
+
+    def index_at(self, beat: Fraction | int | float) -> int:
+        """The index in ``spans`` of the span sounding at ``beat`` (looping)."""
+        return bisect_right(self._starts, Fraction(beat) % self.length_beats) - 1
 
     def chord_at(self, beat: Fraction | int | float) -> Chord:
         """The chord sounding at ``beat``; the loop repeats forever."""

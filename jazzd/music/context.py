@@ -97,7 +97,7 @@ def _changes(loop: ChordLoop, beat: Fraction) -> tuple[Fraction, Fraction | None
     spans = loop.spans
     length = loop.length_beats
     position = Fraction(beat) % length
-    index = next(i for i in range(len(spans) - 1, -1, -1) if spans[i].start <= position)
+    index = loop.index_at(position)
     chord = spans[index].chord
     since = position - spans[index].start
     back = index
@@ -129,6 +129,14 @@ def context_at(loop: ChordLoop, beat: Fraction, previous: int | None = None, *,
     ``future`` False: the chords to come are unknown (live chords); None: as the
     loop says (``loop.future_known``). Returns a new float32 array of :data:`CONTEXT_SIZE`.
     """
+    vector = loop_context(loop, beat, future=future)
+    set_previous(vector, loop.chord_at(Fraction(beat)), previous)
+    return vector
+
+
+def loop_context(loop: ChordLoop, beat: Fraction, *, future: bool | None = None) -> np.ndarray:
+    """:func:`context_at` without the ``pitch`` group (all zeros): what the loop and the
+    place say, the same for every previous note (a player caches it by place)."""
     if future is None:
         future = loop.future_known
     beat = Fraction(beat)
@@ -145,9 +153,6 @@ def context_at(loop: ChordLoop, beat: Fraction, previous: int | None = None, *,
     vector[start : start + 12] = relative_tones(chord)
     vector[start + 12] = 1.0 if chord.quality == "minor" else 0.0
 
-    start = group("pitch").start
-    vector[start + 12 if previous is None else start + (previous - chord.root) % 12] = 1.0
-
     since, until, following = _changes(loop, beat)
     start = group("change").start
     vector[start] = 1.0 if since == 0 else 0.0
@@ -161,6 +166,13 @@ def context_at(loop: ChordLoop, beat: Fraction, previous: int | None = None, *,
     vector[start + 1 + (following.root - chord.root) % 12] = 1.0
     vector[start + 13 : start + 25] = relative_tones(following)
     return vector
+
+
+def set_previous(vector: np.ndarray, chord: Chord, previous: int | None) -> None:
+    """Set the ``pitch`` group of ``vector`` (zeros there): ``previous`` (a MIDI pitch or
+    a pitch class, None: no note yet) relative to the root of ``chord``, the chord sounding."""
+    start = group("pitch").start
+    vector[start + 12 if previous is None else start + (previous - chord.root) % 12] = 1.0
 
 
 def unknown_future(vector: np.ndarray) -> np.ndarray:
