@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from fractions import Fraction
 from itertools import pairwise
 
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 
 from jazzd.errors import UserError
 from jazzd.music.theory import Chord, chord_from_symbol
-from jazzd.music.tokens import WIDEN, Token, make_token, parse_token
+from jazzd.music.tokens import BAR_BEATS, WIDEN, Token, make_token, parse_token
 from jazzd.music.unparse import (
     DEFAULT_RANGE,
     Note,
@@ -20,8 +21,51 @@ from jazzd.music.unparse import (
     choose_pitch,
     class_pitches,
     unparse,
-    unparse_bar,
 )
+
+
+def unparse_bar(
+    tokens: Iterable[Token],
+    chord_at: Callable[[Fraction], Chord],
+    bar_start: Fraction,
+    prev: int | None,
+    rng: np.random.Generator,
+    *,
+    pitch_range: PitchRange = DEFAULT_RANGE,
+    collapse_ax: bool = False,
+) -> tuple[list[Note], int | None]:
+    """Unparse tokens into one bar starting at ``bar_start`` (the tests' way to fill a bar).
+
+    Notes follow one another with no gap; the note that crosses the bar line is
+    cut there and later tokens are ignored. When the tokens run out before the
+    bar is full, the rest of the bar is a rest. Returns the notes and the last
+    pitch played (or ``prev`` when the bar has none).
+    """
+    notes: list[Note] = []
+    offset = Fraction(0)
+    for token in tokens:
+        if offset >= BAR_BEATS:
+            break
+        start = bar_start + offset
+        note = unparse(
+            token,
+            chord_at(start),
+            prev,
+            rng,
+            start=start,
+            room=BAR_BEATS - offset,
+            pitch_range=pitch_range,
+            collapse_ax=collapse_ax,
+        )
+        notes.append(note)
+        offset += note.duration
+        if note.pitch is not None:
+            prev = note.pitch
+    if offset < BAR_BEATS:
+        rest = Token("R", BAR_BEATS - offset)
+        notes.append(Note(bar_start + offset, rest.duration, None, str(rest)))
+    return notes, prev
+
 
 ROOTS = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 KINDS = ("", "m", "7", "maj7", "m7", "m7b5", "dim7", "6")

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
@@ -240,46 +239,3 @@ def unparse(
     if duration > room:
         duration = room
     return Note(start, duration, pitch, str(token))
-
-
-def unparse_bar(
-    tokens: Iterable[Token],
-    chord_at: Callable[[Fraction], Chord],
-    bar_start: Fraction,
-    prev: int | None,
-    rng: np.random.Generator,
-    *,
-    pitch_range: PitchRange = DEFAULT_RANGE,
-    collapse_ax: bool = False,
-) -> tuple[list[Note], int | None]:
-    """Unparse tokens into one bar starting at ``bar_start``.
-
-    Notes follow one another with no gap; the note that crosses the bar line is
-    cut there and later tokens are ignored. When the tokens run out before the
-    bar is full, the rest of the bar is a rest. Returns the notes and the last
-    pitch played (or ``prev`` when the bar has none).
-    """
-    notes: list[Note] = []
-    offset = Fraction(0)
-    for token in tokens:
-        if offset >= BAR_BEATS:
-            break
-        start = bar_start + offset
-        note = unparse(
-            token,
-            chord_at(start),
-            prev,
-            rng,
-            start=start,
-            room=BAR_BEATS - offset,
-            pitch_range=pitch_range,
-            collapse_ax=collapse_ax,
-        )
-        notes.append(note)
-        offset += note.duration
-        if note.pitch is not None:
-            prev = note.pitch
-    if offset < BAR_BEATS:
-        rest = Token("R", BAR_BEATS - offset)
-        notes.append(Note(bar_start + offset, rest.duration, None, str(rest)))
-    return notes, prev
