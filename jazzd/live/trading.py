@@ -79,8 +79,8 @@ class CallTracker:
             self.calls += 1
             self._notes = []
             self._held = {}
-            bar = math.floor(beat / 4)
-            self._first_bar = bar + (1 if beat - 4 * bar >= PICKUP_FROM_BEAT else 0)
+            bar = math.floor(beat / BAR_BEATS)
+            self._first_bar = bar + (1 if beat - BAR_BEATS * bar >= PICKUP_FROM_BEAT else 0)
         if pitch in self._held:  # struck again while held: the old one ends here
             self.note_off(pitch, beat)
         self._held[pitch] = beat
@@ -107,10 +107,10 @@ class CallTracker:
             return self._answer_end
         if self.state != "calling":
             return None
-        limit = 4.0 * (self._first_bar + self.bars) - lead
+        limit = float(BAR_BEATS * (self._first_bar + self.bars)) - lead
         if self._held or not self._notes:
             return limit
-        silence = max(self._last_off + SILENCE_BEATS, 4.0 * (self._first_bar + 1))
+        silence = max(self._last_off + SILENCE_BEATS, float(BAR_BEATS * (self._first_bar + 1)))
         return min(limit, silence)
 
     def poll(self, beat: float, lead: float) -> Answer | None:
@@ -120,10 +120,10 @@ class CallTracker:
             return None
         if self.state != "calling":
             return None
-        limit = 4.0 * (self._first_bar + self.bars)
+        limit = float(BAR_BEATS * (self._first_bar + self.bars))
         if beat + lead + 1e-9 >= limit:
             end = limit
-        elif (not self._held and self._notes and beat + 1e-9 >= 4.0 * (self._first_bar + 1)
+        elif (not self._held and self._notes and beat + 1e-9 >= BAR_BEATS * (self._first_bar + 1)
               and beat + 1e-9 >= self._last_off + SILENCE_BEATS):
             end = beat + lead
         else:
@@ -131,11 +131,12 @@ class CallTracker:
         for pitch, start in sorted(self._held.items()):
             self._add(pitch, start, min(beat, limit))
         self._held = {}
-        bar = math.ceil(end / 4 - 1e-9)
+        bar = math.ceil(end / BAR_BEATS - 1e-9)
         self.state = "answering"
-        self._answer_end = 4.0 * (bar + self.bars)
+        self._answer_end = float(BAR_BEATS * (bar + self.bars))
         notes = tuple(sorted(self._notes, key=lambda n: (n.start, n.pitch)))
-        return Answer(bar, self.bars, notes, min(self._first_bar, math.floor(notes[0].start / 4)))
+        first = min(self._first_bar, math.floor(notes[0].start / BAR_BEATS))
+        return Answer(bar, self.bars, notes, first)
 
 
 def call_tokens(answer: Answer, chords: ChordLoop) -> tuple[list[Token], int | None]:
