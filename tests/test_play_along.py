@@ -194,6 +194,25 @@ def test_mute_closes_sounding_notes_and_unmute_comes_back_on_the_grid(model):
                if mute_at <= t < unmute_at)  # fmt: skip
 
 
+def test_a_mute_just_before_a_note_silences_that_note(model):
+    """A send due within the change margin does not keep a mute waiting: nothing to
+    generate, so the mute is taken at once and the next note does not sound."""
+    reference, reference_port, _, _, _ = rig(model, bars=4)
+    reference.prime()
+    assert reference.run()
+    later = [t for t, _, _ in sent_notes(reference_port) if t > seconds(6.0)]
+    assert len(later) > 2
+    mute_at = later[0] - CHANGE_MARGIN_S / 2
+    player, port, clock, listener, _ = rig(model, bars=4, controls=ControlConfig(mute=20))
+    feed_at(clock, listener, [(mute_at, (0xB0, 20, 127))])
+    player.prime()
+    assert player.run()
+    ons = sent_notes(port)
+    assert [t for t, _, _ in ons if t < mute_at]
+    assert not [t for t, _, _ in ons if t > mute_at]
+    assert balanced(port.messages) and player.scheduler.open_notes == []
+
+
 def test_velocity_and_register_controllers_are_heard_from_the_next_note(model):
     controls = ControlConfig(velocity=7, register=8, temperature=9)
     player, port, clock, listener, soloist = rig(model, bars=4, controls=controls)

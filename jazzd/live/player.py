@@ -481,7 +481,10 @@ class Player:
         self._fill()
 
     def _apply_changes_if_there_is_time(self) -> None:
-        """Apply the inbox from the next bar line, unless a send is too close."""
+        """Apply the inbox from the next bar line, unless a send is too close; a mute
+        silences at once (see :meth:`_mute_now`)."""
+        if not self.muted and any(change.mute for change in self._inbox):
+            self._mute_now()
         soonest = self.scheduler.timebase.time_at(bar_beat(self.current_bar + 1))
         next_message = self.scheduler.next_deadline()
         if next_message is not None and next_message < soonest:
@@ -503,6 +506,16 @@ class Player:
             self._fill()
         cost = self.clock.now() - started
         self._change_cost = max(cost, self._change_cost * (1 - CHANGE_COST_DECAY))
+
+    def _mute_now(self) -> None:
+        """Silence from now: unqueue the notes not yet started and close the sounding ones.
+
+        Nothing is generated, so no send is delayed; the solo goes on unheard (the take-back
+        and the bars after it follow when there is time, as for any change)."""
+        self.muted = True
+        now = Fraction(self.scheduler.timebase.beat_at(self.clock.now()))
+        self.scheduler.cancel_from(now.limit_denominator(1_000_000))
+        self.scheduler.close_open_notes()
 
     def change_margin(self) -> float:
         """How far the next send must be for a change to be applied now: CHANGE_MARGIN_S,
