@@ -23,7 +23,8 @@ REPO = Path(__file__).resolve().parents[1]
 RUN = ["--backend", "jack", "--bars", "2", "--bpm", "400", "--seed", "1", "--log-level", "warning"]
 
 JAZZD_MODULES = {
-    "jazzd", "jazzd.cli", "jazzd.config", "jazzd.errors", "jazzd.input_file",
+    "jazzd", "jazzd.cli", "jazzd.config", "jazzd.config_keys", "jazzd.config_kinds",
+    "jazzd.errors", "jazzd.input_file",
     "jazzd.output_file", "jazzd.resources",
     "jazzd.generate", "jazzd.generate.model", "jazzd.generate.model_rules",
     "jazzd.generate.models",

@@ -21,8 +21,9 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from jazzd.config import MAX_BPM, MIN_BPM, check_value
+from jazzd.config import check_value
 from jazzd.errors import UserError
+from jazzd.timing.tempo import MAX_BPM, MIN_BPM
 
 #: Every address starts with this.
 PREFIX = "/jazzd/"
