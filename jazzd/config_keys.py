@@ -3,7 +3,7 @@
 Each field is one key, made by :func:`~jazzd.config_kinds.key`: its default, its kind
 (the check, the range), its flag and the flag's help. :data:`KEYS` and :data:`FLAG_KEYS`
 are read from these declarations. The limits are their owners' (the tempo range is
-timing's, the temperature range sampling's, the swing range the performance's).
+timing's, the temperature and swing ranges the generator's, a trade's length trading's).
 """
 
 from __future__ import annotations
@@ -33,9 +33,7 @@ from jazzd.config_kinds import (
     key,
 )  # fmt: skip
 from jazzd.errors import UserError
-from jazzd.generate.performance import MAX_SWING, MIN_SWING
-from jazzd.generate.sampling import MAX_TEMPERATURE, MIN_TEMPERATURE
-from jazzd.generate.session import MAX_SEED
+from jazzd.generate.limits import MAX_SEED, MAX_SWING, MAX_TEMPERATURE, MIN_SWING, MIN_TEMPERATURE
 from jazzd.midi.backends import BACKENDS
 from jazzd.midi.messages import channel_index
 from jazzd.timing.tempo import MAX_BPM, MIN_BPM

@@ -57,9 +57,6 @@ METRIC_CLASSES = ("downbeat", "beat", "eighth", "sixteenth", "triplet", "other")
 MIN_SOUNDING = Fraction(1, 48)
 #: A velocity draw lies within this many standard deviations of the mean.
 MAX_Z = 2.5
-#: The swing ratio (beat to upbeat): 1 straight, 2 triplet swing, 4 at the most.
-MIN_SWING = 1.0
-MAX_SWING = 4.0
 #: Bounds a style read from a model must keep (anything else is not a measured style).
 MAX_ACCENT = 64.0
 

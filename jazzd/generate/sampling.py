@@ -6,11 +6,6 @@ import numpy as np
 
 from jazzd.errors import UserError
 
-#: The lowest sampling temperature: at 0.05 a token 10 % less likely than the best is
-#: drawn 8 times in 1,000,000 (p ** 20); lower is the same greedy choice, then no number.
-MIN_TEMPERATURE = 0.05
-MAX_TEMPERATURE = 100.0
-
 
 def check_sampling(temperature: float, top_p: float = 1.0) -> None:
     """Refuse a temperature <= 0 or a top-p outside (0, 1] with a UserError."""

@@ -19,9 +19,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: The largest random seed: numpy's generators take any size, a seed is a 64-bit number.
-MAX_SEED = 2**64 - 1
-
 
 class MusicSettings(Protocol):
     """What a session reads from its caller's settings (the config's ``MusicConfig`` fits)."""
