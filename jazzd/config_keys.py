@@ -31,7 +31,7 @@ from jazzd.config_kinds import (
     TradeBars,
     Whole,
     key,
-)  # fmt: skip
+)
 from jazzd.errors import UserError
 from jazzd.generate.limits import MAX_SEED, MAX_SWING, MAX_TEMPERATURE, MIN_SWING, MIN_TEMPERATURE
 from jazzd.midi.backends import BACKENDS
