@@ -1,4 +1,4 @@
-"""The kinds of config keys, and the one declaration of a key: :func:`key`.
+"""The kinds of config keys (their checks and ranges) and ``key()``, the one declaration of a key.
 
 Each field of a section dataclass in :mod:`jazzd.config` is made by :func:`key`,
 which records in the field's metadata everything about the key besides its
