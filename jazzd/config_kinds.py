@@ -1,6 +1,6 @@
 """The kinds of config keys (their checks and ranges) and ``key()``, the one declaration of a key.
 
-Each field of a section dataclass in :mod:`jazzd.config` is made by :func:`key`,
+Each field of a section dataclass in :mod:`jazzd.config_keys` is made by :func:`key`,
 which records in the field's metadata everything about the key besides its
 section, name and default (the dataclass gives those): its :class:`Kind` (the
 value check, the range ``--help`` states, how argparse reads the flag's text),
