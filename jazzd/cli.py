@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from jazzd.errors import JazzdError, UserError
 
 if TYPE_CHECKING:
+    from jazzd.config import Config
     from jazzd.live.signals import Signals
 
 
@@ -69,109 +70,36 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def add_key_flags(parser: Any, group: str) -> None:
+    """The flags of the config keys listed under ``group`` (declared in jazzd.config_keys)."""
+    from jazzd.config_keys import KEYS, default_of
+
+    for name, declared in KEYS.items():
+        flag = declared.flag
+        if flag is not None and flag.group == group:
+            parser.add_argument(
+                flag.option, metavar=flag.metavar, default=None,
+                help=declared.help(default_of(name)), **declared.kind.argparse(),
+            )  # fmt: skip
+
+
 def add_music_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags shared by the live and the render modes: config, model, chords, sampling, output."""
     parser.add_argument(
         "--config", metavar="PATH", help="config file (see config.toml); flags override it"
     )
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument(
-        "--chords", metavar="FILE", help="MIDI file whose chords loop under the solo"
-    )
-    source.add_argument(
-        "--progression",
-        metavar="CHORDS",
-        help='chord symbols, one per bar ("D-7 G7 Cmaj7 Cmaj7"); "Dm7:2" lasts 2 beats; '
-        "a duration is a positive multiple of 1/24 beat (2, 1.5, 1/3), others are refused",
-    )
-    parser.add_argument("--model", metavar="NAME|PATH",
-                        help="embedded model name (see --list-models) or ONNX file "
-                             "(default: the embedded default model)")
-    parser.add_argument("--seed", type=int, default=None, help="random seed >= 0 (default: random)")
-    parser.add_argument(
-        "--temperature",
-        type=float,
-        default=None,
-        help="sampling temperature in [0.05, 100] (default 1.0)",
-    )
-    parser.add_argument(
-        "--top-p", type=float, default=None, help="nucleus sampling mass in (0, 1] (default 1.0)"
-    )
-    parser.add_argument(
-        "--bpm", type=float, default=None, help="tempo in [20, 400] BPM (default 130)"
-    )
-    parser.add_argument(
-        "--pitch-range",
-        metavar="LOW-HIGH",
-        default=None,
-        help="MIDI pitch range of the solo (default 52-84)",
-    )
-    parser.add_argument("--channel", type=int, default=None, help="MIDI channel 1-16 (default 1)")
-    parser.add_argument(
-        "--velocity",
-        type=int,
-        default=None,
-        help="centre velocity 1-127 of the dynamics (default 90)",
-    )
-    parser.add_argument(
-        "--dynamics",
-        type=float,
-        default=None,
-        metavar="D",
-        help="0-1: how much of the model's learned velocity variation is played (default 1; "
-        "0 plays every note at --velocity)",
-    )
-    parser.add_argument(
-        "--legato",
-        action="store_const",
-        const=True,
-        default=None,
-        help="play every note its full length (default: the model's learned articulation)",
-    )
-    parser.add_argument(
-        "--swing",
-        type=float,
-        default=None,
-        metavar="R",
-        help="swing ratio of off-beat eighths, beat to upbeat, 1-4: 1 straight (default), "
-        "2 triplet swing",
-    )
+    add_key_flags(parser.add_mutually_exclusive_group(), "source")
+    add_key_flags(parser, "music")
 
 
 def add_live_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of the live (daemon) mode: MIDI output, stats, logging, test pattern."""
-    from jazzd.config import CLOCK_SOURCES, LOG_LEVELS
-    from jazzd.midi.backends import BACKENDS
-
     group = parser.add_argument_group(
         "live mode (the default)",
         "--render refuses --backend, --port-name, --connect, --stats-json, --send-log, "
         "--test-pattern, --listen, --sync, --send-clock, --osc-port and --learn",
     )
-    group.add_argument(
-        "--backend", choices=BACKENDS, default=None, help="MIDI backend (default auto)"
-    )
-    group.add_argument(
-        "--port-name", metavar="NAME", default=None, help="virtual port name (default jazzd)"
-    )
-    group.add_argument(
-        "--connect",
-        metavar="NAME",
-        default=None,
-        help="connect to the MIDI input whose name contains NAME instead of a virtual port",
-    )
-    group.add_argument(
-        "--stats-json", metavar="PATH", default=None, help="write timing figures here at exit"
-    )
-    group.add_argument(
-        "--send-log",
-        metavar="PATH",
-        default=None,
-        help="record every MIDI message sent, with its monotonic time, one line each",
-    )
-    group.add_argument(
-        "--log-level", choices=LOG_LEVELS, default=None, help="log detail (default info)"
-    )
+    add_key_flags(group, "live")
     group.add_argument(
         "--list-ports", action="store_true", help="show the MIDI backends and ports, then exit"
     )
@@ -183,56 +111,6 @@ def add_live_arguments(parser: argparse.ArgumentParser) -> None:
         "--test-pattern",
         action="store_true",
         help="play steady sixteenth notes instead of the solo (timing checks; live only)",
-    )
-    group.add_argument(
-        "--live-chords",
-        action="store_const",
-        const=True,
-        default=None,
-        help="take the chords from the notes held on the MIDI input (a keyboard)",
-    )
-    group.add_argument(
-        "--trade",
-        metavar="BARS",
-        type=int,
-        default=None,
-        help="trade with a player on the MIDI input: answer each phrase for BARS bars",
-    )
-    group.add_argument(
-        "--listen",
-        metavar="NAME",
-        default=None,
-        help="connect jazzd's MIDI input to the MIDI output whose name contains NAME (default: "
-        "a virtual input <port name>-in, opened when an input feature is on)",
-    )
-    group.add_argument(
-        "--sync",
-        choices=CLOCK_SOURCES,
-        default=None,
-        help="whose beat to play on: internal (--bpm), midi (follow MIDI clock and "
-        "Start/Stop/Continue/Song Position on the input; waits silently for Start), notes "
-        "(follow the beat of the notes played on --sync-channels; waits silently until "
-        "locked) or link (join an Ableton Link session; needs jazzd[link])",
-    )
-    group.add_argument(
-        "--sync-channels",
-        metavar="CH[,CH...]",
-        default=None,
-        help="--sync notes: the MIDI channels (1-16) whose notes set the beat, e.g. 10",
-    )
-    group.add_argument(
-        "--send-clock",
-        action="store_true",
-        default=None,
-        help="lead: send MIDI Start on the first downbeat, Clock (24 per beat) and Stop at the end",
-    )
-    group.add_argument(
-        "--osc-port",
-        metavar="N",
-        type=int,
-        default=None,
-        help="take OSC control messages (/jazzd/...) on UDP port N (see docs/control.md; "
-        "the address is [osc] host, default 127.0.0.1: this machine only)",
     )
     group.add_argument(
         "--learn",
@@ -259,13 +137,7 @@ def add_render_arguments(parser: argparse.ArgumentParser) -> None:
         "(.mid; .wav: audio through FluidSynth; .png: a piano roll; .tokens: the grammar "
         "tokens as sampled, one bar a line)",
     )
-    group.add_argument(
-        "--bars",
-        type=int,
-        default=None,
-        help="bars to render, at most 1000 (default 32, the config's daemon.bars is not used); "
-        "live: stop after N bars (default: forever)",
-    )
+    add_key_flags(group, "render")
     group.add_argument(
         "--comp",
         action="store_true",
@@ -275,53 +147,11 @@ def add_render_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_sound_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of the sound through FluidSynth: the WAV render and the live synth."""
-    from jazzd.config import AUDIO_DRIVERS
-
     group = parser.add_argument_group(
         "sound (FluidSynth)", "for --render OUT.wav and the live --synth; --render refuses "
         "--synth, --audio-driver and --audio-device"
     )  # fmt: skip
-    group.add_argument(
-        "--soundfont",
-        metavar="PATH",
-        default=None,
-        help="General MIDI SoundFont (.sf2/.sf3) (default: the first installed of "
-        "FluidR3_GM.sf2, TimGM6mb.sf2, default-GM.sf2/.sf3 in /usr/share/sounds)",
-    )
-    group.add_argument(
-        "--solo-program",
-        type=int,
-        default=None,
-        metavar="N",
-        help="General MIDI program 1-128 of the solo (default 27, Electric Guitar (jazz))",
-    )
-    group.add_argument(
-        "--comp-program",
-        type=int,
-        default=None,
-        metavar="N",
-        help="General MIDI program 1-128 of --comp's chords (default 1, Acoustic Grand Piano)",
-    )
-    group.add_argument(
-        "--synth",
-        action="store_true",
-        default=None,
-        help="live: play through FluidSynth's audio driver instead of the MIDI port "
-        "(with --connect or --port-name: both)",
-    )
-    group.add_argument(
-        "--audio-driver",
-        choices=AUDIO_DRIVERS,
-        default=None,
-        help="live --synth: FluidSynth's audio driver (default auto: JACK if a server runs, "
-        "else PulseAudio, else ALSA; CoreAudio on macOS)",
-    )
-    group.add_argument(
-        "--audio-device",
-        metavar="DEVICE",
-        default=None,
-        help='live --synth: the audio driver\'s device, e.g. ALSA "hw:1" (default: its default)',
-    )
+    add_key_flags(group, "sound")
 
 
 #: Flags that only live mode uses (argparse dests); a render refuses them when given
@@ -333,13 +163,24 @@ LIVE_ONLY = (
 )
 
 
+def read_config(args: argparse.Namespace, path: str | None) -> Config:
+    """The config file at ``path`` (None: the defaults) with the flags of ``args`` over it.
+
+    The config records the file and the flags given (its ``origin``): a reread on
+    SIGHUP applies them again, and the outputs see which keys the command line set.
+    """
+    from jazzd.config import FLAG_KEYS, load_config, with_overrides
+
+    flags = {dest: getattr(args, dest) for dest in FLAG_KEYS}
+    return with_overrides(load_config(path), flags)
+
+
 def run_render(args: argparse.Namespace) -> int:
     """The render mode: config file + flags -> a type-1 MIDI file.
 
     The config is read and checked exactly as in live mode; ``--bars`` defaults
     to 32 here (the config's ``daemon.bars`` is for live mode).
     """
-    from jazzd.config import FLAG_KEYS, load_config, with_overrides
     from jazzd.render import run as render
 
     for dest in LIVE_ONLY:
@@ -349,8 +190,7 @@ def run_render(args: argparse.Namespace) -> int:
             raise UserError(f"{flag} is for live mode only: drop it or drop --render")
     if args.bars is not None and args.bars < 1:
         raise UserError(f"--bars must be at least 1, got {args.bars}")
-    flags = {dest: getattr(args, dest) for dest in FLAG_KEYS}
-    config = with_overrides(load_config(args.config), flags)
+    config = read_config(args, args.config)
     result = render.render_file(
         args.render, config.music, bars=32 if args.bars is None else args.bars, comp=args.comp,
         sound=config.sound,
@@ -380,15 +220,13 @@ def run(args: argparse.Namespace, signals: Signals | None = None) -> int:
 
 def run_learn_mode(args: argparse.Namespace, signals: Signals | None = None) -> int:
     """``--learn``: map controllers on the MIDI input into ``--config``'s ``[control]``."""
-    from jazzd.config import FLAG_KEYS, load_config, with_overrides
     from jazzd.live.learn import run_learn
     from jazzd.midi.input_port import open_input
 
     if args.render is not None:
         raise UserError("--learn and --render go separately: drop one")
-    flags = {dest: getattr(args, dest) for dest in FLAG_KEYS}
     exists = args.config is not None and os.path.exists(args.config)
-    config = with_overrides(load_config(args.config if exists else None), flags)  # new: made
+    config = read_config(args, args.config if exists else None)  # new: made
 
     def open_learning_input(config: Any) -> Any:
         return open_input(
@@ -428,18 +266,15 @@ def run_live(args: argparse.Namespace, signals: Signals | None = None) -> int:
     keep_libcrypto_out()
     import logging
 
-    from jazzd.config import FLAG_KEYS, load_config, with_overrides
     from jazzd.live.daemon import run_daemon
 
-    flags = {dest: getattr(args, dest) for dest in FLAG_KEYS}
-    config = with_overrides(load_config(args.config), flags)
+    config = read_config(args, args.config)
     logging.basicConfig(
         level=config.daemon.log_level.upper(), format="jazzd: %(levelname)s: %(message)s"
     )
     try:
         status = run_daemon(
-            config, config_path=args.config, flags=flags, test_pattern=args.test_pattern,
-            status=args.status, signals=signals,
+            config, test_pattern=args.test_pattern, status=args.status, signals=signals,
         )  # fmt: skip
     except JazzdError as exc:
         # Out the same door: after a MIDI server died, libjack's threads of the clients

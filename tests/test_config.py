@@ -9,8 +9,10 @@ import pytest
 
 from jazzd.config import (
     Config,
+    Origin,
     load_config,
     parse_config,
+    reapply_flags,
     with_overrides,
 )
 from jazzd.errors import UserError
@@ -32,6 +34,8 @@ def test_every_key_of_config_toml_has_a_comment_line_above_it():
 def test_every_config_field_appears_in_config_toml():
     text = (REPO / "config.toml").read_text()
     for section in dataclasses.fields(Config):
+        if section.name == "origin":  # not a section: the file and flags it was made of
+            continue
         assert f"[{section.name}" in text
         if section.name == "presets":  # named tables, not keys: an example in comments
             continue
@@ -132,3 +136,32 @@ def test_the_render_meets_the_same_checks_and_writes_nothing(tmp_path, capsys, f
     assert main(["--render", str(tmp_path / "o.mid"), "--bars", "1", *flag]) == 2
     assert f"{flag[0]}: music." in capsys.readouterr().err
     assert not (tmp_path / "o.mid").exists()
+
+
+def test_the_flags_given_are_recorded_and_apply_again_over_the_file_reread(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text('[music]\nbpm = 100.0\nprogression = "Dm7"\n')
+    config = with_overrides(load_config(path), {"bpm": 140.0, "chords": "a.mid", "seed": None})
+    assert config.origin.path == str(path)
+    assert dict(config.origin.flags) == {"music.bpm": 140.0, "music.chords": "a.mid"}
+    assert config.origin.given("music.chords") and not config.origin.given("music.seed")
+    assert config == dataclasses.replace(config, origin=Origin())  # not part of its value
+    path.write_text('[music]\nbpm = 90.0\nprogression = "G7"\nseed = 3\n')
+    again = reapply_flags(load_config(config.origin.path), config.origin)
+    music = again.music
+    assert (music.bpm, music.chords, music.progression, music.seed) == (140.0, "a.mid", None, 3)
+
+
+def test_every_flag_of_a_key_is_on_the_command_line_with_its_range_and_default():
+    from jazzd.cli import build_parser
+    from jazzd.config_keys import FLAG_KEYS
+
+    parser = build_parser()
+    assert set(FLAG_KEYS) <= {action.dest for action in parser._actions}
+    text = " ".join(parser.format_help().split())
+    assert "{range}" not in text and "{default}" not in text
+    assert "--bpm BPM tempo in [20, 400] BPM (default 130)" in text
+    assert "--channel CHANNEL MIDI channel 1-16 (default 1)" in text
+    assert "--pitch-range LOW-HIGH MIDI pitch range of the solo (default 52-84)" in text
+    assert parser.parse_args(["--legato", "--trade", "4"]).trade == 4
+    assert parser.parse_args([]).legato is None  # not given: the config's value stays

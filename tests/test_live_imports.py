@@ -23,9 +23,11 @@ REPO = Path(__file__).resolve().parents[1]
 RUN = ["--backend", "jack", "--bars", "2", "--bpm", "400", "--seed", "1", "--log-level", "warning"]
 
 JAZZD_MODULES = {
-    "jazzd", "jazzd.cli", "jazzd.config", "jazzd.errors", "jazzd.input_file",
+    "jazzd", "jazzd.cli", "jazzd.config", "jazzd.config_keys", "jazzd.config_kinds",
+    "jazzd.errors", "jazzd.input_file",
     "jazzd.output_file", "jazzd.resources",
-    "jazzd.generate", "jazzd.generate.model", "jazzd.generate.model_rules",
+    "jazzd.generate", "jazzd.generate.limits", "jazzd.generate.model",
+    "jazzd.generate.model_rules",
     "jazzd.generate.models",
     "jazzd.generate.onnx_header", "jazzd.generate.performance", "jazzd.generate.performer",
     "jazzd.generate.sampling", "jazzd.generate.session", "jazzd.generate.soloist",

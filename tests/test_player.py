@@ -102,7 +102,7 @@ def test_a_stop_mid_note_flushes_offs_sustain_and_all_notes_off():
 
 def change_of(reload: Reload, playing: Config) -> BarChange:
     """The change a reloader makes of ``reload`` while ``playing`` is the config."""
-    reloader = Reloader(NoInbox(), playing, None, {})
+    reloader = Reloader(NoInbox(), playing)
     try:
         change = reloader.change_for(reload)
     finally:

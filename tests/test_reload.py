@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from rigs import player_rig
 
-from jazzd.config import Config, MusicConfig
+from jazzd.config import Config, MusicConfig, Origin, with_overrides
 from jazzd.generate.model import StepModel
 from jazzd.live import reload as live_reload
 from jazzd.live.player import BarChange, Player
@@ -97,7 +97,7 @@ def test_a_sighup_during_a_reload_reloads_again_after_it():
     inbox = QuietInbox()
     first, second = Reload(Config()), Reload(Config(music=MusicConfig(bpm=90.0)))
     loads = BlockingLoads([first, second])
-    reloader = Reloader(inbox, Config(), None, {}, load=loads)
+    reloader = Reloader(inbox, Config(), load=loads)
     reloads = record_reloads(reloader)
     try:
         reloader.request()
@@ -117,7 +117,7 @@ def test_any_exception_while_reloading_becomes_a_one_line_reload_error(caplog):
     player, port, _ = player_rig(bars=2)
     loads = BlockingLoads([ZeroDivisionError("division by zero")])
     loads.release.set()
-    reloader = Reloader(player, Config(), None, {}, load=loads)
+    reloader = Reloader(player, Config(), load=loads)
     reloads = record_reloads(reloader)
     posted = record_posts(player)
     try:
@@ -136,7 +136,7 @@ def test_any_exception_while_reloading_becomes_a_one_line_reload_error(caplog):
 
 def test_a_failed_reload_keeps_playing(caplog):
     player, port, _ = player_rig(bars=3)
-    reloader = Reloader(player, Config(), None, {})
+    reloader = Reloader(player, Config())
     try:
         assert reloader.change_for(Reload(error="loop.mid does not exist")) is None
     finally:
@@ -175,8 +175,10 @@ def model() -> StepModel:
 
 
 def reload_once(inbox: QuietInbox, path: Path, flags: dict) -> Reload:
-    """What one SIGHUP loads from ``path`` (the reloader's own choice of where)."""
-    reloader = Reloader(inbox, Config(), str(path), flags)
+    """What one SIGHUP loads from ``path`` (the reloader's own choice of where), with
+    ``flags`` given on the command line (they override the file again)."""
+    playing = with_overrides(Config(origin=Origin(str(path))), flags)  # the file not read yet
+    reloader = Reloader(inbox, playing)
     reloads = record_reloads(reloader)
     try:
         reloader.request()
@@ -269,7 +271,7 @@ class SlowReloader(Reloader):
 @needs_fork
 def test_closing_the_reloader_kills_the_reload_child_and_logs_nothing(caplog):
     """Case 12 of issue 11: SIGHUP then SIGTERM at once left the child loading for 30 s."""
-    reloader = SlowReloader(QuietInbox(), Config(), None, {}, with_chords=False)
+    reloader = SlowReloader(QuietInbox(), Config(), with_chords=False)
     before = set(live_children(os.getpid()))
     reloader.request()
     wait_for(lambda: set(live_children(os.getpid())) - before, "the reload child")
@@ -287,7 +289,7 @@ from pathlib import Path
 sys.path.insert(0, {tests!r})
 from test_reload import QuietInbox, SlowReloader, live_children
 from jazzd.config import Config
-reloader = SlowReloader(QuietInbox(), Config(), None, {{}}, with_chords=False)
+reloader = SlowReloader(QuietInbox(), Config(), with_chords=False)
 reloader.request()
 while not live_children(os.getpid()):
     time.sleep(0.001)

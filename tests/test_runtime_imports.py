@@ -89,3 +89,32 @@ def test_every_package_and_data_file_is_in_the_distribution() -> None:
     patterns = tool["package-data"]["jazzd.data"]
     data = [path.name for path in (repo / "data").iterdir() if path.is_file()]
     assert all(any(fnmatch.fnmatch(name, p) for p in patterns) for name in data), data
+
+
+
+#: The packages that take plain values from their caller and never read the config.
+CONFIG_FREE = ("music", "generate", "timing", "midi", "sound")
+
+
+def imported_names(path: Path) -> set[str]:
+    """Every module (and ``from`` name) that ``path`` imports, at any depth of its code."""
+    import ast
+
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names |= {node.module, *(f"{node.module}.{alias.name}" for alias in node.names)}
+    return names
+
+
+def test_the_music_generation_timing_midi_and_sound_packages_never_import_the_config() -> None:
+    offenders = [
+        f"{path.relative_to(REPO)}: {name}"
+        for package in CONFIG_FREE
+        for path in sorted((REPO / "jazzd" / package).rglob("*.py"))
+        for name in sorted(imported_names(path))
+        if name.startswith("jazzd.config")
+    ]
+    assert offenders == []

@@ -35,7 +35,9 @@ def config(synth: bool, connect: str | None = None) -> Config:
     ],
 )
 def test_the_synth_replaces_the_midi_port_unless_one_is_asked_for(synth, connect, flags, midi):
-    assert wants_midi(config(synth, connect), flags) is midi
+    from jazzd.config import with_overrides
+
+    assert wants_midi(with_overrides(config(synth, connect), flags)) is midi
 
 
 class Opener:
@@ -50,7 +52,7 @@ class Opener:
         self.opened.append(port)
         return port
 
-    def synth(self, sound, music, client_name: str) -> MemoryPort:
+    def synth(self, sound, solo_channel: int, client_name: str) -> MemoryPort:
         if self.fail_synth:
             from jazzd.errors import UserError
 
@@ -62,7 +64,7 @@ class Opener:
 
 def test_both_outputs_get_every_message_through_a_tee() -> None:
     opener = Opener()
-    port = open_outputs(config(True, "Synth"), {}, opener.midi, opener.synth)
+    port = open_outputs(config(True, "Synth"), opener.midi, opener.synth)
     assert isinstance(port, TeePort)
     assert port.name == "midi jazzd + synth jazzd-synth"
     port.send((0x90, 60, 90))
@@ -74,14 +76,14 @@ def test_both_outputs_get_every_message_through_a_tee() -> None:
 
 def test_the_synth_alone_and_the_midi_port_alone() -> None:
     opener = Opener()
-    assert open_outputs(config(True), {}, opener.midi, opener.synth).name == "synth jazzd-synth"
-    assert open_outputs(config(False), {}, opener.midi, opener.synth).name == "midi jazzd"
+    assert open_outputs(config(True), opener.midi, opener.synth).name == "synth jazzd-synth"
+    assert open_outputs(config(False), opener.midi, opener.synth).name == "midi jazzd"
 
 
 def test_a_synth_that_does_not_open_closes_the_midi_port_again() -> None:
     opener = Opener(fail_synth=True)
     with pytest.raises(Exception, match="no audio output opens"):
-        open_outputs(config(True, "Synth"), {}, opener.midi, opener.synth)
+        open_outputs(config(True, "Synth"), opener.midi, opener.synth)
     assert [p.closed for p in opener.opened] == [True]
 
 

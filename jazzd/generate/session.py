@@ -9,9 +9,7 @@ from __future__ import annotations
 import logging
 import random
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-from jazzd.config import MusicConfig
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from jazzd.generate.performance import PlaySettings
@@ -22,7 +20,22 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def load_chords(music: MusicConfig) -> ChordLoop:
+class MusicSettings(Protocol):
+    """What a session reads from its caller's settings (the config's ``MusicConfig`` fits)."""
+
+    model: str | None
+    chords: str | None
+    progression: str | None
+    seed: int | None
+    temperature: float
+    top_p: float
+    pitch_range: tuple[int, int]
+    dynamics: float
+    legato: bool
+    swing: float
+
+
+def load_chords(music: MusicSettings) -> ChordLoop:
     """The chord loop the settings ask for: a progression, a chord file, or the embedded loop."""
     from jazzd.music import chords
 
@@ -33,7 +46,7 @@ def load_chords(music: MusicConfig) -> ChordLoop:
     return chords.default_loop()
 
 
-def solo_settings(music: MusicConfig) -> SoloSettings:
+def solo_settings(music: MusicSettings) -> SoloSettings:
     """The soloist's reloadable settings (sampling and pitch range) from ``music``."""
     from jazzd.generate.soloist import SoloSettings
     from jazzd.music.unparse import PitchRange
@@ -41,14 +54,14 @@ def solo_settings(music: MusicConfig) -> SoloSettings:
     return SoloSettings(music.temperature, music.top_p, PitchRange(*music.pitch_range))
 
 
-def play_settings(music: MusicConfig) -> PlaySettings:
+def play_settings(music: MusicSettings) -> PlaySettings:
     """How the solo is played (dynamics, legato, swing) from ``music``."""
     from jazzd.generate.performance import PlaySettings
 
     return PlaySettings(music.dynamics, music.legato, music.swing)
 
 
-def played_settings(music: MusicConfig) -> PlayedSettings:
+def played_settings(music: MusicSettings) -> PlayedSettings:
     """Everything a reload changes from a bar line on: the soloist's and the performance's."""
     from jazzd.generate.performer import PlayedSettings
 
@@ -67,7 +80,7 @@ class Session:
     performer: Performer
 
 
-def open_session(music: MusicConfig, *, collapse_ax: bool = False) -> Session:
+def open_session(music: MusicSettings, *, collapse_ax: bool = False) -> Session:
     """Load the chords and the model, draw the seed (unless set) and build the soloist."""
     import numpy as np
 

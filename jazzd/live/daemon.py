@@ -24,7 +24,7 @@ import gc
 import logging
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from jazzd.config import Config
@@ -96,8 +96,6 @@ def _bar_source(config: Config, test_pattern: bool) -> Any:
 def run_daemon(
     config: Config,
     *,
-    config_path: str | None = None,
-    flags: Mapping[str, Any] | None = None,
     test_pattern: bool = False,
     notifier: Notifier | None = None,
     open_port: Callable[..., Any] | None = None,
@@ -107,8 +105,8 @@ def run_daemon(
 ) -> int:
     """Run live until SIGTERM/SIGINT or ``config.daemon.bars``; returns the exit status.
 
-    ``config_path`` and ``flags`` are kept to reread the config on SIGHUP (the
-    flags keep overriding it). SIGTERM/SIGINT during start-up return 0 without
+    SIGHUP rereads the config's file (``config.origin``: the flags keep overriding
+    it). SIGTERM/SIGINT during start-up return 0 without
     opening the port (or after closing it). ``status``: the live status line on
     stdout (:mod:`jazzd.live.status`), None for "where a person watches".
     ``signals``: handlers the caller installed earlier (``jazzd.cli.main``, first thing,
@@ -126,8 +124,7 @@ def run_daemon(
             from jazzd.midi.rtmidi_port import open_output as open_port
         with scheduling_restored():
             return _run(
-                config, signals, config_path, flags, test_pattern, notifier, open_port, status,
-                open_input,
+                config, signals, test_pattern, notifier, open_port, status, open_input,
             )  # fmt: skip
     finally:
         if owned:
@@ -227,8 +224,6 @@ def _stopped_during_start_up(signals: Signals) -> bool:
 def _run(
     config: Config,
     signals: Signals,
-    config_path: str | None,
-    flags: Mapping[str, Any] | None,
     test_pattern: bool,
     notifier: Notifier | None,
     open_port: Callable[..., Any],
@@ -265,7 +260,7 @@ def _run(
         if _stopped_during_start_up(signals):
             return 0
         try:
-            port = open_outputs(config, flags or {}, open_port)  # MIDI port, synth, or both
+            port = open_outputs(config, open_port)  # MIDI port, synth, or both
         except JazzdError:
             # A signal that lands inside the MIDI system's open (JACK's socket calls) can
             # make it fail ("no JACK server"): the stop was asked for, so it is a stop.
@@ -325,7 +320,7 @@ def _run(
             listener.follow(lambda: scheduler.timebase)
         live_chords = listener is not None and listener.held is not None
         reloader = Reloader(
-            player, config, config_path, flags or {},
+            player, config,
             with_chords=not test_pattern and not live_chords,
             on_reload=lambda reload: _swap_maps(reload, listener, osc),
         )  # fmt: skip

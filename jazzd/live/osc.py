@@ -21,8 +21,10 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from jazzd.config import MAX_BPM, MIN_BPM, check_value
+from jazzd.config import check_value
 from jazzd.errors import UserError
+from jazzd.generate.limits import MAX_SWING, MAX_TEMPERATURE, MIN_SWING, MIN_TEMPERATURE
+from jazzd.timing.tempo import MAX_BPM, MIN_BPM
 
 #: Every address starts with this.
 PREFIX = "/jazzd/"
@@ -45,7 +47,8 @@ SETTINGS: dict[str, Setting] = {
     setting.name: setting
     for setting in (
         Setting("temperature", "number", "music.temperature",
-                "sampling temperature, 0.05-100 (1 as trained; below safer, above wilder)"),
+                f"sampling temperature, {MIN_TEMPERATURE:g}-{MAX_TEMPERATURE:g} (1 as trained; "
+                "below safer, above wilder)"),
         Setting("top_p", "number", "music.top_p", "nucleus sampling mass, above 0 and at most 1"),
         Setting("mute", "switch", None, "1/true: silent (time, listening go on), 0/false: plays"),
         Setting("velocity", "whole", "music.velocity", "note-on velocity 1-127 (dynamics' centre)"),
@@ -53,7 +56,8 @@ SETTINGS: dict[str, Setting] = {
         Setting("register", "whole", None,
                 "centre of the pitch range as a MIDI note 0-127 (the range keeps its width)",
                 0, 127),
-        Setting("swing", "number", "music.swing", "swing ratio 1-4 (1 straight, 2 triplet)"),
+        Setting("swing", "number", "music.swing",
+                f"swing ratio {MIN_SWING:g}-{MAX_SWING:g} (1 straight, 2 triplet)"),
         Setting("tempo", "number", "music.bpm",
                 f"BPM {MIN_BPM:g}-{MAX_BPM:g}, on the internal clock only (not with --sync midi)"),
     )

@@ -3,12 +3,13 @@
 Without ``[sound] synth`` (``--synth``) it is the MIDI port alone. With it,
 the synth replaces the MIDI port, unless a MIDI destination is asked for as
 well: ``[midi] connect`` (``--connect``) or ``--port-name`` on the command
-line; then a :class:`~jazzd.midi.tee.TeePort` sends every message to both.
+line (which the config's origin records); then a :class:`~jazzd.midi.tee.TeePort`
+sends every message to both.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from jazzd.config import Config
@@ -16,16 +17,15 @@ from jazzd.live.inputs import wants_input
 from jazzd.midi.backends import INPUT_SUFFIX, SYNTH_SUFFIX, check_port_name
 
 
-def wants_midi(config: Config, flags: Mapping[str, Any]) -> bool:
+def wants_midi(config: Config) -> bool:
     """Whether the MIDI port opens (always without the synth)."""
     if not config.sound.synth:
         return True
-    return bool(config.midi.connect) or flags.get("port_name") is not None
+    return bool(config.midi.connect) or config.origin.given("midi.port_name")
 
 
 def open_outputs(
     config: Config,
-    flags: Mapping[str, Any],
     open_midi: Callable[..., Any],
     open_synth: Callable[..., Any] | None = None,
 ) -> Any:
@@ -38,14 +38,16 @@ def open_outputs(
     derived = (INPUT_SUFFIX,) * wants_input(config) + (SYNTH_SUFFIX,) * bool(config.sound.synth)
     check_port_name(midi.port_name, derived)
     port = None
-    if wants_midi(config, flags):
+    if wants_midi(config):
         port = open_midi(backend=midi.backend, port_name=midi.port_name, connect=midi.connect)
     if not config.sound.synth:
         return port
     if open_synth is None:
         from jazzd.sound.live import open_synth
     try:
-        synth = open_synth(config.sound, config.music, f"{midi.port_name}{SYNTH_SUFFIX}")
+        synth = open_synth(
+            config.sound, config.music.channel_index, f"{midi.port_name}{SYNTH_SUFFIX}"
+        )
     except BaseException:
         if port is not None:
             port.close()

@@ -25,11 +25,11 @@ import pickle
 import signal
 import sys
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from jazzd.config import Config, load_config, with_overrides
+from jazzd.config import Config, load_config, reapply_flags
 from jazzd.errors import UserError
 from jazzd.live.player import BarChange
 
@@ -90,6 +90,7 @@ def as_reload(load: Callable[[], Reload]) -> Reload:
 class Reloader:
     """Loads on request in a worker thread (or a forked child) and posts a :class:`BarChange`.
 
+    The config's origin says which file to reread and which flags keep overriding it.
     ``with_chords`` is False for the test pattern, which plays no chords.
     """
 
@@ -97,8 +98,6 @@ class Reloader:
         self,
         inbox: Inbox,
         config: Config,
-        path: str | None,
-        flags: Mapping[str, Any],
         *,
         with_chords: bool = True,
         load: Callable[[], Reload] | None = None,
@@ -108,8 +107,6 @@ class Reloader:
         before its change is posted: the controller map and the presets are swapped there."""
         self.inbox = inbox
         self.config = config
-        self.path = path
-        self.flags = flags
         self.with_chords = with_chords
         self.on_reload = on_reload
         self._load_once = load or (self.load_in_child if CAN_FORK else self.load)
@@ -143,7 +140,8 @@ class Reloader:
         from jazzd.generate.session import load_chords
         from jazzd.live.remote import load_bank
 
-        config = with_overrides(load_config(self.path), self.flags)
+        origin = self.config.origin
+        config = reapply_flags(load_config(origin.path), origin)
         chords = load_chords(config.music) if self.with_chords else None
         return Reload(config, chords, presets=load_bank(config.presets, config.music))
 

@@ -24,8 +24,8 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from typing import Protocol
 
-from jazzd.config import MusicConfig, SoundConfig
 from jazzd.errors import UserError
 from jazzd.midi.messages import next_channel
 from jazzd.midi.port import Port
@@ -52,6 +52,17 @@ _HINTS = {
     "(e.g. hw:1) or choose another --audio-driver",
     "coreaudio": "check the output device in Audio MIDI Setup",
 }
+
+
+class SynthSettings(Protocol):
+    """What the live synth reads from its caller's settings (the config's ``SoundConfig`` fits)."""
+
+    soundfont: str | None
+    solo_program: int  # General MIDI, counted 1-128
+    comp_program: int
+    audio_driver: str
+    audio_device: str | None
+    gain: float
 
 
 class SynthPort(Port):
@@ -90,11 +101,11 @@ def driver_order(driver: str, platform: str = sys.platform) -> tuple[str, ...]:
     return AUTO_ORDER.get(platform, AUTO_ORDER["linux"])
 
 
-def open_synth(sound: SoundConfig, music: MusicConfig, client_name: str) -> SynthPort:
+def open_synth(sound: SynthSettings, solo_channel: int, client_name: str) -> SynthPort:
     """Load the SoundFont and open the first audio driver that works; UserError otherwise.
 
-    Every channel plays ``sound.solo_program`` except the one after the solo's,
-    which plays ``sound.comp_program`` (the render's comp channel).
+    Every channel plays ``sound.solo_program`` except the one after ``solo_channel``
+    (the solo's, 0-15), which plays ``sound.comp_program`` (the render's comp channel).
     """
     soundfont = find_soundfont(sound.soundfont)
     os.environ.setdefault("JACK_NO_START_SERVER", "1")  # libjack must not start a server
@@ -103,7 +114,7 @@ def open_synth(sound: SoundConfig, music: MusicConfig, client_name: str) -> Synt
     synth = Synth(soundfont, {"synth.gain": sound.gain, "synth.sample-rate": SAMPLE_RATE})
     reasons = []
     try:
-        _select_programs(synth, sound, music)
+        _select_programs(synth, sound, solo_channel)
         for driver in driver_order(sound.audio_driver):
             try:
                 synth.start_audio(_driver_settings(sound, driver, client_name))
@@ -128,7 +139,7 @@ def open_synth(sound: SoundConfig, music: MusicConfig, client_name: str) -> Synt
     )
 
 
-def _driver_settings(sound: SoundConfig, driver: str, client_name: str) -> dict[str, str | int]:
+def _driver_settings(sound: SynthSettings, driver: str, client_name: str) -> dict[str, str | int]:
     settings: dict[str, str | int] = {"audio.driver": driver}
     if driver == "jack":
         settings["audio.jack.id"] = client_name
@@ -138,8 +149,8 @@ def _driver_settings(sound: SoundConfig, driver: str, client_name: str) -> dict[
     return settings
 
 
-def _select_programs(synth: Synth, sound: SoundConfig, music: MusicConfig) -> None:
-    comp_channel = next_channel(music.channel_index)
+def _select_programs(synth: Synth, sound: SynthSettings, solo_channel: int) -> None:
+    comp_channel = next_channel(solo_channel)
     for channel in range(16):
         program = sound.comp_program if channel == comp_channel else sound.solo_program
         synth.select_program(channel, program - 1)

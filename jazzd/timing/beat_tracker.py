@@ -51,12 +51,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from jazzd.timing.tempo import MAX_BPM, MIN_BPM  # the hypotheses' tempo limits: --bpm's
+
 #: Onsets this close to the first of a group are one event (a chord, a flam).
 CLUSTER_S = 0.035
 #: The onsets of an event whose velocity is this share of its loudest set its time.
 LOUD_FRACTION = 0.8
-#: Tempo limits of the hypotheses (the config's limits for --bpm).
-MIN_BPM, MAX_BPM = 20.0, 400.0
 #: Hypothesis periods: log-spaced steps of this ratio between the limits.
 PERIOD_STEP = 1.015
 #: The interval histogram's width: this share of the interval.

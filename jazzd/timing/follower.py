@@ -35,9 +35,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
-from jazzd.config import MAX_BPM, MIN_BPM
 from jazzd.midi.input_port import InputEvent
 from jazzd.midi.messages import CLOCK, CLOCKS_PER_BEAT, CONTINUE, SONG_POSITION, START, STOP
+from jazzd.timing.tempo import MAX_BPM, MIN_BPM
 
 log = logging.getLogger(__name__)
 

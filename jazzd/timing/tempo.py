@@ -6,6 +6,11 @@ import math
 from fractions import Fraction
 from typing import Protocol
 
+#: The tempo range, in BPM, of live mode and the render alike (and of a MIDI clock
+#: to follow): below 20 a beat lasts over 3 s, above 400 a sixteenth is under 40 ms.
+MIN_BPM = 20.0
+MAX_BPM = 400.0
+
 
 class Timebase(Protocol):
     """Beats <-> seconds on the clock's scale."""
