@@ -27,9 +27,8 @@ from jack_harness import (
     check_ends_with_all_notes_off,
     is_note_off,
     is_note_on,
-    jazzd_command,
-    jazzd_env,
     judged_by,
+    run_jazzd,
     start_jack,
     stop_jack,
     unique,
@@ -271,12 +270,11 @@ def test_connect_to_a_missing_port_is_a_one_line_error(jack_server):
 def test_list_ports_shows_the_jack_ports(jack_server):
     recorder = Recorder(unique("rec"))
     try:
-        out = subprocess.run(
-            jazzd_command("--list-ports"), capture_output=True, text=True, env=jazzd_env(),
-            timeout=30, check=True,
-        ).stdout  # fmt: skip
+        result = run_jazzd("--list-ports", timeout=30)
     finally:
         recorder.stop()
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
     assert out.startswith("jack: usable")
     assert recorder.port in out
 

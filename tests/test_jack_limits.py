@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,7 @@ from jack_harness import (
     Jazzd,
     MidiDump,
     jack_env,
-    jazzd_env,
+    run_jazzd,
     start_jack,
     stop_jack,
     unique,
@@ -54,11 +53,9 @@ def test_a_port_name_too_long_for_its_input_client_is_refused_before_anything_op
     jack_server, size
 ):
     name = unique("long").ljust(size, "x")
-    result = subprocess.run(
-        [sys.executable, "-m", "jazzd", "--backend", "jack", "--port-name", name,
-         "--listen", "nothing-to-listen-to", "--live-chords", "--bars", "1"],
-        capture_output=True, text=True, env=jazzd_env(), timeout=60, check=False,
-    )  # fmt: skip
+    result = run_jazzd(
+        "--port-name", name, "--listen", "nothing-to-listen-to", "--live-chords", "--bars", "1"
+    )
     assert result.returncode == 2, result.stderr
     errors = [line for line in result.stderr.splitlines() if not line.startswith("jazzd: INFO")]
     assert errors == [
