@@ -211,6 +211,15 @@ def test_an_unknown_config_key_is_a_one_line_error_with_a_suggestion(tmp_path):
     ]
 
 
+def run_python(code: str) -> subprocess.CompletedProcess:
+    """``python -c CODE`` with the repository on its path; it must exit 0."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(REPO)),
+        timeout=60, check=True,
+    )  # fmt: skip
+
+
 def test_realtime_priority_is_applied_or_refused_with_a_warning():
     code = (
         "import logging, os; logging.basicConfig(level='INFO');"
@@ -218,11 +227,7 @@ def test_realtime_priority_is_applied_or_refused_with_a_warning():
         "reset_on_fork = getattr(os, 'SCHED_RESET_ON_FORK', 0);"
         "print(a(0), a(10), os.sched_getscheduler(0) & ~reset_on_fork == os.SCHED_FIFO)"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(REPO)),
-        timeout=60, check=True,
-    )  # fmt: skip
+    result = run_python(code)
     first, applied, fifo = result.stdout.split()
     assert first == "0"
     assert (applied == "10") == (fifo == "True")
@@ -248,11 +253,7 @@ def test_the_daemons_threads_run_one_step_below_a_realtime_player():
         " os.sched_getparam(t.native_id).sched_priority);"
         "print(applied, *show(ours), *show(theirs))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(REPO)),
-        timeout=60, check=True,
-    )  # fmt: skip
+    result = run_python(code)
     applied, ours_fifo, ours_priority, theirs_fifo, theirs_priority = result.stdout.split()
     if applied == "0":
         pytest.skip("real-time scheduling is not permitted here")
