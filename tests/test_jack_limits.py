@@ -11,7 +11,6 @@ from jack_harness import (
     MidiDump,
     jack_env,
     run_jazzd,
-    start_jack,
     stop_jack,
     unique,
     wait_for_ports,
@@ -79,12 +78,8 @@ def test_a_port_name_that_leaves_room_for_its_input_client_opens_both(jack_serve
         open_input("jack", name + "y")
 
 
-def test_a_server_stopped_under_its_clients_leaves_no_files_in_dev_shm(tmp_path):
-    name = unique("jazzd-shm")
-    try:
-        server = start_jack(name, tmp_path / "jackd.log")
-    except RuntimeError as exc:
-        pytest.fail(f"the JACK server did not start: {exc}")
+def test_a_server_stopped_under_its_clients_leaves_no_files_in_dev_shm(second_jack_server):
+    name, server = second_jack_server
     client = MidiDump(unique("dump"), env=jack_env(name))
     try:
         deadline_files = []

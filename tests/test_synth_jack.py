@@ -23,7 +23,6 @@ from jack_harness import (
     Jazzd,
     NotifySocket,
     is_note_on,
-    start_jack,
     stop_jack,
     unique,
     wait_for_ports,
@@ -134,11 +133,10 @@ def test_synth_with_connect_sounds_each_midi_note_as_it_arrives(
 
 
 def test_synth_stops_with_one_error_line_and_exit_1_when_its_jack_server_dies(
-    jack_server, tmp_path, notify, needs_sound
+    jack_server, tmp_path, notify, needs_sound, second_jack_server
 ) -> None:
     """A second private server, stopped under the daemon: exit 1 (systemd restarts it)."""
-    name = unique("jazzd-doomed")
-    server = start_jack(name, tmp_path / "doomed.log")
+    name, server = second_jack_server
     jazzd = start_synth(tmp_path, unique("jz"), notify, JACK_DEFAULT_SERVER=name)
     try:
         notify.wait_for("READY=1")
@@ -149,7 +147,6 @@ def test_synth_stops_with_one_error_line_and_exit_1_when_its_jack_server_dies(
         exited = time.monotonic()
     finally:
         jazzd.reap()
-        stop_jack(server)
     assert status == 1, err
     assert exited - stopped <= 3.0
     assert err.strip().splitlines() == [
