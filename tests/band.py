@@ -1,7 +1,9 @@
 """Drive ``tests/midi_band.py`` (the band, its own process) from a test or a benchmark.
 
 Plans are lists of ``(seconds after go, message bytes)``; :func:`clock_plan` writes
-a MIDI clock (24 ticks per quarter note) with transport around it.
+a MIDI clock (24 ticks per quarter note) with transport around it. :func:`play_with_band`
+is one run of jazzd with the band (jazzd listens to it and plays into its recorder);
+:func:`note_ons` and :func:`check_nothing_left_sounding` read what the band recorded.
 """
 
 from __future__ import annotations
@@ -12,11 +14,22 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
-from jack_harness import jazzd_env, reap, wait_for_ports
+from jack_harness import (
+    Jazzd,
+    NotifySocket,
+    check_balance,
+    is_note_on,
+    parse_event,
+    reap,
+    start_client,
+    unique,
+    wait_for_ports,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 TICKS_PER_BEAT = 24
@@ -89,16 +102,11 @@ class Band:
         self.junk_port = f"{client}-junk:out" if flood else None
         plan_path = workdir / f"{client}.json"
         plan_path.write_text(json.dumps(plan))
-        self.process = subprocess.Popen(
+        self.process = start_client(
             [sys.executable, str(REPO / "tests" / "midi_band.py"), client, str(plan_path),
              str(flood), "rec" if record else "norec"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            text=True, env=jazzd_env(),
+            "the band", stdin=subprocess.PIPE, stderr=subprocess.DEVNULL,
         )  # fmt: skip
-        line = self.process.stdout.readline().strip()
-        if line != "ready":
-            reap(self.process)
-            raise AssertionError(f"the band did not start: {line!r}")
         wait_for_ports([self.out_port, *([self.in_port] if record else []),
                         *([self.junk_port] if flood else [])])  # fmt: skip
         self._lines: list[str] = []
@@ -136,9 +144,56 @@ class Band:
         out, _ = self.process.communicate(timeout=10)
         log = BandLog(go)
         for line in [*self._lines, *out.splitlines()]:
-            parts = line.split()
-            if len(parts) < 3 or parts[0] not in ("sent", "recv"):
+            kind, _, event = line.partition(" ")
+            if kind not in ("sent", "recv") or len(event.split()) < 2:
                 continue
-            entry = (float(parts[1]), tuple(int(b, 16) for b in parts[2:]))
-            (log.sent if parts[0] == "sent" else log.received).append(entry)
+            (log.sent if kind == "sent" else log.received).append(parse_event(event))
         return log
+
+
+class BandRun(NamedTuple):
+    """What :func:`play_with_band` returns."""
+
+    go: float  #: the band's go time (monotonic)
+    err: str  #: jazzd's stderr
+    stats: dict  #: jazzd's ``--stats-json``
+    log: BandLog  #: what the band sent and what it recorded
+
+
+def play_with_band(
+    band: Band, notify: NotifySocket, workdir: Path, *args: str,
+    before_go: Callable[[Jazzd], None] | None = None,
+    after_go: Callable[[Jazzd], None] | None = None,
+) -> BandRun:  # fmt: skip
+    """jazzd with ``args``, listening to ``band`` and playing into its recorder (debug log,
+    ``--stats-json`` in ``workdir``): READY, ``before_go(jazzd)``, the band's go,
+    ``after_go(jazzd)``, the band's plan, jazzd's exit 0 (asserted)."""
+    stats_path = workdir / "stats.json"
+    jazzd = Jazzd(
+        "--port-name", unique("jz"), "--listen", band.out_port, "--connect", band.in_port,
+        "--stats-json", str(stats_path), "--log-level", "debug", *args, notify=notify,
+    )  # fmt: skip
+    try:
+        jazzd.ready()
+        if before_go is not None:
+            before_go(jazzd)
+        go = band.go()
+        if after_go is not None:
+            after_go(jazzd)
+        band.wait_planned()
+        status, err = jazzd.finish()
+    finally:
+        jazzd.reap()
+        log = band.stop(0.0)
+    assert status == 0, err
+    return BandRun(go, err, json.loads(stats_path.read_text()), log)
+
+
+def note_ons(log: BandLog) -> list[tuple[float, int]]:
+    """(arrival, pitch) of every note-on the band recorded."""
+    return [(t, m[1]) for t, m in log.received if is_note_on(m)]
+
+
+def check_nothing_left_sounding(log: BandLog) -> int:
+    """Every note jazzd played to the band was closed; the number of its notes."""
+    return check_balance([m for _, m in log.received])

@@ -5,7 +5,8 @@ reference data beside the repository.
 -p 64`` once per test session, points ``JACK_DEFAULT_SERVER`` at it (for this
 process and every subprocess) and stops it with SIGINT at the end. Tests that
 use it are skipped when the JACK tools are not installed (outside CI); a server
-that is installed but does not start fails them.
+that is installed but does not start fails them. ``second_jack_server`` is one more, of
+the test's own, for a test that stops or kills it under its clients.
 
 ``metheny`` is ``../shared/data/original_metheny.mid`` (the reference data beside the
 repository, never part of it): every test that reads it takes this fixture, and is
@@ -19,7 +20,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from jack_harness import NotifySocket, start_jack, stop_jack
+from jack_harness import NotifySocket, start_jack, stop_jack, unique
 
 JACK_TOOLS = ("jackd", "jack_lsp", "jack_connect", "jack_midi_dump")
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -63,6 +64,22 @@ def jack_server(tmp_path_factory):
         else:
             os.environ["JACK_DEFAULT_SERVER"] = previous
         stop_jack(server)
+
+
+@pytest.fixture
+def second_jack_server(tmp_path):
+    """(name, process) of a second private JACK server of the test's own, for a test that
+    stops or kills it under its clients: at the end it is stopped (a killed one's slot in
+    JACK's registry reclaimed) and every /dev/shm file of its name removed."""
+    name = unique("jazzd-second")
+    try:
+        server = start_jack(name, tmp_path / "second-jackd.log")
+    except RuntimeError as exc:
+        pytest.fail(f"the second JACK server did not start: {exc}")
+    yield name, server
+    stop_jack(server)
+    for leftover in Path("/dev/shm").glob(f"*{name}*"):
+        leftover.unlink(missing_ok=True)
 
 
 @pytest.fixture

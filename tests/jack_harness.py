@@ -3,12 +3,16 @@
 - the server: a private ``jackd`` (dummy driver, synchronous mode), its ports and its files;
 - jazzd as its own process (:class:`Jazzd`): its READY on a NOTIFY_SOCKET listened on as
   systemd would (:class:`NotifySocket`), its stop, its stderr;
-- recorders, each an independent client in its own process: :class:`Recorder`
-  (python-rtmidi, arrivals on the monotonic clock jazzd schedules on) and
+  :func:`run_jazzd` for a run to its end (a refusal, a listing);
+- recorders, each an independent client in its own process (:func:`start_client`):
+  :class:`Recorder` (python-rtmidi, arrivals on the monotonic clock jazzd schedules on),
   :class:`MidiDump` (JACK's own ``jack_midi_dump``, frames of the server; its output
-  read by :func:`parse_midi_dump`); the band that plays to jazzd is ``tests/band.py``;
+  read by :func:`parse_midi_dump`) and :class:`AudioRecorder` (audio and MIDI on the
+  server's frame clock); the band that plays to jazzd, and a run of jazzd with it, are
+  ``tests/band.py``;
 - judging: :func:`is_note_on`, :func:`check_balance`, :func:`check_ends_with_all_notes_off`,
-  and :func:`judged_by` (a recording whose client missed JACK cycles cannot judge).
+  and :func:`judged_by` (a recording whose client missed JACK cycles cannot judge); the
+  in-process rigs judge with :func:`check_balance` too.
 
 The server runs in synchronous mode (``-S``): without it, a recorder short of CPU
 for one 1.3 ms period loses that period's MIDI on this busy 2-core machine.
@@ -17,6 +21,7 @@ for one 1.3 ms period loses that period's MIDI on this busy 2-core machine.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import re
 import signal
@@ -26,8 +31,9 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -186,18 +192,20 @@ class NotifySocket:
                 return
             self.received.append((time.monotonic(), text))
 
-    def arrived(self, state: str) -> float | None:
-        """Monotonic time at which ``state`` (e.g. ``READY=1``) first arrived, or None."""
+    def arrived(self, state: str, after: float = -math.inf) -> float | None:
+        """Monotonic time at which ``state`` (e.g. ``READY=1``) first arrived since ``after``
+        (default: ever), or None."""
         for stamp, text in list(self.received):
-            if state in text.split("\n"):
+            if stamp > after and state in text.split("\n"):
                 return stamp
         return None
 
-    def wait_for(self, state: str, timeout: float = 20.0) -> float:
-        """Monotonic time at which ``state`` arrived; AssertionError after ``timeout``."""
+    def wait_for(self, state: str, timeout: float = 20.0, after: float = -math.inf) -> float:
+        """Monotonic time at which ``state`` arrived (since ``after``); AssertionError after
+        ``timeout``."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            stamp = self.arrived(state)
+            stamp = self.arrived(state, after)
             if stamp is not None:
                 return stamp
             time.sleep(0.005)
@@ -226,28 +234,31 @@ def jazzd_command(*args: str, backend: str | None = "jack") -> list[str]:
 class Jazzd(subprocess.Popen):
     """``python -m jazzd ARGS`` as its own process, on the JACK server its environment names.
 
-    ``notify``: the NOTIFY_SOCKET it tells READY=1 and STOPPING=1; ``backend``: its
-    ``--backend`` (None leaves the flag out); ``stdout``: where its stdout goes; ``env``:
-    more environment. Its stderr is piped (the one-line errors are part of what is
-    judged). Used as a context manager, a jazzd still running at the end is killed.
+    ``notify``: the NOTIFY_SOCKET it tells READY=1 and STOPPING=1 (one listener serves
+    several runs in turn: each sees its own READY); ``backend``: its ``--backend`` (None
+    leaves the flag out); ``stdin``, ``stdout``: where they come from and go (a terminal,
+    DEVNULL); ``env``: more environment. Its stderr is piped (the one-line errors are part
+    of what is judged). Used as a context manager, a jazzd still running at the end is
+    killed.
     """
 
     def __init__(
         self, *args: str, notify: NotifySocket | None = None, backend: str | None = "jack",
-        stdout: int | None = subprocess.PIPE, **env: str,
+        stdin: int | None = None, stdout: int | None = subprocess.PIPE, **env: str,
     ) -> None:  # fmt: skip
         if notify is not None:
             env["NOTIFY_SOCKET"] = notify.path
         self.notify = notify
+        self.started = time.monotonic()
         super().__init__(
-            jazzd_command(*args, backend=backend), stdout=stdout, stderr=subprocess.PIPE,
-            text=True, env=jazzd_env(**env),
+            jazzd_command(*args, backend=backend), stdin=stdin, stdout=stdout,
+            stderr=subprocess.PIPE, text=True, env=jazzd_env(**env),
         )  # fmt: skip
 
     def ready(self, timeout: float = 20.0) -> float:
-        """The monotonic time READY=1 arrived (AssertionError when it does not)."""
+        """The monotonic time this run's READY=1 arrived (AssertionError when it does not)."""
         assert self.notify is not None, "Jazzd(..., notify=...) is needed to see READY"
-        return self.notify.wait_for("READY=1", timeout)
+        return self.notify.wait_for("READY=1", timeout, after=self.started)
 
     def finish(self, timeout: float = 60.0) -> tuple[int, str]:
         """Wait for jazzd to exit by itself: (exit status, stderr)."""
@@ -267,6 +278,18 @@ class Jazzd(subprocess.Popen):
     def __exit__(self, *exc_info: object) -> None:
         self.reap()
         super().__exit__(*exc_info)
+
+
+def run_jazzd(
+    *args: str, backend: str | None = "jack", stdin: int | None = None, timeout: float = 60.0,
+    **env: str,
+) -> subprocess.CompletedProcess:  # fmt: skip
+    """``python -m jazzd ARGS`` run to its end (a refusal, a listing, a short run), with
+    ``env`` added to its environment: its exit status, stdout and stderr."""
+    return subprocess.run(
+        jazzd_command(*args, backend=backend), stdin=stdin, capture_output=True, text=True,
+        env=jazzd_env(**env), timeout=timeout, check=False,
+    )  # fmt: skip
 
 
 class StderrLines:
@@ -298,13 +321,16 @@ class StderrLines:
 # -- recorders --------------------------------------------------------------------------
 
 
+def parse_event(line: str, stamp: Callable[[str], float] = float) -> tuple[float, Message]:
+    """One event as the recorders of ``tests/`` print it, ``STAMP HEX HEX ...``: (stamp,
+    bytes); ``stamp`` reads the first field (``float``: monotonic seconds; ``int``: frames)."""
+    first, *data = line.split()
+    return stamp(first), tuple(int(b, 16) for b in data)
+
+
 def parse_recorder(text: str) -> list[tuple[float, Message]]:
     """``tests/midi_recorder.py`` output: (monotonic time, bytes) per line."""
-    events = []
-    for line in text.splitlines():
-        stamp, *data = line.split()
-        events.append((float(stamp), tuple(int(b, 16) for b in data)))
-    return events
+    return [parse_event(line) for line in text.splitlines()]
 
 
 #: One event of ``jack_midi_dump -a``: ``FRAME: HEX HEX ...`` (its other lines are not).
@@ -320,6 +346,21 @@ def parse_midi_dump(text: str) -> list[tuple[int, Message]]:
     ]
 
 
+def start_client(command: Sequence[str], what: str, **popen: Any) -> subprocess.Popen:
+    """``command`` (a JACK client of ``tests/``, with the repository on its path) in its own
+    process, once it has printed ``ready``; AssertionError naming ``what`` (the process
+    killed) when it prints anything else. ``popen``: more of :class:`subprocess.Popen`."""
+    process = subprocess.Popen(
+        list(command), stdout=subprocess.PIPE, text=True, env=jazzd_env(), **popen
+    )
+    line = process.stdout.readline().strip()
+    if line != "ready":
+        reap(process)
+        err = process.stderr.read() if process.stderr else ""
+        raise AssertionError(f"{what} did not start: {line!r} {err}".rstrip())
+    return process
+
+
 class Recorder:
     """``tests/midi_recorder.py CLIENT`` in its own process: a JACK MIDI input ``CLIENT:in``
     that stamps each arrival with the system-wide monotonic clock jazzd schedules on."""
@@ -327,14 +368,10 @@ class Recorder:
     def __init__(self, client: str) -> None:
         self.client = client
         self.port = f"{client}:in"
-        self.process = subprocess.Popen(
+        self.process = start_client(
             [sys.executable, str(REPO / "tests" / "midi_recorder.py"), client],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=jazzd_env(),
+            f"the recorder {client}", stderr=subprocess.DEVNULL,
         )  # fmt: skip
-        line = self.process.stdout.readline().strip()
-        if line != "ready":
-            reap(self.process)
-            raise AssertionError(f"the recorder {client} did not start: {line!r}")
 
     def stop(self) -> list[tuple[float, Message]]:
         """Stop it (SIGINT): every event it recorded, (monotonic time, bytes)."""
@@ -349,6 +386,40 @@ class Recorder:
 
     def reap(self) -> None:
         reap(self.process)
+
+
+class AudioRecorder:
+    """``tests/audio_recorder.py`` in its own process: stereo audio (``CLIENT:in_1``,
+    ``CLIENT:in_2``) and MIDI (``CLIENT:midi_in``) on one clock, the server's frames; the
+    audio goes to ``WORKDIR/CLIENT.npy``. Needs JACK-Client (and numpy)."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.client = unique("rec")
+        self.out = workdir / f"{self.client}.npy"
+        self.midi_in = f"{self.client}:midi_in"
+        self.process = start_client(
+            [sys.executable, str(REPO / "tests" / "audio_recorder.py"), self.client,
+             str(self.out), "2"],
+            f"the audio recorder {self.client}", stderr=subprocess.PIPE,
+        )  # fmt: skip
+
+    def record(self, left: str, right: str) -> None:
+        """Connect the audio ports ``left`` and ``right`` to its two inputs."""
+        for source, sink in ((left, "in_1"), (right, "in_2")):
+            subprocess.run(["jack_connect", source, f"{self.client}:{sink}"], check=True,
+                           timeout=5)  # fmt: skip
+
+    def stop(self) -> tuple[int, Any, list[tuple[int, Message]]]:
+        """(JACK frame of the first sample, samples (frames, 2), [(frame, MIDI bytes)])."""
+        import numpy as np
+
+        self.process.send_signal(signal.SIGINT)
+        out, err = self.process.communicate(timeout=10)
+        assert self.process.returncode == 0, err
+        head, *lines = out.splitlines()
+        first_frame = int(head.split()[0])
+        events = [parse_event(line, int) for line in lines]
+        return first_frame, np.load(self.out), events
 
 
 class MidiDump:

@@ -25,6 +25,8 @@ import sys
 import threading
 import time
 
+from midi_recorder import drain, format_event, open_recorder, record_until
+
 
 def _wait_until(deadline: float) -> None:
     left = deadline - time.monotonic()
@@ -59,19 +61,10 @@ def main(client: str, plan_path: str, flood_rate: float = 0.0, record: bool = Tr
 
     with open(plan_path) as handle:
         plan = [(float(at), [int(b) for b in message]) for at, message in json.load(handle)]
-    received: queue.SimpleQueue = queue.SimpleQueue()
     done = threading.Event()
-
-    def on_message(event: tuple[list[int], float], data: object = None) -> None:
-        received.put((time.monotonic(), event[0]))
-
-    midi_in = None
+    midi_in, received = None, queue.SimpleQueue()  # nothing is recorded without ``record``
     if record:  # a second JACK client: without it the band is one client, as a DAW is
-        midi_in = rtmidi.MidiIn(rtapi=rtmidi.API_UNIX_JACK, name=client + "-rec",
-                                queue_size_limit=8192)
-        midi_in.ignore_types(sysex=False, timing=False, active_sense=False)
-        midi_in.set_callback(on_message)
-        midi_in.open_virtual_port("in")
+        midi_in, received = open_recorder(client + "-rec", queue_size_limit=8192)
     midi_out = rtmidi.MidiOut(rtapi=rtmidi.API_UNIX_JACK, name=client)
     midi_out.open_virtual_port("out")
     if flood_rate > 0:
@@ -95,34 +88,21 @@ def main(client: str, plan_path: str, flood_rate: float = 0.0, record: bool = Tr
             break
         _wait_until(go + at)
         midi_out.send_message(message)
-        lines.append(f"sent {time.monotonic():.6f} {' '.join(f'{b:02x}' for b in message)}")
+        lines.append("sent " + format_event(time.monotonic(), message))
         if len(lines) >= 64:
             print("\n".join(lines), flush=True)
             lines = []
-        _drain(received)
+        drain(received, "recv ")
     flooding.set()
     if lines:
         print("\n".join(lines), flush=True)
     print("planned", flush=True)
-    while not done.is_set():
-        _drain(received)
-        done.wait(0.02)
-    time.sleep(0.05)
-    _drain(received)
+    record_until(done, received, "recv ")
     if midi_in is not None:
         midi_in.close_port()
     midi_out.close_port()
     sys.stdout.flush()
     return 0
-
-
-def _drain(received: queue.SimpleQueue) -> None:
-    while True:
-        try:
-            stamp, message = received.get_nowait()
-        except queue.Empty:
-            return
-        print(f"recv {stamp:.6f} {' '.join(f'{b:02x}' for b in message)}", flush=True)
 
 
 if __name__ == "__main__":

@@ -74,3 +74,13 @@ def tune(path: Path) -> Path:
     """The hand-worked tune: tracks Sax (solo), Piano (chords) and Hats (drums, busy)."""
     return write(path, [track("Hats", 9, DRUMS), track("Sax", 0, SOLO),
                         track("Piano", 1, PIANO)])
+
+
+# A second tune over the same chords, other rhythms: quarters, then eighths, then a half note.
+SOLO_2: list[Note] = [(0, 1, 64), (1, 2, 67), (2, 3, 65), (3, 4, 62),
+                      (4, 4.5, 60), (4.5, 5, 62), (5, 6, 71), (6, 8, 67)]
+
+
+def second_tune(path: Path) -> Path:
+    """Another tune over the chords of :func:`tune`: tracks Trumpet (solo) and Keys."""
+    return write(path, [track("Trumpet", 0, SOLO_2), track("Keys", 1, PIANO)])

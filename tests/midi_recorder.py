@@ -4,6 +4,9 @@
 prints one line per event: the ``time.monotonic()`` of its arrival (the same
 clock jazzd schedules on, system-wide on Linux) and the message bytes in hex.
 It prints ``ready`` once the port exists and exits on SIGINT or SIGTERM.
+
+The band (``tests/midi_band.py``) records with the same functions: :func:`open_recorder`,
+:func:`record_until`, :func:`format_event`.
 """
 
 from __future__ import annotations
@@ -15,40 +18,59 @@ import threading
 import time
 
 
-def main(client: str) -> int:
+def open_recorder(client: str, queue_size_limit: int = 4096):
+    """A JACK MIDI input ``CLIENT:in`` that takes every message (SysEx, clock and active
+    sensing too), and the queue its callback fills with (monotonic arrival, bytes)."""
     import rtmidi
 
     events: queue.SimpleQueue = queue.SimpleQueue()
-    done = threading.Event()
 
     def on_message(event: tuple[list[int], float], data: object = None) -> None:
         events.put((time.monotonic(), event[0]))
 
-    midi_in = rtmidi.MidiIn(rtapi=rtmidi.API_UNIX_JACK, name=client, queue_size_limit=4096)
+    midi_in = rtmidi.MidiIn(rtapi=rtmidi.API_UNIX_JACK, name=client,
+                            queue_size_limit=queue_size_limit)  # fmt: skip
     midi_in.ignore_types(sysex=False, timing=False, active_sense=False)
     midi_in.set_callback(on_message)
     midi_in.open_virtual_port("in")
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: done.set())
-    print("ready", flush=True)
-    while not done.is_set():
-        _drain(events)
-        done.wait(0.02)
-    time.sleep(0.05)
-    _drain(events)
-    midi_in.close_port()
-    midi_in.delete()
-    sys.stdout.flush()
-    return 0
+    return midi_in, events
 
 
-def _drain(events: queue.SimpleQueue) -> None:
+def format_event(stamp: float, message) -> str:
+    """``STAMP HEX HEX ...``: one event as the recorders print it."""
+    return f"{stamp:.6f} {' '.join(f'{b:02x}' for b in message)}"
+
+
+def drain(events: queue.SimpleQueue, prefix: str = "") -> None:
+    """Print every event queued so far, one line each after ``prefix``."""
     while True:
         try:
             stamp, message = events.get_nowait()
         except queue.Empty:
             return
-        print(f"{stamp:.6f} {' '.join(f'{b:02x}' for b in message)}", flush=True)
+        print(prefix + format_event(stamp, message), flush=True)
+
+
+def record_until(done: threading.Event, events: queue.SimpleQueue, prefix: str = "") -> None:
+    """Print what arrives until ``done`` is set, and what arrives in the 50 ms after."""
+    while not done.is_set():
+        drain(events, prefix)
+        done.wait(0.02)
+    time.sleep(0.05)
+    drain(events, prefix)
+
+
+def main(client: str) -> int:
+    done = threading.Event()
+    midi_in, events = open_recorder(client)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: done.set())
+    print("ready", flush=True)
+    record_until(done, events)
+    midi_in.close_port()
+    midi_in.delete()
+    sys.stdout.flush()
+    return 0
 
 
 if __name__ == "__main__":

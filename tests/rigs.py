@@ -11,6 +11,8 @@ from collections.abc import Callable
 from fractions import Fraction
 from typing import Any, NamedTuple
 
+from jack_harness import check_balance
+
 from jazzd.generate.patterns import Sixteenths
 from jazzd.live.player import BarSource, Player
 from jazzd.midi.port import MemoryPort
@@ -81,19 +83,13 @@ def timed_events(port: MemoryPort) -> list[Event]:
 
 
 def balanced(messages: list[tuple[int, ...]]) -> bool:
-    """Every note-on is closed by exactly one note-off of its (note, channel), in order."""
-    sounding: set[tuple[int, int]] = set()
-    for status, pitch, _ in messages:
-        key = (pitch, status & 0x0F)
-        if status & 0xF0 == 0x90:
-            if key in sounding:
-                return False
-            sounding.add(key)
-        elif status & 0xF0 == 0x80:
-            if key not in sounding:
-                return False
-            sounding.discard(key)
-    return not sounding
+    """Every note-on is closed by exactly one note-off of its (note, channel), in order
+    (the JACK tests' :func:`jack_harness.check_balance`, as a yes or no)."""
+    try:
+        check_balance(messages)
+    except AssertionError:
+        return False
+    return True
 
 
 def sixteenths_events(

@@ -14,15 +14,7 @@ import time
 
 import pytest
 from band import CLOCK, START, STOP, Band, clock_plan
-from jack_harness import (
-    Jazzd,
-    NotifySocket,
-    check_balance,
-    is_note_off,
-    is_note_on,
-    judged_by,
-    unique,
-)
+from jack_harness import Jazzd, check_balance, is_note_off, is_note_on, judged_by, unique
 
 pytestmark = [pytest.mark.jack, pytest.mark.slow]
 
@@ -42,17 +34,21 @@ def onsets_against_ticks(log, grid_sent: list[float]) -> list[tuple[int, float]]
     return result
 
 
-def test_jazzd_follows_start_clock_at_120_then_100_bpm_and_stop(jack_server, tmp_path):
-    plan, _ = clock_plan([(120, 8), (100, 8)], jitter_s=0.001, seed=3)
-    band = Band(unique("band"), plan, tmp_path)
-    notify = NotifySocket(str(tmp_path / "notify.sock"))
+def follow_the_band(band: Band, notify, *args: str, inputs: tuple[str, ...] = ()):
+    """``jazzd --sync midi --test-pattern ARGS`` playing into the band's recorder, under a
+    fresh port name: READY, ``inputs`` connected to its input, the band's plan from 0.3 s
+    on, SIGTERM 0.3 s after it. Returns (the band's log, jazzd's exit status, its stderr,
+    the JACK clients of the run)."""
     port_name = unique("jz")
     jazzd = Jazzd(
-        "--sync", "midi", "--listen", band.out_port, "--connect", band.in_port,
-        "--test-pattern", "--port-name", port_name, notify=notify,
+        "--sync", "midi", "--connect", band.in_port, "--test-pattern", "--port-name", port_name,
+        *args, notify=notify,
     )  # fmt: skip
     try:
         jazzd.ready()
+        inlet = f"{port_name}-in:{port_name}-in"
+        for source in inputs:
+            subprocess.run(["jack_connect", source, inlet], check=True)
         time.sleep(0.3)
         go = band.go()
         band.wait_planned()
@@ -61,9 +57,15 @@ def test_jazzd_follows_start_clock_at_120_then_100_bpm_and_stop(jack_server, tmp
         status, err = jazzd.stop(signal.SIGTERM)
     finally:
         jazzd.reap()
-        notify.close()
-    assert status == 0, err
     clients = (band.client, band.client + "-rec", port_name, port_name + "-in")
+    return log, status, err, clients
+
+
+def test_jazzd_follows_start_clock_at_120_then_100_bpm_and_stop(jack_server, tmp_path, notify):
+    plan, _ = clock_plan([(120, 8), (100, 8)], jitter_s=0.001, seed=3)
+    band = Band(unique("band"), plan, tmp_path)
+    log, status, err, clients = follow_the_band(band, notify, "--listen", band.out_port)
+    assert status == 0, err
     with judged_by(jack_server, *clients):
         check_follow(log)
 
@@ -146,38 +148,20 @@ def test_a_missing_listen_port_is_one_line_exit_2(jack_server):
     assert "--list-ports" in errors[0]
 
 
-def test_a_flood_of_junk_neither_breaks_nor_delays_the_clock(jack_server, tmp_path):
+def test_a_flood_of_junk_neither_breaks_nor_delays_the_clock(jack_server, tmp_path, notify):
     """10,000 junk messages a second into jazzd's (virtual) input while it follows the clock."""
     plan, _ = clock_plan([(120, 8)], jitter_s=0.001, seed=5)
     band = Band(unique("band"), plan, tmp_path, flood=10_000)
-    notify = NotifySocket(str(tmp_path / "notify.sock"))
-    port_name = unique("jz")
     stats_path = tmp_path / "stats.json"
-    jazzd = Jazzd(
-        "--sync", "midi", "--connect", band.in_port, "--test-pattern", "--port-name", port_name,
-        "--stats-json", str(stats_path), notify=notify,
-    )  # fmt: skip
-    try:
-        jazzd.ready()
-        inlet = f"{port_name}-in:{port_name}-in"
-        for source in (band.out_port, band.junk_port):
-            subprocess.run(["jack_connect", source, inlet], check=True)
-        time.sleep(0.3)
-        go = band.go()
-        band.wait_planned()
-        time.sleep(0.3)
-        log = band.stop(go)
-        status, err = jazzd.stop(signal.SIGTERM)
-    finally:
-        jazzd.reap()
-        notify.close()
+    log, status, err, clients = follow_the_band(
+        band, notify, "--stats-json", str(stats_path), inputs=(band.out_port, band.junk_port)
+    )
     assert status == 0, err
     assert "Traceback" not in err
     stats = json.loads(stats_path.read_text())
     print(f"flood: midi_in {stats['midi_in']}, lateness {stats['lateness_ms']}")
     assert stats["midi_in"]["ignored"] > 20_000  # 4 s of 10,000 a second, most of it junk
     assert stats["midi_clock"]["dropouts"] == 0
-    clients = (band.client, band.client + "-rec", port_name, port_name + "-in")
     with judged_by(jack_server, *clients):
         check_balance([message for _, message in log.received])
         ticks = [t for t, message in log.sent if message == (CLOCK,)]

@@ -27,11 +27,8 @@ from jack_harness import (
     check_ends_with_all_notes_off,
     is_note_off,
     is_note_on,
-    jazzd_command,
-    jazzd_env,
     judged_by,
-    start_jack,
-    stop_jack,
+    run_jazzd,
     unique,
     wait_for_ports,
 )
@@ -271,27 +268,22 @@ def test_connect_to_a_missing_port_is_a_one_line_error(jack_server):
 def test_list_ports_shows_the_jack_ports(jack_server):
     recorder = Recorder(unique("rec"))
     try:
-        out = subprocess.run(
-            jazzd_command("--list-ports"), capture_output=True, text=True, env=jazzd_env(),
-            timeout=30, check=True,
-        ).stdout  # fmt: skip
+        result = run_jazzd("--list-ports", timeout=30)
     finally:
         recorder.stop()
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
     assert out.startswith("jack: usable")
     assert recorder.port in out
 
 
 @pytest.mark.parametrize("kill_with", [signal.SIGINT, signal.SIGKILL])
 def test_a_dead_jack_server_stops_jazzd_with_one_error_line(
-    jack_server, tmp_path, notify, kill_with
+    jack_server, second_jack_server, tmp_path, notify, kill_with
 ):
     """A second private server, killed under the daemon: jazzd must exit non-zero (so
     systemd's Restart=on-failure restarts it) within a few seconds, with one error line."""
-    name = unique("jazzd-doomed")
-    try:
-        server = start_jack(name, tmp_path / "doomed.log")
-    except RuntimeError as exc:
-        pytest.fail(f"the second JACK server did not start: {exc}")
+    name, server = second_jack_server
     jazzd = Jazzd(
         "--test-pattern", "--stats-json", str(tmp_path / "stats.json"),
         notify=notify, JACK_DEFAULT_SERVER=name, PYTHONFAULTHANDLER="1",
@@ -311,10 +303,7 @@ def test_a_dead_jack_server_stops_jazzd_with_one_error_line(
             pytest.fail(f"jazzd did not stop after its JACK server died; stacks:\n{err}")
         exited = time.monotonic()
     finally:
-        jazzd.reap()  # when it did not stop by itself
-        stop_jack(server)  # a killed server's slot in JACK's registry is reclaimed too
-        for leftover in Path("/dev/shm").glob(f"*{name}*"):  # a killed server's files
-            leftover.unlink(missing_ok=True)
+        jazzd.reap()  # when it did not stop by itself (the server is tidied by its fixture)
     assert status == 1, err
     assert exited - killed <= 3.0
     lines = [line for line in err.splitlines() if not line.startswith("jazzd: INFO")]

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from jack_harness import Jazzd, jazzd_command, jazzd_env
+from jack_harness import Jazzd, run_jazzd
 from rigs import DyingPort
 
 from jazzd.config import Config, DaemonConfig, MusicConfig
@@ -33,13 +33,17 @@ def test_run_daemon_starts_and_stops_in_order(tmp_path):
     journal: list[str] = []
     before = signal.getsignal(signal.SIGTERM)
 
+    def handlers() -> str:
+        """Whether the daemon's signal handlers are in at this step, for the journal."""
+        return " (handlers in)" if signal.getsignal(signal.SIGTERM) is not before else ""
+
     class JournalPort(MemoryPort):
         def _send(self, message) -> None:
             journal.append("send")
             super()._send(message)
 
         def _close(self) -> None:
-            journal.append("port closed")
+            journal.append("port closed" + handlers())
             super()._close()
 
     class JournalNotifier(Notifier):
@@ -48,14 +52,13 @@ def test_run_daemon_starts_and_stops_in_order(tmp_path):
             return True
 
         def close(self) -> None:
-            journal.append("notifier closed")
+            journal.append("notifier closed" + handlers())
             super().close()
 
     ports = []
 
     def open_port(**kwargs):
-        handlers_in = signal.getsignal(signal.SIGTERM) is not before
-        journal.append("port opened" + (" (handlers in)" if handlers_in else ""))
+        journal.append("port opened" + handlers())
         ports.append((kwargs, JournalPort("memory")))
         return ports[-1][1]
 
@@ -66,20 +69,20 @@ def test_run_daemon_starts_and_stops_in_order(tmp_path):
     )
     notifier = JournalNotifier(None)
     assert run_daemon(config, test_pattern=True, notifier=notifier, open_port=open_port) == 0
-    assert signal.getsignal(signal.SIGTERM) is before
+    journal.append("returned" + handlers())  # the handlers given back after the last step
     ((kwargs, port),) = ports
     assert kwargs == {"backend": "auto", "port_name": "jazzd", "connect": None}
     assert port.closed
     # Runs of the same entry folded into one: the order of the steps.
     steps = [entry for i, entry in enumerate(journal) if i == 0 or journal[i - 1] != entry]
     assert steps == [
-        "port opened (handlers in)", "READY=1", "send", "STOPPING=1", "send", "port closed",
-        "notifier closed",
+        "port opened (handlers in)", "READY=1", "send", "STOPPING=1", "send",
+        "port closed (handlers in)", "notifier closed (handlers in)", "returned",
     ], journal
     played = journal.index("STOPPING=1") - journal.index("READY=1") - 1
     assert played == 32  # 16 sixteenths, on and off, before the stop
     assert port.messages[-2:] == [(0xB1, 64, 0), (0xB1, 123, 0)]  # the flush after STOPPING
-    assert journal[-4:-2] == ["send", "send"] and journal[-5] == "STOPPING=1"
+    assert journal[-5:-3] == ["send", "send"] and journal[-6] == "STOPPING=1"
     assert sum(m[0] == 0x91 for m in port.messages) == 16
     figures = json.loads(stats.read_text())
     assert figures["messages"] == 32
@@ -179,19 +182,12 @@ def test_signals_during_start_up(signum, status):
         assert err.splitlines()[-1].startswith("jazzd: error: no MIDI backend is usable")
 
 
-def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        jazzd_command(*args, backend=None), capture_output=True, text=True,
-        env=jazzd_env(**env), timeout=60, check=False,
-    )  # fmt: skip
-
-
 def error_lines(result: subprocess.CompletedProcess) -> list[str]:
     return [line for line in result.stderr.splitlines() if not line.startswith("jazzd: INFO")]
 
 
 def test_no_usable_backend_is_a_one_line_error_naming_what_to_start():
-    result = run_cli("--backend", "jack", "--test-pattern", JACK_DEFAULT_SERVER="jazzd-none")
+    result = run_jazzd("--test-pattern", JACK_DEFAULT_SERVER="jazzd-none")
     assert result.returncode == 2
     (line,) = error_lines(result)
     assert "no JACK server is running" in line
@@ -199,7 +195,7 @@ def test_no_usable_backend_is_a_one_line_error_naming_what_to_start():
 
 
 def test_a_missing_model_is_a_one_line_error(tmp_path):
-    result = run_cli("--model", str(tmp_path / "none.onnx"), "--bars", "1")
+    result = run_jazzd("--model", str(tmp_path / "none.onnx"), "--bars", "1", backend=None)
     assert result.returncode == 2
     (line,) = error_lines(result)
     assert "model file not found" in line
@@ -208,11 +204,20 @@ def test_a_missing_model_is_a_one_line_error(tmp_path):
 def test_an_unknown_config_key_is_a_one_line_error_with_a_suggestion(tmp_path):
     path = tmp_path / "c.toml"
     path.write_text("[midi]\nbakend = 'jack'\n")
-    result = run_cli("--config", str(path))
+    result = run_jazzd("--config", str(path), backend=None)
     assert result.returncode == 2
     assert error_lines(result) == [
         f"jazzd: error: {path}: unknown key midi.bakend: did you mean 'backend'?"
     ]
+
+
+def run_python(code: str) -> subprocess.CompletedProcess:
+    """``python -c CODE`` with the repository on its path; it must exit 0."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(REPO)),
+        timeout=60, check=True,
+    )  # fmt: skip
 
 
 def test_realtime_priority_is_applied_or_refused_with_a_warning():
@@ -222,11 +227,7 @@ def test_realtime_priority_is_applied_or_refused_with_a_warning():
         "reset_on_fork = getattr(os, 'SCHED_RESET_ON_FORK', 0);"
         "print(a(0), a(10), os.sched_getscheduler(0) & ~reset_on_fork == os.SCHED_FIFO)"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(REPO)),
-        timeout=60, check=True,
-    )  # fmt: skip
+    result = run_python(code)
     first, applied, fifo = result.stdout.split()
     assert first == "0"
     assert (applied == "10") == (fifo == "True")
@@ -252,11 +253,7 @@ def test_the_daemons_threads_run_one_step_below_a_realtime_player():
         " os.sched_getparam(t.native_id).sched_priority);"
         "print(applied, *show(ours), *show(theirs))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(REPO)),
-        timeout=60, check=True,
-    )  # fmt: skip
+    result = run_python(code)
     applied, ours_fifo, ours_priority, theirs_fifo, theirs_priority = result.stdout.split()
     if applied == "0":
         pytest.skip("real-time scheduling is not permitted here")

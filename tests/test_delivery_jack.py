@@ -26,9 +26,10 @@ BARS = 12
 BAR_S = 4 * 60 / BPM
 
 
-def one_run(tmp_path, index: int, end: str) -> tuple[list[tuple[int, ...]], list[tuple[int, ...]]]:
+def one_run(
+    tmp_path, notify: NotifySocket, index: int, end: str
+) -> tuple[list[tuple[int, ...]], list[tuple[int, ...]]]:
     dump = MidiDump(unique("dump"))
-    notify = NotifySocket(str(tmp_path / f"notify-{index}.sock"))
     log_path = tmp_path / f"sent-{index}.log"
     try:
         args = [
@@ -47,16 +48,15 @@ def one_run(tmp_path, index: int, end: str) -> tuple[list[tuple[int, ...]], list
         assert status == 0, err
         time.sleep(0.1)  # the dump prints what it read in its last cycles
     finally:
-        notify.close()
         received = [message for _, message in dump.stop()]
     sent = [message for _, message in read_send_log(log_path.read_text())]
     return sent, received
 
 
-def test_every_message_sent_arrives_unchanged_and_in_order(jack_server, tmp_path):
+def test_every_message_sent_arrives_unchanged_and_in_order(jack_server, tmp_path, notify):
     total = 0
     for index, end in enumerate(["bars", "sigterm"] * 3):
-        sent, received = one_run(tmp_path, index, end)
+        sent, received = one_run(tmp_path, notify, index, end)
         assert len(sent) > 300, f"run {index} ({end}) sent only {len(sent)} messages"
         # The run's end is in the log: all notes off on the pattern's channel.
         assert sent[-1] == (0xB0, 123, 0)

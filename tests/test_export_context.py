@@ -9,8 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from midi_builder import BAR_1, BAR_2, tune
-from test_export_multi import second_tune
+from midi_builder import BAR_1, BAR_2, second_tune, tune
 
 from jazzd.generate.model import StepModel
 from jazzd.music.tokens import parse_token

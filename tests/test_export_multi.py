@@ -11,19 +11,11 @@ from pathlib import Path
 
 import pytest
 from export_runner import REPO, run_export
-from midi_builder import PIANO, SOLO, track, tune, write
+from midi_builder import SOLO, second_tune, track, tune, write
 
 from export.cli import source
 from export.corpus import MAX_FILES, Source, expand_sources, extract_file, extract_sources
 from jazzd.errors import UserError
-
-# A second tune over the same chords, other rhythms: quarters, then eighths, then a half note.
-SOLO_2 = [(0, 1, 64), (1, 2, 67), (2, 3, 65), (3, 4, 62),
-          (4, 4.5, 60), (4.5, 5, 62), (5, 6, 71), (6, 8, 67)]
-
-
-def second_tune(path: Path) -> Path:
-    return write(path, [track("Trumpet", 0, SOLO_2), track("Keys", 1, PIANO)])
 
 
 def sha256(path: Path) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -11,8 +10,7 @@ from jack_harness import (
     Jazzd,
     MidiDump,
     jack_env,
-    jazzd_env,
-    start_jack,
+    run_jazzd,
     stop_jack,
     unique,
     wait_for_ports,
@@ -54,11 +52,9 @@ def test_a_port_name_too_long_for_its_input_client_is_refused_before_anything_op
     jack_server, size
 ):
     name = unique("long").ljust(size, "x")
-    result = subprocess.run(
-        [sys.executable, "-m", "jazzd", "--backend", "jack", "--port-name", name,
-         "--listen", "nothing-to-listen-to", "--live-chords", "--bars", "1"],
-        capture_output=True, text=True, env=jazzd_env(), timeout=60, check=False,
-    )  # fmt: skip
+    result = run_jazzd(
+        "--port-name", name, "--listen", "nothing-to-listen-to", "--live-chords", "--bars", "1"
+    )
     assert result.returncode == 2, result.stderr
     errors = [line for line in result.stderr.splitlines() if not line.startswith("jazzd: INFO")]
     assert errors == [
@@ -82,12 +78,8 @@ def test_a_port_name_that_leaves_room_for_its_input_client_opens_both(jack_serve
         open_input("jack", name + "y")
 
 
-def test_a_server_stopped_under_its_clients_leaves_no_files_in_dev_shm(tmp_path):
-    name = unique("jazzd-shm")
-    try:
-        server = start_jack(name, tmp_path / "jackd.log")
-    except RuntimeError as exc:
-        pytest.fail(f"the JACK server did not start: {exc}")
+def test_a_server_stopped_under_its_clients_leaves_no_files_in_dev_shm(second_jack_server):
+    name, server = second_jack_server
     client = MidiDump(unique("dump"), env=jack_env(name))
     try:
         deadline_files = []

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import os
 import pty
+import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from band import Band
-from jack_harness import jazzd_env, unique
-from test_play_along_jack import check_nothing_left_sounding, play_with_band
+from band import Band, check_nothing_left_sounding, note_ons, play_with_band
+from jack_harness import Jazzd, run_jazzd, unique
+
+from jazzd.config_edit import set_keys
 
 pytestmark = [pytest.mark.jack, pytest.mark.slow]
 
@@ -59,11 +60,9 @@ def test_learn_maps_two_knobs_keeps_the_comments_and_a_restarted_jazzd_obeys(
     plan += [(1.5, [0xB1, 64, 127]), (1.6, [0xB1, 64, 0])]
     controller = Band(unique("knobs"), plan, tmp_path, record=False)
     master, slave = pty.openpty()
-    learn = subprocess.Popen(
-        [sys.executable, "-m", "jazzd", "--learn", "--config", str(config), "--backend", "jack",
-         "--port-name", unique("jz"), "--listen", controller.out_port],
-        stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=jazzd_env(),
+    learn = Jazzd(
+        "--learn", "--config", str(config), "--port-name", unique("jz"),
+        "--listen", controller.out_port, stdin=slave,
     )  # fmt: skip
     os.close(slave)
     try:
@@ -76,8 +75,7 @@ def test_learn_maps_two_knobs_keeps_the_comments_and_a_restarted_jazzd_obeys(
         out, err = learn.communicate(timeout=20)
         assert learn.returncode == 0, err
     finally:
-        if learn.poll() is None:
-            learn.kill()
+        learn.reap()
         os.close(master)
         controller.stop(0.0)
     assert "control.temperature = 21, control.mute = 64" in out
@@ -93,7 +91,7 @@ def test_learn_maps_two_knobs_keeps_the_comments_and_a_restarted_jazzd_obeys(
         "--model", "metheny",  # the corpus model at a cold temperature can rest for bars
     )
     check_nothing_left_sounding(log)
-    ons = [t for t, m in log.received if m[0] & 0xF0 == 0x90 and m[2] > 0]
+    ons = [t for t, _ in note_ons(log)]
     assert [t for t in ons if t < go + mute]
     assert not [t for t in ons if go + mute + 0.02 < t < go + unmute]
     assert [t for t in ons if t > go + unmute]
@@ -104,21 +102,17 @@ def test_learn_maps_two_knobs_keeps_the_comments_and_a_restarted_jazzd_obeys(
 def test_learn_without_a_terminal_or_without_an_input_is_one_line_and_exit_2(tmp_path):
     config = tmp_path / "rig.toml"
     config.write_text(RIG)
-    run = subprocess.run(
-        [sys.executable, "-m", "jazzd", "--learn", "--config", str(config)],
-        stdin=subprocess.DEVNULL, capture_output=True, text=True, env=jazzd_env(), timeout=30,
-    )  # fmt: skip
+    run = run_jazzd("--learn", "--config", str(config), backend=None, stdin=subprocess.DEVNULL,
+                    timeout=30)  # fmt: skip
     assert run.returncode == 2
     assert run.stderr.strip().splitlines() == [
         "jazzd: error: --learn asks at a terminal: run it with stdin on a terminal"
     ]
     master, slave = pty.openpty()
     try:
-        run = subprocess.run(
-            [sys.executable, "-m", "jazzd", "--learn", "--config", str(config), "--backend",
-             "jack", "--listen", "no-such-controller"],
-            stdin=slave, capture_output=True, text=True, timeout=30,
-            env=jazzd_env(JACK_DEFAULT_SERVER="jazzd-none-here", JACK_NO_START_SERVER="1"),
+        run = run_jazzd(
+            "--learn", "--config", str(config), "--listen", "no-such-controller", stdin=slave,
+            timeout=30, JACK_DEFAULT_SERVER="jazzd-none-here", JACK_NO_START_SERVER="1",
         )  # fmt: skip
     finally:
         os.close(slave)
@@ -130,35 +124,22 @@ def test_learn_without_a_terminal_or_without_an_input_is_one_line_and_exit_2(tmp
 
 
 def test_a_running_jazzd_takes_a_learned_map_on_sighup(jack_server, notify, tmp_path: Path):
-    import signal
-
-    from jack_harness import Jazzd
-
-    from jazzd.config_edit import set_keys
-
     config = tmp_path / "rig.toml"
     config.write_text(RIG.replace("mute = -1", "mute = 20"))
     mute, unmute = 3.0, 5.0  # CC 30, mapped by the reload only
     plan = [(mute, [0xB0, 30, 127]), (unmute, [0xB0, 30, 0])]
     band = Band(unique("band"), plan, tmp_path)
-    jazzd = Jazzd(
-        "--port-name", unique("jz"), "--listen", band.out_port, "--connect", band.in_port,
-        "--log-level", "debug", "--config", str(config), "--bars", "8", "--seed", "2",
-        "--model", "metheny", notify=notify,
-    )
-    try:
-        jazzd.ready()
-        go = band.go()
+
+    def learned(jazzd: Jazzd) -> None:
         set_keys(config, "control", {"mute": 30})  # what --learn writes
         jazzd.send_signal(signal.SIGHUP)
-        band.wait_planned()
-        status, err = jazzd.finish()
-    finally:
-        jazzd.reap()
-        log = band.stop(0.0)
-    assert status == 0, err
+
+    go, err, _, log = play_with_band(
+        band, notify, tmp_path, "--config", str(config), "--bars", "8", "--seed", "2",
+        "--model", "metheny", after_go=learned,
+    )
     check_nothing_left_sounding(log)
-    ons = [t for t, m in log.received if m[0] & 0xF0 == 0x90 and m[2] > 0]
+    ons = [t for t, _ in note_ons(log)]
     assert [t for t in ons if t < go + mute]
     assert not [t for t in ons if go + mute + 0.02 < t < go + unmute]
     assert [t for t in ons if t > go + unmute]

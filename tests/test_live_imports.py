@@ -12,12 +12,12 @@ daemon keeps OpenSSL's libcrypto out, which the second test checks in its memory
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from jack_harness import Jazzd
 
 REPO = Path(__file__).resolve().parents[1]
 RUN = ["--backend", "jack", "--bars", "2", "--bpm", "400", "--seed", "1", "--log-level", "warning"]
@@ -97,15 +97,13 @@ def test_the_default_live_path_imports_the_pinned_modules(jack_server) -> None:
 
 @pytest.mark.jack
 def test_the_daemon_at_ready_has_no_libcrypto_mapped(jack_server, notify) -> None:
-    env = {**os.environ, "NOTIFY_SOCKET": notify.path}
-    process = subprocess.Popen([sys.executable, "-m", "jazzd", *RUN], cwd=REPO, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        notify.wait_for("READY=1", timeout=60)
-        maps = Path(f"/proc/{process.pid}/maps").read_text()
-        libraries = {line.split()[-1] for line in maps.splitlines() if ".so" in line}
-        assert any("onnxruntime" in name for name in libraries)  # the map is the daemon's
-        assert not [name for name in libraries if "libcrypto" in name or "libssl" in name]
-    finally:
-        _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 0, stderr[-2000:]
+    with Jazzd(*RUN, backend=None, notify=notify, stdout=subprocess.DEVNULL) as jazzd:
+        try:
+            jazzd.ready(timeout=60)
+            maps = Path(f"/proc/{jazzd.pid}/maps").read_text()
+            libraries = {line.split()[-1] for line in maps.splitlines() if ".so" in line}
+            assert any("onnxruntime" in name for name in libraries)  # the map is the daemon's
+            assert not [name for name in libraries if "libcrypto" in name or "libssl" in name]
+        finally:
+            status, stderr = jazzd.finish(timeout=60)
+    assert status == 0, stderr[-2000:]

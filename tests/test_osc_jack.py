@@ -17,14 +17,12 @@ Status is asked and answered; junk is counted in ``--stats-json``.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 from band import Band
-from jack_harness import NotifySocket, jazzd_env, unique
+from jack_harness import Jazzd, NotifySocket, is_note_on, unique
 from osc_client import OscClient, free_udp_port
 
 from jazzd.live.osc_server import TAKE_GAP_S
@@ -38,36 +36,32 @@ BAR = 4 * BEAT
 BARS = 9
 
 
-def played(band: Band, tmp_path: Path, name: str, script) -> tuple[dict, list, str]:
+def played(
+    band: Band, notify: NotifySocket, tmp_path: Path, name: str, script
+) -> tuple[dict, list, str]:
     """One run: jazzd into the band's recorder, ``script(client, ready)`` sending OSC.
 
     Returns the stats, the note-ons [(time, beat, pitch, velocity)] and jazzd's stderr.
     """
-    notify = NotifySocket(str(tmp_path / f"{name}.sock"))  # READY of this run only
     port = free_udp_port()
     stats_path = tmp_path / f"{name}.json"
-    jazzd = subprocess.Popen(
-        [sys.executable, "-m", "jazzd", "--backend", "jack", "--port-name", unique("jz"),
-         "--connect", band.in_port, "--osc-port", str(port), "--stats-json", str(stats_path),
-         "--bpm", f"{BPM:g}", "--bars", str(BARS), "--seed", "11", "--dynamics", "0",
-         "--model", "metheny",
-         "--velocity", "80", "--progression", "Dm7 G7 Cmaj7 Cmaj7", "--log-level", "debug"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=jazzd_env(NOTIFY_SOCKET=notify.path),
+    jazzd = Jazzd(
+        "--port-name", unique("jz"), "--connect", band.in_port, "--osc-port", str(port),
+        "--stats-json", str(stats_path), "--bpm", f"{BPM:g}", "--bars", str(BARS),
+        "--seed", "11", "--dynamics", "0", "--model", "metheny", "--velocity", "80",
+        "--progression", "Dm7 G7 Cmaj7 Cmaj7", "--log-level", "debug", notify=notify,
     )  # fmt: skip
     client = OscClient(port)
     try:
-        ready = notify.wait_for("READY=1")
+        ready = jazzd.ready()  # this run's READY
         try:
             script(client, ready)
         finally:
-            _, err = jazzd.communicate(timeout=60)
-        assert jazzd.returncode == 0, err
+            status, err = jazzd.finish()
+        assert status == 0, err
     finally:
-        if jazzd.poll() is None:
-            jazzd.kill()
+        jazzd.reap()
         client.close()
-        notify.close()
     stats = json.loads(stats_path.read_text())
     origin = stats["origin_monotonic_s"]
     return stats, [(t, (t - origin) / BEAT, m[1], m[2]) for t, m in band_log(band, origin)], err
@@ -76,8 +70,7 @@ def played(band: Band, tmp_path: Path, name: str, script) -> tuple[dict, list, s
 def band_log(band: Band, origin: float) -> list:
     """The note-ons the recorder got since ``origin`` - 1 s (the band records both runs)."""
     log = band.stop(0.0)
-    return [(t, m) for t, m in log.received if len(m) == 3 and m[0] & 0xF0 == 0x90 and m[2] > 0
-            and t > origin - 1.0]  # fmt: skip
+    return [(t, m) for t, m in log.received if len(m) == 3 and is_note_on(m) and t > origin - 1.0]
 
 
 def at(ready: float, beats: float) -> None:
@@ -86,11 +79,11 @@ def at(ready: float, beats: float) -> None:
 
 
 def test_an_osc_client_changes_temperature_mutes_velocity_chords_and_asks_status(
-    jack_server, tmp_path
+    jack_server, tmp_path, notify
 ):
     baseline_band = Band(unique("rec"), [], tmp_path)
     baseline_band.go()
-    _, notes_a, _ = played(baseline_band, tmp_path, "a", lambda c, r: None)
+    _, notes_a, _ = played(baseline_band, notify, tmp_path, "a", lambda c, r: None)
 
     times: dict[str, float] = {}
     answers: list[list] = []
@@ -115,7 +108,7 @@ def test_an_osc_client_changes_temperature_mutes_velocity_chords_and_asks_status
 
     band = Band(unique("rec"), [], tmp_path)
     band.go()
-    stats_b, notes_b, err = played(band, tmp_path, "b", script)
+    stats_b, notes_b, err = played(band, notify, tmp_path, "b", script)
     origin_b = stats_b["origin_monotonic_s"]
 
     def time_b(beat: float) -> float:

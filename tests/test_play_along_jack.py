@@ -9,13 +9,11 @@ clock jazzd schedules on. jazzd's beat 0 comes from its ``--stats-json``
 
 from __future__ import annotations
 
-import json
 import random
-from pathlib import Path
 
 import pytest
-from band import Band, held
-from jack_harness import Jazzd, check_balance, is_note_on, unique
+from band import Band, check_nothing_left_sounding, held, note_ons, play_with_band
+from jack_harness import unique
 
 from jazzd.music.recognize import recognize
 
@@ -23,36 +21,6 @@ pytestmark = [pytest.mark.jack, pytest.mark.slow]
 
 #: Dummy-driver wander (2-5 ms) plus a JACK period or two (1.3 ms each).
 TOLERANCE_S = 0.008
-
-
-def play_with_band(band: Band, notify, tmp_path: Path, *args: str):
-    """jazzd with ``args``, listening to ``band`` and playing to it: READY, the band's plan,
-    jazzd's exit 0. Returns (the band's go time, jazzd's stderr, its stats, the band's log).
-    """
-    jazzd = Jazzd(
-        "--port-name", unique("jz"), "--listen", band.out_port, "--connect", band.in_port,
-        "--stats-json", str(tmp_path / "stats.json"), "--log-level", "debug", *args,
-        notify=notify,
-    )  # fmt: skip
-    try:
-        jazzd.ready()
-        go = band.go()
-        band.wait_planned()
-        status, err = jazzd.finish()
-    finally:
-        jazzd.reap()
-        log = band.stop(0.0)
-    assert status == 0, err
-    return go, err, json.loads((tmp_path / "stats.json").read_text()), log
-
-
-def note_ons(log) -> list[tuple[float, int]]:
-    return [(t, m[1]) for t, m in log.received if is_note_on(m)]
-
-
-def check_nothing_left_sounding(log) -> int:
-    """Every note jazzd played to the band was closed; the number of its notes."""
-    return check_balance([m for _, m in log.received])
 
 
 def share_of_fitting(notes, chord) -> float:

@@ -3,13 +3,9 @@ next bar line, seen in the recorded notes (velocity and register of each preset)
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
-from band import Band
-from jack_harness import jazzd_env, unique
-from test_play_along_jack import check_nothing_left_sounding, play_with_band
+from band import Band, check_nothing_left_sounding, play_with_band
+from jack_harness import is_note_on, run_jazzd, unique
 
 pytestmark = [pytest.mark.jack, pytest.mark.slow]
 
@@ -52,7 +48,7 @@ def test_a_program_change_selects_a_preset_from_the_next_bar_line(jack_server, n
     def next_bar_line(t: float) -> float:
         return origin + (int((t - origin) / bar) + 1) * bar
 
-    ons = [(t, m[1], m[2]) for t, m in log.received if m[0] & 0xF0 == 0x90 and m[2] > 0]
+    ons = [(t, m[1], m[2]) for t, m in log.received if is_note_on(m)]
     low_from, high_from = next_bar_line(go + first), next_bar_line(go + second)
     tolerance = 0.008
     before = [(p, v) for t, p, v in ons if t < low_from - tolerance]
@@ -80,11 +76,7 @@ def test_a_program_change_selects_a_preset_from_the_next_bar_line(jack_server, n
 def test_a_bad_preset_is_refused_at_start_with_one_line_and_exit_2(tmp_path, preset, message):
     config = tmp_path / "bad.toml"
     config.write_text(preset)
-    run = subprocess.run(
-        [sys.executable, "-m", "jazzd", "--config", str(config), "--backend", "jack"],
-        capture_output=True, text=True, env=jazzd_env(JACK_DEFAULT_SERVER="jazzd-none-here"),
-        timeout=60,
-    )  # fmt: skip
+    run = run_jazzd("--config", str(config), JACK_DEFAULT_SERVER="jazzd-none-here")
     assert run.returncode == 2, run.stderr
     errors = [line for line in run.stderr.splitlines() if "error" in line]
     assert len(errors) == 1 and message in errors[0], run.stderr

@@ -32,6 +32,7 @@ for name in names:
     importlib.import_module(name)
 print(json.dumps({
     "modules": names,
+    "imported": sorted(m for m in sys.modules if m.startswith("jazzd.")),
     "loaded": sorted(m for m in sys.modules if m.split(".")[0] in FORBIDDEN),
     "heavy": sorted({m.split(".")[0] for m in sys.modules} & set(HEAVY)),
 }))
@@ -58,9 +59,10 @@ def test_importing_every_runtime_module_loads_no_tensorflow_and_no_heavy_library
                             text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr[-2000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
-    # Every module file was imported: a folder the import system does not walk (no
-    # __init__.py) would leave its modules unchecked.
+    # Every module file was walked and is loaded in that interpreter: a folder the import
+    # system does not walk (no __init__.py) would leave its modules unchecked.
     assert report["modules"] == modules_on_disk()
+    assert report["imported"] == modules_on_disk()
     assert report["loaded"] == []
     assert report["heavy"] == [], f"imported at module level: {report['heavy']}"
 

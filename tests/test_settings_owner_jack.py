@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 
 import pytest
-from band import Band, held
-from jack_harness import Jazzd, check_balance, is_note_on, unique
+from band import Band, check_nothing_left_sounding, held, note_ons, play_with_band
+from jack_harness import Jazzd, unique
 
 pytestmark = [pytest.mark.jack, pytest.mark.slow]
 
@@ -42,30 +42,22 @@ def pitches(notify, tmp_path: Path, name: str, controller: bool) -> tuple[list[i
     if controller:
         plan.append((CC_AT, [0xB0, TEMPERATURE_CC, 127]))
     band = Band(unique("band"), sorted(plan), workdir)
-    notify.received.clear()  # the READY to wait for is this run's
-    jazzd = Jazzd(
-        "--port-name", unique("jz"), "--listen", band.out_port, "--connect", band.in_port,
-        "--log-level", "debug", "--config", str(config), "--live-chords", "--bpm", "160",
-        "--bars", "4", "--seed", "5",
-        # The one-solo model: its first choices are notes; the corpus model's first choice
-        # after a chord change can be a rest every time, and the test needs notes to compare.
-        "--model", "metheny", notify=notify,
-    )
-    try:
-        jazzd.ready()
+
+    def reload_top_p(jazzd: Jazzd) -> None:
         config.write_text(RIG.format(top_p=1e-6, cc=TEMPERATURE_CC))
         jazzd.send_signal(signal.SIGHUP)
         time.sleep(2.0)  # the reload is read and posted long before the band plays
-        band.go()
-        band.wait_planned()
-        status, err = jazzd.finish()
-    finally:
-        jazzd.reap()
-        log = band.stop(0.0)
-    assert status == 0, err
-    assert check_balance([m for _, m in log.received]) > 8
+
+    _, err, _, log = play_with_band(
+        band, notify, workdir, "--config", str(config), "--live-chords", "--bpm", "160",
+        "--bars", "4", "--seed", "5",
+        # The one-solo model: its first choices are notes; the corpus model's first choice
+        # after a chord change can be a rest every time, and the test needs notes to compare.
+        "--model", "metheny", before_go=reload_top_p,
+    )  # fmt: skip
+    assert check_nothing_left_sounding(log) > 8
     assert "reloaded: changes start at bar 1" in err, err
-    return [m[1] for _, m in log.received if is_note_on(m)], err
+    return [pitch for _, pitch in note_ons(log)], err
 
 
 def test_a_temperature_cc_after_a_sighup_plays_with_the_reloaded_top_p(jack_server, notify,

@@ -100,13 +100,12 @@ def write_config(path: Path, chords: Path) -> None:
     path.write_text(f'[music]\nchords = "{chords}"\n')
 
 
-def test_sighup_then_sigterm_leaves_no_reload_child(jack_server, tmp_path):
+def test_sighup_then_sigterm_leaves_no_reload_child(jack_server, tmp_path, notify):
     chords = Path(__file__).resolve().parents[1] / "data" / "loop.mid"
     config = tmp_path / "config.toml"
     write_config(config, chords)
     seen_children: set[int] = set()
     for attempt in range(4):
-        notify = NotifySocket(str(tmp_path / f"notify{attempt}.sock"))
         process = start("--config", str(config), notify=notify)
         try:
             process.ready()
@@ -120,7 +119,6 @@ def test_sighup_then_sigterm_leaves_no_reload_child(jack_server, tmp_path):
                 time.sleep(0.002)  # the child may be anywhere in its load
             status, err = process.stop(signal.SIGTERM, timeout=20)
         finally:
-            notify.close()
             process.reap()
         assert status == 0, err
         time.sleep(0.1)  # a child killed with its parent: the kernel takes a moment
@@ -130,12 +128,13 @@ def test_sighup_then_sigterm_leaves_no_reload_child(jack_server, tmp_path):
     assert seen_children, "the SIGHUP forked no reload child: nothing was tested"
 
 
-def test_stop_and_continue_drops_overdue_notes_and_resumes_on_the_grid(jack_server, tmp_path):
+def test_stop_and_continue_drops_overdue_notes_and_resumes_on_the_grid(
+    jack_server, tmp_path, notify
+):
     """SIGSTOP for 3 s, then SIGCONT: the notes due while stopped are dropped (none sent in
     a burst), note-offs still close every note, and the stall is counted, not lateness."""
     stats_path = tmp_path / "stats.json"
     recorder = Recorder(unique("rec"))
-    notify = NotifySocket(str(tmp_path / "notify.sock"))
     try:
         process = start(
             "--connect", recorder.client, "--test-pattern", "--stats-json", str(stats_path),
@@ -151,7 +150,6 @@ def test_stop_and_continue_drops_overdue_notes_and_resumes_on_the_grid(jack_serv
         time.sleep(1.5)
         status, err = process.stop(signal.SIGTERM, timeout=20)
     finally:
-        notify.close()
         process.reap()
         events = recorder.stop()
     assert status == 0, err

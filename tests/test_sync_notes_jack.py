@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from band import Band
+from band import Band, play_with_band
 from drummers import drummer
 from jack_harness import unique
-from test_play_along_jack import play_with_band
 
 pytestmark = [pytest.mark.jack, pytest.mark.slow]
 

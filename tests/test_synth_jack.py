@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -20,19 +19,17 @@ import numpy as np
 import pytest
 from audio_checks import TIMGM, dbfs, peak_dbfs, require_fluidsynth, sounds_pitch
 from jack_harness import (
+    AudioRecorder,
     Jazzd,
     NotifySocket,
-    jazzd_env,
-    start_jack,
+    is_note_on,
     stop_jack,
-    stop_process,
     unique,
     wait_for_ports,
 )
 
 pytestmark = [pytest.mark.jack, pytest.mark.slow]
 
-REPO = Path(__file__).resolve().parents[1]
 RATE = 48000
 PLAY_S = 2.5
 
@@ -41,8 +38,6 @@ def jack_lsp(*args: str) -> str:
     return subprocess.run(
         ["jack_lsp", *args], capture_output=True, text=True, timeout=5, check=False
     ).stdout
-
-
 
 
 @pytest.fixture
@@ -54,40 +49,6 @@ def needs_sound():
         if os.environ.get("CI"):
             pytest.fail(f"CI installs JACK-Client (the test extra): {exc}")
         pytest.skip(f"JACK-Client is not installed: {exc}")
-
-
-class Recorder:
-    """``tests/audio_recorder.py`` in its own process: stereo audio and MIDI, one frame clock."""
-
-    def __init__(self, tmp_path: Path) -> None:
-        self.client = unique("rec")
-        self.out = tmp_path / f"{self.client}.npy"
-        self.process = subprocess.Popen(
-            [sys.executable, str(REPO / "tests" / "audio_recorder.py"), self.client,
-             str(self.out), "2"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=jazzd_env(),
-        )  # fmt: skip
-        line = self.process.stdout.readline().strip()
-        assert line == "ready", self.process.stderr.read()
-        self.midi_in = f"{self.client}:midi_in"
-
-    def record(self, left: str, right: str) -> None:
-        for source, sink in ((left, "in_1"), (right, "in_2")):
-            subprocess.run(["jack_connect", source, f"{self.client}:{sink}"], check=True,
-                           timeout=5)  # fmt: skip
-
-    def stop(self) -> tuple[int, np.ndarray, list[tuple[int, tuple[int, ...]]]]:
-        """(JACK frame of the first sample, samples (frames, 2), [(frame, MIDI bytes)])."""
-        self.process.send_signal(signal.SIGINT)
-        out, err = self.process.communicate(timeout=10)
-        assert self.process.returncode == 0, err
-        head, *lines = out.splitlines()
-        first_frame = int(head.split()[0])
-        events = []
-        for line in lines:
-            frame, *data = line.split()
-            events.append((int(frame), tuple(int(b, 16) for b in data)))
-        return first_frame, np.load(self.out), events
 
 
 def start_synth(
@@ -102,22 +63,21 @@ def start_synth(
     )  # fmt: skip
 
 
-def sigterm(process: subprocess.Popen) -> tuple[int, str, float]:
+def sigterm(jazzd: Jazzd) -> tuple[int, str, float]:
     """SIGTERM; (exit status, stderr, seconds until the exit)."""
     start = time.monotonic()
-    process.send_signal(signal.SIGTERM)
     try:
-        _, err = process.communicate(timeout=10)
+        status, err = jazzd.stop(signal.SIGTERM, timeout=10)
     finally:
-        stop_process(process, signal.SIGKILL)
-    return process.returncode, err, time.monotonic() - start
+        jazzd.reap()
+    return status, err, time.monotonic() - start
 
 
 def test_synth_plays_on_jack_audio_ports_that_record_sound_and_stops_on_sigterm(
     jack_server, tmp_path, notify, needs_sound
 ) -> None:
     name = unique("jz")
-    recorder = Recorder(tmp_path)
+    recorder = AudioRecorder(tmp_path)
     jazzd = start_synth(tmp_path, name, notify)
     try:
         notify.wait_for("READY=1")
@@ -150,7 +110,7 @@ def test_synth_with_connect_sounds_each_midi_note_as_it_arrives(
     jack_server, tmp_path, notify, needs_sound
 ) -> None:
     name = unique("jz")
-    recorder = Recorder(tmp_path)
+    recorder = AudioRecorder(tmp_path)
     jazzd = start_synth(tmp_path, name, notify, "--backend", "jack", "--connect", recorder.midi_in)
     try:
         notify.wait_for("READY=1")
@@ -164,7 +124,7 @@ def test_synth_with_connect_sounds_each_midi_note_as_it_arrives(
     assert status == 0, err
     assert [m for _, m in events[-2:]] == [(0xB0, 64, 0), (0xB0, 123, 0)]  # MIDI got the stop
     mono = audio.mean(axis=1)
-    note_ons = [(f, m[1]) for f, m in events if m[0] & 0xF0 == 0x90 and m[2] > 0]
+    note_ons = [(f, m[1]) for f, m in events if is_note_on(m)]
     heard = [sounds_pitch(mono, RATE, (frame - first_frame) / RATE, pitch)
              for frame, pitch in note_ons]  # fmt: skip
     heard = [h for h in heard if h is not None]
@@ -173,23 +133,21 @@ def test_synth_with_connect_sounds_each_midi_note_as_it_arrives(
 
 
 def test_synth_stops_with_one_error_line_and_exit_1_when_its_jack_server_dies(
-    jack_server, tmp_path, notify, needs_sound
+    jack_server, tmp_path, notify, needs_sound, second_jack_server
 ) -> None:
     """A second private server, stopped under the daemon: exit 1 (systemd restarts it)."""
-    name = unique("jazzd-doomed")
-    server = start_jack(name, tmp_path / "doomed.log")
+    name, server = second_jack_server
     jazzd = start_synth(tmp_path, unique("jz"), notify, JACK_DEFAULT_SERVER=name)
     try:
         notify.wait_for("READY=1")
         time.sleep(0.5)
         stop_jack(server)
         stopped = time.monotonic()
-        _, err = jazzd.communicate(timeout=10)
+        status, err = jazzd.finish(timeout=10)
         exited = time.monotonic()
     finally:
-        stop_process(jazzd, signal.SIGKILL)
-        stop_jack(server)
-    assert jazzd.returncode == 1, err
+        jazzd.reap()
+    assert status == 1, err
     assert exited - stopped <= 3.0
     assert err.strip().splitlines() == [
         "jazzd: error: MIDI output lost: the JACK server shut down (FluidSynth's audio output "
