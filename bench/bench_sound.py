@@ -116,8 +116,7 @@ def bench_live(seconds: float, period: int, tmp: Path) -> None:
     if server is None:  # the harness starts -p 64; another period needs its own command
         env = jack_env(name)
         server = subprocess.Popen(
-            ["jackd", "-S", "-n", name, "--no-realtime", "-d", "dummy", "-r", "48000", "-p",
-             str(period)],
+            ["jackd", "-S", "-n", name, "-d", "dummy", "-r", "48000", "-p", str(period)],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
         )  # fmt: skip
         time.sleep(1.0)

@@ -1,9 +1,10 @@
 """Shared fixtures: a private JACK server (dummy driver) for the MIDI tests, and the
 reference data beside the repository.
 
-``jack_server`` starts ``jackd -S -n jazzd-test-<pid> --no-realtime -d dummy -r 48000
--p 64`` once per test session, points ``JACK_DEFAULT_SERVER`` at it (for this
-process and every subprocess) and stops it with SIGINT at the end. Tests that
+``jack_server`` starts ``jackd -S -n jazzd-test-<pid> -d dummy -r 48000 -p 64`` (with
+real-time scheduling, jackd's default, as users run it) once per test session, points
+``JACK_DEFAULT_SERVER`` at it (for this process and every subprocess) and stops it with
+SIGINT at the end. Tests that
 use it are skipped when the JACK tools are not installed (outside CI); a server
 that is installed but does not start fails them. ``second_jack_server`` is one more, of
 the test's own, for a test that stops or kills it under its clients.
@@ -67,13 +68,16 @@ def jack_server(tmp_path_factory):
 
 
 @pytest.fixture
-def second_jack_server(tmp_path):
+def second_jack_server(tmp_path, request):
     """(name, process) of a second private JACK server of the test's own, for a test that
     stops or kills it under its clients: at the end it is stopped (a killed one's slot in
-    JACK's registry reclaimed) and every /dev/shm file of its name removed."""
+    JACK's registry reclaimed) and every /dev/shm file of its name removed. Real-time
+    unless the test is marked ``@pytest.mark.parametrize("second_jack_server", [False],
+    indirect=True)``."""
     name = unique("jazzd-second")
+    realtime = getattr(request, "param", True)
     try:
-        server = start_jack(name, tmp_path / "second-jackd.log")
+        server = start_jack(name, tmp_path / "second-jackd.log", realtime=realtime)
     except RuntimeError as exc:
         pytest.fail(f"the second JACK server did not start: {exc}")
     yield name, server

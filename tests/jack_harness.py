@@ -84,18 +84,21 @@ def wait_for_ports(
 
 
 def start_jack(
-    name: str, log_path: Path, timeout: float = 5.0, synchronous: bool = True
+    name: str, log_path: Path, timeout: float = 5.0, synchronous: bool = True,
+    realtime: bool = True,
 ) -> subprocess.Popen:
-    """Start ``jackd -S -n NAME --no-realtime -d dummy -r 48000 -p 64``; wait until it answers.
+    """Start ``jackd -S -n NAME -d dummy -r 48000 -p 64``; wait until it answers.
 
+    Real-time scheduling as a user runs it (jackd's default: its threads SCHED_FIFO
+    where permitted); ``realtime=False`` adds ``--no-realtime``, for a test of that case.
     ``synchronous=False`` leaves out ``-S`` (jackd's default, asynchronous mode).
     Raises RuntimeError (with the end of the log) when it exits or does not answer in time.
     """
     env = jack_env(name)
-    mode = ["-S"] if synchronous else []
+    mode = (["-S"] if synchronous else []) + ([] if realtime else ["--no-realtime"])
     with log_path.open("w") as log:
         server = subprocess.Popen(
-            ["jackd", *mode, "-n", name, "--no-realtime", "-d", "dummy", "-r", "48000", "-p", "64"],
+            ["jackd", *mode, "-n", name, "-d", "dummy", "-r", "48000", "-p", "64"],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -73,13 +73,15 @@ def test_every_message_sent_arrives_unchanged_and_in_order(jack_server, tmp_path
     assert total >= 2000
 
 
-def test_a_jack_server_without_real_time_is_named_once(jack_server, tmp_path):
-    """The test server runs with --no-realtime: its clients' threads are ordinary ones,
+@pytest.mark.parametrize("second_jack_server", [False], indirect=True)
+def test_a_jack_server_without_real_time_is_named_once(second_jack_server, tmp_path):
+    """A server started with --no-realtime: its clients' threads are ordinary ones,
     which jazzd's real-time player outranks; jazzd says so in one info line."""
+    name, _ = second_jack_server
     stats = tmp_path / "stats.json"
     with Jazzd(
         "--port-name", unique("jazzd"), "--test-pattern", "--bpm", "400", "--bars", "1",
-        "--no-status", "--stats-json", str(stats),
+        "--no-status", "--stats-json", str(stats), JACK_DEFAULT_SERVER=name,
     ) as jazzd:  # fmt: skip
         status, err = jazzd.finish()
     assert status == 0, err
