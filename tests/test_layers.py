@@ -1,0 +1,117 @@
+"""The import rule of the tree, read from the source: layers point one way, no cycles.
+
+    midi <- music <- timing, generate, sound <- render, live <- the CLI
+
+A package imports only from packages below it (or from itself); ``config`` and the
+CLI are imported by ``render``, ``live`` and the top level only; ``errors``, the
+file helpers and ``resources`` by anyone. Every import counts, the lazy ones inside
+functions and those under ``TYPE_CHECKING`` too. Between files, the imports done when
+a module loads make no cycle.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "jazzd"
+
+#: The layer of each package: a package imports from lower numbers (and itself) only.
+RANKS = {"midi": 0, "music": 1, "timing": 2, "generate": 2, "sound": 2, "render": 3,
+         "live": 3, "top": 4}  # fmt: skip
+#: Top-level modules only render, live and the top level may import.
+CONFIG_SIDE = {"jazzd.cli", "jazzd.config", "jazzd.config_keys", "jazzd.config_kinds",
+               "jazzd.presets", "jazzd.__main__"}  # fmt: skip
+
+
+def modules() -> dict[str, Path]:
+    found = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        found[".".join(parts)] = path
+    return found
+
+
+def imports(name: str, path: Path, known: dict[str, Path]) -> set[tuple[str, bool]]:
+    """(jazzd module imported, whether at load time) for every import in ``path``."""
+    tree = ast.parse(path.read_text())
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    at_load = {id(node) for node in tree.body}
+    found = set()
+
+    def add(target: str, node: ast.stmt) -> None:
+        while target and target not in known:
+            target = target.rpartition(".")[0]
+        if target and target != name:
+            found.add((target, id(node) in at_load))
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("jazzd"):
+                    add(alias.name, node)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, *([node.module] if node.module else [])])
+            if base.startswith("jazzd"):
+                for alias in node.names:
+                    add(f"{base}.{alias.name}", node)
+    return found
+
+
+def layer(name: str) -> str:
+    parts = name.split(".")
+    return parts[1] if len(parts) > 2 or (len(parts) == 2 and parts[1] in RANKS) else "top"
+
+
+def graph() -> dict[str, set[tuple[str, bool]]]:
+    known = modules()
+    return {name: imports(name, path, known) for name, path in known.items()}
+
+
+def test_the_reader_sees_the_imports_it_judges() -> None:
+    edges = graph()
+    assert ("jazzd.music.tokens", True) in edges["jazzd.timing.clock_send"]
+    assert any(target == "jazzd.config" for target, _ in edges["jazzd.live.daemon"])
+    assert len(edges) > 60
+
+
+def test_every_import_points_down_the_layers() -> None:
+    wrong = []
+    for name, targets in graph().items():
+        source = layer(name)
+        for target, _ in targets:
+            down = layer(target)
+            if target in CONFIG_SIDE:
+                if source not in ("render", "live", "top"):
+                    wrong.append(f"{name} -> {target}")
+            elif down != "top" and down != source and RANKS[down] >= RANKS[source]:
+                wrong.append(f"{name} -> {target}")
+    assert wrong == []
+
+
+def test_no_cycle_between_files_at_load_time() -> None:
+    edges = {name: {t for t, at_load in targets if at_load} for name, targets in graph().items()}
+    cycles = []
+    state: dict[str, int] = {}  # 1: on the path, 2: done
+    path: list[str] = []
+
+    def visit(name: str) -> None:
+        state[name] = 1
+        path.append(name)
+        for target in sorted(edges.get(name, ())):
+            if state.get(target) == 1:
+                cycles.append(" -> ".join([*path[path.index(target):], target]))
+            elif target not in state:
+                visit(target)
+        path.pop()
+        state[name] = 2
+
+    for name in sorted(edges):
+        if name not in state:
+            visit(name)
+    assert cycles == []
