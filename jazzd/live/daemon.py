@@ -272,7 +272,7 @@ def _run(
             if _stopped_during_start_up(signals):
                 return 0
             raise
-        log.info("MIDI out: %s (%s)", port.name, getattr(port, "backend", "?"))
+        log.info("MIDI out: %s (%s)", port.name, port.backend)
         if config.daemon.send_log:
             from jazzd.midi.send_log import SendLog
 
@@ -281,7 +281,7 @@ def _run(
             return 0
         input_port = open_input_port(config, open_input)  # None without an input feature
         if input_port is not None:
-            log.info("MIDI in: %s (%s)", input_port.name, getattr(input_port, "backend", "?"))
+            log.info("MIDI in: %s (%s)", input_port.name, input_port.backend)
             if config.input.listen and hasattr(input_port, "keep_connected"):
                 input_port.keep_connected(jack_watch(port), config.input.listen)
             if _stopped_during_start_up(signals):
@@ -319,7 +319,7 @@ def _run(
             player.listener = _inputs(listener, osc)
         if follower is not None:
             follower.on_change = player.wake
-            if input_port is not None and hasattr(follower, "on_event"):
+            if input_port is not None and follower.on_event is not None:
                 input_port.add_listener(follower.on_event)
         if listener is not None:
             listener.follow(lambda: scheduler.timebase)
@@ -381,7 +381,7 @@ def _run(
             status_line.stop()  # after the note-offs, which must not wait for a terminal
         if port is not None:
             port.close()
-        if follower is not None and hasattr(follower, "close"):
+        if follower is not None:
             follower.close()  # leaves the Link session
         if reloader is not None:
             reloader.close()

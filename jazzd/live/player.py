@@ -21,7 +21,7 @@ queued bars (``note_checkpoints``), the player takes back every queued note
 from the first one starting ``CHANGE_MARGIN_S`` or more from now, rewinds the
 source to the state before it and generates the rest of that bar (and the
 next) again, so the pitches of every note from there are chosen against the
-new chord. A source without note checkpoints hears it from the next bar line.
+new chord. A source that keeps no note checkpoints hears it from the next bar line.
 
 The MIDI input (:mod:`jazzd.live.listen`) is asked for its changes on every
 turn of the loop and names the time it next needs a turn (a chord window
@@ -45,16 +45,20 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from fractions import Fraction
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from jazzd.errors import OutputLost
 from jazzd.live.sdnotify import Notifier
 from jazzd.music.tokens import BAR_BEATS
 from jazzd.timing.clock_send import ClockSender
 from jazzd.timing.scheduler import NoteLike, Scheduler
+from jazzd.timing.tempo import Timebase
+
+if TYPE_CHECKING:
+    from jazzd.midi.input_port import InputEvent
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +93,16 @@ class BarSource(Protocol):
 
     def rewind(self, checkpoint: Any) -> None:
         """Back to a checkpoint: ``next_bar`` returns that bar again."""
+        ...
+
+    def note_checkpoints(self) -> list[tuple[Fraction, Any]]:
+        """(start beat, the state before it) of each note of the last bar ``next_bar``
+        returned; empty when the source keeps none (a change then waits for the bar line)."""
+        ...
+
+    @property
+    def chords(self) -> Any:
+        """The chord loop played now (``jazzd.music.chords.ChordLoop``); None: no harmony."""
         ...
 
 
@@ -145,6 +159,11 @@ class Listening(Protocol):
         """When the input next needs a poll without new messages (None: not before one)."""
         ...
 
+    @property
+    def counts(self) -> Mapping[str, int]:
+        """What the input heard, by kind (``--stats-json``'s ``play_along``)."""
+        ...
+
 
 class Transport(Protocol):
     """Start and stop from outside (a MIDI clock follower, ``jazzd.timing.follower``)."""
@@ -159,6 +178,22 @@ class Transport(Protocol):
 
     def watch_until(self) -> float | None:
         """The latest time the player must ask :meth:`rolling` again (None: no limit)."""
+        ...
+
+
+class Follower(Transport, Timebase, Protocol):
+    """A timebase and transport led from outside: a MIDI clock, a player's notes, a Link
+    session (``jazzd.timing.follower``, ``notes_follower``, ``link_clock``)."""
+
+    #: The MIDI input's listener that leads it (None: it reads no MIDI input).
+    on_event: Callable[[InputEvent], None] | None
+
+    def figures(self) -> dict[str, Any]:
+        """What ``--stats-json`` says of it."""
+        ...
+
+    def close(self) -> None:
+        """Let go of what it holds (Link leaves its session)."""
         ...
 
 
@@ -260,9 +295,7 @@ class Player:
         for note in notes:
             if note.start < low or note.start + note.duration > high:
                 raise RuntimeError(f"bar {bar} got a note outside [{low}, {high}): {note}")
-        note_checkpoints = getattr(self.source, "note_checkpoints", None)
-        if note_checkpoints is not None:
-            self._note_checkpoints[bar] = note_checkpoints()
+        self._note_checkpoints[bar] = self.source.note_checkpoints()
         if self._from_beat > low:
             notes = [note for note in notes if note.start >= self._from_beat]
         if not self.muted:
@@ -384,7 +417,7 @@ class Player:
             "open_notes_at_exit": len(scheduler.open_notes),
         }
         if self.listener is not None:
-            figures["play_along"] = dict(getattr(self.listener, "counts", {}))
+            figures["play_along"] = dict(self.listener.counts)
         last = scheduler.last_sent
         if last is not None and last.beat is not None:
             figures["last_message"] = {

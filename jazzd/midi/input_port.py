@@ -160,6 +160,9 @@ class InputPort:
     (other messages are not filtered).
     """
 
+    #: The MIDI system it reads from; subclasses on one name it.
+    backend = "?"
+
     def __init__(self, name: str, channel: int | None = None) -> None:
         self.name = name
         self.channel = channel

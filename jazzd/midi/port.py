@@ -21,6 +21,8 @@ class OutputPort(Protocol):
     """What the scheduler and the player need from a MIDI output."""
 
     name: str
+    #: The MIDI system it sends through ("jack", "alsa", "fluidsynth/jack"; "?": none named).
+    backend: str
     #: Why the port can no longer deliver (None while it works).
     failure: str | None
     #: Called (from any thread) when ``failure`` is set; the player wakes up with it.
@@ -37,6 +39,9 @@ class Port:
     ``failure`` says why the port can no longer deliver (its MIDI server went
     away), None while it works; :meth:`fail` sets it and calls ``on_failure``.
     """
+
+    #: The MIDI system it sends through; subclasses on one name it.
+    backend = "?"
 
     def __init__(self, name: str) -> None:
         self.name = name

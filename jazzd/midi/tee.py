@@ -18,7 +18,7 @@ class TeePort(Port):
     def __init__(self, ports: Sequence[OutputPort]) -> None:
         super().__init__(" + ".join(port.name for port in ports))
         self.ports = tuple(ports)
-        self.backend = " + ".join(str(getattr(port, "backend", "?")) for port in ports)
+        self.backend = " + ".join(port.backend for port in ports)
         for port in self.ports:
             port.on_failure = self._child_failed
 

@@ -26,9 +26,18 @@ class Timebase(Protocol):
         """Play at ``bpm`` from ``beat`` on (a timebase led from outside may refuse)."""
         ...
 
+    @property
+    def confidence(self) -> float | None:
+        """How sure a timebase that follows a player's notes is of the beat (0-1); None for
+        the others."""
+        ...
+
 
 class TempoMap:
     """Beats <-> seconds, piecewise constant tempo, every segment anchored absolutely."""
+
+    #: A tempo map is sure of its beat (see :attr:`Timebase.confidence`).
+    confidence = None
 
     def __init__(self, origin: float, bpm: float) -> None:
         check_bpm(bpm)
