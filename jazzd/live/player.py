@@ -255,7 +255,6 @@ class Player:
         self._checkpoints: dict[int, Any] = {}
         #: Per queued bar: (start beat, the source's state before it) of each of its notes.
         self._note_checkpoints: dict[int, list[tuple[Fraction, Any]]] = {}
-        scheduler.port.on_failure = self.clock.interrupt  # a dead MIDI server wakes the loop
 
     # -- from other threads ------------------------------------------------------
 

@@ -23,7 +23,8 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from jazzd.config import MusicConfig, SoundConfig
 from jazzd.errors import UserError
@@ -31,6 +32,9 @@ from jazzd.midi.messages import next_channel
 from jazzd.midi.port import Port
 from jazzd.sound.soundfont import find_soundfont
 from jazzd.sound.synth import Synth
+
+if TYPE_CHECKING:
+    from jazzd.midi.send_log import SendLog
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +61,12 @@ _HINTS = {
 class SynthPort(Port):
     """A live FluidSynth with its audio driver running: MIDI bytes in, sound out."""
 
-    def __init__(self, synth: Synth, driver: str, client_name: str, gain: float) -> None:
+    def __init__(
+        self, synth: Synth, driver: str, client_name: str, gain: float, *,
+        send_log: SendLog | None = None, on_failure: Callable[[], None] | None = None,
+    ) -> None:  # fmt: skip
         shown = f"{driver}: {client_name}" if driver == "jack" else driver
-        super().__init__(f"FluidSynth ({shown})")
+        super().__init__(f"FluidSynth ({shown})", send_log=send_log, on_failure=on_failure)
         self.backend = f"fluidsynth/{driver}"
         self.synth = synth
         self.gain = gain
@@ -90,11 +97,15 @@ def driver_order(driver: str, platform: str = sys.platform) -> tuple[str, ...]:
     return AUTO_ORDER.get(platform, AUTO_ORDER["linux"])
 
 
-def open_synth(sound: SoundConfig, music: MusicConfig, client_name: str) -> SynthPort:
+def open_synth(
+    sound: SoundConfig, music: MusicConfig, client_name: str, *,
+    send_log: SendLog | None = None, on_failure: Callable[[], None] | None = None,
+) -> SynthPort:  # fmt: skip
     """Load the SoundFont and open the first audio driver that works; UserError otherwise.
 
     Every channel plays ``sound.solo_program`` except the one after the solo's,
-    which plays ``sound.comp_program`` (the render's comp channel).
+    which plays ``sound.comp_program`` (the render's comp channel). ``send_log``,
+    ``on_failure``: the port's (:class:`~jazzd.midi.port.Port`).
     """
     soundfont = find_soundfont(sound.soundfont)
     os.environ.setdefault("JACK_NO_START_SERVER", "1")  # libjack must not start a server
@@ -110,7 +121,8 @@ def open_synth(sound: SoundConfig, music: MusicConfig, client_name: str) -> Synt
             except OSError as exc:
                 reasons.append((driver, str(exc).rstrip(".")))
                 continue
-            return SynthPort(synth, driver, client_name, sound.gain)
+            return SynthPort(synth, driver, client_name, sound.gain, send_log=send_log,
+                             on_failure=on_failure)  # fmt: skip
     except BaseException:
         synth.close()
         raise

@@ -69,6 +69,12 @@ class TempoMap:
         self._segments = [s for s in self._segments if s[0] < beat]
         self._segments.append((Fraction(beat), anchor, bpm))
 
+    def start_at(self, origin: float) -> None:
+        """Beat 0 at ``origin``, the whole map moved with it: the music's start, set once
+        its first bars are queued (jazzd's own tempo)."""
+        shift = origin - self.origin
+        self._segments = [(beat, time + shift, bpm) for beat, time, bpm in self._segments]
+
     def realign(self, beat: Fraction, time: float) -> None:
         """From ``beat`` on, the same tempo with ``beat`` at ``time`` (the grid moves; earlier
         beats keep their deadlines)."""
