@@ -35,9 +35,10 @@ from typing import Any
 
 from jazzd.config import Config
 from jazzd.errors import JazzdError, UserError
+from jazzd.live.changes import Follower
 from jazzd.live.inputs import open_input_port, plays_along
 from jazzd.live.outputs import open_outputs
-from jazzd.live.player import Follower, Player
+from jazzd.live.player import Player
 from jazzd.live.reload import Reloader
 from jazzd.live.sdnotify import Notifier
 from jazzd.live.signals import Signals
