@@ -19,6 +19,7 @@ from jazzd.errors import OutputLost, UserError
 from jazzd.live.daemon import run_daemon
 from jazzd.live.sdnotify import Notifier
 from jazzd.midi.port import MemoryPort
+from jazzd.timing.clock import MonotonicClock
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -71,7 +72,10 @@ def test_run_daemon_starts_and_stops_in_order(tmp_path):
     assert run_daemon(config, test_pattern=True, notifier=notifier, open_port=open_port) == 0
     journal.append("returned" + handlers())  # the handlers given back after the last step
     ((kwargs, port),) = ports
-    assert kwargs == {"backend": "auto", "port_name": "jazzd", "connect": None}
+    jack, on_failure = kwargs.pop("jack"), kwargs.pop("on_failure")
+    assert kwargs == {"backend": "auto", "port_name": "jazzd", "connect": None, "send_log": None}
+    assert jack.opened is None  # the JACK watch: not on JACK
+    assert on_failure.__func__ is MonotonicClock.interrupt  # a dead port wakes the player
     assert port.closed
     # Runs of the same entry folded into one: the order of the steps.
     steps = [entry for i, entry in enumerate(journal) if i == 0 or journal[i - 1] != entry]

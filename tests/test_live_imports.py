@@ -31,9 +31,10 @@ JAZZD_MODULES = {
     "jazzd.generate.models",
     "jazzd.generate.onnx_header", "jazzd.generate.performance", "jazzd.generate.performer",
     "jazzd.generate.sampling", "jazzd.generate.session", "jazzd.generate.soloist",
-    "jazzd.live", "jazzd.live.daemon", "jazzd.live.inputs", "jazzd.live.outputs",
-    "jazzd.live.player", "jazzd.live.reload", "jazzd.live.sdnotify", "jazzd.live.signals",
-    "jazzd.live.status",
+    "jazzd.live", "jazzd.live.bar_queue", "jazzd.live.changes", "jazzd.live.daemon",
+    "jazzd.live.inputs", "jazzd.live.outputs", "jazzd.live.parts", "jazzd.live.player",
+    "jazzd.live.reload",
+    "jazzd.live.sdnotify", "jazzd.live.signals", "jazzd.live.status",
     # The preset bank and the typed changes the controllers post (pure Python, no library:
     # python-osc itself loads only with [osc] port).
     "jazzd.live.osc", "jazzd.live.remote", "jazzd.presets",

@@ -50,15 +50,15 @@ def rig(model, bars, *, trade=0, live_chords=False, controls=None, seed=3):
     """The soloist, listener and player joined as the daemon joins them (``play_along``),
     on a fake clock, with the soloist itself in reach (the tests look inside it)."""
     model.reset()
-    soloist = Soloist(model, from_progression("Cmaj7"), np.random.default_rng(seed))
+    soloist = Soloist(model, from_progression("Cmaj7"), np.random.default_rng(seed),
+                      keep_note_checkpoints=True)  # fmt: skip
     clock, port, scheduler = scheduler_rig(BPM)
     scheduler.log = []
     config = Config(
         band=BandConfig(live_chords=live_chords, trade_bars=trade),
         control=controls or ControlConfig(),
     )
-    source, listener = play_along(config, soloist, clock)
-    listener.follow(lambda: scheduler.timebase)
+    source, listener = play_along(config, soloist, scheduler.timebase, wake=clock.interrupt)
     player = Player(source, scheduler, channel=0, velocity=90, bars=bars, listener=listener,
                     settings=PlayedSettings())  # fmt: skip
     return player, port, clock, listener, soloist

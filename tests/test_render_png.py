@@ -95,13 +95,12 @@ def test_opacity_follows_velocity() -> None:
     assert pianoroll.opacity(40) < pianoroll.opacity(90) < pianoroll.opacity(120)
 
 
-def test_a_note_with_a_velocity_is_drawn_with_its_opacity(tmp_path: Path) -> None:
-    class Loud(Note):
-        velocity = 127
-
+def test_a_note_is_drawn_with_the_opacity_of_its_accented_velocity(tmp_path: Path) -> None:
+    accent = 127 - MusicConfig().velocity
     colour = pianoroll.CLASSES["S"][1]
     soft = pixels(write(tmp_path, [Note(Fraction(0), Fraction(8), 74, "S,8")], name="a.png"))
-    loud = pixels(write(tmp_path, [Loud(Fraction(0), Fraction(8), 74, "S,8")], name="b.png"))
+    loud_note = Note(Fraction(0), Fraction(8), 74, "S,8", accent)
+    loud = pixels(write(tmp_path, [loud_note], name="b.png"))
     assert count_near(loud, over_white(colour, 1.0)) > 2000
     assert count_near(soft, over_white(colour, 1.0)) < count_near(loud, over_white(colour, 1.0))
 

@@ -15,8 +15,7 @@ from jazzd.midi.send_log import SendLog, read_send_log
 def test_every_message_a_port_sends_is_logged_with_its_time_in_order(tmp_path):
     path = tmp_path / "sent.log"
     times = iter([1.5, 2.25, 3.0])
-    port = MemoryPort()
-    port.send_log = SendLog(str(path), clock=lambda: next(times))
+    port = MemoryPort(send_log=SendLog(str(path), clock=lambda: next(times)))
     port.send((0x90, 60, 90))
     port.send((0x80, 60, 0))
     port.send((0xB0, 123, 0))
@@ -29,12 +28,17 @@ def test_every_message_a_port_sends_is_logged_with_its_time_in_order(tmp_path):
 
 def test_a_daemon_run_logs_exactly_what_its_port_sent(tmp_path):
     path = tmp_path / "sent.log"
-    port = MemoryPort()
+    opened = []
+
+    def open_port(send_log=None, **kwargs):
+        opened.append(MemoryPort(send_log=send_log))
+        return opened[-1]
+
     config = Config(daemon=DaemonConfig(bars=2, send_log=str(path), realtime_priority=0))
     status = run_daemon(
-        config, test_pattern=True, notifier=Notifier(None), status=False,
-        open_port=lambda **kwargs: port,
+        config, test_pattern=True, notifier=Notifier(None), status=False, open_port=open_port,
     )  # fmt: skip
+    [port] = opened
     assert status == 0
     logged = [message for _, message in read_send_log(path.read_text())]
     assert logged == port.messages

@@ -52,7 +52,7 @@ class Opener:
         self.opened.append(port)
         return port
 
-    def synth(self, sound, solo_channel: int, client_name: str) -> MemoryPort:
+    def synth(self, sound, solo_channel: int, client_name: str, **_) -> MemoryPort:
         if self.fail_synth:
             from jazzd.errors import UserError
 

@@ -45,6 +45,9 @@ class Sixteenths:
         self._bar += 1
         return notes
 
+    #: The pattern has no harmony.
+    chords = None
+
     def set_chords(self, loop: Any) -> None:
         """The pattern has no harmony: chords change nothing."""
 
@@ -56,3 +59,7 @@ class Sixteenths:
 
     def rewind(self, checkpoint: PatternCheckpoint) -> None:
         self._bar, self._count = checkpoint.bar, checkpoint.count
+
+    def note_checkpoints(self) -> list[tuple[Fraction, PatternCheckpoint]]:
+        """None kept: a change is heard from the next bar line."""
+        return []

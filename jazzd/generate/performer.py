@@ -67,14 +67,6 @@ class Performer:
 
     # -- changes heard from the next note, trading (see jazzd.generate.soloist.Soloist) ------
 
-    @property
-    def keep_note_checkpoints(self) -> bool:
-        return self.soloist.keep_note_checkpoints
-
-    @keep_note_checkpoints.setter
-    def keep_note_checkpoints(self, keep: bool) -> None:
-        self.soloist.keep_note_checkpoints = keep
-
     def note_checkpoints(self) -> list[tuple[Fraction, Any]]:
         return self.soloist.note_checkpoints()
 

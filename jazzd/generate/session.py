@@ -80,8 +80,12 @@ class Session:
     performer: Performer
 
 
-def open_session(music: MusicSettings, *, collapse_ax: bool = False) -> Session:
-    """Load the chords and the model, draw the seed (unless set) and build the soloist."""
+def open_session(
+    music: MusicSettings, *, collapse_ax: bool = False, note_checkpoints: bool = False
+) -> Session:
+    """Load the chords and the model, draw the seed (unless set) and build the soloist;
+    ``note_checkpoints``: it keeps its state before each note (changes heard from the next
+    note, live)."""
     import numpy as np
 
     from jazzd.generate.models import load_model
@@ -101,6 +105,7 @@ def open_session(music: MusicSettings, *, collapse_ax: bool = False) -> Session:
         top_p=settings.top_p,
         pitch_range=settings.pitch_range,
         collapse_ax=collapse_ax,
+        keep_note_checkpoints=note_checkpoints,
     )
     if model.info.style is None:
         log.info(

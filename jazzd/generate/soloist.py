@@ -94,6 +94,7 @@ class Soloist:
         top_p: float = 1.0,
         pitch_range: PitchRange | tuple[int, int] = DEFAULT_RANGE,
         collapse_ax: bool = False,
+        keep_note_checkpoints: bool = False,
     ) -> None:
         check_sampling(temperature, top_p)
         self.model = model
@@ -118,7 +119,7 @@ class Soloist:
         self._count_rests = 0
         self._offset = Fraction(0)
         #: Keep the state before each note of a bar (for changes heard from the next note).
-        self.keep_note_checkpoints = False
+        self.keep_note_checkpoints = keep_note_checkpoints
         self._note_checkpoints: list[tuple[Fraction, SoloistCheckpoint]] = []
         self._nearest: dict[Token, int] = {}  # tokens outside the vocabulary -> nearest
         #: Over the current loop, by place in it: the context less the previous pitch, and

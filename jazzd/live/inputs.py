@@ -31,11 +31,14 @@ def plays_along(config: Config) -> bool:
     )  # fmt: skip
 
 
-def open_input_port(config: Config, open_input: Callable[..., Any] | None = None) -> Any:
+def open_input_port(
+    config: Config, open_input: Callable[..., Any] | None = None, jack: Any = None
+) -> Any:
     """The input port the config asks for, or None when no feature reads it.
 
     ``open_input`` defaults to :func:`jazzd.midi.input_port.open_input` (tests pass
-    one returning a :class:`~jazzd.midi.input_port.MemoryInput`).
+    one returning a :class:`~jazzd.midi.input_port.MemoryInput`); ``jack``: the process's
+    JACK watch (:class:`~jazzd.midi.jack_watch.JackService`), to keep ``listen`` connected.
     """
     if not wants_input(config):
         if config.input.listen:
@@ -52,4 +55,5 @@ def open_input_port(config: Config, open_input: Callable[..., Any] | None = None
         listen=config.input.listen,
         channel=config.input.channel_index,
         timing=config.clock.source == "midi",
+        jack=jack,
     )

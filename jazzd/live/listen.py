@@ -59,7 +59,7 @@ class Listener:
 
     def __init__(
         self,
-        timebase: Callable[[], Timebase],
+        timebase: Timebase,
         *,
         wake: Callable[[], None] = lambda: None,
         live_chords: bool = False,
@@ -68,7 +68,7 @@ class Listener:
         presets: Any = None,
         caller_grid: bool = False,
     ) -> None:
-        """``timebase``: the player's tempo map now; ``wake``: interrupts the player's sleep;
+        """``timebase``: the player's (its scheduler's); ``wake``: interrupts the player's sleep;
         ``presets``: what a program change chooses; ``caller_grid``: a trade's call is
         counted on the caller's grid and jazzd's bar grid moves to it
         (:mod:`jazzd.live.caller_grid`, the internal clock).
@@ -105,10 +105,6 @@ class Listener:
         self.feed(event.message, event.time)
 
     # -- from the player --------------------------------------------------------
-
-    def follow(self, timebase: Callable[[], Timebase]) -> None:
-        """Convert input times to beats with ``timebase()`` (the player's tempo map)."""
-        self._timebase = timebase
 
     @property
     def chord(self) -> Chord | None:
@@ -159,7 +155,7 @@ class Listener:
 
     def _call_timebase(self) -> Any:
         """What a call is counted on: the caller's grid while there is one, else the player's."""
-        return self._grid if self._grid is not None else self._timebase()
+        return self._grid if self._grid is not None else self._timebase
 
     @staticmethod
     def _lead_beats(timebase: Timebase, beat: float) -> float:
@@ -214,7 +210,7 @@ class Listener:
         in the call's first beat moves the downbeat there (the call is counted again)."""
         tracker = self.tracker
         assert tracker is not None
-        bpm = self._timebase().bpm_at(Fraction(0))
+        bpm = self._timebase.bpm_at(Fraction(0))
         if tracker.state != "calling":
             self._call = []
             self._grid = CallerGrid(time, bpm)
@@ -260,20 +256,23 @@ class Listener:
             changes.append(BarChange(what, set={"register": value}, from_next_note=True))
 
 
-def play_along(config: Any, soloist: Any, clock: Any, presets: Any = None) -> tuple[Any, Listener]:
+def play_along(
+    config: Any, soloist: Any, timebase: Timebase, *, wake: Callable[[], None],
+    presets: Any = None,
+) -> tuple[Any, Listener]:  # fmt: skip
     """The player's source and the listener for the config's ``[band]`` and ``[control]``.
 
-    The soloist keeps its state before each note (changes heard from the next note);
-    trading wraps it in a :class:`~jazzd.live.trading.Trader`. The listener's timebase
-    is set by :meth:`Listener.follow` once the player's scheduler exists.
+    ``soloist`` keeps its state before each note (opened with note checkpoints: changes
+    are heard from the next note); trading wraps it in a
+    :class:`~jazzd.live.trading.Trader`. ``timebase``: the player's; ``wake``: the
+    player's wake-up (its clock's interrupt).
     """
     from jazzd.live.trading import Trader
 
-    soloist.keep_note_checkpoints = True
     source = Trader(soloist) if config.band.trade_bars else soloist
     listener = Listener(
-        lambda: _no_timebase(),
-        wake=clock.interrupt,
+        timebase,
+        wake=wake,
         live_chords=config.band.live_chords,
         trade_bars=config.band.trade_bars,
         controls=config.control,
@@ -281,7 +280,3 @@ def play_along(config: Any, soloist: Any, clock: Any, presets: Any = None) -> tu
         caller_grid=config.clock.source == "internal",  # no shared grid: the caller's
     )
     return source, listener
-
-
-def _no_timebase() -> Timebase:
-    raise RuntimeError("the listener has no timebase yet: call follow() first")

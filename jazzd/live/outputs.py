@@ -28,25 +28,36 @@ def open_outputs(
     config: Config,
     open_midi: Callable[..., Any],
     open_synth: Callable[..., Any] | None = None,
+    *,
+    jack: Any = None,
+    send_log: Any = None,
+    on_failure: Callable[[], None] | None = None,
 ) -> Any:
     """Open what the config asks for (MIDI first, then the synth) as one port.
 
     The port name is checked first, with the clients named after it (the input, the
     synth). If the synth fails to open, the MIDI port already opened is closed again.
+    ``jack``: the process's JACK watch (:class:`~jazzd.midi.jack_watch.JackService`), for
+    the MIDI port; ``send_log`` and ``on_failure`` go to the port returned (a tee's own
+    ports report to the tee).
     """
     midi = config.midi
     derived = (INPUT_SUFFIX,) * wants_input(config) + (SYNTH_SUFFIX,) * bool(config.sound.synth)
     check_port_name(midi.port_name, derived)
+    outer = {"send_log": send_log, "on_failure": on_failure}
+    teed = bool(config.sound.synth) and wants_midi(config)
+    own = {"send_log": None, "on_failure": None} if teed else outer  # a tee's: the tee's
     port = None
     if wants_midi(config):
-        port = open_midi(backend=midi.backend, port_name=midi.port_name, connect=midi.connect)
+        port = open_midi(backend=midi.backend, port_name=midi.port_name, connect=midi.connect,
+                         jack=jack, **own)
     if not config.sound.synth:
         return port
     if open_synth is None:
         from jazzd.sound.live import open_synth
     try:
         synth = open_synth(
-            config.sound, config.music.channel_index, f"{midi.port_name}{SYNTH_SUFFIX}"
+            config.sound, config.music.channel_index, f"{midi.port_name}{SYNTH_SUFFIX}", **own
         )
     except BaseException:
         if port is not None:
@@ -56,13 +67,4 @@ def open_outputs(
         return synth
     from jazzd.midi.tee import TeePort
 
-    return TeePort([port, synth])
-
-
-def jack_watch(port: Any) -> Any:
-    """The JACK watch of ``port`` (an RtMidi output, or one inside a tee), else None."""
-    for one in getattr(port, "ports", (port,)):
-        watch = getattr(one, "watch", None)
-        if watch is not None:
-            return watch
-    return None
+    return TeePort([port, synth], **outer)

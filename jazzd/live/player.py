@@ -3,7 +3,10 @@
 Bars 0 and 1 are queued before the clock starts, and bar k+1 is generated
 right after the sends on the bar line of bar k, so model and unparse time
 never sit in front of a send. The loop sleeps to the earliest of the next
-message, the next bar line and the next watchdog ping.
+message, the next bar line and the next watchdog ping (:meth:`Player._wake_time`,
+the one place a wake-up is chosen). The queued bars and the source's checkpoints
+are a :class:`~jazzd.live.bar_queue.BarQueue` (clock-free); the changes and the
+parts that make them are declared in :mod:`jazzd.live.changes`.
 
 Changes from outside (a reload today; live chords, clock and controller
 changes tomorrow) arrive in one inbox (:meth:`Player.post`, from any thread).
@@ -21,7 +24,7 @@ queued bars (``note_checkpoints``), the player takes back every queued note
 from the first one starting ``CHANGE_MARGIN_S`` or more from now, rewinds the
 source to the state before it and generates the rest of that bar (and the
 next) again, so the pitches of every note from there are chosen against the
-new chord. A source without note checkpoints hears it from the next bar line.
+new chord. A source that keeps no note checkpoints hears it from the next bar line.
 
 The MIDI input (:mod:`jazzd.live.listen`) is asked for its changes on every
 turn of the loop and names the time it next needs a turn (a chord window
@@ -39,22 +42,22 @@ their MIDI clock ticks.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import math
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from fractions import Fraction
-from typing import Any, Protocol
+from typing import Any, Literal
 
 from jazzd.errors import OutputLost
+from jazzd.live.bar_queue import BarQueue, BarSource, bar_beat
+from jazzd.live.changes import BarChange, Listening, Transport, with_some
 from jazzd.live.sdnotify import Notifier
-from jazzd.music.tokens import BAR_BEATS
 from jazzd.timing.clock_send import ClockSender
-from jazzd.timing.scheduler import NoteLike, Scheduler
+from jazzd.timing.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 
@@ -68,107 +71,12 @@ CHANGE_COST_FACTOR = 3.0
 CHANGE_COST_DECAY = 0.05
 #: While waiting for a first live chord, the loop looks up this often without a message.
 WAIT_POLL_S = 0.5
-
-
-class BarSource(Protocol):
-    """What the player needs from a soloist (``jazzd.generate.soloist.Soloist`` fits)."""
-
-    def next_bar(self) -> list[NoteLike]: ...
-
-    def set_chords(self, loop: Any) -> None:
-        """Play over ``loop`` from the next bar on."""
-        ...
-
-    def configure(self, settings: Any) -> None:
-        """Use these settings (``jazzd.generate.soloist.SoloSettings``) from the next bar on."""
-        ...
-
-    def checkpoint(self) -> Any:
-        """The state before the next bar: a dataclass with the field ``bar`` (its number)."""
-        ...
-
-    def rewind(self, checkpoint: Any) -> None:
-        """Back to a checkpoint: ``next_bar`` returns that bar again."""
-        ...
-
-
-@dataclass(frozen=True)
-class BarChange:
-    """Settings heard from the next bar line on; None leaves a setting as it is."""
-
-    what: str = "changed"
-    chords: Any = None
-    settings: Any = None
-    channel: int | None = None  # 0-15
-    velocity: int | None = None
-    bpm: float | None = None
-    #: Heard from the next note (within a beat), not from the next bar line.
-    from_next_note: bool = False
-    mute: bool | None = None
-    #: A trade's answer (``jazzd.live.trading.Answer``): the source answers from its bar.
-    answer: Any = None
-    #: Trading on the caller's grid (the internal clock): the time of the caller's bar
-    #: line the answer starts on; jazzd's next bar line moves there (tempo unchanged).
-    answer_at: float | None = None
-    #: Trading: stop the answer under way (the human plays again).
-    stop_answer: bool = False
-    #: Some of the played settings, by name (``temperature``, ``top_p``, ``dynamics``,
-    #: ``swing``, ``legato``, ``pitch_range``; ``register``: the range's centre note): the
-    #: player's current settings with these in place go to the source.
-    set: Any = None  # Mapping[str, Any]
-    #: The preset this change plays (the status line shows it; "": [music] again).
-    preset: str | None = None
-
-
-def with_some(settings: Any, changes: Any) -> Any:
-    """``settings`` (PlayedSettings) with ``changes`` (name -> value) in place; ``register``
-    moves the pitch range to centre on that note, keeping its width."""
-    from jazzd.live.control import register_of
-
-    solo = {k: v for k, v in changes.items() if k in ("temperature", "top_p", "pitch_range")}
-    if "register" in changes:
-        solo["pitch_range"] = register_of(changes["register"], settings.pitch_range)
-    play = {k: v for k, v in changes.items() if k in ("dynamics", "swing", "legato")}
-    if play:
-        solo["play"] = replace(settings.play, **play)
-    return replace(settings, **solo)
-
-
-class Listening(Protocol):
-    """What the player needs from the MIDI input (``jazzd.live.listen.Listener`` fits)."""
-
-    def poll(self, now: float) -> list[BarChange]:
-        """The changes the input has made by ``now``."""
-        ...
-
-    def due(self) -> float | None:
-        """When the input next needs a poll without new messages (None: not before one)."""
-        ...
-
-
-class Transport(Protocol):
-    """Start and stop from outside (a MIDI clock follower, ``jazzd.timing.follower``)."""
-
-    def rolling(self, now: float) -> bool:
-        """Whether the music plays at ``now``."""
-        ...
-
-    def take_cue(self) -> Fraction | None:
-        """The beat the music must move to, once (None: it goes on where it stands)."""
-        ...
-
-    def watch_until(self) -> float | None:
-        """The latest time the player must ask :meth:`rolling` again (None: no limit)."""
-        ...
-
-
 #: While paused, the player looks up at least this often (a ping, a stop, a change wakes it).
 PAUSED_WAKE_S = 1.0
 
 
-def bar_beat(bar: int) -> Fraction:
-    """The first beat of ``bar`` (counting from 0)."""
-    return BAR_BEATS * bar
+def _sooner(wake: float, due: float | None) -> float:
+    return wake if due is None or due >= wake else due
 
 
 class Player:
@@ -190,15 +98,14 @@ class Player:
     ) -> None:
         """``settings``: the source's settings now (``jazzd.generate.performer.PlayedSettings``),
         which a change's ``set`` changes in part (None: the source takes no settings)."""
-        self.source = source
+        #: The queued bars and the source's checkpoints (:mod:`jazzd.live.bar_queue`).
+        self.queue = BarQueue(source, scheduler)
         self.settings = settings
         #: The preset playing (None: the config's [music]).
         self.preset: str | None = None
         self.transport = transport
         self.clock_out = clock_out
         self.paused = False
-        #: Notes before this beat are not queued (the music was moved to it).
-        self._from_beat = Fraction(0)
         self.scheduler = scheduler
         self.clock = scheduler.clock
         self.channel = channel  # 0..15
@@ -208,19 +115,30 @@ class Player:
         self.listener = listener
         self.muted = False
         self.stop_requested = False
-        self.current_bar = 0
-        self.queued_bars = 0
         self._inbox: deque[BarChange] = deque()
         #: The longest a change took lately, in seconds (decaying: see change_margin).
         self._change_cost = 0.0
         #: While the loop sleeps: the time it wakes (nothing is sent before); else 0.
         self._quiet_until = 0.0
         self._quiet = threading.Condition()
-        #: The source's state before each queued bar that has not started yet.
-        self._checkpoints: dict[int, Any] = {}
-        #: Per queued bar: (start beat, the source's state before it) of each of its notes.
-        self._note_checkpoints: dict[int, list[tuple[Fraction, Any]]] = {}
-        scheduler.port.on_failure = self.clock.interrupt  # a dead MIDI server wakes the loop
+
+    @property
+    def source(self) -> BarSource:
+        return self.queue.source
+
+    @source.setter
+    def source(self, source: BarSource) -> None:
+        self.queue.source = source
+
+    @property
+    def current_bar(self) -> int:
+        """The bar playing, from 0."""
+        return self.queue.current_bar
+
+    @property
+    def queued_bars(self) -> int:
+        """How many bars were queued so far."""
+        return self.queue.queued_bars
 
     # -- from other threads ------------------------------------------------------
 
@@ -251,58 +169,6 @@ class Player:
 
     # -- the loop ----------------------------------------------------------------
 
-    def queue_bar(self) -> None:
-        """Generate the next bar and queue its notes."""
-        bar = self.queued_bars
-        self._checkpoints.setdefault(bar, self.source.checkpoint())
-        notes = self.source.next_bar()
-        low, high = bar_beat(bar), bar_beat(bar + 1)
-        for note in notes:
-            if note.start < low or note.start + note.duration > high:
-                raise RuntimeError(f"bar {bar} got a note outside [{low}, {high}): {note}")
-        note_checkpoints = getattr(self.source, "note_checkpoints", None)
-        if note_checkpoints is not None:
-            self._note_checkpoints[bar] = note_checkpoints()
-        if self._from_beat > low:
-            notes = [note for note in notes if note.start >= self._from_beat]
-        if not self.muted:
-            self.scheduler.add_notes(notes, self.channel, self.velocity)
-        self.queued_bars += 1
-
-    def take_back(self, bar: int) -> None:
-        """Unqueue ``bar`` and the bars after it, and rewind the source to before ``bar``.
-
-        Only bars that have not started can be taken back; nothing is sent.
-        """
-        if bar <= self.current_bar:
-            raise ValueError(f"bar {bar} has started already (playing bar {self.current_bar})")
-        if bar >= self.queued_bars:
-            return
-        self.scheduler.cancel_from(bar_beat(bar))
-        self.source.rewind(self._checkpoints[bar])
-        for later in range(bar, self.queued_bars):
-            del self._checkpoints[later]
-            self._note_checkpoints.pop(later, None)
-        self.queued_bars = bar
-
-    def take_back_from_note(self, beat: Fraction) -> Fraction | None:
-        """Unqueue the notes from the first one starting at or after ``beat`` on, and
-        rewind the source to before it; returns its start (None: no note checkpoint)."""
-        for bar in range(self.current_bar, self.queued_bars):
-            for start, saved in self._note_checkpoints.get(bar, ()):
-                if start >= beat:
-                    self.scheduler.cancel_from(start)
-                    self.source.rewind(saved)
-                    for later in range(bar + 1, self.queued_bars):
-                        self._checkpoints.pop(later, None)
-                        self._note_checkpoints.pop(later, None)
-                    self._note_checkpoints[bar] = [
-                        kept for kept in self._note_checkpoints[bar] if kept[0] < start
-                    ]
-                    self.queued_bars = bar
-                    return start
-        return None
-
     def wait_until(self, ready: Callable[[], bool]) -> bool:
         """Before the first bar: sleep, hearing the input and pinging the watchdog, until
         ``ready()`` (e.g. a first live chord); False when stopped first."""
@@ -314,12 +180,7 @@ class Player:
                 return True
             now = clock.now()
             self.notifier.ping_if_due(now)
-            wake = now + WAIT_POLL_S
-            for due in (self.notifier.next_ping(),
-                        None if self.listener is None else self.listener.due()):  # fmt: skip
-                if due is not None and due < wake:
-                    wake = max(due, now)
-            if not clock.sleep_until(wake):
+            if not clock.sleep_until(self._wake_time(now + WAIT_POLL_S, "waiting")):
                 clock.clear()
         return False
 
@@ -346,21 +207,7 @@ class Player:
             bar_line = timebase.time_at(bar_beat(self.current_bar + 1))
             if self.bars is not None and self.current_bar >= self.bars and not scheduler.pending:
                 return True
-            wake = bar_line
-            next_message = scheduler.next_deadline()
-            if next_message is not None and next_message < wake:
-                wake = next_message
-            next_ping = self.notifier.next_ping()
-            if next_ping is not None and next_ping < wake:
-                wake = next_ping
-            if self.listener is not None:
-                listen = self.listener.due()
-                if listen is not None and listen < wake:
-                    wake = max(listen, clock.now())
-            watch = self.transport.watch_until() if self.transport is not None else None
-            if watch is not None and watch < wake:
-                wake = watch
-            asleep = self._sleep_until(wake)
+            asleep = self._sleep_until(self._wake_time(bar_line, "playing"))
             if not asleep:
                 if self.stop_requested:
                     return False
@@ -369,8 +216,8 @@ class Player:
             scheduler.send_due()
             now = clock.now()
             if now >= bar_line:
-                self.current_bar += 1
-                self._on_bar_line()
+                self.queue.bar_line()
+                self._fill()
             self.notifier.ping_if_due(now)
 
     def figures(self) -> dict[str, Any]:
@@ -384,7 +231,7 @@ class Player:
             "open_notes_at_exit": len(scheduler.open_notes),
         }
         if self.listener is not None:
-            figures["play_along"] = dict(getattr(self.listener, "counts", {}))
+            figures["play_along"] = dict(self.listener.counts)
         last = scheduler.last_sent
         if last is not None and last.beat is not None:
             figures["last_message"] = {
@@ -403,9 +250,26 @@ class Player:
     def _fill(self) -> None:
         """Queue bars up to one bar after the one playing."""
         while self.queued_bars <= self.current_bar + 1 and self._want_more():
-            self.queue_bar()
+            self.queue.queue_bar(self.channel, self.velocity, muted=self.muted)
         if self.clock_out is not None:
             self.clock_out.queue_through(self.scheduler, self.queued_bars)
+
+    def _wake_time(self, bound: float, state: Literal["playing", "waiting", "paused"]) -> float:
+        """When the loop must look again: at ``bound`` (playing: the next bar line; waiting
+        for a first chord: the next look; paused: the next look) or sooner, for the next
+        message (playing), the watchdog's next ping, the input's next poll (not paused;
+        never before now) and the transport's next look (playing)."""
+        wake = bound
+        if state == "playing":
+            wake = _sooner(wake, self.scheduler.next_deadline())
+        wake = _sooner(wake, self.notifier.next_ping())
+        if state != "paused" and self.listener is not None:
+            listen = self.listener.due()
+            if listen is not None and listen < wake:
+                wake = max(listen, self.clock.now())
+        if state == "playing" and self.transport is not None:
+            wake = _sooner(wake, self.transport.watch_until())
+        return wake
 
     def _sleep_until(self, wake: float) -> bool:
         """Sleep to ``wake``, telling :meth:`wait_for_quiet` that nothing is sent before;
@@ -435,11 +299,7 @@ class Player:
             return False
         if not self.paused:
             self.pause()
-        wake = now + PAUSED_WAKE_S
-        next_ping = self.notifier.next_ping()
-        if next_ping is not None and next_ping < wake:
-            wake = next_ping
-        asleep = self._sleep_until(wake)
+        asleep = self._sleep_until(self._wake_time(now + PAUSED_WAKE_S, "paused"))
         if not asleep and not self.stop_requested:
             clock.clear()
         self.notifier.ping_if_due(clock.now())
@@ -459,26 +319,10 @@ class Player:
         the bar of ``beat``, so the chords are those of that bar; notes of that
         bar before ``beat`` are not played.
         """
-        bar = int(beat // BAR_BEATS)
         self.scheduler.close_open_notes()  # Start while playing: nothing may hang
-        self.scheduler.cancel_from(Fraction(0))
-        if self._checkpoints:
-            checkpoint = self._checkpoints[min(self._checkpoints)]
-        else:
-            checkpoint = self.source.checkpoint()
-        self.source.rewind(dataclasses.replace(checkpoint, bar=bar))
-        self._checkpoints.clear()
-        self.current_bar = self.queued_bars = bar
-        self._from_beat = Fraction(beat)
+        bar = self.queue.move_to(beat)
         self._fill()
         log.info("moved to bar %d, beat %.3g", bar + 1, float(beat - bar_beat(bar)) + 1)
-
-    def _on_bar_line(self) -> None:
-        for started in [bar for bar in self._checkpoints if bar < self.current_bar]:
-            del self._checkpoints[started]
-        for started in [bar for bar in self._note_checkpoints if bar < self.current_bar]:
-            del self._note_checkpoints[started]
-        self._fill()
 
     def _apply_changes_if_there_is_time(self) -> None:
         """Apply the inbox from the next bar line, unless a send is too close; a mute
@@ -500,7 +344,7 @@ class Player:
             self._apply_from_next_note(at_note)
         if at_bar:
             bar = self.current_bar + 1
-            self.take_back(bar)
+            self.queue.take_back(bar)
             for change in at_bar:
                 self._apply(change, bar)
             self._fill()
@@ -527,9 +371,9 @@ class Player:
         timebase = self.scheduler.timebase
         from_time = self.clock.now() + self.change_margin()
         beat = Fraction(timebase.beat_at(from_time)).limit_denominator(1_000_000)
-        start = self.take_back_from_note(beat)
+        start = self.queue.take_back_from_note(beat)
         if start is None:  # no note checkpoints: from the next bar line
-            self.take_back(self.current_bar + 1)
+            self.queue.take_back(self.current_bar + 1)
         for change in changes:
             if change.mute is not None and change.mute != self.muted:
                 self.muted = change.mute

@@ -68,6 +68,11 @@ class Remote:
     def due(self) -> float | None:
         return self.control.due()
 
+    @property
+    def counts(self) -> dict[str, int]:
+        """Nothing: OSC's own figures are the control's (``--stats-json``'s ``osc``)."""
+        return {}
+
     def poll(self, now: float) -> list[BarChange]:
         commands = self.control.poll(now)
         return self.changes(commands) if commands else []
@@ -136,7 +141,7 @@ class Inputs:
     def counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for each in self.inputs:
-            counts.update(getattr(each, "counts", {}))
+            counts.update(each.counts)
         return counts
 
 

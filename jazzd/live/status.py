@@ -57,7 +57,7 @@ def read_snapshot(player: Any, now: float) -> Snapshot:
     timebase, stats = scheduler.timebase, scheduler.stats
     beat = timebase.beat_at(now)
     at = Fraction(max(beat, 0.0))
-    loop = getattr(player.source, "chords", None)
+    loop = player.source.chords
     chord = chord_symbol(loop.chord_at(at)) if loop is not None else None
     return Snapshot(
         beat=beat,
@@ -67,8 +67,8 @@ def read_snapshot(player: Any, now: float) -> Snapshot:
         sent=stats.count,
         late_max_s=stats.max_s,
         late_over_1ms=stats.over_1ms,
-        preset=getattr(player, "preset", None),
-        confidence=getattr(timebase, "confidence", None),
+        preset=player.preset,
+        confidence=timebase.confidence,
     )
 
 

@@ -57,7 +57,7 @@ from jazzd.midi.messages import (
 )
 
 if TYPE_CHECKING:
-    from jazzd.midi.jack_watch import JackWatch
+    from jazzd.midi.jack_watch import JackService
     from jazzd.midi.keep_connected import KeepConnected
 
 log = logging.getLogger(__name__)
@@ -157,16 +157,20 @@ class InputPort:
     """Parses, filters and hands messages to the listeners; subclasses bring the messages.
 
     ``channel``: 0-15 for notes of that channel only, None for every channel
-    (other messages are not filtered).
+    (other messages are not filtered). ``timing``: MIDI clock ticks (F8) reach the
+    listeners (else they are dropped, with active sensing).
     """
 
-    def __init__(self, name: str, channel: int | None = None) -> None:
+    #: The MIDI system it reads from; subclasses on one name it.
+    backend = "?"
+
+    def __init__(self, name: str, channel: int | None = None, *, timing: bool = True) -> None:
         self.name = name
         self.channel = channel
         self.closed = False
         self._listeners: list[Listener] = []
         #: Whether MIDI clock ticks (F8) reach the listeners; active sensing never does.
-        self.pass_timing = True
+        self.pass_timing = timing
         self.received = 0
         self.ignored = 0
 
@@ -218,8 +222,10 @@ class InputPort:
 class MemoryInput(InputPort):
     """An input without a MIDI system: ``feed`` delivers at once, in the caller's thread."""
 
-    def __init__(self, name: str = "memory-in", channel: int | None = None) -> None:
-        super().__init__(name, channel)
+    def __init__(
+        self, name: str = "memory-in", channel: int | None = None, *, timing: bool = True
+    ) -> None:
+        super().__init__(name, channel, timing=timing)
 
     def feed(self, message: Sequence[int], time: float) -> None:
         """One message that arrived at ``time`` (the test's clock)."""
@@ -236,10 +242,10 @@ class RtMidiInput(InputPort):
 
     def __init__(
         self, client_name: str, midiin: object, backend: str, source: str | None = None,
-        channel: int | None = None,
+        channel: int | None = None, *, timing: bool = True,
     ) -> None:  # fmt: skip
         name = client_name if source is None else f"{client_name} <- {source}"
-        super().__init__(name, channel)
+        super().__init__(name, channel, timing=timing)
         self.client_name = client_name
         self.backend = backend
         self.source = source
@@ -259,13 +265,16 @@ class RtMidiInput(InputPort):
                 message, delta = item
                 self._deliver(message, stamp(delta, now()))
 
-    def keep_connected(self, watch: JackWatch | None, wanted: str) -> None:
+    def keep_connected(self, jack: JackService | None, wanted: str) -> None:
         """Connect again to a source matching ``wanted`` (``--listen``) when it comes back.
 
-        ``watch`` is the process's JACK watch (the output's: one per process); without
+        ``jack`` holds the process's JACK watch (one per process, the daemon's); without
         one (ALSA, CoreMIDI) a source that goes stays gone.
         """
-        if watch is None or self.source is None or self.backend != "jack":
+        if jack is None or self.source is None or self.backend != "jack":
+            return
+        watch = jack.watch()
+        if watch is None:
             return
         from jazzd.midi.keep_connected import KeepConnected, own_port_name
 
@@ -294,7 +303,7 @@ def input_client_name(port_name: str) -> str:
 
 def open_input(
     backend: str = "auto", port_name: str = "jazzd", listen: str | None = None,
-    channel: int | None = None, timing: bool = False,
+    channel: int | None = None, timing: bool = False, jack: JackService | None = None,
 ) -> RtMidiInput:  # fmt: skip
     """Open the MIDI input: a virtual port ``<port_name>-in``, or a connection to ``listen``.
 
@@ -302,7 +311,8 @@ def open_input(
     contains it, as ``--connect`` picks a destination: no match or several
     partial matches is a UserError. ``timing``: deliver MIDI clock (F8) to the
     listeners (else it is dropped here, with active sensing); SysEx is junk.
-    ``channel``: 0-15 for notes of one channel.
+    ``channel``: 0-15 for notes of one channel. ``jack``: the process's JACK watch, with
+    which a ``listen`` source that goes is connected again when it comes back (JACK only).
     """
     check_port_name(port_name, (INPUT_SUFFIX,))
     rtmidi = rtmidi_module()
@@ -339,7 +349,12 @@ def open_input(
             midiin.delete()  # type: ignore[attr-defined]
             what = f"connect to {source!r}" if source else f"open the MIDI input {client_name!r}"
             raise UserError(f"cannot {what} on {name}: {exc}") from None
-        port = RtMidiInput(client_name, midiin, name, source, channel)
-        port.pass_timing = timing
+        port = RtMidiInput(client_name, midiin, name, source, channel, timing=timing)
+        if listen:
+            try:
+                port.keep_connected(jack, listen)
+            except BaseException:
+                port.close()
+                raise
         return port
     raise UserError("no MIDI backend is usable: " + "; ".join(reasons))

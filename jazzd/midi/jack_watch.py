@@ -2,10 +2,14 @@
 
 RtMidi tells nothing when the JACK server goes away (sends go nowhere, the
 process would play on silently) nor when the port it is connected to goes, so
-this client registers libjack's ``jack_on_shutdown`` (the port is marked
-failed) and its port-registration callback (listeners are told that ports
-came or went: :mod:`jazzd.midi.keep_connected` acts on it). It answers
-questions about the server's ports and connects ports.
+this client registers libjack's ``jack_on_shutdown`` (its shutdown listeners
+are told: the output marks itself failed) and its port-registration callback
+(listeners are told that ports came or went: :mod:`jazzd.midi.keep_connected`
+acts on it). It answers questions about the server's ports and connects ports.
+
+One watch serves the whole process: :class:`JackService` opens it when the
+first port on JACK asks for it; the daemon owns the service and closes it after
+the ports, which borrow the watch.
 
 It is activated (JACK delivers its announcements only to active clients) but
 has no process callback, so it takes no part in the server's cycles: no
@@ -24,7 +28,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from jazzd.midi.backends import MAX_PORT_NAME_BYTES, quiet_stderr, rtmidi_module
-from jazzd.midi.port import Port
 
 log = logging.getLogger(__name__)
 
@@ -40,14 +43,14 @@ _jack_message_callbacks: list[object] = []
 
 
 class JackWatch:
-    """Watches the JACK server ``port`` talks to; :meth:`start` opens it."""
+    """Watches the JACK server of this process's ports; :meth:`start` opens it."""
 
-    def __init__(self, lib: ctypes.CDLL, client: int, port: Port) -> None:
+    def __init__(self, lib: ctypes.CDLL, client: int) -> None:
         self._lib = lib
         self._client: int | None = client
-        self._port = port
         self.shut_down = False
         self._listeners: list[Callable[[str, bool], None]] = []
+        self._shutdown_listeners: list[Callable[[], None]] = []
         # Kept referenced as long as libjack may call them.
         self._callback = _SHUTDOWN_CALLBACK(self._on_shutdown)
         self._registration = _REGISTRATION_CALLBACK(self._on_registration)
@@ -59,7 +62,7 @@ class JackWatch:
             log.debug("the JACK watch did not activate: ports that go and come go unnoticed")
 
     @classmethod
-    def start(cls, client_name: str, port: Port) -> JackWatch | None:
+    def start(cls, client_name: str) -> JackWatch | None:
         """A watch named ``<client_name>-watch``; None when libjack cannot be loaded."""
         try:
             lib = ctypes.CDLL(_libjack_path())
@@ -75,7 +78,12 @@ class JackWatch:
         if not client:
             return None
         _route_jack_messages(lib)
-        return cls(lib, client, port)
+        return cls(lib, client)
+
+    def add_shutdown_listener(self, listener: Callable[[], None]) -> None:
+        """Call ``listener()`` when the server shuts down (on libjack's thread: a flag and a
+        wake-up at most), before the port listeners hear ``("", False)``."""
+        self._shutdown_listeners.append(listener)
 
     def add_listener(self, listener: Callable[[str, bool], None]) -> None:
         """Call ``listener(port_name, registered)`` when a port comes or goes, and
@@ -165,7 +173,8 @@ class JackWatch:
     def _on_shutdown(self, arg: object) -> None:
         # Called on a libjack thread: only a flag and a wake-up.
         self.shut_down = True
-        self._port.fail("the JACK server shut down")
+        for gone in list(self._shutdown_listeners):
+            gone()
         for listener in list(self._listeners):
             listener("", False)
 
@@ -175,6 +184,33 @@ class JackWatch:
         if client is not None and not self.shut_down:
             self._lib.jack_deactivate(ctypes.c_void_p(client))
             self._lib.jack_client_close(ctypes.c_void_p(client))
+
+
+class JackService:
+    """The process's one JACK watch (client ``<client_name>-watch``), opened when a port on
+    JACK first asks for it: nothing contacts JACK when no port uses it."""
+
+    def __init__(self, client_name: str) -> None:
+        self.client_name = client_name
+        self._asked = False
+        self._watch: JackWatch | None = None
+
+    def watch(self) -> JackWatch | None:
+        """The watch, opened on the first call; None when libjack or the server is not there."""
+        if not self._asked:
+            self._asked = True
+            self._watch = JackWatch.start(self.client_name)
+        return self._watch
+
+    @property
+    def opened(self) -> JackWatch | None:
+        """The watch if a port has opened it, without opening it."""
+        return self._watch
+
+    def close(self) -> None:
+        """Close the watch (after the ports that borrow it)."""
+        if self._watch is not None:
+            self._watch.close()
 
 
 #: The watch's own client is ``<client name>-watch``.

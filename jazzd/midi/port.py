@@ -21,9 +21,12 @@ class OutputPort(Protocol):
     """What the scheduler and the player need from a MIDI output."""
 
     name: str
+    #: The MIDI system it sends through ("jack", "alsa", "fluidsynth/jack"; "?": none named).
+    backend: str
     #: Why the port can no longer deliver (None while it works).
     failure: str | None
-    #: Called (from any thread) when ``failure`` is set; the player wakes up with it.
+    #: Called (from any thread) when ``failure`` is set: the daemon opens its ports with
+    #: the player's wake-up (its clock's interrupt).
     on_failure: Callable[[], None] | None
 
     def send(self, message: Message) -> None: ...
@@ -36,15 +39,25 @@ class Port:
 
     ``failure`` says why the port can no longer deliver (its MIDI server went
     away), None while it works; :meth:`fail` sets it and calls ``on_failure``.
+    ``send_log`` records every message sent (``--send-log``) and closes with the port.
     """
 
-    def __init__(self, name: str) -> None:
+    #: The MIDI system it sends through; subclasses on one name it.
+    backend = "?"
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        send_log: SendLog | None = None,
+        on_failure: Callable[[], None] | None = None,
+    ) -> None:
         self.name = name
         self.closed = False
         self.failure: str | None = None
-        self.on_failure: Callable[[], None] | None = None
+        self.on_failure = on_failure
         #: Where each sent message is recorded (``--send-log``), None for nowhere.
-        self.send_log: SendLog | None = None
+        self.send_log = send_log
 
     def fail(self, reason: str) -> None:
         """Mark the port dead (the first reason is kept) and tell ``on_failure``."""
@@ -87,8 +100,15 @@ class Port:
 class MemoryPort(Port):
     """Keeps every message it is sent, with the time from ``clock`` when one is given."""
 
-    def __init__(self, name: str = "memory", clock: Callable[[], float] | None = None) -> None:
-        super().__init__(name)
+    def __init__(
+        self,
+        name: str = "memory",
+        clock: Callable[[], float] | None = None,
+        *,
+        send_log: SendLog | None = None,
+        on_failure: Callable[[], None] | None = None,
+    ) -> None:
+        super().__init__(name, send_log=send_log, on_failure=on_failure)
         self.messages: list[Message] = []
         self.times: list[float] = []
         self._clock = clock

@@ -10,7 +10,8 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 from jazzd.errors import UserError
 from jazzd.midi.backends import (
@@ -21,10 +22,13 @@ from jazzd.midi.backends import (
     rtmidi_module,
 )
 from jazzd.midi.discovery import choose_port
-from jazzd.midi.jack_watch import JackWatch
+from jazzd.midi.jack_watch import JackService
 from jazzd.midi.keep_connected import KeepConnected, own_port_name
 from jazzd.midi.messages import CC_ALL_NOTES_OFF, control_change
 from jazzd.midi.port import Port
+
+if TYPE_CHECKING:
+    from jazzd.midi.send_log import SendLog
 
 #: JACK periods waited after the last send before the port is unregistered.
 DRAIN_PERIODS = 3
@@ -37,38 +41,40 @@ DRAIN_FALLBACK_S = 0.064
 class RtMidiOutput(Port):
     """A python-rtmidi ``MidiOut`` with one port open, as client ``client_name``.
 
-    ``destination`` is the port it is connected to (None for a virtual port).
+    ``destination`` is the port it is connected to (None for a virtual port). ``jack``:
+    the process's JACK watch (the daemon's; without one the port opens its own and
+    closes it with itself), used on JACK only.
     """
 
     def __init__(
-        self, client_name: str, midiout: object, backend: str, destination: str | None = None
+        self,
+        client_name: str,
+        midiout: object,
+        backend: str,
+        destination: str | None = None,
+        *,
+        jack: JackService | None = None,
+        send_log: SendLog | None = None,
+        on_failure: Callable[[], None] | None = None,
     ) -> None:
         name = client_name if destination is None else f"{client_name} -> {destination}"
-        super().__init__(name)
+        super().__init__(name, send_log=send_log, on_failure=on_failure)
         self.client_name = client_name
         self.destination = destination
         self.backend = backend
         self._midiout = midiout
         self._send_message = midiout.send_message  # type: ignore[attr-defined]
-        self._watch = JackWatch.start(client_name, self) if backend == "jack" else None
+        self._own_jack = jack is None
+        self._jack = jack if jack is not None else JackService(client_name)
+        self._watch = self._jack.watch() if backend == "jack" else None
+        if self._watch is not None:
+            self._watch.add_shutdown_listener(self._server_gone)
         self._keeper: KeepConnected | None = None
         #: Held by each send and by a reconnection, which sends all-notes-off first.
         self._lock = threading.Lock()
 
-    @property
-    def watch(self) -> JackWatch | None:
-        """The JACK watch of this process (None off JACK): the input's reconnection uses it too."""
-        return self._watch
-
-    def realtime_conflict(self) -> str | None:
-        """What ranks below a real-time player on this output's side (None: nothing known).
-
-        On a JACK server without real-time scheduling the clients' process threads
-        are ordinary threads, which a real-time player thread outranks.
-        """
-        if self._watch is not None and self._watch.server_is_realtime() is False:
-            return "the JACK server runs without real-time scheduling"
-        return None
+    def _server_gone(self) -> None:
+        self.fail("the JACK server shut down")
 
     def keep_connected(self, wanted: str, port_name: str) -> None:
         """Reconnect to a port matching ``wanted`` whenever the destination comes back (JACK).
@@ -144,14 +150,24 @@ class RtMidiOutput(Port):
         # RtMidi's JACK output waits (up to 1 s) for its process callback to have run once.
         self._midiout.close_port()  # type: ignore[attr-defined]
         self._midiout.delete()  # type: ignore[attr-defined]
-        if self._watch is not None:
-            self._watch.close()
+        if self._own_jack:
+            self._jack.close()
 
 
 def open_output(
-    backend: str = "auto", port_name: str = "jazzd", connect: str | None = None
+    backend: str = "auto",
+    port_name: str = "jazzd",
+    connect: str | None = None,
+    *,
+    jack: JackService | None = None,
+    send_log: SendLog | None = None,
+    on_failure: Callable[[], None] | None = None,
 ) -> RtMidiOutput:
-    """Open the MIDI output: a virtual port ``port_name``, or a connection to ``connect``."""
+    """Open the MIDI output: a virtual port ``port_name``, or a connection to ``connect``.
+
+    ``jack``, ``send_log``, ``on_failure``: see :class:`RtMidiOutput` and
+    :class:`~jazzd.midi.port.Port`."""
+    parts = {"jack": jack, "send_log": send_log, "on_failure": on_failure}
     check_port_name(port_name)
     rtmidi = rtmidi_module()
     reasons = []
@@ -162,7 +178,7 @@ def open_output(
             reasons.append(f"{name}: {exc}")
             continue
         if connect:
-            return _connect(midiout, name, port_name, connect)
+            return _connect(midiout, name, port_name, connect, parts)
         if name == "windows":
             midiout.delete()  # type: ignore[attr-defined]
             raise UserError(
@@ -176,11 +192,13 @@ def open_output(
             raise UserError(
                 f"cannot open the virtual MIDI port {port_name!r} on {name}: {exc}"
             ) from None
-        return RtMidiOutput(port_name, midiout, name)
+        return RtMidiOutput(port_name, midiout, name, **parts)
     raise UserError("no MIDI backend is usable: " + "; ".join(reasons))
 
 
-def _connect(midiout: object, backend: str, port_name: str, connect: str) -> RtMidiOutput:
+def _connect(
+    midiout: object, backend: str, port_name: str, connect: str, parts: dict[str, Any]
+) -> RtMidiOutput:
     rtmidi = rtmidi_module()
     ports: list[str] = midiout.get_ports()  # type: ignore[attr-defined]
     try:
@@ -193,6 +211,6 @@ def _connect(midiout: object, backend: str, port_name: str, connect: str) -> RtM
     except rtmidi.RtMidiError as exc:
         midiout.delete()  # type: ignore[attr-defined]
         raise UserError(f"cannot connect to {ports[index]!r} on {backend}: {exc}") from None
-    output = RtMidiOutput(port_name, midiout, backend, destination=ports[index])
+    output = RtMidiOutput(port_name, midiout, backend, destination=ports[index], **parts)
     output.keep_connected(connect, port_name)
     return output

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from jazzd.midi.port import OutputPort, Port
+
+if TYPE_CHECKING:
+    from jazzd.midi.send_log import SendLog
 
 
 class TeePort(Port):
@@ -15,10 +19,18 @@ class TeePort(Port):
     reason: the player stops as it would with that port alone.
     """
 
-    def __init__(self, ports: Sequence[OutputPort]) -> None:
-        super().__init__(" + ".join(port.name for port in ports))
+    def __init__(
+        self,
+        ports: Sequence[OutputPort],
+        *,
+        send_log: SendLog | None = None,
+        on_failure: Callable[[], None] | None = None,
+    ) -> None:
+        """``ports`` are the tee's own (opened for it): it takes their failures and closes them."""
+        name = " + ".join(port.name for port in ports)
+        super().__init__(name, send_log=send_log, on_failure=on_failure)
         self.ports = tuple(ports)
-        self.backend = " + ".join(str(getattr(port, "backend", "?")) for port in ports)
+        self.backend = " + ".join(port.backend for port in ports)
         for port in self.ports:
             port.on_failure = self._child_failed
 

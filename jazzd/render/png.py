@@ -102,7 +102,7 @@ def draw(rendered: Any) -> Any:
         roll.add_collection(_boxes(comp, bars=bars, height=0.9, zorder=2))
     centre = rendered.music.velocity
     solo = [
-        (n, note_colour(n.token), opacity(getattr(n, "velocity", None) or note_velocity(n, centre)))
+        (n, note_colour(n.token), opacity(note_velocity(n, centre)))
         for n in rendered.notes
         if n.pitch is not None
     ]

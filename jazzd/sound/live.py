@@ -23,14 +23,17 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Protocol
 
 from jazzd.errors import UserError
 from jazzd.midi.messages import next_channel
 from jazzd.midi.port import Port
 from jazzd.sound.soundfont import find_soundfont
 from jazzd.sound.synth import Synth
+
+if TYPE_CHECKING:
+    from jazzd.midi.send_log import SendLog
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +71,12 @@ class SynthSettings(Protocol):
 class SynthPort(Port):
     """A live FluidSynth with its audio driver running: MIDI bytes in, sound out."""
 
-    def __init__(self, synth: Synth, driver: str, client_name: str, gain: float) -> None:
+    def __init__(
+        self, synth: Synth, driver: str, client_name: str, gain: float, *,
+        send_log: SendLog | None = None, on_failure: Callable[[], None] | None = None,
+    ) -> None:  # fmt: skip
         shown = f"{driver}: {client_name}" if driver == "jack" else driver
-        super().__init__(f"FluidSynth ({shown})")
+        super().__init__(f"FluidSynth ({shown})", send_log=send_log, on_failure=on_failure)
         self.backend = f"fluidsynth/{driver}"
         self.synth = synth
         self.gain = gain
@@ -101,11 +107,15 @@ def driver_order(driver: str, platform: str = sys.platform) -> tuple[str, ...]:
     return AUTO_ORDER.get(platform, AUTO_ORDER["linux"])
 
 
-def open_synth(sound: SynthSettings, solo_channel: int, client_name: str) -> SynthPort:
+def open_synth(
+    sound: SynthSettings, solo_channel: int, client_name: str, *,
+    send_log: SendLog | None = None, on_failure: Callable[[], None] | None = None,
+) -> SynthPort:
     """Load the SoundFont and open the first audio driver that works; UserError otherwise.
 
     Every channel plays ``sound.solo_program`` except the one after ``solo_channel``
     (the solo's, 0-15), which plays ``sound.comp_program`` (the render's comp channel).
+    ``send_log``, ``on_failure``: the port's (:class:`~jazzd.midi.port.Port`).
     """
     soundfont = find_soundfont(sound.soundfont)
     os.environ.setdefault("JACK_NO_START_SERVER", "1")  # libjack must not start a server
@@ -121,7 +131,8 @@ def open_synth(sound: SynthSettings, solo_channel: int, client_name: str) -> Syn
             except OSError as exc:
                 reasons.append((driver, str(exc).rstrip(".")))
                 continue
-            return SynthPort(synth, driver, client_name, sound.gain)
+            return SynthPort(synth, driver, client_name, sound.gain, send_log=send_log,
+                             on_failure=on_failure)  # fmt: skip
     except BaseException:
         synth.close()
         raise

@@ -203,6 +203,9 @@ class ClockFollower:
     the player.
     """
 
+    #: Ticks are no guess (see ``jazzd.timing.tempo.Timebase.confidence``).
+    confidence = None
+
     def __init__(self, bpm: float, on_change: Callable[[], None] | None = None) -> None:
         self.on_change = on_change
         self._lock = threading.Lock()
@@ -239,6 +242,9 @@ class ClockFollower:
             return
         if changed and self.on_change is not None:
             self.on_change()
+
+    def close(self) -> None:
+        """Nothing to let go of (the input port stops the events)."""
 
     def _tick(self, time: float) -> bool:
         if time - self._last_tick > DROPOUT_S:

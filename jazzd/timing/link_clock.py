@@ -88,6 +88,11 @@ class LinkFollower:
     clock, for where the music starts.
     """
 
+    #: The session's beat is no guess (see ``jazzd.timing.tempo.Timebase.confidence``).
+    confidence = None
+    #: Link reads no MIDI input.
+    on_event = None
+
     def __init__(self, session: Any, relation: ClockRelation, *,
                  now: Callable[[], float] = time.monotonic,
                  on_change: Callable[[], None] | None = None) -> None:  # fmt: skip

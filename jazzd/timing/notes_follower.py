@@ -87,6 +87,9 @@ class NotesFollower:
         if self.on_change is not None:
             self.on_change()
 
+    def close(self) -> None:
+        """Nothing to let go of (the input port stops the events)."""
+
     def _start(self, line: BeatLine, now: float) -> None:
         """Locked: jazzd's beat where it stands is the player's first bar line from now."""
         bar = math.ceil(line.beat_of(now + START_LEAD_S) / BAR) * BAR

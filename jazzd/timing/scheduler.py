@@ -63,10 +63,15 @@ class NoteLike(Protocol):
     @property
     def pitch(self) -> int | None: ...
 
+    @property
+    def accent(self) -> int:
+        """The velocity above (below, when negative) the player's; 0 on the grid."""
+        ...
 
-def note_velocity(note: object, velocity: int) -> int:
-    """The velocity of ``note``: ``velocity`` plus the note's ``accent`` (if it has one), 1-127."""
-    return min(127, max(1, velocity + getattr(note, "accent", 0)))
+
+def note_velocity(note: NoteLike, velocity: int) -> int:
+    """The velocity of ``note``: ``velocity`` plus the note's ``accent``, 1-127."""
+    return min(127, max(1, velocity + note.accent))
 
 
 @dataclass(frozen=True, eq=False)

@@ -31,9 +31,18 @@ class Timebase(Protocol):
         """Play at ``bpm`` from ``beat`` on (a timebase led from outside may refuse)."""
         ...
 
+    @property
+    def confidence(self) -> float | None:
+        """How sure a timebase that follows a player's notes is of the beat (0-1); None for
+        the others."""
+        ...
+
 
 class TempoMap:
     """Beats <-> seconds, piecewise constant tempo, every segment anchored absolutely."""
+
+    #: A tempo map is sure of its beat (see :attr:`Timebase.confidence`).
+    confidence = None
 
     def __init__(self, origin: float, bpm: float) -> None:
         check_bpm(bpm)
@@ -64,6 +73,12 @@ class TempoMap:
         anchor = self.time_at(beat)
         self._segments = [s for s in self._segments if s[0] < beat]
         self._segments.append((Fraction(beat), anchor, bpm))
+
+    def start_at(self, origin: float) -> None:
+        """Beat 0 at ``origin``, the whole map moved with it: the music's start, set once
+        its first bars are queued (jazzd's own tempo)."""
+        shift = origin - self.origin
+        self._segments = [(beat, time + shift, bpm) for beat, time, bpm in self._segments]
 
     def realign(self, beat: Fraction, time: float) -> None:
         """From ``beat`` on, the same tempo with ``beat`` at ``time`` (the grid moves; earlier

@@ -1,0 +1,110 @@
+"""What reaches the player from outside: changes, and the parts that make or lead them.
+
+A :class:`BarChange` is heard from the next bar line (or the next note); the MIDI
+input and OSC hand them over as a :class:`Listening`; a :class:`Transport` starts,
+stops and moves the music; a :class:`Follower` is a transport that is also the
+timebase (a MIDI clock, a player's notes, a Link session).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any, Protocol
+
+from jazzd.timing.tempo import Timebase
+
+if TYPE_CHECKING:
+    from jazzd.midi.input_port import InputEvent
+
+
+@dataclass(frozen=True)
+class BarChange:
+    """Settings heard from the next bar line on; None leaves a setting as it is."""
+
+    what: str = "changed"
+    chords: Any = None
+    settings: Any = None
+    channel: int | None = None  # 0-15
+    velocity: int | None = None
+    bpm: float | None = None
+    #: Heard from the next note (within a beat), not from the next bar line.
+    from_next_note: bool = False
+    mute: bool | None = None
+    #: A trade's answer (``jazzd.live.trading.Answer``): the source answers from its bar.
+    answer: Any = None
+    #: Trading on the caller's grid (the internal clock): the time of the caller's bar
+    #: line the answer starts on; jazzd's next bar line moves there (tempo unchanged).
+    answer_at: float | None = None
+    #: Trading: stop the answer under way (the human plays again).
+    stop_answer: bool = False
+    #: Some of the played settings, by name (``temperature``, ``top_p``, ``dynamics``,
+    #: ``swing``, ``legato``, ``pitch_range``; ``register``: the range's centre note): the
+    #: player's current settings with these in place go to the source.
+    set: Any = None  # Mapping[str, Any]
+    #: The preset this change plays (the status line shows it; "": [music] again).
+    preset: str | None = None
+
+
+def with_some(settings: Any, changes: Any) -> Any:
+    """``settings`` (PlayedSettings) with ``changes`` (name -> value) in place; ``register``
+    moves the pitch range to centre on that note, keeping its width."""
+    from jazzd.live.control import register_of
+
+    solo = {k: v for k, v in changes.items() if k in ("temperature", "top_p", "pitch_range")}
+    if "register" in changes:
+        solo["pitch_range"] = register_of(changes["register"], settings.pitch_range)
+    play = {k: v for k, v in changes.items() if k in ("dynamics", "swing", "legato")}
+    if play:
+        solo["play"] = replace(settings.play, **play)
+    return replace(settings, **solo)
+
+
+class Listening(Protocol):
+    """What the player needs from the MIDI input (``jazzd.live.listen.Listener`` fits)."""
+
+    def poll(self, now: float) -> list[BarChange]:
+        """The changes the input has made by ``now``."""
+        ...
+
+    def due(self) -> float | None:
+        """When the input next needs a poll without new messages (None: not before one)."""
+        ...
+
+    @property
+    def counts(self) -> Mapping[str, int]:
+        """What the input heard, by kind (``--stats-json``'s ``play_along``)."""
+        ...
+
+
+class Transport(Protocol):
+    """Start and stop from outside (a MIDI clock follower, ``jazzd.timing.follower``)."""
+
+    def rolling(self, now: float) -> bool:
+        """Whether the music plays at ``now``."""
+        ...
+
+    def take_cue(self) -> Fraction | None:
+        """The beat the music must move to, once (None: it goes on where it stands)."""
+        ...
+
+    def watch_until(self) -> float | None:
+        """The latest time the player must ask :meth:`rolling` again (None: no limit)."""
+        ...
+
+
+class Follower(Transport, Timebase, Protocol):
+    """A timebase and transport led from outside: a MIDI clock, a player's notes, a Link
+    session (``jazzd.timing.follower``, ``notes_follower``, ``link_clock``)."""
+
+    #: The MIDI input's listener that leads it (None: it reads no MIDI input).
+    on_event: Callable[[InputEvent], None] | None
+
+    def figures(self) -> dict[str, Any]:
+        """What ``--stats-json`` says of it."""
+        ...
+
+    def close(self) -> None:
+        """Let go of what it holds (Link leaves its session)."""
+        ...

@@ -1,0 +1,222 @@
+"""The daemon's parts, each built whole from the config (:mod:`jazzd.live.daemon` joins them).
+
+The bar source and the preset bank, the clock follower, OSC as the player's input,
+the status line, the checks made before the model loads, and what the shut-down
+does with them: the player's last messages (:func:`playing`) and ``--stats-json``
+(:func:`write_stats`). The modules of a feature (the model, OSC, Link, the MIDI
+clock follower) are imported inside the function that builds it, when it is on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from jazzd.config import Config
+from jazzd.errors import UserError
+from jazzd.live.changes import Follower
+from jazzd.live.player import Player
+from jazzd.midi.jack_watch import JackService
+from jazzd.output_file import check_writable
+from jazzd.timing.clock import MonotonicClock
+from jazzd.timing.clock_send import STOP as CLOCK_STOP
+from jazzd.timing.stats import LatenessStats, write_stats_json
+
+log = logging.getLogger(__name__)
+
+
+def clock_follower(config: Config, wake: Callable[[], None]) -> Follower | None:
+    """The timebase and transport that lead when the beat is not jazzd's own, else None:
+    a MIDI clock, the notes of a player (a beat tracker), an Ableton Link session.
+    ``wake``: the player's wake-up, called when the follower moves."""
+    source = config.clock.source
+    if source == "midi":
+        from jazzd.timing.follower import ClockFollower
+
+        return ClockFollower(config.music.bpm, on_change=wake)
+    if source == "notes":
+        from jazzd.timing.notes_follower import NotesFollower
+
+        kept = config.input.channel
+        if kept and kept not in config.clock.channels:
+            raise UserError(
+                f"--sync notes listens to channel(s) {','.join(map(str, config.clock.channels))}"
+                f" but [input] channel = {kept} keeps only channel {kept}'s notes: set "
+                "[input] channel = 0 (all channels) or listen to that channel"
+            )
+
+        return NotesFollower(config.clock.channel_indexes, on_change=wake)
+    if source == "link":
+        from jazzd.timing.link_clock import open_link
+
+        return open_link(config.music.bpm, on_change=wake)
+    return None
+
+
+def bar_source(config: Config, test_pattern: bool, note_checkpoints: bool) -> Any:
+    """The soloist of the config's session (keeping its state before each note when
+    ``note_checkpoints``), or the test pattern."""
+    if test_pattern:
+        from jazzd.generate.patterns import Sixteenths
+
+        return Sixteenths()
+    from jazzd.generate.session import open_session
+
+    return open_session(config.music, note_checkpoints=note_checkpoints).performer
+
+
+def preset_bank(config: Config, test_pattern: bool) -> Any:
+    """The config's presets with their chords read now (a bad one: UserError, exit 2)."""
+    from jazzd.live.remote import PresetBank, load_bank
+
+    if test_pattern or not config.presets.names:
+        return PresetBank(config.presets, {}, config.music)
+    return load_bank(config.presets, config.music)
+
+
+def played_settings_of(config: Config) -> Any:
+    from jazzd.generate.session import played_settings
+
+    return played_settings(config.music)
+
+
+def osc_remote(config: Config, clock: MonotonicClock, bank: Any, own_tempo: bool,
+               player: Callable[[], Player]) -> Any:  # fmt: skip
+    """The OSC server of ``[osc]`` (not started: it answers about ``player()``, which
+    exists when it starts), as the player's :class:`~jazzd.live.remote.Remote`; None
+    without ``[osc] port``."""
+    if not config.osc.port:
+        return None
+    from jazzd.live.osc import Reach
+    from jazzd.live.osc_server import QUIET_LIMIT_S, QUIET_MARGIN_S, OscControl
+    from jazzd.live.remote import Remote, status_arguments
+
+    control = OscControl(
+        config.osc.host, config.osc.port, clock=clock.now, wake=clock.interrupt,
+        reach=Reach(presets=frozenset(bank.presets.names), tempo=own_tempo),
+        status=lambda: status_arguments(player(), clock.now()),
+        quiet=lambda: player().wait_for_quiet(QUIET_MARGIN_S, QUIET_LIMIT_S),
+    )  # fmt: skip
+    return Remote(control, player, bank)
+
+
+def polled_together(listener: Any, osc: Any) -> Any:
+    from jazzd.live.remote import Inputs
+
+    return Inputs(listener, osc) if listener is not None else osc
+
+
+def swap_maps(reload: Any, listener: Any, osc: Any) -> None:
+    """A reload's controller map and presets, for the input and OSC (whole objects swapped:
+    the player's thread reads them)."""
+    from jazzd.live.osc import Reach
+
+    if listener is not None:
+        listener.controls = reload.config.control
+        listener.presets = reload.presets
+    elif reload.config.control.mapped() or reload.config.presets.programs:
+        log.warning(
+            "reload: [control] or [presets] program.N now read the MIDI input, which is not "
+            "open (nothing read it at start): restart jazzd to use them"
+        )
+    if osc is not None:
+        osc.bank = reload.presets
+        osc.control.reach = Reach(frozenset(reload.presets.presets.names), osc.control.reach.tempo)
+
+
+def start_status_line(player: Player, status: bool | None) -> Any:
+    """The started status line: when ``status`` is True, or None and a person watches."""
+    from jazzd.live import status as status_line
+
+    if status is False or (status is None and not status_line.wanted(sys.stdout, os.environ)):
+        return None
+    line = status_line.open_status_line(player, sys.stdout)
+    line.start()
+    return line
+
+
+def note_realtime_conflicts(jack: JackService) -> None:
+    """One info line when the output's MIDI system runs below a real-time player.
+
+    On a JACK server without real-time scheduling the clients' threads are ordinary
+    ones, which jazzd's real-time player outranks; on a loaded machine a client that
+    misses its JACK cycle loses that cycle's MIDI (see README, message delivery).
+    """
+    watch = jack.opened
+    if watch is not None and watch.server_is_realtime() is False:
+        log.info(
+            "the JACK server runs without real-time scheduling: its threads rank below "
+            "jazzd's real-time player; run JACK with real-time scheduling (its default), or "
+            "set realtime_priority = 0"
+        )
+
+
+def check_before_loading(config: Config) -> None:
+    """What can be refused before the model loads: the output files, the Link module."""
+    if config.daemon.stats_json:  # refused now, not after the whole run
+        check_writable(config.daemon.stats_json)
+    if config.daemon.send_log:
+        check_writable(config.daemon.send_log)
+    if config.clock.source == "link":  # refused now, not after the model has loaded
+        from jazzd.timing.link_clock import require_link
+
+        require_link()
+
+
+@contextlib.contextmanager
+def switch_interval(interval_s: float) -> Iterator[None]:
+    """The interpreter's thread switch interval while the daemon runs."""
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(interval_s)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(before)
+
+
+@dataclass
+class Started:
+    """The parts ``--stats-json`` reports on, as they start (None: not started)."""
+
+    player: Player | None = None
+    input_port: Any = None
+    osc: Any = None
+    realtime: int = 0
+
+
+def write_stats(config: Config, stats: LatenessStats, clock: MonotonicClock,
+                 started: Started) -> None:  # fmt: skip
+    """``--stats-json``: the figures of the run, once every part has stopped."""
+    figures: dict[str, Any] = dict(stats.summary())
+    player = started.player
+    if player is not None:
+        figures.update(player.figures())
+        if player.transport is not None:
+            key = {"midi": "midi_clock", "notes": "beat_tracker"}.get(
+                config.clock.source, config.clock.source
+            )
+            figures[key] = player.transport.figures()
+    if started.input_port is not None:
+        figures["midi_in"] = started.input_port.figures()
+    if started.osc is not None:
+        figures["osc"] = started.osc.control.figures()
+    figures["realtime"] = started.realtime
+    figures["clock"] = clock.figures()
+    write_stats_json(config.daemon.stats_json, figures)
+
+
+@contextlib.contextmanager
+def playing(player: Player) -> Iterator[Player]:
+    """On the way out: the drum machine stopped, every sounding note closed on its channel,
+    sustain off and all notes off (before the status line, which may wait for a terminal)."""
+    try:
+        yield player
+    finally:
+        if player.clock_out is not None:
+            player.scheduler.port.send(CLOCK_STOP)  # the drum machine stops with jazzd
+        player.scheduler.flush()
