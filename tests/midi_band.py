@@ -25,7 +25,7 @@ import sys
 import threading
 import time
 
-from midi_recorder import drain, format_event, open_recorder, record_until
+from midi_recorder import drain, format_event, leave, open_recorder, record_until
 
 
 def _wait_until(deadline: float) -> None:
@@ -62,9 +62,9 @@ def main(client: str, plan_path: str, flood_rate: float = 0.0, record: bool = Tr
     with open(plan_path) as handle:
         plan = [(float(at), [int(b) for b in message]) for at, message in json.load(handle)]
     done = threading.Event()
-    midi_in, received = None, queue.SimpleQueue()  # nothing is recorded without ``record``
+    _midi_in, received = None, queue.SimpleQueue()  # nothing is recorded without ``record``
     if record:  # a second JACK client: without it the band is one client, as a DAW is
-        midi_in, received = open_recorder(client + "-rec", queue_size_limit=8192)
+        _midi_in, received = open_recorder(client + "-rec", queue_size_limit=8192)
     midi_out = rtmidi.MidiOut(rtapi=rtmidi.API_UNIX_JACK, name=client)
     midi_out.open_virtual_port("out")
     if flood_rate > 0:
@@ -98,10 +98,7 @@ def main(client: str, plan_path: str, flood_rate: float = 0.0, record: bool = Tr
         print("\n".join(lines), flush=True)
     print("planned", flush=True)
     record_until(done, received, "recv ")
-    if midi_in is not None:
-        midi_in.close_port()
-    midi_out.close_port()
-    sys.stdout.flush()
+    leave()  # not close_port: see leave
     return 0
 
 

@@ -11,6 +11,7 @@ The band (``tests/midi_band.py``) records with the same functions: :func:`open_r
 
 from __future__ import annotations
 
+import os
 import queue
 import signal
 import sys
@@ -60,16 +61,25 @@ def record_until(done: threading.Event, events: queue.SimpleQueue, prefix: str =
     drain(events, prefix)
 
 
+def leave() -> None:
+    """Flush stdout and end the process at once, the JACK client left open.
+
+    Closing a client whose port has a Python callback can hang: a message inside the
+    callback (on JACK's thread) waits for the GIL that the closing thread holds while
+    libjack waits for that callback to end. A client that goes is dropped by the server.
+    """
+    sys.stdout.flush()
+    os._exit(0)
+
+
 def main(client: str) -> int:
     done = threading.Event()
-    midi_in, events = open_recorder(client)
+    _midi_in, events = open_recorder(client)  # open until the process ends
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: done.set())
     print("ready", flush=True)
     record_until(done, events)
-    midi_in.close_port()
-    midi_in.delete()
-    sys.stdout.flush()
+    leave()  # midi_in stays open to the end: see leave
     return 0
 
 
