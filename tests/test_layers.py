@@ -115,3 +115,10 @@ def test_no_cycle_between_files_at_load_time() -> None:
         if name not in state:
             visit(name)
     assert cycles == []
+
+
+def test_every_module_has_its_line_in_the_architecture_page() -> None:
+    page = (PACKAGE.parent / "docs" / "architecture.md").read_text()
+    named = {path.relative_to(PACKAGE.parent).as_posix() for path in PACKAGE.rglob("*.py")
+             if path.name != "__init__.py"}  # fmt: skip
+    assert sorted(path for path in named if f"`{path}`" not in page) == []

@@ -25,7 +25,8 @@ from jazzd.live.osc import (
     StatusRequest,
     decode,
 )
-from jazzd.live.osc_server import OscControl, Receiver
+from jazzd.live.osc_receiver import Receiver
+from jazzd.live.osc_server import OscControl
 
 REACH = Reach(presets={"ballad", "burn"})
 
@@ -220,7 +221,7 @@ def test_any_typed_message_decodes_or_is_rejected(address, args) -> None:
 
 
 def test_the_receiver_frames_the_latest_of_each_kind_and_forgets_them() -> None:
-    from jazzd.live.osc_server import read_frame, write_frame
+    from jazzd.live.osc_receiver import read_frame, write_frame
 
     each = receiver()
     for value in (0.5, 0.6):
