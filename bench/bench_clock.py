@@ -120,7 +120,7 @@ def follow(workdir: Path, beats: int, jitter_s: float, flood: float) -> dict:
     ys = [arrival for _, arrival in tempo_onsets]
     mx, my = statistics.fmean(xs), statistics.fmean(ys)
     slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum(
-        (x - mx) ** 2 for x in xs)  # fmt: skip
+        (x - mx) ** 2 for x in xs)
     stats = json.loads(stats_path.read_text())
     return {
         "notes": len(ons),

@@ -125,13 +125,13 @@ def run_mode(
     stats_path = workdir / f"stats-{label}.json"
     if mode == "floor":
         args = [sys.executable, str(REPO / "bench" / "floor_loop.py"), client, str(bpm),
-                str(bars), str(stats_path)]  # fmt: skip
+                str(bars), str(stats_path)]
     else:
         args = [
             sys.executable, "-m", "jazzd", "--backend", "jack", "--connect", client,
             "--bars", str(bars), "--bpm", str(bpm), "--seed", "1", "--log-level", "warning",
             "--stats-json", str(stats_path),
-        ]  # fmt: skip
+        ]
         if mode == "pattern":
             args.append("--test-pattern")
         args.extend(extra)
@@ -275,7 +275,7 @@ def main() -> int:
                     result = run_mode(
                         mode, args.bpm, args.seconds, workdir, env, extra, args.sighup_every,
                         label=scenario,
-                    )  # fmt: skip
+                    )
                 finally:
                     for burner in burning:
                         burner.kill()

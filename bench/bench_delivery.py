@@ -82,7 +82,7 @@ def one_run(
         sys.executable, "-m", "jazzd", "--backend", "jack", "--connect", dump.client,
         "--port-name", port_name, "--bpm", str(args.bpm), "--seed", str(index),
         "--send-log", str(log_path), "--no-status",
-    ]  # fmt: skip
+    ]
     if args.test_pattern:
         command.append("--test-pattern")
     if args.config:
@@ -92,7 +92,7 @@ def one_run(
     jazzd = subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         env=jazzd_env(NOTIFY_SOCKET=notify.path),
-    )  # fmt: skip
+    )
     try:
         if second is not None:
             wait_for_ports([f"{port_name}:{port_name}"])
@@ -143,11 +143,11 @@ def main() -> int:
         "--second-dump", action="store_true",
         help="a second jack_midi_dump on jazzd's port: a message lost at one dump only was "
         "lost on the receiving side, at both on the sending side",
-    )  # fmt: skip
+    )
     parser.add_argument(
         "--async-server", action="store_true",
         help="run the JACK server without -S (asynchronous mode, as jackd runs by default)",
-    )  # fmt: skip
+    )
     args = parser.parse_args()
     total_sent = total_received = failed_runs = lost = 0
     with tempfile.TemporaryDirectory() as tmp:
@@ -172,7 +172,7 @@ def main() -> int:
             late = [
                 line for line in (workdir / "jackd.log").read_text(errors="replace").splitlines()
                 if "not finished" in line or "xrun" in line.lower()
-            ]  # fmt: skip
+            ]
             print(f"JACK server log: {len(late)} line(s) about late clients or xruns")
             for line in late[:20]:
                 print(f"    {line}")

@@ -40,14 +40,14 @@ def drift(seconds: float, every: float) -> dict:
         time.sleep(every)
         now = ClockRelation.measure(session.clock().micros)
         rows.append((time.monotonic() - start, (now.offset_s - first.offset_s) * 1e6,
-                     now.uncertainty_s * 1e6))  # fmt: skip
+                     now.uncertainty_s * 1e6))
         print(f"{rows[-1][0]:8.1f} s  deadline error {rows[-1][1]:+8.2f} us  "
-              f"(bracket +-{rows[-1][2]:.2f} us)", flush=True)  # fmt: skip
+              f"(bracket +-{rows[-1][2]:.2f} us)", flush=True)
     errors = [abs(row[1]) for row in rows]
     return {"seconds": rows[-1][0] if rows else 0, "samples": len(rows),
             "first_uncertainty_us": first.uncertainty_s * 1e6,
             "max_abs_error_us": max(errors) if errors else None,
-            "last_error_us": rows[-1][1] if rows else None}  # fmt: skip
+            "last_error_us": rows[-1][1] if rows else None}
 
 
 def main() -> int:

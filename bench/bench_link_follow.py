@@ -62,7 +62,7 @@ def percentiles(values) -> dict:
     ordered = np.sort(np.asarray(values)) * 1e3
     return {"p50": round(float(np.median(ordered)), 3),
             "p99": round(float(np.percentile(ordered, 99)), 3),
-            "max": round(float(ordered.max()), 3)}  # fmt: skip
+            "max": round(float(ordered.max()), 3)}
 
 
 def follow(beats: int) -> dict:
@@ -88,7 +88,7 @@ def follow(beats: int) -> dict:
                  "--send-log", str(workdir / "sent.log")],
                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                 env=jazzd_env(NOTIFY_SOCKET=notify.path),
-            )  # fmt: skip
+            )
             try:
                 notify.wait_for("READY=1")
                 joined = time.monotonic()
@@ -127,7 +127,7 @@ def follow(beats: int) -> dict:
         """Arrival times -> (times, |error| with the steady latency removed, latency)."""
         stamps = np.array(times)
         beats = np.array([(before if t < change else after).beatAtTime(
-            round((t + offset) * 1e6), QUANTUM) for t in stamps])  # fmt: skip
+            round((t + offset) * 1e6), QUANTUM) for t in stamps])
         tempo = np.where(stamps < change, 120.0, 100.0)
         signed = (beats - np.round(beats * 4) / 4) * 60.0 / tempo  # seconds
         latency = float(np.median(signed))

@@ -131,7 +131,7 @@ def run_variant(code: str, model: str, steps: int) -> dict[str, float]:
     result = subprocess.run(
         [sys.executable, "-c", script, model, str(steps)],
         capture_output=True, text=True, check=True, cwd=REPO,
-    )  # fmt: skip
+    )
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -143,7 +143,7 @@ def main() -> int:
     parser.add_argument("--only", help="run only the variants whose name contains this")
     args = parser.parse_args()
     print(f"{'variant':38} {'anon MB':>8} {'file MB':>8} {'+steps MB':>10} {'load ms':>8} "
-          f"{'step µs p50':>11} {'p99':>7}  outputs")  # fmt: skip
+          f"{'step µs p50':>11} {'p99':>7}  outputs")
     reference = None
     for name, code in VARIANTS.items():
         if args.only and args.only not in name:
@@ -156,7 +156,7 @@ def main() -> int:
         print(f"{name:38} {med['anon_mb']:8.2f} {med['file_mb']:8.2f} "
               f"{med['after_steps_mb']:10.2f} "
               f"{med['load_ms']:8.1f} {med['step_median_us']:11.1f} "
-              f"{med['step_p99_us']:7.1f}  {same}", flush=True)  # fmt: skip
+              f"{med['step_p99_us']:7.1f}  {same}", flush=True)
     return 0
 
 

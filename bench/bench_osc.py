@@ -57,7 +57,7 @@ def flood_datagrams(mix: str = "all") -> list[bytes]:
         message("/jazzd/temperature", "hot"), message("/jazzd/swing", 9.0),
         message("/jazzd/volume", 1),
         b"\x00\x01junk", b"/jazzd/tempo\x00\x00\x00\x00,f\x00",  # cut short: malformed
-    ]  # fmt: skip
+    ]
     if mix == "junk":
         return burst[5:] * 2
     if mix == "changes":
@@ -119,7 +119,7 @@ def run(
     recorder = subprocess.Popen(
         [sys.executable, str(REPO / "tests" / "midi_recorder.py"), client],
         stdout=subprocess.PIPE, text=True, env=env,
-    )  # fmt: skip
+    )
     assert recorder.stdout.readline().strip() == "ready"
     threading.Thread(target=recorder.stdout.read, daemon=True).start()  # keep its pipe empty
     notify = NotifySocket(str(workdir / f"{label}.sock"))
@@ -129,7 +129,7 @@ def run(
         sys.executable, "-m", "jazzd", "--backend", "jack", "--connect", client,
         "--bars", str(bars), "--bpm", f"{BPM:g}", "--seed", "1", "--log-level", "error",
         "--stats-json", str(stats_path),
-    ]  # fmt: skip
+    ]
     if scenario != "none":
         args += ["--osc-port", str(port)]
     daemon = subprocess.Popen(args, env=dict(env, NOTIFY_SOCKET=notify.path))
@@ -139,7 +139,7 @@ def run(
         ready = notify.wait_for("READY=1", timeout=60)
         if scenario == "flood":
             sender = threading.Thread(target=flood, args=(port, rate, stop, sent, mix),
-                                      daemon=True)  # fmt: skip
+                                      daemon=True)
             sender.start()
         time.sleep(max(0.0, ready + 2.0 - time.monotonic()))
         receivers = children(daemon.pid)
@@ -174,7 +174,7 @@ def run(
         "osc_sent": sent[0],
         "osc_rate": round(sent[0] / sent_seconds) if sent[0] else 0,
         "stalls": stats["stalls"]["count"], "open_notes_at_exit": stats["open_notes_at_exit"],
-    }  # fmt: skip
+    }
 
 
 def main() -> int:
@@ -218,7 +218,7 @@ def main() -> int:
         p50 = statistics.median(r["lateness_ms"]["p50"] for r in runs)
         worst = max(r["lateness_ms"]["max"] for r in runs)
         print(f"{scenario:6s} median of {len(runs)} runs: p50 {p50:.3f} ms, p99 {p99:.3f} ms "
-              f"({p99 / quiet:.2f}x {baseline}), worst max {worst:.3f} ms")  # fmt: skip
+              f"({p99 / quiet:.2f}x {baseline}), worst max {worst:.3f} ms")
     print(json.dumps(results, indent=2))
     return 0
 
@@ -230,7 +230,7 @@ def _print(r: dict) -> None:
     if r["scenario"] == "flood":
         counted = (f", OSC sent {r['osc_sent']} ({r['osc_rate']}/s), jazzd got "
                    f"{osc.get('packets', 0)} packets, {osc.get('commands', 0)} commands, "
-                   f"rejected {osc.get('rejected', {})}")  # fmt: skip
+                   f"rejected {osc.get('rejected', {})}")
     print(f"{r['scenario']:6s} #{r['run']}: lateness p50/p99/max {late['p50']:.3f}/"
           f"{late['p99']:.3f}/{late['max']:.3f} ms over {r['messages']} sends, "
           f"{r['late_over_1ms']} over 1 ms, CPU {r['cpu_percent']} % (OSC receiver "

@@ -90,7 +90,7 @@ def main() -> None:
 
     trader = Trader(Soloist(model, eb7, np.random.default_rng(1)))
     notes = tuple(TimedNote(Fraction(i, 2), Fraction(i + 1, 2) - Fraction(1, 12),
-                            60 + (5 * i) % 14, 90) for i in range(32))  # fmt: skip
+                            60 + (5 * i) % 14, 90) for i in range(32))
     answer = Answer(4, 4, notes, 0)
     print(f"prime 4 bars                {figures(timed(lambda: trader.answer(answer), repeat))}")
 

@@ -62,7 +62,7 @@ def one_run(
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     sock.bind(path)
     args = [sys.executable, "-m", "jazzd", "--backend", "jack", "--bars", "1000",
-            "--seed", "1", "--log-level", "warning"]  # fmt: skip
+            "--seed", "1", "--log-level", "warning"]
     if mode == "pattern":
         args.append("--test-pattern")
     args.extend(extra)
@@ -117,11 +117,11 @@ def main() -> int:
                     print(f"[{mode}] run {run + 1}: READY {ready:.3f} s, own RSS {own:.1f} MB "
                           f"(anon {memory['RssAnon'] / 1024:.1f}, file "
                           f"{memory['RssFile'] / 1024:.1f}, shmem "
-                          f"{memory['RssShmem'] / 1024:.1f})", flush=True)  # fmt: skip
+                          f"{memory['RssShmem'] / 1024:.1f})", flush=True)
                 print(f"[{mode}] READY median {statistics.median(readies):.3f} s "
                       f"({min(readies):.3f}-{max(readies):.3f}); own RSS median "
                       f"{statistics.median(rss):.1f} MB ({min(rss):.1f}-{max(rss):.1f})",
-                      flush=True)  # fmt: skip
+                      flush=True)
         finally:
             stop_jack(server)
     return 0

@@ -75,10 +75,10 @@ def bench_render(bars: int, runs: int, out: Path) -> None:
             cli = [
                 "fluidsynth", "-ni", "-q", "-r", "44100", "-F", str(out / "cli.wav"),
                 SOUNDFONT, str(mid),
-            ]  # fmt: skip
+            ]
             cli_s = statistics.median(timed(cli) for _ in range(runs))
             print(f"  {'':12} fluidsynth -F on the .mid: {cli_s:5.2f} s = "
-                  f"{audio_s / cli_s:4.0f}x real time")  # fmt: skip
+                  f"{audio_s / cli_s:4.0f}x real time")
 
 
 def play(
@@ -89,7 +89,7 @@ def play(
         [sys.executable, "-m", "jazzd", "--seed", "3", "--log-level", "warning", *args],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=REPO,
         env=dict(env, NOTIFY_SOCKET=notify.path),
-    )  # fmt: skip
+    )
     try:
         notify.wait_for("READY=1")
         time.sleep(1.0)
@@ -118,7 +118,7 @@ def bench_live(seconds: float, period: int, tmp: Path) -> None:
         server = subprocess.Popen(
             ["jackd", "-S", "-n", name, "-d", "dummy", "-r", "48000", "-p", str(period)],
             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        )
         time.sleep(1.0)
     env = jack_env(name)
     config = tmp / "bench.toml"
@@ -127,7 +127,7 @@ def bench_live(seconds: float, period: int, tmp: Path) -> None:
     try:
         play("MIDI port (virtual)", ["--backend", "jack"], seconds, env, server.pid, tmp)
         synth = ["--synth", "--audio-driver", "jack", "--config", str(config),
-                 "--soundfont", SOUNDFONT]  # fmt: skip
+                 "--soundfont", SOUNDFONT]
         play("--synth (FluidSynth)", synth, seconds, env, server.pid, tmp)
     finally:
         stop_jack(server)

@@ -57,7 +57,7 @@ def cpu_seconds(pid: int) -> float:
 
 def grid_of(beats: list[float], division: int = 12) -> np.ndarray:
     return np.array([beats[k] + j * (beats[k + 1] - beats[k]) / division
-                     for k in range(len(beats) - 1) for j in range(division)])  # fmt: skip
+                     for k in range(len(beats) - 1) for j in range(division)])
 
 
 def run(workdir: Path, player: str, bars: int, jitter_s: float, lead_s: float = 1.0) -> dict:
@@ -82,7 +82,7 @@ def run(workdir: Path, player: str, bars: int, jitter_s: float, lead_s: float = 
          "--sync-channels", str(channel), "--test-pattern", "--stats-json", str(stats_path)],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         env=jazzd_env(NOTIFY_SOCKET=notify.path),
-    )  # fmt: skip
+    )
     try:
         notify.wait_for("READY=1")
         time.sleep(0.3)
@@ -149,7 +149,7 @@ def run(workdir: Path, player: str, bars: int, jitter_s: float, lead_s: float = 
         "beat_tracker": stats.get("beat_tracker"),
         "locked_lines": err.count("locked on the notes"),
         "pause_warnings": err.count("no notes for over a bar"),
-    }  # fmt: skip
+    }
 
 
 def main() -> int:

@@ -58,7 +58,7 @@ def one_run(workdir: Path, bpm: float, delay: float) -> dict:
          "--stats-json", str(stats_path)],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         env=jazzd_env(NOTIFY_SOCKET=notify.path),
-    )  # fmt: skip
+    )
     try:
         notify.wait_for("READY=1")
         go = band.go()
@@ -122,7 +122,7 @@ def main() -> int:
     print(f"answer after the caller's bar line: median {statistics.median(offsets):.1f} ms, "
           f"max {max(offsets):.1f} ms (a beat: {beat_ms:.0f} ms); within a beat: "
           f"{sum(0 <= o < beat_ms for o in offsets)}/{len(offsets)}; notes over the call: "
-          f"{sum(r['notes_over_the_call'] for r in rows)}")  # fmt: skip
+          f"{sum(r['notes_over_the_call'] for r in rows)}")
     return 0
 
 

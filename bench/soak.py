@@ -61,7 +61,7 @@ def main() -> int:
             recorder = subprocess.Popen(
                 [sys.executable, str(REPO / "tests" / "midi_recorder.py"), "soak-rec"],
                 stdout=subprocess.PIPE, text=True, env=env,
-            )  # fmt: skip
+            )
             assert recorder.stdout.readline().strip() == "ready"
             notify = NotifySocket(str(work / "notify.sock"))
             stats_path = work / "stats.json"
@@ -70,7 +70,7 @@ def main() -> int:
                  "--bpm", str(args.bpm), "--bars", str(bars), "--seed", "1",
                  "--stats-json", str(stats_path)],
                 env=dict(env, NOTIFY_SOCKET=notify.path), stderr=subprocess.PIPE, text=True,
-            )  # fmt: skip
+            )
             while notify.arrived("READY=1") is None and daemon.poll() is None:
                 time.sleep(0.05)
             time.sleep(2.0)  # the first bars generated, the first collections done

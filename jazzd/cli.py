@@ -68,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--version", action=VersionAction, help="show the versions of jazzd, Python and "
         "the libraries it runs on, then exit"
-    )  # fmt: skip
+    )
     add_music_arguments(parser)
     add_live_arguments(parser)
     add_render_arguments(parser)
@@ -86,7 +86,7 @@ def add_key_flags(parser: Any, group: str) -> None:
             parser.add_argument(
                 flag.option, metavar=flag.metavar, default=None,
                 help=declared.help(default_of(name)), **declared.kind.argparse(),
-            )  # fmt: skip
+            )
 
 
 def add_music_arguments(parser: argparse.ArgumentParser) -> None:
@@ -156,7 +156,7 @@ def add_sound_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group(
         "sound (FluidSynth)", "for --render OUT.wav and the live --synth; --render refuses "
         "--synth, --audio-driver and --audio-device"
-    )  # fmt: skip
+    )
     add_key_flags(group, "sound")
 
 
@@ -200,7 +200,7 @@ def run_render(args: argparse.Namespace) -> int:
     result = render.render_file(
         args.render, config.music, bars=32 if args.bars is None else args.bars, comp=args.comp,
         sound=config.sound,
-    )  # fmt: skip
+    )
     print(
         f"jazzd: wrote {result.path}: {result.bars} bars ({result.seconds:.1f} s), "
         f"{sum(note.pitch is not None for note in result.notes)} notes, seed {result.seed}"
@@ -238,7 +238,7 @@ def run_learn_mode(args: argparse.Namespace, signals: Signals | None = None) -> 
         return open_input(
             backend=config.midi.backend, port_name=config.midi.port_name,
             listen=config.input.listen, channel=config.input.channel_index,
-        )  # fmt: skip
+        )
 
     stop = (lambda: signals.stop_requested) if signals is not None else (lambda: False)
     return run_learn(args.config, config, open_learning_input, sys.stdin, sys.stdout, stop=stop)
@@ -281,7 +281,7 @@ def run_live(args: argparse.Namespace, signals: Signals | None = None) -> int:
     try:
         status = run_daemon(
             config, test_pattern=args.test_pattern, status=args.status, signals=signals,
-        )  # fmt: skip
+        )
     except JazzdError as exc:
         # Out the same door: after a MIDI server died, libjack's threads of the clients
         # left open would call into an interpreter being torn down (a crash, SIGSEGV).

@@ -263,7 +263,7 @@ SECTIONS: dict[str, type] = {
 KEYS: dict[str, Key] = {
     f"{section}.{f.name}": f.metadata["key"] for section, kind in SECTIONS.items()
     for f in fields(kind)
-}  # fmt: skip
+}
 #: Command-line flag (argparse dest) -> config key.
 FLAG_KEYS: dict[str, str] = {
     declared.flag.dest: name for name, declared in KEYS.items() if declared.flag is not None

@@ -33,7 +33,7 @@ from jazzd.errors import UserError
 PRESET_KEYS = (
     "temperature", "top_p", "velocity", "pitch_range", "dynamics", "legato", "swing",
     "chords", "progression",
-)  # fmt: skip
+)
 #: The key of ``[presets]`` that maps program numbers (not a preset's name).
 PROGRAM_KEY = "program"
 

@@ -38,7 +38,7 @@ KINDS = (
     "", "m", "7", "maj7", "m7", "m7b5", "dim", "dim7", "o", "o7", "mM7", "6", "m6",
     "9", "m9", "maj9", "7b9", "7#9", "7#11", "7b5", "7#5", "13", "sus2", "sus4", "7sus4",
     "aug", "+", "add9",
-)  # fmt: skip
+)
 ROOTS = tuple(letter + accidental for letter in "CDEFGAB" for accidental in ("", "b", "#"))
 
 

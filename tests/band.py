@@ -47,7 +47,7 @@ def held(at: float, pitches, until: float) -> list[tuple[float, list[int]]]:
 def clock_plan(
     segments: Sequence[tuple[float, float]], *, start: bool = True, stop: bool = True,
     jitter_s: float = 0.0, seed: int = 0, lead_beats: float = 1.0, at: float = 0.0,
-) -> tuple[Plan, list[float]]:  # fmt: skip
+) -> tuple[Plan, list[float]]:
     """Clock ticks for ``segments`` of (bpm, beats), with Start on the first tick after a
     lead-in of ``lead_beats`` of ticks (a device sends clock all the time) and Stop after.
 
@@ -106,9 +106,9 @@ class Band:
             [sys.executable, str(REPO / "tests" / "midi_band.py"), client, str(plan_path),
              str(flood), "rec" if record else "norec"],
             "the band", stdin=subprocess.PIPE, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+        )
         wait_for_ports([self.out_port, *([self.in_port] if record else []),
-                        *([self.junk_port] if flood else [])])  # fmt: skip
+                        *([self.junk_port] if flood else [])])
         self._lines: list[str] = []
 
     def go(self) -> float:
@@ -164,7 +164,7 @@ def play_with_band(
     band: Band, notify: NotifySocket, workdir: Path, *args: str,
     before_go: Callable[[Jazzd], None] | None = None,
     after_go: Callable[[Jazzd], None] | None = None,
-) -> BandRun:  # fmt: skip
+) -> BandRun:
     """jazzd with ``args``, listening to ``band`` and playing into its recorder (debug log,
     ``--stats-json`` in ``workdir``): READY, ``before_go(jazzd)``, the band's go,
     ``after_go(jazzd)``, the band's plan, jazzd's exit 0 (asserted)."""
@@ -172,7 +172,7 @@ def play_with_band(
     jazzd = Jazzd(
         "--port-name", unique("jz"), "--listen", band.out_port, "--connect", band.in_port,
         "--stats-json", str(stats_path), "--log-level", "debug", *args, notify=notify,
-    )  # fmt: skip
+    )
     try:
         jazzd.ready()
         if before_go is not None:

@@ -104,7 +104,7 @@ def run_with_band(
         status = run_daemon(
             config, test_pattern=test_pattern, notifier=notifier, open_port=lambda **_: port,
             open_input=lambda **_: port_in, status=False,
-        )  # fmt: skip
+        )
     assert status == 0
     assert notifier.ready_at is not None, "no READY"
     return DaemonRun(port, notifier.ready_at, list(zip(port.times, port.messages, strict=True)))

@@ -22,4 +22,4 @@ def run_export(*args: str) -> subprocess.CompletedProcess:
     """``python -m export ARGS`` from the repository root; its last stdout line says whether
     TensorFlow was loaded."""
     return subprocess.run([sys.executable, "-c", RUNNER, *args], cwd=REPO,
-                          capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+                          capture_output=True, text=True, timeout=120, check=False)

@@ -248,7 +248,7 @@ class Jazzd(subprocess.Popen):
     def __init__(
         self, *args: str, notify: NotifySocket | None = None, backend: str | None = "jack",
         stdin: int | None = None, stdout: int | None = subprocess.PIPE, **env: str,
-    ) -> None:  # fmt: skip
+    ) -> None:
         if notify is not None:
             env["NOTIFY_SOCKET"] = notify.path
         self.notify = notify
@@ -256,7 +256,7 @@ class Jazzd(subprocess.Popen):
         super().__init__(
             jazzd_command(*args, backend=backend), stdin=stdin, stdout=stdout,
             stderr=subprocess.PIPE, text=True, env=jazzd_env(**env),
-        )  # fmt: skip
+        )
 
     def ready(self, timeout: float = 20.0) -> float:
         """The monotonic time this run's READY=1 arrived (AssertionError when it does not)."""
@@ -286,13 +286,13 @@ class Jazzd(subprocess.Popen):
 def run_jazzd(
     *args: str, backend: str | None = "jack", stdin: int | None = None, timeout: float = 60.0,
     **env: str,
-) -> subprocess.CompletedProcess:  # fmt: skip
+) -> subprocess.CompletedProcess:
     """``python -m jazzd ARGS`` run to its end (a refusal, a listing, a short run), with
     ``env`` added to its environment: its exit status, stdout and stderr."""
     return subprocess.run(
         jazzd_command(*args, backend=backend), stdin=stdin, capture_output=True, text=True,
         env=jazzd_env(**env), timeout=timeout, check=False,
-    )  # fmt: skip
+    )
 
 
 class StderrLines:
@@ -374,7 +374,7 @@ class Recorder:
         self.process = start_client(
             [sys.executable, str(REPO / "tests" / "midi_recorder.py"), client],
             f"the recorder {client}", stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+        )
 
     def stop(self) -> list[tuple[float, Message]]:
         """Stop it (SIGINT): every event it recorded, (monotonic time, bytes)."""
@@ -404,13 +404,13 @@ class AudioRecorder:
             [sys.executable, str(REPO / "tests" / "audio_recorder.py"), self.client,
              str(self.out), "2"],
             f"the audio recorder {self.client}", stderr=subprocess.PIPE,
-        )  # fmt: skip
+        )
 
     def record(self, left: str, right: str) -> None:
         """Connect the audio ports ``left`` and ``right`` to its two inputs."""
         for source, sink in ((left, "in_1"), (right, "in_2")):
             subprocess.run(["jack_connect", source, f"{self.client}:{sink}"], check=True,
-                           timeout=5)  # fmt: skip
+                           timeout=5)
 
     def stop(self) -> tuple[int, Any, list[tuple[int, Message]]]:
         """(JACK frame of the first sample, samples (frames, 2), [(frame, MIDI bytes)])."""
@@ -435,7 +435,7 @@ class MidiDump:
         self.process = subprocess.Popen(
             ["stdbuf", "-oL", "jack_midi_dump", "-a", client],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-        )  # fmt: skip
+        )
         try:
             wait_for_ports([self.port], env=env)
         except AssertionError:
@@ -466,7 +466,7 @@ def is_note_off(msg: Message) -> bool:
 def check_balance(
     messages: Sequence[Message], *, skip_orphan_offs: bool = False,
     all_notes_off_closes: bool = False,
-) -> int:  # fmt: skip
+) -> int:
     """Every note-on is closed by a note-off of the same (note, channel), none retriggered
     while it sounds; returns the number of note-ons (AssertionError otherwise).
 

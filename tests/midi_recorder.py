@@ -30,7 +30,7 @@ def open_recorder(client: str, queue_size_limit: int = 4096):
         events.put((time.monotonic(), event[0]))
 
     midi_in = rtmidi.MidiIn(rtapi=rtmidi.API_UNIX_JACK, name=client,
-                            queue_size_limit=queue_size_limit)  # fmt: skip
+                            queue_size_limit=queue_size_limit)
     midi_in.ignore_types(sysex=False, timing=False, active_sense=False)
     midi_in.set_callback(on_message)
     midi_in.open_virtual_port("in")

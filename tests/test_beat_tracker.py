@@ -31,9 +31,9 @@ def follow(onsets, channels=(DRUMS,)):
 def grid_errors(seen, beats, since=-1.0, until=1e9, division=2):
     """Distance of each predicted beat from the player's grid (``division`` a beat)."""
     grid = np.array([beats[k] + j * (beats[k + 1] - beats[k]) / division
-                     for k in range(len(beats) - 1) for j in range(division)])  # fmt: skip
+                     for k in range(len(beats) - 1) for j in range(division)])
     return [float(np.min(np.abs(grid - predicted)))
-            for time, predicted, _ in seen if since <= time <= until]  # fmt: skip
+            for time, predicted, _ in seen if since <= time <= until]
 
 
 def test_a_drummer_at_120_then_100_is_locked_and_followed():

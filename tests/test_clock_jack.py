@@ -43,7 +43,7 @@ def follow_the_band(band: Band, notify, *args: str, inputs: tuple[str, ...] = ()
     jazzd = Jazzd(
         "--sync", "midi", "--connect", band.in_port, "--test-pattern", "--port-name", port_name,
         *args, notify=notify,
-    )  # fmt: skip
+    )
     try:
         jazzd.ready()
         inlet = f"{port_name}-in:{port_name}-in"
@@ -110,7 +110,7 @@ def test_send_clock_leads_the_band_with_start_24_ticks_a_beat_and_stop(jack_serv
     with Jazzd(
         "--send-clock", "--connect", band.in_port, "--test-pattern", "--bpm", "120",
         "--bars", "4", "--port-name", unique("jz"),
-    ) as jazzd:  # fmt: skip
+    ) as jazzd:
         status, err = jazzd.finish()
     time.sleep(0.2)
     log = band.stop(go)

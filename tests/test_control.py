@@ -64,7 +64,7 @@ def test_the_control_table_is_read_with_minus_one_for_unmapped():
         ({"band": {"live_chords": True, "trade_bars": 4}},
          "live chords and trading both read the notes on the MIDI input"),
     ],
-)  # fmt: skip
+)
 def test_bad_control_and_band_values_are_one_user_error(table, message):
     with pytest.raises(UserError, match=r"t\.toml: ") as caught:
         parse_config(table, "t.toml")
@@ -96,7 +96,7 @@ def test_the_daemon_exits_2_with_one_line(tmp_path, args, config, message):
     result = subprocess.run(
         [sys.executable, "-m", "jazzd", *args], capture_output=True, text=True, timeout=60,
         env=jazzd_env(), cwd=tmp_path,
-    )  # fmt: skip
+    )
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], result.stderr

@@ -60,7 +60,7 @@ def test_connect_to_jack_midi_dump_plays_8_bars_on_the_grid(jack_server, tmp_pat
             # The one-solo model plays on sixteenths; the corpus model plays triplets too.
             "--connect", dump.client, "--bars", "8", "--seed", "1", "--model", "metheny",
             "--stats-json", str(stats_path), notify=notify,
-        ) as jazzd:  # fmt: skip
+        ) as jazzd:
             ready = jazzd.ready()
             status, err = jazzd.finish()
             ended = time.monotonic()
@@ -185,7 +185,7 @@ def test_sighup_with_a_changed_chord_file_switches_chords_at_the_next_bar_line(
             "--connect", recorder.client, "--chords", str(loop), "--bars", "10",
             "--seed", "3", "--temperature", "0.7", "--stats-json", str(stats_path),
             notify=notify,
-        ) as jazzd:  # fmt: skip
+        ) as jazzd:
             ready = jazzd.ready()
             # The first downbeat comes START_DELAY_S after READY: signal in the middle of bar 2.
             time.sleep(max(0.0, ready + START_DELAY_S + 2.5 * bar_s - time.monotonic()))
@@ -243,7 +243,7 @@ def test_sd_notify_ready_watchdog_stopping_from_the_daemon(jack_server, notify):
         with Jazzd(
             "--connect", recorder.client, "--bars", "2", "--test-pattern",
             notify=notify, WATCHDOG_USEC="200000",
-        ) as jazzd:  # fmt: skip
+        ) as jazzd:
             status, err = jazzd.finish()
     finally:
         recorder.stop()
@@ -287,7 +287,7 @@ def test_a_dead_jack_server_stops_jazzd_with_one_error_line(
     jazzd = Jazzd(
         "--test-pattern", "--stats-json", str(tmp_path / "stats.json"),
         notify=notify, JACK_DEFAULT_SERVER=name, PYTHONFAULTHANDLER="1",
-    )  # fmt: skip
+    )
     try:
         jazzd.ready()
         time.sleep(0.5)

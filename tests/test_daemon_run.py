@@ -221,7 +221,7 @@ def run_python(code: str) -> subprocess.CompletedProcess:
         [sys.executable, "-c", code],
         capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(REPO)),
         timeout=60, check=True,
-    )  # fmt: skip
+    )
 
 
 def test_realtime_priority_is_applied_or_refused_with_a_warning():
@@ -276,5 +276,5 @@ def test_an_unwritable_stats_path_is_refused_before_anything_plays(tmp_path):
         run_daemon(
             config, test_pattern=True, notifier=Notifier(None),
             open_port=lambda **kwargs: opened.append(kwargs),
-        )  # fmt: skip
+        )
     assert opened == []

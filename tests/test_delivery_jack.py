@@ -35,7 +35,7 @@ def one_run(
         args = [
             "--connect", dump.client, "--port-name", unique("jazzd"), "--bpm", str(BPM),
             "--test-pattern", "--send-log", str(log_path), "--no-status",
-        ]  # fmt: skip
+        ]
         if end == "bars":
             args += ["--bars", str(BARS)]
         with Jazzd(*args, notify=notify, stdout=subprocess.DEVNULL) as jazzd:
@@ -82,7 +82,7 @@ def test_a_jack_server_without_real_time_is_named_once(second_jack_server, tmp_p
     with Jazzd(
         "--port-name", unique("jazzd"), "--test-pattern", "--bpm", "400", "--bars", "1",
         "--no-status", "--stats-json", str(stats), JACK_DEFAULT_SERVER=name,
-    ) as jazzd:  # fmt: skip
+    ) as jazzd:
         status, err = jazzd.finish()
     assert status == 0, err
     notes = [line for line in err.splitlines() if "without real-time" in line]

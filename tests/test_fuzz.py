@@ -93,10 +93,10 @@ def midi_files(draw) -> bytes:
             pitch = draw(st.integers(0, 127))
             velocity = draw(st.integers(0, 127))
             events.append((start, mido.Message("note_on", note=pitch, velocity=velocity,
-                                               channel=channel)))  # fmt: skip
+                                               channel=channel)))
             if draw(st.integers(0, 9)):  # now and then a note is left hanging
                 events.append((start + length, mido.Message("note_off", note=pitch,
-                                                            channel=channel)))  # fmt: skip
+                                                            channel=channel)))
         events.sort(key=lambda event: event[0])
         midi_track = mido.MidiTrack()
         now = 0
@@ -259,7 +259,7 @@ VOCABULARY_TEXT = st.one_of(
     st.lists(st.text(max_size=12), max_size=4).map(json.dumps),
     st.sampled_from(["", "[]", "{}", "null", "[1, 2]", '"C,0.250"', "[[]]"]),
     st.text(max_size=20),
-)  # fmt: skip
+)
 
 
 @fuzz(25)

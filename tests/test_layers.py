@@ -18,10 +18,10 @@ PACKAGE = Path(__file__).resolve().parents[1] / "jazzd"
 
 #: The layer of each package: a package imports from lower numbers (and itself) only.
 RANKS = {"midi": 0, "music": 1, "timing": 2, "generate": 2, "sound": 2, "render": 3,
-         "live": 3, "top": 4}  # fmt: skip
+         "live": 3, "top": 4}
 #: Top-level modules only render, live and the top level may import.
 CONFIG_SIDE = {"jazzd.cli", "jazzd.config", "jazzd.config_keys", "jazzd.config_kinds",
-               "jazzd.presets", "jazzd.__main__"}  # fmt: skip
+               "jazzd.presets", "jazzd.__main__"}
 
 
 def modules() -> dict[str, Path]:
@@ -120,5 +120,5 @@ def test_no_cycle_between_files_at_load_time() -> None:
 def test_every_module_has_its_line_in_the_architecture_page() -> None:
     page = (PACKAGE.parent / "docs" / "architecture.md").read_text()
     named = {path.relative_to(PACKAGE.parent).as_posix() for path in PACKAGE.rglob("*.py")
-             if path.name != "__init__.py"}  # fmt: skip
+             if path.name != "__init__.py"}
     assert sorted(path for path in named if f"`{path}`" not in page) == []

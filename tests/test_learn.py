@@ -129,7 +129,7 @@ def test_learn_needs_a_terminal_and_a_config_file(tmp_path) -> None:
         run_learn(None, config, lambda config: MemoryInput(), io.StringIO(), io.StringIO())
     with pytest.raises(UserError, match="stdin on a terminal"):
         run_learn(str(tmp_path / "c.toml"), config, lambda config: MemoryInput(),
-                  io.StringIO(), io.StringIO())  # fmt: skip
+                  io.StringIO(), io.StringIO())
 
 
 def test_learn_on_a_pseudo_terminal_with_a_memory_input_writes_the_config(tmp_path) -> None:

@@ -63,7 +63,7 @@ def test_learn_maps_two_knobs_keeps_the_comments_and_a_restarted_jazzd_obeys(
     learn = Jazzd(
         "--learn", "--config", str(config), "--port-name", unique("jz"),
         "--listen", controller.out_port, stdin=slave,
-    )  # fmt: skip
+    )
     os.close(slave)
     try:
         read_until(learn.stdout, "move the control for temperature")
@@ -103,7 +103,7 @@ def test_learn_without_a_terminal_or_without_an_input_is_one_line_and_exit_2(tmp
     config = tmp_path / "rig.toml"
     config.write_text(RIG)
     run = run_jazzd("--learn", "--config", str(config), backend=None, stdin=subprocess.DEVNULL,
-                    timeout=30)  # fmt: skip
+                    timeout=30)
     assert run.returncode == 2
     assert run.stderr.strip().splitlines() == [
         "jazzd: error: --learn asks at a terminal: run it with stdin on a terminal"
@@ -113,7 +113,7 @@ def test_learn_without_a_terminal_or_without_an_input_is_one_line_and_exit_2(tmp
         run = run_jazzd(
             "--learn", "--config", str(config), "--listen", "no-such-controller", stdin=slave,
             timeout=30, JACK_DEFAULT_SERVER="jazzd-none-here", JACK_NO_START_SERVER="1",
-        )  # fmt: skip
+        )
     finally:
         os.close(slave)
         os.close(master)

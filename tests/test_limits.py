@@ -45,7 +45,7 @@ def run_jazzd(*args: str) -> tuple[int, list[str], float, float]:
     child = subprocess.Popen(
         [sys.executable, "-m", "jazzd", *args],
         cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    )
     peak_kb = [0]
     done = threading.Event()
 
@@ -152,7 +152,7 @@ def test_case_3_a_chord_file_over_the_size_limit_is_refused_before_reading(tmp_p
     assert_refused(
         ["--chords", str(big), *render_args(tmp_path)],
         f"more than MAX_MIDI_FILE_BYTES = {MAX_MIDI_FILE_BYTES}", str(big.stat().st_size),
-    )  # fmt: skip
+    )
 
 
 def test_case_3_a_chord_file_over_the_note_limit_is_refused(tmp_path: Path) -> None:
@@ -251,7 +251,7 @@ def test_case_6_a_4301_digit_progression_duration(tmp_path: Path) -> None:
     line = assert_refused(
         ["--progression", "Dm7:" + "1" * 4301 + " G7", *render_args(tmp_path)],
         "4301 characters", "MAX_DURATION_CHARS = 12",
-    )  # fmt: skip
+    )
     assert len(line) < 300
     assert_refused(["--progression", "C" + "7" * 5000, *render_args(tmp_path)], "MAX_SYMBOL_CHARS")
 
@@ -289,12 +289,12 @@ def huge_state_model(path: Path, n_a: int) -> Path:
          value("c", TensorProto.FLOAT, [1, n_a])],
         [value("probs", TensorProto.FLOAT, [1, size]), value("a_out", TensorProto.FLOAT, [1, n_a]),
          value("c_out", TensorProto.FLOAT, [1, n_a])],
-    )  # fmt: skip
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     helper.set_model_props(model, {
         "jazzd.format_version": "1", "jazzd.n_a": str(n_a), "jazzd.vocabulary": json.dumps(VOCAB),
-    })  # fmt: skip
+    })
     onnx.save(model, path)
     return path
 
@@ -335,7 +335,7 @@ def test_case_9_bars_has_an_upper_bound(tmp_path: Path) -> None:
     assert_refused(
         ["--render", str(out), "--bars", "100000000000000000000"],
         "100000000000000000000", f"MAX_RENDER_BARS = {MAX_RENDER_BARS}",
-    )  # fmt: skip
+    )
     assert not out.exists()
 
 
@@ -347,7 +347,7 @@ def test_case_10_temperature_has_a_musical_lower_bound(tmp_path: Path, temperatu
     assert_refused(
         ["--temperature", temperature, *render_args(tmp_path)],
         "MIN_TEMPERATURE = 0.05", temperature,
-    )  # fmt: skip
+    )
 
 
 def test_case_10_the_lowest_temperature_plays(tmp_path: Path) -> None:

@@ -46,7 +46,7 @@ JAZZD_MODULES = {
     "jazzd.music.unparse",
     "jazzd.timing", "jazzd.timing.clock", "jazzd.timing.clock_send", "jazzd.timing.realtime",
     "jazzd.timing.scheduler", "jazzd.timing.stats", "jazzd.timing.tempo",
-}  # fmt: skip
+}
 #: Top-level names of everything else: the three runtime libraries, and the standard
 #: library modules that they and jazzd import.
 OTHER_TOP_LEVEL = {
@@ -59,7 +59,7 @@ OTHER_TOP_LEVEL = {
     "locale", "logging", "mmap", "numbers", "opcode", "org", "pickle", "platform", "queue",
     "runpy", "secrets", "select", "selectors", "signal", "socket", "statistics", "string",
     "textwrap", "token", "tokenize", "traceback",
-}  # fmt: skip
+}
 #: Loaded only in other modes or when asked (a config file, a MIDI file, a wrong key...).
 NEVER_LIVE = {"music21", "mido", "matplotlib", "fluidsynth", "tensorflow", "tomllib", "difflib",
               "subprocess", "tempfile", "zipfile", "ssl"}

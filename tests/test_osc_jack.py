@@ -50,7 +50,7 @@ def played(
         "--stats-json", str(stats_path), "--bpm", f"{BPM:g}", "--bars", str(BARS),
         "--seed", "11", "--dynamics", "0", "--model", "metheny", "--velocity", "80",
         "--progression", "Dm7 G7 Cmaj7 Cmaj7", "--log-level", "debug", notify=notify,
-    )  # fmt: skip
+    )
     client = OscClient(port)
     try:
         ready = jazzd.ready()  # this run's READY
@@ -150,11 +150,11 @@ def test_an_osc_client_changes_temperature_mutes_velocity_chords_and_asks_status
                                          (54, 58, 61, 64))]  # Ebmaj7 Ab7 Dbmaj7 Gb7
     # the loop's beat 0 stays the solo's beat 0: bar k plays chord k mod 4
     fitting = [p % 12 in (c.tones | c.scale)
-               for b, p in new_bars for c in [new_chords[int(b // 4) % 4]]]  # fmt: skip
+               for b, p in new_bars for c in [new_chords[int(b // 4) % 4]]]
     assert sum(fitting) / len(fitting) >= 0.7, fitting
     figures["progression"] = time_b(new_bars[0][0]) - times["progression"]
     print("OSC change -> first note showing it (ms): " + ", ".join(
-        f"{k} {v * 1e3:.0f}" for k, v in figures.items()))  # fmt: skip
+        f"{k} {v * 1e3:.0f}" for k, v in figures.items()))
     for name in ("temperature", "mute", "velocity"):  # from the next note: within two beats
         assert 0 < figures[name] < 2 * BEAT + 0.05, (name, figures)
     assert figures["progression"] < BAR + BEAT

@@ -27,7 +27,7 @@ def test_a_render_is_synced_then_renamed_then_its_directory_synced(tmp_path):
          "-o", str(trace), sys.executable, "-m", "jazzd", "--render", str(out), "--bars", "2",
          "--seed", "1"],
         capture_output=True, text=True, env=jazzd_env(), timeout=120, check=False,
-    )  # fmt: skip
+    )
     if result.returncode != 0 and "ptrace" in result.stderr:
         pytest.skip(f"strace is not permitted here: {result.stderr.strip()[:120]}")
     assert result.returncode == 0, result.stderr
@@ -64,7 +64,7 @@ def test_case_7_a_render_on_a_full_disk_keeps_the_old_file_and_leaves_nothing_el
         [sys.executable, "-m", "jazzd", "--render", str(out), "--bars", "200", "--seed", "1"],
         capture_output=True, text=True, env=jazzd_env(), timeout=120, check=False,
         preexec_fn=_file_size_limit(4096),
-    )  # fmt: skip
+    )
     assert result.returncode == 2, result.stderr
     assert result.stderr.strip().splitlines() == [
         f"jazzd: error: cannot write {out}: File too large"

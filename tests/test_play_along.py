@@ -51,7 +51,7 @@ def rig(model, bars, *, trade=0, live_chords=False, controls=None, seed=3):
     on a fake clock, with the soloist itself in reach (the tests look inside it)."""
     model.reset()
     soloist = Soloist(model, from_progression("Cmaj7"), np.random.default_rng(seed),
-                      keep_note_checkpoints=True)  # fmt: skip
+                      keep_note_checkpoints=True)
     clock, port, scheduler = scheduler_rig(BPM)
     scheduler.log = []
     config = Config(
@@ -60,7 +60,7 @@ def rig(model, bars, *, trade=0, live_chords=False, controls=None, seed=3):
     )
     source, listener = play_along(config, soloist, scheduler.timebase, wake=clock.interrupt)
     player = Player(source, scheduler, channel=0, velocity=90, bars=bars, listener=listener,
-                    settings=PlayedSettings())  # fmt: skip
+                    settings=PlayedSettings())
     return player, port, clock, listener, soloist
 
 
@@ -87,7 +87,7 @@ def chord_events(time: float, pitches, length: float) -> list[tuple[float, tuple
 def sent_notes(port) -> list[tuple[float, int, int]]:
     """(time, pitch, velocity) of every note-on sent."""
     return [(t, m[1], m[2]) for t, m in zip(port.times, port.messages, strict=True)
-            if m[0] & 0xF0 == 0x90 and m[2] > 0]  # fmt: skip
+            if m[0] & 0xF0 == 0x90 and m[2] > 0]
 
 
 def test_no_input_plays_the_same_notes_with_note_checkpoints_on(model):
@@ -159,10 +159,10 @@ def test_the_pitches_after_a_change_fit_their_tokens_against_the_new_chord(model
     player.prime()
     assert player.run()
     sent = {(float(s.beat), s.message[1]) for s in player.scheduler.log
-            if s.message[0] & 0xF0 == 0x90}  # fmt: skip
+            if s.message[0] & 0xF0 == 0x90}
     heard_from = (change_at + 0.04 + CHANGE_MARGIN_S - 1.0) * BPM / 60
     played_after = [(n, c) for n, c in kept if (float(n.start), n.pitch) in sent
-                    and float(n.start) >= heard_from]  # fmt: skip
+                    and float(n.start) >= heard_from]
     assert played_after
     for note, chord in played_after:
         assert chord.name == "Amaj7"
@@ -188,10 +188,10 @@ def test_mute_closes_sounding_notes_and_unmute_comes_back_on_the_grid(model):
         assert abs(beats * 24 - round(beats * 24)) < 1e-6
     # Nothing sounds while muted: every note-on before the mute has its note-off by then.
     offs_after_mute = [m for t, m in zip(port.times, port.messages, strict=True)
-                       if mute_at <= t < unmute_at]  # fmt: skip
+                       if mute_at <= t < unmute_at]
     assert all(m[0] & 0xF0 == 0x80 for m in offs_after_mute)
     assert all(t <= mute_at + 1e-9 for t, m in zip(port.times, port.messages, strict=True)
-               if mute_at <= t < unmute_at)  # fmt: skip
+               if mute_at <= t < unmute_at)
 
 
 def test_a_mute_just_before_a_note_silences_that_note(model):
@@ -293,7 +293,7 @@ def test_a_note_during_the_answer_stops_it_from_the_next_note(model):
     assert [t for t in times if t >= seconds(20.0)]
     # Its notes sounding at the interruption close then.
     sounding = [m for t, m in zip(port.times, port.messages, strict=True)
-                if interrupt < t < seconds(20.0)]  # fmt: skip
+                if interrupt < t < seconds(20.0)]
     assert all(m[0] & 0xF0 == 0x80 for m in sounding)
 
 
@@ -327,7 +327,7 @@ def test_the_daemon_waits_for_the_first_held_chord_then_follows_a_change():
     before = [(t, m) for t, m in ons if t < heard_from]
     after = [(t, m) for t, m in ons if t >= heard_from]
     print(f"through the daemon: chord/scale tones {fits(before, recognize(EB7)):.2f} over "
-          f"Eb7, {fits(after, recognize(AMAJ7)):.2f} over Amaj7")  # fmt: skip
+          f"Eb7, {fits(after, recognize(AMAJ7)):.2f} over Amaj7")
     assert fits(before, recognize(EB7)) >= 0.7 and fits(after, recognize(AMAJ7)) >= 0.7
 
 

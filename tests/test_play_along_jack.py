@@ -51,7 +51,7 @@ def test_live_chords_wait_for_the_first_chord_then_follow_a_change(jack_server, 
     fit_after = share_of_fitting(after, recognize(amaj7))
     print(f"first note after the change {1e3 * (first_after - change_at):.0f} ms after it; "
           f"chord/scale tones: {fit_before:.2f} of {len(before)} over Eb7, "
-          f"{fit_after:.2f} of {len(after)} over Amaj7")  # fmt: skip
+          f"{fit_after:.2f} of {len(after)} over Amaj7")
     assert fit_before >= 0.7 and fit_after >= 0.7
     assert "sounding chord Eb7" in err and "sounding chord Amaj7" in err
     assert stats["play_along"]["chords"] == 2 and stats["open_notes_at_exit"] == 0
@@ -152,7 +152,7 @@ def test_a_flood_of_junk_with_live_chords_delays_no_send_and_leaves_nothing_soun
     lateness = stats["lateness_ms"]
     sent = sum(1 for _, m in log.sent if m[0] != 0x90 or m[1] not in (51, 55, 61, 65))
     print(f"flood: {sent} messages in about 1 s; lateness ms {lateness}; "
-          f"input {stats['play_along']}")  # fmt: skip
+          f"input {stats['play_along']}")
     assert stats["play_along"]["notes"] >= 2000
     assert [t for t, _ in note_ons(log) if go + 2.0 < t < go + 3.0]  # it played on through
     assert stats["open_notes_at_exit"] == 0

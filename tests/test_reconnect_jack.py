@@ -42,7 +42,7 @@ def start_jazzd(notify, *args: str) -> Jazzd:
     return Jazzd(
         "--port-name", unique("jazzd"), "--test-pattern", "--no-status", *args,
         notify=notify, stdout=subprocess.DEVNULL,
-    )  # fmt: skip
+    )
 
 
 def test_a_destination_that_goes_and_comes_back_is_connected_again(
@@ -119,7 +119,7 @@ def test_a_listen_source_that_goes_and_comes_back_is_connected_again(
     jazzd = start_jazzd(
         notify, "--listen", f"{client}:out", "--connect", recorder, "--sync", "midi",
         "--send-log", str(tmp_path / "sent.log"),
-    )  # fmt: skip
+    )
     second = None
     try:
         stderr = StderrLines(jazzd)

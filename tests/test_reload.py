@@ -310,7 +310,7 @@ def test_the_reload_child_dies_with_the_daemon_even_without_a_shutdown(tmp_path)
     result = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=30,
         env=dict(os.environ, PYTHONPATH=repo), check=True,
-    )  # fmt: skip
+    )
     child = int(result.stdout.split()[0])
     deadline = time.monotonic() + 2
     while Path(f"/proc/{child}").exists() and time.monotonic() < deadline:
@@ -339,7 +339,7 @@ def test_a_bad_preset_at_sighup_keeps_the_old_config(tmp_path, loaded_in, model,
 def test_a_reload_brings_the_new_controller_map_and_presets(tmp_path, loaded_in, model):
     path = tmp_path / "config.toml"
     path.write_text('[control]\nmute = 64\n[presets.x]\nprogression = "Ebmaj7"\n'
-                    '[presets]\nprogram.3 = "x"\n')  # fmt: skip
+                    '[presets]\nprogram.3 = "x"\n')
     inbox = QuietInbox()
     reload = reload_once(inbox, path, {})
     assert reload.error is None and reload.config.control.mute == 64

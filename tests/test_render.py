@@ -288,7 +288,7 @@ def test_render_reads_the_config_file_and_flags_override_it(tmp_path: Path) -> N
     code = main(
         ["--render", str(flagged), "--config", config, "--velocity", "80", "--channel", "2",
          "--bars", "2", "--model", "metheny"]
-    )  # fmt: skip
+    )
     assert code == 0
     assert {(m.channel, m.velocity) for m in note_ons(flagged, 1)} == {(1, 80)}
 

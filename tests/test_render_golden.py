@@ -43,7 +43,7 @@ METHENY_CASES = {
          "--bpm", "97"],
         "8d3bd12eced1dd472bab63108dbb97e3730c1ec5ca2bbb415d7d6c5a98dad30d",
     ),
-}  # fmt: skip
+}
 CASES = {f"metheny, {name}": (["--model", "metheny", *args], digest)
          for name, (args, digest) in METHENY_CASES.items()}
 #: The default model (format 3, the context model).
@@ -59,7 +59,7 @@ CASES.update({
          "--top-p", "0.9", "--pitch-range", "55-80", "--channel", "3", "--velocity", "77",
          "--bpm", "97"],
         "d5e1b9f382155deff76ee7285b7c7347e9d05839be2c9828dc07cf6d001eefae"),
-})  # fmt: skip
+})
 
 
 @pytest.mark.skipif(not default_model_path().is_file(), reason="no data/model.onnx")

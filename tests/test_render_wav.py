@@ -142,7 +142,7 @@ def test_the_synth_gets_the_messages_of_the_mid_in_order_at_their_frames(tmp_pat
         assert spool.frames == round(BAR_S * 44100) + round(wav.TAIL_MIN_S * 44100)
     assert synth.programs == {2: 56, 3: 4}  # channel 3 and the next, 0-based
     mid = write_midi(tmp_path / "x.mid", notes, bars=1, bpm=BPM, channel=2, velocity=77,
-                     comp=comp)  # fmt: skip
+                     comp=comp)
     expected = []
     for track in mido.MidiFile(mid).tracks[1:]:
         now = 0
@@ -246,7 +246,7 @@ def test_a_failed_write_leaves_no_partial_file(tmp_path, capsys, monkeypatch) ->
     monkeypatch.setattr(wave.Wave_write, "writeframes", full_disk)
     shutil.copy(TIMGM, tmp_path / "font.sf2")
     code = main(["--render", str(tmp_path / "o.wav"), "--bars", "4",
-                 "--soundfont", str(tmp_path / "font.sf2")])  # fmt: skip
+                 "--soundfont", str(tmp_path / "font.sf2")])
     assert code == 2
     assert "No space left on device" in one_error_line(capsys)
     assert len(calls) == 2

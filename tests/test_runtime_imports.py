@@ -19,7 +19,7 @@ FORBIDDEN = ("tensorflow", "tf2onnx", "keras")
 #: a piano roll drawn, a sound rendered or played, OSC configured, a config file edited, a
 #: Link session joined (``link``: the GPL-2.0-or-later extra, imported for --sync link only).
 HEAVY = ("onnxruntime", "rtmidi", "mido", "music21", "matplotlib", "fluidsynth", "pythonosc",
-         "tomlkit", "link")  # fmt: skip
+         "tomlkit", "link")
 
 SCRIPT = """
 import importlib, json, pkgutil, sys

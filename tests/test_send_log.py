@@ -22,7 +22,7 @@ def test_every_message_a_port_sends_is_logged_with_its_time_in_order(tmp_path):
     port.close()  # flushes the log
     assert read_send_log(path.read_text()) == [
         (1.5, (0x90, 60, 90)), (2.25, (0x80, 60, 0)), (3.0, (0xB0, 123, 0)),
-    ]  # fmt: skip
+    ]
     assert path.read_text().splitlines()[0] == "1.500000 90 3c 5a"
 
 
@@ -37,7 +37,7 @@ def test_a_daemon_run_logs_exactly_what_its_port_sent(tmp_path):
     config = Config(daemon=DaemonConfig(bars=2, send_log=str(path), realtime_priority=0))
     status = run_daemon(
         config, test_pattern=True, notifier=Notifier(None), status=False, open_port=open_port,
-    )  # fmt: skip
+    )
     [port] = opened
     assert status == 0
     logged = [message for _, message in read_send_log(path.read_text())]
@@ -52,10 +52,10 @@ def test_an_unwritable_send_log_is_refused_before_the_port_opens(tmp_path):
     config = Config(
         daemon=DaemonConfig(bars=1, send_log=str(tmp_path / "missing" / "s.log"),
                             realtime_priority=0)
-    )  # fmt: skip
+    )
     with pytest.raises(UserError, match="does not exist"):
         run_daemon(
             config, test_pattern=True, notifier=Notifier(None), status=False,
             open_port=lambda **kwargs: opened.append(kwargs),
-        )  # fmt: skip
+        )
     assert opened == []

@@ -54,7 +54,7 @@ def pitches(notify, tmp_path: Path, name: str, controller: bool) -> tuple[list[i
         # The one-solo model: its first choices are notes; the corpus model's first choice
         # after a chord change can be a rest every time, and the test needs notes to compare.
         "--model", "metheny", before_go=reload_top_p,
-    )  # fmt: skip
+    )
     assert check_nothing_left_sounding(log) > 8
     assert "reloaded: changes start at bar 1" in err, err
     return [pitch for _, pitch in note_ons(log)], err

@@ -22,7 +22,7 @@ from jack_harness import Jazzd, NotifySocket, Recorder, check_balance, is_note_o
 
 pytestmark = [pytest.mark.jack, pytest.mark.slow, pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="reads /proc"
-)]  # fmt: skip
+)]
 
 
 def catches(pid: int, signum: int) -> bool:
@@ -139,7 +139,7 @@ def test_stop_and_continue_drops_overdue_notes_and_resumes_on_the_grid(
         process = start(
             "--connect", recorder.client, "--test-pattern", "--stats-json", str(stats_path),
             notify=notify,
-        )  # fmt: skip
+        )
         process.ready()
         time.sleep(1.0)
         stopped = time.monotonic()

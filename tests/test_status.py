@@ -48,7 +48,7 @@ class Terminal(io.StringIO):
 
 def snapshot(**changes) -> Snapshot:
     fields = dict(beat=5.2, bpm=120.0, chord="G7", bars=8, sent=64, late_max_s=0.00021,
-                  late_over_1ms=0)  # fmt: skip
+                  late_over_1ms=0)
     fields.update(changes)
     return Snapshot(**fields)
 
@@ -79,7 +79,7 @@ def test_the_lateness_is_what_the_scheduler_counted() -> None:
     assert player.run()
     text = format_status(read_snapshot(player, clock.now()))
     assert text.endswith(f"| 120 BPM | late max 1.50 ms, {len(port.messages)} of "
-                         f"{len(port.messages)} sends over 1 ms")  # fmt: skip
+                         f"{len(port.messages)} sends over 1 ms")
 
 
 def test_a_draw_rewrites_one_line_cut_to_the_terminal_width() -> None:
@@ -96,7 +96,7 @@ def test_the_thread_redraws_until_stopped_then_clears_the_line() -> None:
     stream = io.StringIO()
     count = iter(range(1, 10_000))
     line = StatusLine(lambda: f"tick {next(count)}", stream, interval_s=0.01,
-                      columns=lambda: 80, close_stream=True)  # fmt: skip
+                      columns=lambda: 80, close_stream=True)
     line.start()
     time.sleep(0.2)
     text = stream.getvalue()
@@ -176,7 +176,7 @@ def run_on_a_terminal(args: list[str], env: dict[str, str]) -> tuple[int, str]:
     and everything it wrote there."""
     leader, follower = pty.openpty()
     process = subprocess.Popen(args, stdin=subprocess.DEVNULL,
-                               stdout=follower, stderr=follower, env=env)  # fmt: skip
+                               stdout=follower, stderr=follower, env=env)
     os.close(follower)
     output = b""
     give_up = time.monotonic() + 60
@@ -228,7 +228,7 @@ def test_on_a_terminal_no_status_line_when_turned_off_or_under_systemd(
 
 def test_piped_there_is_no_status_line(jack_server) -> None:
     result = subprocess.run(LIVE, capture_output=True, text=True,
-                            env=status_env(), timeout=60, check=False)  # fmt: skip
+                            env=status_env(), timeout=60, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
     assert "\x1b[K" not in result.stderr and "bar 1/2" not in result.stderr

@@ -60,7 +60,7 @@ def start_synth(
         "--synth", "--audio-driver", "jack", "--config", str(config), "--soundfont", str(TIMGM),
         "--seed", "3", "--log-level", "warning", *args,
         notify=notify, backend=None, **extra_env,
-    )  # fmt: skip
+    )
 
 
 def sigterm(jazzd: Jazzd) -> tuple[int, str, float]:
@@ -126,7 +126,7 @@ def test_synth_with_connect_sounds_each_midi_note_as_it_arrives(
     mono = audio.mean(axis=1)
     note_ons = [(f, m[1]) for f, m in events if is_note_on(m)]
     heard = [sounds_pitch(mono, RATE, (frame - first_frame) / RATE, pitch)
-             for frame, pitch in note_ons]  # fmt: skip
+             for frame, pitch in note_ons]
     heard = [h for h in heard if h is not None]
     assert len(heard) >= 10
     assert sum(heard) / len(heard) >= 0.8, f"{sum(heard)} of {len(heard)} notes heard"

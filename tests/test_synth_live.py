@@ -130,7 +130,7 @@ def run_synth(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         jazzd_command("--synth", "--log-level", "warning", *args, backend=None),
         capture_output=True, text=True, env=env, timeout=60, check=False,
-    )  # fmt: skip
+    )
 
 
 no_sound_card = pytest.mark.skipif(

@@ -62,7 +62,7 @@ def test_unknown_symbols_are_user_errors(symbol: str) -> None:
 def pcs(*names: str) -> frozenset[int]:
     """Pitch classes from note names (C=0, Db=1, ...)."""
     table = {"C": 0, "Db": 1, "D": 2, "Eb": 3, "E": 4, "F": 5, "Gb": 6, "G": 7, "Ab": 8,
-             "A": 9, "Bb": 10, "B": 11}  # fmt: skip
+             "A": 9, "Bb": 10, "B": 11}
     return frozenset(table[name] for name in names)
 
 

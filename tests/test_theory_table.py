@@ -162,7 +162,7 @@ print(heavy)
 def test_the_embedded_path_never_imports_music21() -> None:
     """Model vocabulary, default loop, a soloist's bars, common symbols: all from the table."""
     result = subprocess.run([sys.executable, "-c", EMBEDDED_PATH], cwd=REPO, capture_output=True,
-                            text=True, timeout=120, check=False)  # fmt: skip
+                            text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().splitlines()[-1] == "[]"
 
@@ -194,7 +194,7 @@ def test_a_chord_the_table_lacks_is_derived_by_music21(table: dict) -> None:
     assert interval_name(200) == derive_interval_name(200)
 
     result = subprocess.run([sys.executable, "-c", ONE_OFF, "C7/Bb"], cwd=REPO,
-                            capture_output=True, text=True, timeout=120, check=True)  # fmt: skip
+                            capture_output=True, text=True, timeout=120, check=True)
     assert result.stdout.split() == ["0", "0", "4", "7", "10", "True"]
 
 
@@ -215,11 +215,11 @@ def test_a_render_is_the_same_with_and_without_the_table(tmp_path: Path, extra: 
     args = ["--seed", "7", "--bars", "8", *extra]
     with_table, without = tmp_path / "with.mid", tmp_path / "without.mid"
     subprocess.run([sys.executable, "-m", "jazzd", "--render", str(with_table), *args],
-                   cwd=REPO, capture_output=True, check=True, timeout=120)  # fmt: skip
+                   cwd=REPO, capture_output=True, check=True, timeout=120)
     result = subprocess.run(
         [sys.executable, "-c", RENDER_WITHOUT_TABLE, "--render", str(without), *args],
         cwd=REPO, capture_output=True, text=True, check=True, timeout=120,
-    )  # fmt: skip
+    )
     assert result.stdout.strip().splitlines()[-1] == "['music21']"  # really derived live
     assert with_table.read_bytes() == without.read_bytes()
 

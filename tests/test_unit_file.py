@@ -31,5 +31,5 @@ def test_the_unit_file_passes_systemd_analyze_verify(tmp_path):
     result = subprocess.run(
         ["systemd-analyze", "verify", str(unit)],
         capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+    )
     assert result.returncode == 0, result.stderr

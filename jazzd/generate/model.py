@@ -174,7 +174,7 @@ def check_declared_sizes(path: Path) -> None:
             f"{path} declares jazzd.n_a = {declared}, more than MAX_STATE_SIZE = {MAX_STATE_SIZE}"
         )
     limits = {"a": ("MAX_STATE_SIZE", MAX_STATE_SIZE), "c": ("MAX_STATE_SIZE", MAX_STATE_SIZE),
-              "x": ("MAX_VOCABULARY", MAX_VOCABULARY)}  # fmt: skip
+              "x": ("MAX_VOCABULARY", MAX_VOCABULARY)}
     widest = ("MAX_STATE_SIZE", MAX_STATE_SIZE)
     if MAX_VOCABULARY > MAX_STATE_SIZE:
         widest = ("MAX_VOCABULARY", MAX_VOCABULARY)

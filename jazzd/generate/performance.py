@@ -48,7 +48,7 @@ RESOLUTION = Fraction(1, 480)
 #: Upper bounds (in beats, inclusive) of the duration classes of the gate table.
 GATE_CLASSES: tuple[Fraction, ...] = (
     Fraction(1, 6), Fraction(1, 4), Fraction(1, 3), Fraction(1, 2), Fraction(1), Fraction(4)
-)  # fmt: skip
+)
 #: The probabilities of the stored gate quantiles.
 GATE_QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
 #: Metric positions of the velocity table, by onset within the bar (:func:`metric_class`).

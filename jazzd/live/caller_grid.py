@@ -73,5 +73,5 @@ def shift_answer(answer: Answer, bar: int) -> Answer:
     bars = bar - answer.bar
     beats = BAR_BEATS * bars
     notes = tuple(TimedNote(n.start + beats, n.end + beats, n.pitch, n.velocity)
-                  for n in answer.notes)  # fmt: skip
+                  for n in answer.notes)
     return replace(answer, bar=bar, notes=notes, call_start_bar=answer.call_start_bar + bars)

@@ -52,7 +52,7 @@ class Complaints:
         self._log.warning(
             "%s %s: %s%s; such lines come at most once a minute, all are counted",
             self._what, kind, detail, more,
-        )  # fmt: skip
+        )
 
     def total(self) -> int:
         """How many complaints of every kind so far."""

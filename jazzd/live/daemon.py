@@ -105,7 +105,7 @@ def run_daemon(
         if open_port is None:
             from jazzd.midi.rtmidi_port import open_output as open_port
         given = _Given(config, signals, test_pattern, open_port, status,
-                       open_input)  # fmt: skip
+                       open_input)
         with scheduling_restored():
             return _run(given, notifier)
     finally:
@@ -155,7 +155,7 @@ def _run(given: _Given, notifier: Notifier | None) -> int:
 def _start_and_play(
     given: _Given, stack: contextlib.ExitStack, started: Started, notifier: Notifier,
     clock: MonotonicClock, stats: LatenessStats,
-) -> int:  # fmt: skip
+) -> int:
     """Start the parts in order (each joins ``stack``), then play; returns the exit status."""
     config, signals, test_pattern = given.config, given.signals, given.test_pattern
     if _stopped_during_start_up(signals):  # while jazzd was importing, reading its config
@@ -176,13 +176,13 @@ def _start_and_play(
     port, started.input_port = ports
     timebase, follower, own_tempo = _timing(config, stack, clock)
     source, listener = _listen(config, soloist, timebase, started.input_port, follower, clock,
-                               bank, test_pattern)  # fmt: skip
+                               bank, test_pattern)
     scheduler = Scheduler(port, clock, timebase, stats,
-                          drop_late_s=config.daemon.drop_late_ms / 1000)  # fmt: skip
+                          drop_late_s=config.daemon.drop_late_ms / 1000)
     # OSC (with [osc] port) starts once the player it answers about exists.
     osc = osc_remote(config, clock, bank, follower is None, lambda: player)
     player = _player(config, source, scheduler, notifier, polled_together(listener, osc),
-                     follower, test_pattern)  # fmt: skip
+                     follower, test_pattern)
     started.player = player
     if osc is not None:
         osc.control.start()  # it answers about the player, which exists now
@@ -193,7 +193,7 @@ def _start_and_play(
         player, config,
         with_chords=not test_pattern and not live_chords,
         on_reload=lambda reload: swap_maps(reload, listener, osc),
-    )  # fmt: skip
+    )
     stack.callback(reloader.close)
     signals.serve(stop=player.request_stop, hup=reloader.request)
     if _stopped_during_start_up(signals):
@@ -246,7 +246,7 @@ def _open_ports(
         port = open_outputs(
             config, given.open_port, jack=jack, send_log=send_log,
             on_failure=clock.interrupt,  # a dead MIDI server wakes the player
-        )  # fmt: skip
+        )
     except JazzdError:
         # A signal that lands inside the MIDI system's open (JACK's socket calls) can
         # make it fail ("no JACK server"): the stop was asked for, so it is a stop.
@@ -269,7 +269,7 @@ def _open_ports(
 def _listen(
     config: Config, soloist: Any, timebase: Timebase, input_port: Any,
     follower: Follower | None, clock: MonotonicClock, bank: Any, test_pattern: bool,
-) -> tuple[Any, Any]:  # fmt: skip
+) -> tuple[Any, Any]:
     """The player's source and the listener of the MIDI input (None when nothing steers the
     solo), and the follower hearing the input too."""
     source, listener = soloist, None
@@ -277,7 +277,7 @@ def _listen(
         from jazzd.live.listen import play_along
 
         source, listener = play_along(config, soloist, timebase, wake=clock.interrupt,
-                                      presets=bank)  # fmt: skip
+                                      presets=bank)
         input_port.add_listener(listener.on_event)
     if input_port is not None and follower is not None and follower.on_event is not None:
         input_port.add_listener(follower.on_event)
@@ -287,7 +287,7 @@ def _listen(
 def _player(
     config: Config, source: Any, scheduler: Scheduler, notifier: Notifier, inputs: Any,
     follower: Follower | None, test_pattern: bool,
-) -> Player:  # fmt: skip
+) -> Player:
     music = config.music
     return Player(
         source,
@@ -306,7 +306,7 @@ def _player(
 def _ready(
     config: Config, notifier: Notifier, player: Player, listener: Any,
     own_tempo: TempoMap | None, port: Any, input_port: Any,
-) -> bool:  # fmt: skip
+) -> bool:
     """READY=1 with what jazzd waits for; with live chords, the wait for the first chord
     (False: stopped first). jazzd's own tempo starts START_DELAY_S after READY."""
     bpm = config.music.bpm
@@ -328,9 +328,9 @@ def _ready(
         notifier.ready(f"on the Link session's beat, playing on {port.name}")
     elif config.clock.source == "notes":
         log.info("listening to the notes on %s: silent until the beat is locked",
-                 input_port.name)  # fmt: skip
+                 input_port.name)
         notifier.ready(f"waiting to lock on the notes on {input_port.name}, playing on "
-                       f"{port.name}")  # fmt: skip
+                       f"{port.name}")
     else:
         log.info("waiting for MIDI Start (and clock) on %s", input_port.name)
         notifier.ready(f"waiting for MIDI Start on {input_port.name}, playing on {port.name}")

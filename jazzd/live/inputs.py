@@ -28,7 +28,7 @@ def plays_along(config: Config) -> bool:
     return (
         band.live_chords or bool(band.trade_bars) or bool(config.control.mapped())
         or bool(config.presets.programs)
-    )  # fmt: skip
+    )
 
 
 def open_input_port(

@@ -94,7 +94,7 @@ class LearnSession:
         if not 0 <= controller <= 119:
             return Heard(f"CC {controller} is a channel mode message: move another control")
         owner = next((t for t, cc in self.mapping.items() if cc == controller and t != target),
-                     None)  # fmt: skip
+                     None)
         if owner is not None:
             return Heard(
                 f"CC {controller} is mapped to {owner} already: move another control for "

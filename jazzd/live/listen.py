@@ -87,7 +87,7 @@ class Listener:
         self._queue: deque[tuple[tuple[int, ...], float]] = deque()
         self._lock = threading.Lock()
         self.counts = {"notes": 0, "controls": 0, "ignored": 0, "dropped": 0, "chords": 0,
-                       "calls": 0}  # fmt: skip
+                       "calls": 0}
 
     # -- from the input's thread ------------------------------------------------
 
@@ -137,7 +137,7 @@ class Listener:
             symbol = chord_symbol(chord)
             log.debug("sounding chord %s (%s)", symbol, " ".join(map(str, chord.voicing)))
             changes.append(BarChange(f"live chord {symbol}", chords=chord_loop(chord),
-                                     from_next_note=True))  # fmt: skip
+                                     from_next_note=True))
         if self.tracker is not None:
             timebase = self._call_timebase()
             beat = timebase.beat_at(now)
@@ -150,7 +150,7 @@ class Listener:
                 log.info("call of %d notes: jazzd answers from %s", len(answer.notes),
                          f"bar {answer.bar}" if at is None else "the caller's next bar line")
                 changes.append(BarChange(f"answer at bar {answer.bar}", answer=answer,
-                                         answer_at=at))  # fmt: skip
+                                         answer_at=at))
         return changes
 
     def _call_timebase(self) -> Any:
@@ -185,7 +185,7 @@ class Listener:
             self.counts["ignored"] += 1
 
     def _note_on(self, pitch: int, velocity: int, time: float, changes: list[BarChange]
-                 ) -> None:  # fmt: skip
+                 ) -> None:
         if self.held is not None:
             self.held.note_on(pitch, time)
         if self.tracker is not None:
@@ -195,7 +195,7 @@ class Listener:
             if self.tracker.note_on(pitch, beat):
                 log.info("a call starts during jazzd's answer: jazzd stops from its next note")
                 changes.append(BarChange("the call comes back", stop_answer=True,
-                                         from_next_note=True))  # fmt: skip
+                                         from_next_note=True))
 
     def _note_off(self, pitch: int, time: float) -> None:
         if self.held is not None:
@@ -251,7 +251,7 @@ class Listener:
             changes.append(BarChange(what, velocity=int(control.value), from_next_note=True))
         elif control.target == "temperature":
             changes.append(BarChange(what, set={"temperature": control.value},
-                                     from_next_note=True))  # fmt: skip
+                                     from_next_note=True))
         else:  # the player centres the range it plays now on the note
             changes.append(BarChange(what, set={"register": value}, from_next_note=True))
 
@@ -259,7 +259,7 @@ class Listener:
 def play_along(
     config: Any, soloist: Any, timebase: Timebase, *, wake: Callable[[], None],
     presets: Any = None,
-) -> tuple[Any, Listener]:  # fmt: skip
+) -> tuple[Any, Listener]:
     """The player's source and the listener for the config's ``[band]`` and ``[control]``.
 
     ``soloist`` keeps its state before each note (opened with note checkpoints: changes

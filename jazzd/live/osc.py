@@ -61,7 +61,7 @@ SETTINGS: dict[str, Setting] = {
         Setting("tempo", "number", "music.bpm",
                 f"BPM {MIN_BPM:g}-{MAX_BPM:g}, on the internal clock only (not with --sync midi)"),
     )
-}  # fmt: skip
+}
 
 
 @dataclass(frozen=True)

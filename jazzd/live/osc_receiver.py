@@ -99,7 +99,7 @@ class Receiver:
         frame = {
             "commands": list(self.pending.values()), "status": self.status,
             "counts": dict(self.counts), "rejected": dict(self.complaints.counts),
-        }  # fmt: skip
+        }
         self.pending = {}
         self.status = []
         self.counted = False

@@ -134,7 +134,7 @@ class OscControl:
         self._process = subprocess.Popen(
             [sys.executable, "-m", "jazzd.live.osc_receiver", str(sock.fileno())],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, pass_fds=(sock.fileno(),),
-        )  # fmt: skip
+        )
         self._thread = threading.Thread(target=self._read, name="jazzd-osc", daemon=True)
         self._thread.start()
         log.info("OSC on %s:%d (UDP), addresses under /jazzd/", self.host, self.port)

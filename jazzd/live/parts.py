@@ -86,7 +86,7 @@ def played_settings_of(config: Config) -> Any:
 
 
 def osc_remote(config: Config, clock: MonotonicClock, bank: Any, own_tempo: bool,
-               player: Callable[[], Player]) -> Any:  # fmt: skip
+               player: Callable[[], Player]) -> Any:
     """The OSC server of ``[osc]`` (not started: it answers about ``player()``, which
     exists when it starts), as the player's :class:`~jazzd.live.remote.Remote`; None
     without ``[osc] port``."""
@@ -101,7 +101,7 @@ def osc_remote(config: Config, clock: MonotonicClock, bank: Any, own_tempo: bool
         reach=Reach(presets=frozenset(bank.presets.names), tempo=own_tempo),
         status=lambda: status_arguments(player(), clock.now()),
         quiet=lambda: player().wait_for_quiet(QUIET_MARGIN_S, QUIET_LIMIT_S),
-    )  # fmt: skip
+    )
     return Remote(control, player, bank)
 
 
@@ -190,7 +190,7 @@ class Started:
 
 
 def write_stats(config: Config, stats: LatenessStats, clock: MonotonicClock,
-                 started: Started) -> None:  # fmt: skip
+                 started: Started) -> None:
     """``--stats-json``: the figures of the run, once every part has stopped."""
     figures: dict[str, Any] = dict(stats.summary())
     player = started.player

@@ -46,7 +46,7 @@ class PresetBank:
         return BarChange(
             what=f"{what}: preset {name}", chords=self.chords[name],
             settings=played_settings(music), velocity=music.velocity, preset=name,
-        )  # fmt: skip
+        )
 
 
 def load_bank(presets: Presets, music: MusicConfig) -> PresetBank:
@@ -89,7 +89,7 @@ class Remote:
                     changes.append(change)
             elif isinstance(command, ProgressionChange):
                 changes.append(BarChange(f"OSC progression {command.text}",
-                                         chords=command.chords))  # fmt: skip
+                                         chords=command.chords))
             elif isinstance(command, PresetChoice):
                 changes.append(self.bank.change(command.name, "OSC"))
         if played:
@@ -111,7 +111,7 @@ class Remote:
         if name == "tempo":
             return BarChange(f"OSC tempo = {value:g}", bpm=float(value))
         if name in _PLAYED and player.settings is not None and _differs(player.settings, name,
-                                                                        value):  # fmt: skip
+                                                                        value):
             played[name] = value
         return None
 
@@ -159,4 +159,4 @@ def status_arguments(player: Any, now: float) -> list[Any]:
         int(beat // beats) + 1, round(beat % beats + 1, 3), snapshot.chord or "",
         float(snapshot.bpm), player.preset or "", int(player.muted), int(snapshot.sent),
         round(snapshot.late_max_s * 1e3, 3), int(snapshot.late_over_1ms),
-    ]  # fmt: skip
+    ]

@@ -20,7 +20,7 @@ _KIND = {"output": "MIDI input port", "input": "MIDI output port"}
 def choose_port(
     ports: Sequence[str], wanted: str, backend: str, *, direction: str = "output",
     flag: str = "--connect",
-) -> int:  # fmt: skip
+) -> int:
     """The index of the one port whose name contains ``wanted`` (case-insensitive).
 
     ``direction`` is jazzd's side ("output": the ports are destinations). A

@@ -243,7 +243,7 @@ class RtMidiInput(InputPort):
     def __init__(
         self, client_name: str, midiin: object, backend: str, source: str | None = None,
         channel: int | None = None, *, timing: bool = True,
-    ) -> None:  # fmt: skip
+    ) -> None:
         name = client_name if source is None else f"{client_name} <- {source}"
         super().__init__(name, channel, timing=timing)
         self.client_name = client_name
@@ -280,7 +280,7 @@ class RtMidiInput(InputPort):
 
         own = own_port_name(watch, self.source, self.client_name, self.client_name)
         self._keeper = KeepConnected(watch, own, wanted, self.source, "input",
-                                     on_found=self._found)  # fmt: skip
+                                     on_found=self._found)
 
     def _found(self, source: str) -> None:
         self.source = source
@@ -304,7 +304,7 @@ def input_client_name(port_name: str) -> str:
 def open_input(
     backend: str = "auto", port_name: str = "jazzd", listen: str | None = None,
     channel: int | None = None, timing: bool = False, jack: JackService | None = None,
-) -> RtMidiInput:  # fmt: skip
+) -> RtMidiInput:
     """Open the MIDI input: a virtual port ``<port_name>-in``, or a connection to ``listen``.
 
     ``listen`` picks the source (another program's MIDI output) whose name

@@ -74,7 +74,7 @@ class JackWatch:
             client = lib.jack_client_open(
                 _watch_name(client_name), ctypes.c_int(_NO_START_SERVER),
                 ctypes.byref(status),
-            )  # fmt: skip
+            )
         if not client:
             return None
         _route_jack_messages(lib)
@@ -231,7 +231,7 @@ def _declare(lib: ctypes.CDLL) -> None:
     lib.jack_get_ports.restype = ctypes.c_void_p
     lib.jack_get_ports.argtypes = [
         ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong
-    ]  # fmt: skip
+    ]
     lib.jack_port_by_name.restype = ctypes.c_void_p
     lib.jack_port_by_name.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
     lib.jack_port_get_all_connections.restype = ctypes.c_void_p

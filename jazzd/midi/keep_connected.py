@@ -106,7 +106,7 @@ class KeepConnected:
             log.warning(
                 "the MIDI port %r is gone: jazzd plays on and connects again when a port "
                 "matching %s %r appears", self.current, self._flag, self.wanted,
-            )  # fmt: skip
+            )
             self.current = None
         if not connect:
             return

@@ -87,7 +87,7 @@ class RtMidiOutput(Port):
         self._keeper = KeepConnected(
             self._watch, own, wanted, self.destination, "output",
             on_found=self._found, connecting=self._quiet,
-        )  # fmt: skip
+        )
 
     @contextlib.contextmanager
     def _quiet(self) -> Iterator[None]:

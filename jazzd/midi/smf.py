@@ -212,7 +212,7 @@ def pick_solo_track(tracks: Sequence[Track], override: str | int | None = None) 
         tracks, override, "solo", _solo_score,
         "no solo found: no non-drum track is mostly one note at a time",
         "--solo-track",
-    )  # fmt: skip
+    )
 
 
 def pick_chord_track(tracks: Sequence[Track], override: str | int | None = None) -> Track:
@@ -221,7 +221,7 @@ def pick_chord_track(tracks: Sequence[Track], override: str | int | None = None)
         tracks, override, "chord", _chord_score,
         "no chord part found: no non-drum track plays several notes at once",
         "--chord-track",
-    )  # fmt: skip
+    )
 
 
 def _pick(

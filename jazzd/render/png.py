@@ -91,7 +91,7 @@ def draw(rendered: Any) -> Any:
     grid = figure.add_gridspec(
         2, 1, height_ratios=(1, 10), hspace=0.03,
         left=LEFT, right=RIGHT, top=TOP, bottom=BOTTOM,
-    )  # fmt: skip
+    )
     lane = figure.add_subplot(grid[0])
     roll = figure.add_subplot(grid[1], sharex=lane)
     pitches = [n.pitch for n in (*rendered.notes, *rendered.comp) if n.pitch is not None]
@@ -115,7 +115,7 @@ def draw(rendered: Any) -> Any:
 
 
 def _boxes(notes: Sequence[tuple[Any, str, float]], *, bars: int, height: float, zorder: int,
-           edge: bool = False) -> Any:  # fmt: skip
+           edge: bool = False) -> Any:
     """One rectangle per (note, colour, alpha), in bars across and pitch up; a note ends a
     pixel early, so that repeated notes stay apart."""
     from matplotlib.collections import PolyCollection
@@ -133,7 +133,7 @@ def _boxes(notes: Sequence[tuple[Any, str, float]], *, bars: int, height: float,
     return PolyCollection(
         shapes, facecolors=faces, edgecolors=edges if edge else "none",
         linewidths=0.6 if edge else 0.0, zorder=zorder,
-    )  # fmt: skip
+    )
 
 
 def _draw_grid(roll: Any, bars: int, loop_beats: Any, low: int, high: int) -> None:
@@ -191,7 +191,7 @@ def _draw_chord_lane(lane: Any, chords: Any, bars: int) -> None:
             lane.text(middle, 0.5, symbol, ha="center", va="center", fontsize=10, clip_on=True)
         elif width >= 10 and len(symbol) * 6 <= lane_px:
             lane.text(middle, 0.5, symbol, ha="center", va="center", fontsize=8, rotation=90,
-                      clip_on=True)  # fmt: skip
+                      clip_on=True)
     lane.set_ylim(0, 1)
     lane.set_yticks([])
     lane.tick_params(axis="x", labelbottom=False, length=0)
@@ -206,7 +206,7 @@ def _draw_legend_and_title(figure: Any, rendered: Any) -> None:
     if rendered.comp:
         handles.append(Patch(color=COMP_COLOUR, alpha=COMP_ALPHA, label="comp"))
     figure.legend(handles=handles, loc="upper right", bbox_to_anchor=(RIGHT, 0.995),
-                  ncols=len(handles), frameon=False, fontsize=10)  # fmt: skip
+                  ncols=len(handles), frameon=False, fontsize=10)
     music = rendered.music
     title = f"jazzd: {rendered.bars} bars at {music.bpm:g} BPM"
     if music.seed is not None:

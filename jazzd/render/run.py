@@ -175,7 +175,7 @@ def writer_for(out: str | Path) -> Callable[[Path, Rendered], Path]:
 def render_file(
     out: str | Path, music: MusicConfig, *, bars: int, comp: bool = False,
     collapse_ax: bool = False, sound: SoundConfig | None = None,
-) -> RenderResult:  # fmt: skip
+) -> RenderResult:
     """The ``--render`` mode: open the session, generate ``bars`` bars, write the file.
 
     ``music`` (and ``sound``, for a ``.wav``) come checked from

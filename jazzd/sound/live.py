@@ -74,7 +74,7 @@ class SynthPort(Port):
     def __init__(
         self, synth: Synth, driver: str, client_name: str, gain: float, *,
         send_log: SendLog | None = None, on_failure: Callable[[], None] | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         shown = f"{driver}: {client_name}" if driver == "jack" else driver
         super().__init__(f"FluidSynth ({shown})", send_log=send_log, on_failure=on_failure)
         self.backend = f"fluidsynth/{driver}"
@@ -132,7 +132,7 @@ def open_synth(
                 reasons.append((driver, str(exc).rstrip(".")))
                 continue
             return SynthPort(synth, driver, client_name, sound.gain, send_log=send_log,
-                             on_failure=on_failure)  # fmt: skip
+                             on_failure=on_failure)
     except BaseException:
         synth.close()
         raise

@@ -165,10 +165,10 @@ def candidate_periods(times: np.ndarray, weights: np.ndarray) -> list[float]:
         return []
     width = IOI_WIDTH * PERIODS[:, None]
     histogram = (products[None, :] * np.exp(-0.5 * ((gaps[None, :] - PERIODS[:, None])
-                                                     / width) ** 2)).sum(axis=1)  # fmt: skip
+                                                     / width) ** 2)).sum(axis=1)
     peaks = [i for i in range(1, len(PERIODS) - 1)
              if histogram[i] > 0 and histogram[i] >= histogram[i - 1]
-             and histogram[i] >= histogram[i + 1]]  # fmt: skip
+             and histogram[i] >= histogram[i + 1]]
     peaks.sort(key=lambda i: -histogram[i])
     shortest, longest = PERIODS[0], PERIODS[-1]
     found: list[float] = []
@@ -184,7 +184,7 @@ def candidate_periods(times: np.ndarray, weights: np.ndarray) -> list[float]:
 
 def fit(times: np.ndarray, weights: np.ndarray, period: float, anchor: float,
         numbered_from: float = 0.0, choose_beat: bool = True,
-        ) -> tuple[BeatLine, float, float] | None:  # fmt: skip
+        ) -> tuple[BeatLine, float, float] | None:
     """A line on the half-beat grid of ``period`` through ``anchor`` (a time on the grid,
     beat ``numbered_from``), fitted to the events near it; the share of the events'
     weight it explains, and the share of its beats heard.
@@ -228,7 +228,7 @@ def fit(times: np.ndarray, weights: np.ndarray, period: float, anchor: float,
 
 
 def best_hypothesis(events: list[Event], centre: float, octaves: float,
-                    periods: Iterable[float] | None = None) -> Hypothesis | None:  # fmt: skip
+                    periods: Iterable[float] | None = None) -> Hypothesis | None:
     """The best-scoring line over ``events`` among the candidate periods."""
     if len(events) < 2:
         return None
@@ -348,12 +348,12 @@ class BeatTracker:
         weights = np.array([event.weight for event in events])
         anchor = round(line.beat_of(times[-1]))
         result = fit(times, weights, line.period, line.time_of(anchor), anchor,
-                     choose_beat=False)  # fmt: skip
+                     choose_beat=False)
         if result is None:
             return line
         fitted, share, _ = result
         return BeatLine(fitted.time, float(anchor), fitted.period,
-                        0.8 * line.confidence + 0.2 * share)  # fmt: skip
+                        0.8 * line.confidence + 0.2 * share)
 
     def _follow(self, now: float) -> bool:
         line = self.line
@@ -377,7 +377,7 @@ class BeatTracker:
         held = best_hypothesis(events, line.period, HELD_PRIOR_OCTAVES, [line.period])
         rival = best_hypothesis(events, line.period, HELD_PRIOR_OCTAVES)
         if (rival is None or is_harmonic(rival.line.period, line.period)
-                or rival.share < LOCK_SHARE or rival.coverage < LOCK_COVERAGE):  # fmt: skip
+                or rival.share < LOCK_SHARE or rival.coverage < LOCK_COVERAGE):
             self._challenger = 0
             return
         if held is not None and rival.score < SWITCH_MARGIN * held.score:
@@ -398,7 +398,7 @@ class BeatTracker:
             event.time for event in events
             if abs(new.beat_of(event.time) * 2 - round(new.beat_of(event.time) * 2))
             <= 2 * INLIER_BEATS
-        )  # fmt: skip
+        )
         self.counts["changes"] += 1
 
 

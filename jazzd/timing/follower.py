@@ -225,7 +225,7 @@ class ClockFollower:
         self.estimate: Estimate | None = None
         self._recent: deque[Estimate] = deque(maxlen=RATE_TICKS + 1)  # to hold a good one
         self.counts = {"ticks": 0, "starts": 0, "stops": 0, "continues": 0, "positions": 0,
-                       "dropouts": 0, "ignored_ticks": 0}  # fmt: skip
+                       "dropouts": 0, "ignored_ticks": 0}
 
     # -- the input's thread --------------------------------------------------------
 
@@ -268,7 +268,7 @@ class ClockFollower:
             self._dropped_out = False
             self._running = True
             log.info("the MIDI clock is back: playing on from beat %.2f",
-                     self._position / TICKS_PER_BEAT)  # fmt: skip
+                     self._position / TICKS_PER_BEAT)
         if not self._running:
             return False
         if self._anchor is None:
@@ -302,7 +302,7 @@ class ClockFollower:
             log.warning(
                 "the MIDI clock on the input is beyond %g-%g BPM: ignored, holding %.1f BPM",
                 MIN_BPM, MAX_BPM, bpm_of(self._fit.prior),
-            )  # fmt: skip
+            )
         elif sane and self._absurd:
             log.info("the MIDI clock is back within %g-%g BPM", MIN_BPM, MAX_BPM)
             self._fit.reset()
@@ -358,7 +358,7 @@ class ClockFollower:
                     log.warning(
                         "no MIDI clock for %.0f ms while playing: notes closed, paused until "
                         "the clock comes back (or Start/Continue)", DROPOUT_S * 1e3,
-                    )  # fmt: skip
+                    )
             return False
         return True
 
@@ -375,7 +375,7 @@ class ClockFollower:
 
     def figures(self) -> dict[str, object]:
         return {"bpm": round(self.bpm_at(Fraction(0)), 3), "tempo_changes": self._fit.changes,
-                **self.counts}  # fmt: skip
+                **self.counts}
 
     # -- Timebase ------------------------------------------------------------------
 

@@ -60,7 +60,7 @@ class ClockRelation:
     @classmethod
     def measure(cls, link_micros: Callable[[], int],
                 monotonic: Callable[[], float] = time.monotonic,
-                samples: int = RELATION_SAMPLES) -> ClockRelation:  # fmt: skip
+                samples: int = RELATION_SAMPLES) -> ClockRelation:
         """Read Link's clock between two monotonic readings ``samples`` times; keep the
         reading with the narrowest bracket (the least preempted)."""
         best: tuple[float, float] | None = None
@@ -95,7 +95,7 @@ class LinkFollower:
 
     def __init__(self, session: Any, relation: ClockRelation, *,
                  now: Callable[[], float] = time.monotonic,
-                 on_change: Callable[[], None] | None = None) -> None:  # fmt: skip
+                 on_change: Callable[[], None] | None = None) -> None:
         self.session = session
         self.relation = relation
         self.on_change = on_change
@@ -134,7 +134,7 @@ class LinkFollower:
                 state = self._state()
                 started = self.relation.to_monotonic(state.timeForIsPlaying())
                 self.origin = self._bar_line_after(max(started, time.monotonic()
-                                                       + START_LEAD_S), resume)  # fmt: skip
+                                                       + START_LEAD_S), resume)
                 self._cue = Fraction(int(resume))
                 log.info("the Link session starts: playing from bar %d", resume // QUANTUM + 1)
             elif not playing and not self._stopped:
@@ -162,7 +162,7 @@ class LinkFollower:
         return {"bpm": round(self._state().tempo(), 3), "peers": self.session.numPeers(),
                 "quantum": QUANTUM, "clock_offset_s": self.relation.offset_s,
                 "clock_uncertainty_us": round(self.relation.uncertainty_s * 1e6, 3),
-                **self.counts}  # fmt: skip
+                **self.counts}
 
     # -- Timebase --------------------------------------------------------------------
 
@@ -206,7 +206,7 @@ def require_link() -> Any:
 
 
 def open_link(bpm: float, on_change: Callable[[], None] | None = None,
-              discovery_s: float = DISCOVERY_S) -> LinkFollower:  # fmt: skip
+              discovery_s: float = DISCOVERY_S) -> LinkFollower:
     """Join (or start, at ``bpm``) a Link session; a clear error without ``jazzd[link]``.
 
     Waits up to ``discovery_s`` for a peer, so that jazzd starts on the session's beat
@@ -223,5 +223,5 @@ def open_link(bpm: float, on_change: Callable[[], None] | None = None,
     relation = ClockRelation.measure(session.clock().micros)
     follower = LinkFollower(session, relation, on_change=on_change)
     log.info("joined Link: %.1f BPM, %d peers, bar lines on the session's quantum (%g)",
-             follower.bpm_at(Fraction(0)), session.numPeers(), QUANTUM)  # fmt: skip
+             follower.bpm_at(Fraction(0)), session.numPeers(), QUANTUM)
     return follower

@@ -55,7 +55,7 @@ class NotesFollower:
     """A timebase and transport led by the beat tracker (see the module's description)."""
 
     def __init__(self, channels: Iterable[int], on_change: Callable[[], None] | None = None
-                 ) -> None:  # fmt: skip
+                 ) -> None:
         """``channels``: the MIDI channels (0-15) whose note-ons are listened to."""
         self.tracker = BeatTracker(channels)
         self.on_change = on_change
@@ -101,7 +101,7 @@ class NotesFollower:
         log.info(
             "locked on the notes: %.1f BPM (confidence %.2f); playing from the player's "
             "next bar line", line.bpm, line.confidence,
-        )  # fmt: skip
+        )
 
     # -- the player's thread: transport ---------------------------------------------
 
@@ -119,7 +119,7 @@ class NotesFollower:
                     log.warning(
                         "no notes for over a bar (%.0f beats at %.1f BPM): notes closed, "
                         "paused until the player plays again", LOST_BEATS, mapping.line.bpm,
-                    )  # fmt: skip
+                    )
                 return False
         return True
 

@@ -66,7 +66,7 @@ def apply_realtime_priority(setting: int | str) -> int:
         return 0
     helpers = raise_helpers(priority, threading.enumerate())
     log.info("real-time scheduling: SCHED_FIFO priority %d (%d helper threads at %d)",
-             priority, helpers, helper_priority(priority))  # fmt: skip
+             priority, helpers, helper_priority(priority))
     return priority
 
 

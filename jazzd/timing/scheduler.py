@@ -342,7 +342,7 @@ class Scheduler:
                 "stalled: %.3f s behind the beat (the process was stopped or the machine "
                 "paused); note-ons over %g ms late are dropped, note-offs still sent",
                 now - deadline, self.drop_late_s * 1e3,
-            )  # fmt: skip
+            )
         sent = 0
         for timed in batch:
             if timed.is_note_on:
