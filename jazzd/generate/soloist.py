@@ -122,9 +122,10 @@ class Soloist:
         self.keep_note_checkpoints = keep_note_checkpoints
         self._note_checkpoints: list[tuple[Fraction, SoloistCheckpoint]] = []
         self._nearest: dict[Token, int] = {}  # tokens outside the vocabulary -> nearest
-        #: Over the current loop, by place in it: the context less the previous pitch, and
-        #: the chord sounding there.
-        self._contexts: dict[Fraction, tuple[np.ndarray, Chord]] = {}
+        #: Over the current loop, by place in it: the chord sounding there, the context less
+        #: the previous pitch, and the contexts built so far from it, one per previous
+        #: pitch class relative to the chord's root (12: no note yet).
+        self._contexts: dict[Fraction, tuple[Chord, np.ndarray, list[np.ndarray | None]]] = {}
         self._contexts_of: ChordLoop | None = None
 
     @property
@@ -213,20 +214,30 @@ class Soloist:
     def context(self, beat: Fraction) -> np.ndarray | None:
         """The context of a token starting at ``beat`` over the current chords (None: unused).
 
-        The chords to come are known unless the loop says otherwise (live chords).
+        The chords to come are known unless the loop says otherwise (live chords). The
+        vector is read-only and shared: it is built once per place of the loop and
+        previous pitch class, then reused.
         """
         if not self.model.uses_context:
             return None
         loop = self._chords
         if loop is not self._contexts_of:
             self._contexts, self._contexts_of = {}, loop
-        place = Fraction(beat) % loop.length_beats
+        place = beat % loop.length_beats
         found = self._contexts.get(place)
         if found is None:  # what the loop says there, the same for every previous note
             found = self._contexts[place] = (
-                loop_context(loop, place, future=loop.future_known), loop.chord_at(place))
-        vector = found[0].copy()
-        set_previous(vector, found[1], self._prev_pitch)
+                loop.chord_at(place), loop_context(loop, place, future=loop.future_known),
+                [None] * 13)
+        chord, base, built = found
+        previous = self._prev_pitch
+        slot = 12 if previous is None else (previous - chord.root) % 12
+        vector = built[slot]
+        if vector is None:  # and the previous note against the chord there
+            vector = base.copy()
+            set_previous(vector, chord, previous)
+            vector.setflags(write=False)
+            built[slot] = vector
         return vector
 
     def next_token(self, beat: Fraction = Fraction(0)) -> Token:

@@ -48,6 +48,7 @@ class ChordLoop:
     #: chords heard live, whose next change nobody knows.
     future_known: bool = True
     _starts: tuple[Fraction, ...] = field(init=False, repr=False, compare=False)
+    _length: Fraction = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.spans:
@@ -62,10 +63,11 @@ class ChordLoop:
         if position % BAR_BEATS:
             raise ValueError("a chord loop lasts a whole number of bars")
         object.__setattr__(self, "_starts", tuple(span.start for span in self.spans))
+        object.__setattr__(self, "_length", position)
 
     @property
     def length_beats(self) -> Fraction:
-        return self.spans[-1].end
+        return self._length
 
     @property
     def bars(self) -> int:
@@ -77,7 +79,7 @@ class ChordLoop:
 
     def index_at(self, beat: Fraction | int | float) -> int:
         """The index in ``spans`` of the span sounding at ``beat`` (looping)."""
-        return bisect_right(self._starts, Fraction(beat) % self.length_beats) - 1
+        return bisect_right(self._starts, Fraction(beat) % self._length) - 1
 
     def chord_at(self, beat: Fraction | int | float) -> Chord:
         """The chord sounding at ``beat``; the loop repeats forever."""
