@@ -92,6 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="beat where the solo stops (default: the end of the file)")
     parser.add_argument("--show-corpus", action="store_true",
                         help="print the tokens of every bar before training")
+    parser.add_argument("--play-temperature", type=float, default=1.0, metavar="T",
+                        help="context: the sampling temperature the model plays at, stored "
+                             "in it (jazzd.temperature); jazzd's --temperature is relative "
+                             "to it (default 1)")
     parser.add_argument("--quiet", action="store_true", help="no per-epoch progress")
     return parser
 

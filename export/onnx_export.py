@@ -107,7 +107,7 @@ def _rename_outputs(proto: Any) -> None:
 
 def attach_metadata(
     proto: Any, vocabulary: Vocabulary, n_a: int, provenance: dict, style: Style | None = None,
-    context: dict | None = None, card: str | None = None,
+    context: dict | None = None, card: str | None = None, temperature: float | None = None,
 ) -> None:
     """Write the jazzd keys into the model's metadata_props (replacing any earlier ones).
 
@@ -115,6 +115,8 @@ def attach_metadata(
     one the key is left out and jazzd plays the model with one velocity, full length.
     ``context`` (``{"size": N, "groups": [...]}``) makes the model format 3: its step
     reads the ``ctx`` input. ``card`` is the model card (what it learned, from what).
+    ``temperature`` is the sampling temperature the model plays at (``jazzd.temperature``;
+    left out: 1); a player's temperature is relative to it.
     """
     props = {
         "jazzd.format_version": FORMAT_VERSION if context is None else CONTEXT_FORMAT_VERSION,
@@ -126,10 +128,13 @@ def attach_metadata(
         props["jazzd.context"] = json.dumps(context, sort_keys=True)
     if card is not None:
         props["jazzd.model_card"] = card
+    if temperature is not None:
+        props["jazzd.temperature"] = repr(float(temperature))
     if style is not None:
         props["jazzd.performance"] = style.to_json()
     kept = [p for p in proto.metadata_props if p.key not in props
-            and p.key not in ("jazzd.performance", "jazzd.context", "jazzd.model_card")]
+            and p.key not in ("jazzd.performance", "jazzd.context", "jazzd.model_card",
+                              "jazzd.temperature")]
     del proto.metadata_props[:]
     for prop in kept:
         proto.metadata_props.append(prop)
@@ -247,6 +252,7 @@ def export_step(
     context: dict | None = None,
     contexts: np.ndarray | None = None,
     card: str | None = None,
+    temperature: float | None = None,
 ) -> Exported:
     """Convert, check parity, stamp the metadata and write ``path`` (atomically).
 
@@ -270,6 +276,6 @@ def export_step(
                            for key in ("probs", "a_out", "c_out", "c_out_scaled")},
                    created_utc=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                    versions=versions())
-    attach_metadata(proto, vocabulary, n_a, stamped, style, context, card)
+    attach_metadata(proto, vocabulary, n_a, stamped, style, context, card, temperature)
     written = write_atomically(proto, path)
     return Exported(path, written, check)

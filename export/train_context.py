@@ -44,7 +44,11 @@ def model_card(provenance: dict) -> str:
         f"{provenance['train_nll']:.3f} nats/token"
         + (f", validation NLL {held:.3f} over {len(provenance['validation_files'])} held-out "
            "files" if held is not None else "")
-        + f"; {provenance['epochs']} epochs, seed {provenance['seed']}."
+        + f"; {provenance['epochs']} epochs, seed {provenance['seed']}"
+        + (f"; plays at temperature {provenance['play_temperature']:g} (chosen by the "
+           "strong-beat chord tones and issue 12's musicality)"
+           if provenance.get("play_temperature", 1.0) != 1.0 else "")
+        + "."
     )
 
 
@@ -71,6 +75,11 @@ def run_context(
         raise UserError(f"--validation {args.validation}: hold out fewer files than the "
                         f"{len(parts)} given (at least one must train)")
     units = args.units or 128
+    from jazzd.generate.limits import MAX_TEMPERATURE, MIN_TEMPERATURE
+
+    if not MIN_TEMPERATURE <= args.play_temperature <= MAX_TEMPERATURE:
+        raise UserError(f"--play-temperature {args.play_temperature}: give {MIN_TEMPERATURE} "
+                        f"to {MAX_TEMPERATURE} (1: as trained)")
     train_parts, held_parts = split_by_file(parts, args.validation, args.seed)
     vocabulary = vocabulary_of([t for p in train_parts for t in p.tokens])
     check_vocabulary(vocabulary, "the training files", "give a longer or more varied range")
@@ -122,13 +131,15 @@ def run_context(
         "validation_nll": fitted.validation_nll,
         "validation_files": [p.source for p in held_parts],
         "training_seconds": round(fitted.seconds, 1),
+        "play_temperature": args.play_temperature,
     }
     style = measure_style(played)
     rows = [row * mask for f in train_files[:2] for row in f.contexts[:100]]
     exported = export_step(
         fitted.step_model, vocabulary, target, provenance, n_a=units, style=style,
         context={"size": CONTEXT_SIZE, "groups": list(features), "version": CONTEXT_VERSION},
-        contexts=rows or None, card=model_card(provenance))
+        contexts=rows or None, card=model_card(provenance),
+        temperature=None if args.play_temperature == 1.0 else args.play_temperature)
     export_seconds = clock() - began
     out(f"training: {fitted.epochs} epochs (kept epoch {fitted.best_epoch}), seed {args.seed}, "
         f"{fitted.parameters} parameters, train nll {fitted.train_nll:.4f}"

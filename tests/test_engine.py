@@ -170,7 +170,7 @@ def test_bad_options_are_user_errors(model: StepModel, options: dict, message: s
 def test_bar_lines_cut_notes(model: StepModel) -> None:
     solo = soloist(model, 13, temperature=1.2)
     cut = 0
-    for _ in range(48):
+    for _ in range(96):
         notes = solo.next_bar()
         last = notes[-1]
         if last.duration < parse_token(last.token).duration:

@@ -112,7 +112,8 @@ def test_not_an_onnx_file(tmp_path: Path) -> None:
 def test_default_model_is_valid() -> None:
     model = StepModel.load()
     assert len(model.vocabulary) > 10
-    assert model.info.n_a == 128 and model.uses_context  # the context model (format 3)
+    assert model.info.n_a == 64 and model.uses_context  # the context model (format 3)
+    assert model.info.temperature == 0.8  # it plays at its own temperature
     probs = model.step(None)
     assert probs.shape == (len(model.vocabulary),)
     assert abs(float(probs.astype(np.float64).sum()) - 1) < 1e-4

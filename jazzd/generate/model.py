@@ -67,6 +67,9 @@ class ModelInfo:
     style: Style | None = None
     #: The context input (None: formats 1 and 2, the token alone).
     context: ContextSpec | None = None
+    #: The temperature the model plays at (``jazzd.temperature``; 1 when absent): the
+    #: temperature a player sets is relative to it.
+    temperature: float = 1.0
 
 
 def read_context(meta: dict, where: str) -> ContextSpec:
@@ -252,7 +255,24 @@ def read_info(session, where: str) -> ModelInfo:
             raise UserError(
                 f"{where} has unreadable jazzd.performance metadata ({exc}): export the model again"
             ) from None
-    return ModelInfo(vocabulary, n_a, provenance, style, context)
+    return ModelInfo(vocabulary, n_a, provenance, style, context, read_temperature(meta, where))
+
+
+def read_temperature(meta: dict, where: str) -> float:
+    """The model's own sampling temperature (``jazzd.temperature``, 1 when absent)."""
+    from jazzd.generate.limits import MAX_TEMPERATURE, MIN_TEMPERATURE
+
+    text = meta.get("jazzd.temperature")
+    if text is None:
+        return 1.0
+    try:
+        value = float(text[:40])
+    except ValueError:
+        value = float("nan")
+    if not MIN_TEMPERATURE <= value <= MAX_TEMPERATURE:
+        raise UserError(f"{where} has jazzd.temperature {text[:40]!r}, not a number from "
+                        f"{MIN_TEMPERATURE} to {MAX_TEMPERATURE}: export the model again")
+    return value
 
 
 class StepModel:

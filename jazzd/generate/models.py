@@ -71,7 +71,9 @@ def describe(path: Path) -> str:
         learned = (f"the solo of {provenance.get('source', '?')} beats "
                    f"{provenance.get('start_beat', '?')}-{provenance.get('end_beat', '?')}")
         kind = "LSTM (token only)"
-    return f"format {version}, {kind}, {units} units, {size} tokens: {learned}"
+    plays = meta.get("jazzd.temperature")
+    plays = f", plays at temperature {plays[:8]}" if plays else ""
+    return f"format {version}, {kind}, {units} units, {size} tokens{plays}: {learned}"
 
 
 def listing() -> list[str]:

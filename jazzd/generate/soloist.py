@@ -98,6 +98,8 @@ class Soloist:
     ) -> None:
         check_sampling(temperature, top_p)
         self.model = model
+        #: The model's own temperature: ``temperature`` is relative to it (1: as it is meant).
+        self._model_temperature = model.info.temperature
         self.rng = rng
         self.temperature = temperature
         self.top_p = top_p
@@ -244,7 +246,8 @@ class Soloist:
         """Step the model with the last token and sample the next one, to start at ``beat``."""
         probs = self.model.step(self._last_index, self.context(beat))
         mask = self._phrase_start_mask if self._prev_pitch is None else None
-        index = sample(probs, self.rng, self.temperature, self.top_p, mask)
+        index = sample(probs, self.rng, self.temperature * self._model_temperature, self.top_p,
+                       mask)
         self._last_index = index
         self._count_tokens += 1
         return self._tokens[index]
