@@ -65,7 +65,8 @@ class MusicConfig:
         "--seed", "random seed, {range} (default: random)"))
     temperature: float = key(1.0, Between(
         MIN_TEMPERATURE, MAX_TEMPERATURE, "MIN_TEMPERATURE", "MAX_TEMPERATURE"), Flag(
-        "--temperature", "sampling temperature in {range} (default {default})"))
+        "--temperature", "sampling temperature in {range}, relative to the model's own "
+        "(default {default})"))
     top_p: float = key(1.0, Above(0, 1), Flag(
         "--top-p", "nucleus sampling mass in {range} (default {default})"))
     channel: int = key(1, Whole(1, 16), Flag(

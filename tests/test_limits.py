@@ -317,9 +317,9 @@ def test_the_embedded_models_header_matches_its_session() -> None:
     from jazzd.generate.model import default_model_path
 
     header = read_header(default_model_path())
-    assert header.inputs == {"x": (None, 714), "ctx": (None, 65), "a": (None, 128),
-                             "c": (None, 128)}
-    assert header.metadata["jazzd.n_a"] == "128"
+    assert header.inputs == {"x": (None, 714), "ctx": (None, 65), "a": (None, 64),
+                             "c": (None, 64)}
+    assert header.metadata["jazzd.n_a"] == "64"
     seed = read_header(default_model_path().with_name("metheny.onnx"))
     assert seed.inputs == {"x": (None, 103), "a": (None, 64), "c": (None, 64)}
     assert seed.metadata["jazzd.n_a"] == "64"
