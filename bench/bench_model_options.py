@@ -54,8 +54,8 @@ VARIANTS: dict[str, str] = {
         "options.enable_cpu_mem_arena = False;"
         "options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL"
     ),
-    # 0.8 MB less with the 128-unit model (0.12 MB with 64 units), but other kernels: the probabilities differ in
-    # their last bits from the defaults', so jazzd keeps the prepacking.
+    # 0.8 MB less with the 128-unit model (0.12 MB with 64 units), but other kernels: the
+    # probabilities differ in their last bits from the defaults', so jazzd keeps prepacking.
     "jazzd + no weight prepacking": (
         "options.enable_cpu_mem_arena = False;"
         "options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL;"
