@@ -88,6 +88,20 @@ def test_a_player_temperature_is_relative_to_the_models_own(tmp_path: Path) -> N
     assert _tokens(default, 1.0) != _tokens(plain, 1.0)
 
 
+def test_the_models_own_temperature_is_the_same_distribution_as_a_players() -> None:
+    """``p ** (1 / 0.8)`` in float32, then sampled at 1, is the distribution at 0.8."""
+    import numpy as np
+
+    from jazzd.generate.sampling import distribution
+
+    probs = np.random.default_rng(2).dirichlet(np.full(714, 0.3)).astype(np.float32)
+    probs[::7] = 0.0
+    probs /= probs.sum()
+    sharpened = distribution(np.power(probs, np.float32(1 / 0.8)))
+    assert np.abs(sharpened - distribution(probs, 0.8)).max() < 1e-6
+    assert np.abs(sharpened - distribution(probs, 1.0)).max() > 1e-3
+
+
 @pytest.mark.parametrize("text", ["0", "-1", "abc", "nan", "1e9"])
 def test_a_model_temperature_out_of_range_is_refused_at_load(tmp_path: Path, text: str) -> None:
     import onnx

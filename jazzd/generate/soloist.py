@@ -98,8 +98,11 @@ class Soloist:
     ) -> None:
         check_sampling(temperature, top_p)
         self.model = model
-        #: The model's own temperature: ``temperature`` is relative to it (1: as it is meant).
-        self._model_temperature = model.info.temperature
+        #: The model's own temperature, applied first as ``p ** (1 / T)`` in the model's
+        #: float32 (one power: a third of the log and exp of ``sampling.distribution``);
+        #: ``temperature`` is then relative to it (1: as the model is meant). None: 1.
+        own = model.info.temperature
+        self._sharpen = None if own == 1.0 else np.float32(1.0 / own)
         self.rng = rng
         self.temperature = temperature
         self.top_p = top_p
@@ -246,8 +249,9 @@ class Soloist:
         """Step the model with the last token and sample the next one, to start at ``beat``."""
         probs = self.model.step(self._last_index, self.context(beat))
         mask = self._phrase_start_mask if self._prev_pitch is None else None
-        index = sample(probs, self.rng, self.temperature * self._model_temperature, self.top_p,
-                       mask)
+        if self._sharpen is not None:
+            probs = np.power(probs, self._sharpen)
+        index = sample(probs, self.rng, self.temperature, self.top_p, mask)
         self._last_index = index
         self._count_tokens += 1
         return self._tokens[index]
