@@ -78,7 +78,9 @@ def test_synth_plays_on_jack_audio_ports_that_record_sound_and_stops_on_sigterm(
 ) -> None:
     name = unique("jz")
     recorder = AudioRecorder(tmp_path)
-    jazzd = start_synth(tmp_path, name, notify)
+    # Steady sixteenths: a note sounds whenever SIGTERM comes, so the fade is always heard
+    # (a solo may be resting then, and a rest has nothing to fade).
+    jazzd = start_synth(tmp_path, name, notify, "--test-pattern")
     try:
         notify.wait_for("READY=1")
         left, right = f"{name}-synth:left", f"{name}-synth:right"
