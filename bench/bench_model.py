@@ -160,12 +160,6 @@ def strong_beat_share(path: Path, chords: str | None = None) -> tuple[int, int]:
     return hits, strong
 
 
-def token_cost(names: Sequence[str], tokens: int = 2000, rounds: int = 7) -> dict[str, float]:
-    """Median microseconds per token of each model (:func:`token_rounds`)."""
-    return {name: statistics.median(values)
-            for name, values in token_rounds(names, tokens, rounds).items()}
-
-
 def token_rounds(names: Sequence[str], tokens: int = 2000,
                  rounds: int = 7) -> dict[str, list[float]]:
     """Microseconds per token of Soloist.next_note in each round, the models taking turns.
