@@ -11,6 +11,7 @@ and their ratio; then the onnxruntime step alone and the wall time of a
 from __future__ import annotations
 
 import argparse
+import random
 import sys
 import tempfile
 import time
@@ -47,7 +48,7 @@ def time_jazzd(model: StepModel, bars: int, seed: int) -> tuple[list[float], lis
     """Per token: model step + sampling + chord lookup + unparse (``Soloist.next_note``)."""
     loop = default_loop()
     model.reset()
-    soloist = Soloist(model, loop, np.random.default_rng(seed))
+    soloist = Soloist(model, loop, random.Random(seed))
     clock = time.perf_counter
     times: list[float] = []
     bar_tokens: list[list[str]] = []
@@ -119,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         render_wall = time.perf_counter() - begin
     model.reset()
-    soloist = Soloist(model, default_loop(), np.random.default_rng(args.seed))
+    soloist = Soloist(model, default_loop(), random.Random(args.seed))
     begin = time.perf_counter()
     for _ in range(args.render_bars):
         soloist.next_bar()

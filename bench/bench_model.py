@@ -33,6 +33,7 @@ import argparse
 import functools
 import math
 import os
+import random
 import re
 import statistics
 import subprocess
@@ -167,13 +168,12 @@ def token_rounds(names: Sequence[str], tokens: int = 2000,
     A first round per model warms it up (onnxruntime's buffers, the soloist's contexts
     of the loop) and is not counted: a loop plays over and over on stage.
     """
-    import numpy as np
 
     from jazzd.generate.soloist import Soloist
     from jazzd.music.chords import from_progression
 
     loop = from_progression(musicality.SOURCES["ii-V-I keys"][1])
-    soloists = {name: Soloist(load_model(name), loop, np.random.default_rng(1))
+    soloists = {name: Soloist(load_model(name), loop, random.Random(1))
                 for name in names}
     beats = dict.fromkeys(names, Fraction(0))
     timings: dict[str, list[float]] = {name: [] for name in names}

@@ -21,6 +21,7 @@ In-process, on the embedded model, timed with ``time.perf_counter``. Printed
 from __future__ import annotations
 
 import argparse
+import random
 import time
 from fractions import Fraction
 
@@ -67,13 +68,13 @@ def main() -> None:
 
     print(f"recognize                   {figures(timed(name_one, repeat))}")
     for keep in (False, True):
-        soloist = Soloist(model, from_progression("Eb7"), np.random.default_rng(1))
+        soloist = Soloist(model, from_progression("Eb7"), random.Random(1))
         soloist.keep_note_checkpoints = keep
         label = "bar, note checkpoints" if keep else "bar, plain"
         print(f"{label:<27} {figures(timed(soloist.next_bar, repeat))}")
 
     eb7, amaj7 = chord_loop(recognize((55, 61, 65))), chord_loop(recognize((61, 68, 71)))
-    soloist = Soloist(model, eb7, np.random.default_rng(1))
+    soloist = Soloist(model, eb7, random.Random(1))
     soloist.keep_note_checkpoints = True
     clock = FakeClock(0.0)
     scheduler = Scheduler(MemoryPort(), clock, TempoMap(1.0, 120.0))
@@ -88,14 +89,14 @@ def main() -> None:
 
     print(f"change from the next note   {figures(timed(change, repeat))}")
 
-    trader = Trader(Soloist(model, eb7, np.random.default_rng(1)))
+    trader = Trader(Soloist(model, eb7, random.Random(1)))
     notes = tuple(TimedNote(Fraction(i, 2), Fraction(i + 1, 2) - Fraction(1, 12),
                             60 + (5 * i) % 14, 90) for i in range(32))
     answer = Answer(4, 4, notes, 0)
     print(f"prime 4 bars                {figures(timed(lambda: trader.answer(answer), repeat))}")
 
     def cold() -> None:  # a new soloist: no nearest token known yet
-        Trader(Soloist(model, eb7, np.random.default_rng(1))).answer(answer)
+        Trader(Soloist(model, eb7, random.Random(1))).answer(answer)
 
     print(f"prime 4 bars, first time    {figures(timed(cold, max(repeat // 10, 5)))}")
     print("(in-process, perf_counter; measured on a machine shared with other test runs)")

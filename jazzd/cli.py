@@ -255,9 +255,9 @@ def run_list_ports(args: argparse.Namespace) -> int:
 def keep_libcrypto_out() -> None:
     """Let no import of the daemon load OpenSSL's libcrypto (3.3 MB resident, for nothing).
 
-    numpy.random imports ``secrets``, whose ``hmac`` imports ``_hashlib``, Python's
-    binding of libcrypto. The daemon opens no TLS connection and hashes only with
-    SHA-256 (a chord file's digest), which hashlib then takes from Python's built-in
+    ``hashlib`` imports ``_hashlib``, Python's binding of libcrypto. The daemon opens no
+    TLS connection and hashes only with SHA-256 (a chord file's digest), which hashlib
+    then takes from Python's built-in
     implementation: hashlib and hmac fall back to it when ``_hashlib`` cannot be
     imported, and ``None`` in ``sys.modules`` makes that so.
     """

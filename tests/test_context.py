@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from fractions import Fraction
 from pathlib import Path
 
@@ -103,7 +104,7 @@ def test_the_soloist_feeds_what_training_computes(tmp_path: Path) -> None:
     assert model.uses_context
     model.fed = ()
     loop = load_chord_file(midi)
-    soloist = Soloist(model, loop, np.random.default_rng(3))
+    soloist = Soloist(model, loop, random.Random(3))
     notes = [note for _ in range(4) for note in soloist.next_bar()]
     assert len(model.fed) == len(notes)
     previous = None

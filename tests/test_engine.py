@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import random
 from fractions import Fraction
 from itertools import pairwise
 
-import numpy as np
 import pytest
 
 from jazzd.errors import UserError
@@ -25,7 +25,7 @@ def model() -> StepModel:
 def soloist(model: StepModel, seed: int = 0, **options) -> Soloist:
     model.reset()
     return Soloist(
-        model, options.pop("chords", default_loop()), np.random.default_rng(seed), **options
+        model, options.pop("chords", default_loop()), random.Random(seed), **options
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -70,12 +71,11 @@ def _without_temperature(tmp_path: Path) -> Path:
 
 
 def _tokens(model, temperature: float, count: int = 300) -> list[str]:
-    import numpy as np
 
     from jazzd.generate.soloist import Soloist
     from jazzd.music.chords import default_loop
 
-    solo = Soloist(model, default_loop(), np.random.default_rng(4), temperature=temperature)
+    solo = Soloist(model, default_loop(), random.Random(4), temperature=temperature)
     return [str(solo.next_token()) for _ in range(count)]
 
 

@@ -6,7 +6,8 @@ listener at fake times (as the input port's thread would), the output is a Memor
 
 from __future__ import annotations
 
-import numpy as np
+import random
+
 import pytest
 from daemon_rig import run_with_band
 from rigs import balanced, scheduler_rig
@@ -50,7 +51,7 @@ def rig(model, bars, *, trade=0, live_chords=False, controls=None, seed=3):
     """The soloist, listener and player joined as the daemon joins them (``play_along``),
     on a fake clock, with the soloist itself in reach (the tests look inside it)."""
     model.reset()
-    soloist = Soloist(model, from_progression("Cmaj7"), np.random.default_rng(seed),
+    soloist = Soloist(model, from_progression("Cmaj7"), random.Random(seed),
                       keep_note_checkpoints=True)
     clock, port, scheduler = scheduler_rig(BPM)
     scheduler.log = []
@@ -95,7 +96,7 @@ def test_no_input_plays_the_same_notes_with_note_checkpoints_on(model):
     player.prime()
     assert player.run()
     model.reset()
-    plain = Soloist(model, from_progression("Cmaj7"), np.random.default_rng(3))
+    plain = Soloist(model, from_progression("Cmaj7"), random.Random(3))
     _, reference_port, scheduler = scheduler_rig(BPM)
     for _ in range(4):
         scheduler.add_notes(plain.next_bar(), 0, 90)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import random
 import socket
 from fractions import Fraction
 from functools import partial
 
-import numpy as np
 import pytest
 from rigs import (
     DyingPort,
@@ -195,7 +195,7 @@ needs_model = pytest.mark.skipif(not default_model_path().is_file(), reason="no 
 
 def new_soloist(model: StepModel, loop) -> Soloist:
     model.reset()
-    return Soloist(model, loop, np.random.default_rng(5), temperature=0.8)
+    return Soloist(model, loop, random.Random(5), temperature=0.8)
 
 
 def played(notes) -> list[Event]:

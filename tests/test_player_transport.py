@@ -195,14 +195,13 @@ def test_send_clock_starts_on_the_first_downbeat_and_a_tempo_change_moves_the_ti
 def test_reposition_moves_the_real_soloist_to_the_bar_and_chords_of_the_beat() -> None:
     """Song Position with the real model: the solo goes on (its phrase) from the new bar
     (whose number picks the chord from the loop), with no note before the beat."""
-    import numpy as np
 
     from jazzd.generate.model import StepModel
     from jazzd.generate.soloist import Soloist
     from jazzd.music.chords import from_progression
 
     loop = from_progression("C7 F7 G7 Bb7")
-    soloist = Soloist(StepModel.load(), loop, np.random.default_rng(3))
+    soloist = Soloist(StepModel.load(), loop, random.Random(3))
     port_in = MemoryInput()
     clock = BandClock([], port_in)
     scheduler = Scheduler(MemoryPort(clock=clock.now), clock, ClockFollower(120.0))

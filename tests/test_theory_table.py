@@ -140,8 +140,8 @@ def test_a_changed_loop_file_is_read_anew(monkeypatch: pytest.MonkeyPatch, tmp_p
 
 
 EMBEDDED_PATH = """
+import random
 import sys
-import numpy as np
 from jazzd.music.chords import default_loop, from_progression
 from jazzd.generate.soloist import Soloist
 from jazzd.generate.model import StepModel
@@ -149,7 +149,7 @@ from jazzd.music.tokens import interval_name, make_token
 
 model = StepModel.load()
 loop = default_loop()
-soloist = Soloist(model, loop, np.random.default_rng(7))
+soloist = Soloist(model, loop, random.Random(7))
 notes = [note for _ in range(8) for note in soloist.next_bar()]
 assert len(notes) > 8, notes
 from_progression("D-7 G7 Cmaj7 Cmaj7:2 A7b9:2 Bbm7 Eb7 F#ø7 B7#9 Em6")

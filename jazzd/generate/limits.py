@@ -12,5 +12,5 @@ MAX_TEMPERATURE = 100.0
 #: 2 triplet swing, 4 at the most.
 MIN_SWING = 1.0
 MAX_SWING = 4.0
-#: The largest random seed: numpy's generators take any size, a seed is a 64-bit number.
+#: The largest random seed: Python's ``random.Random`` takes any size, a seed is a 64-bit number.
 MAX_SEED = 2**64 - 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from random import Random
+
 import numpy as np
 
 from jazzd.errors import UserError
@@ -59,7 +61,7 @@ def distribution(
 
 def sample(
     probs: np.ndarray,
-    rng: np.random.Generator,
+    rng: Random,
     temperature: float = 1.0,
     top_p: float = 1.0,
     mask: np.ndarray | None = None,

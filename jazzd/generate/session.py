@@ -86,7 +86,6 @@ def open_session(
     """Load the chords and the model, draw the seed (unless set) and build the soloist;
     ``note_checkpoints``: it keeps its state before each note (changes heard from the next
     note, live)."""
-    import numpy as np
 
     from jazzd.generate.models import load_model
     from jazzd.generate.performer import Performer
@@ -100,7 +99,7 @@ def open_session(
     soloist = Soloist(
         model,
         loop,
-        np.random.default_rng(seed),
+        random.Random(seed),
         temperature=settings.temperature,
         top_p=settings.top_p,
         pitch_range=settings.pitch_range,

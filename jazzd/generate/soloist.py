@@ -19,10 +19,10 @@ draw nothing from the rng, so a solo without changes is the same either way.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from random import Random
 
 import numpy as np
 
@@ -70,7 +70,7 @@ class SoloistCheckpoint:
     last_index: int | None
     prev_pitch: int | None
     counts: tuple[int, int, int]  # tokens, notes, rests
-    rng_state: Mapping[str, Any]
+    rng_state: tuple
     #: Beats into the bar where the state stands (0: before the bar; else before a note).
     offset: Fraction = Fraction(0)
 
@@ -78,7 +78,7 @@ class SoloistCheckpoint:
 class Soloist:
     """Generates a solo bar by bar over a chord loop.
 
-    ``model`` is a :class:`StepModel`; ``rng`` a seeded numpy Generator. The
+    ``model`` is a :class:`StepModel`; ``rng`` a seeded :class:`random.Random`. The
     first pitched note of the solo is drawn only among tokens without an
     interval (the probabilities of interval tokens are masked out while there
     is no previous pitch).
@@ -88,7 +88,7 @@ class Soloist:
         self,
         model: StepModel,
         chords: ChordLoop,
-        rng: np.random.Generator,
+        rng: Random,
         *,
         temperature: float = 1.0,
         top_p: float = 1.0,
@@ -161,7 +161,7 @@ class Soloist:
             last_index=self._last_index,
             prev_pitch=self._prev_pitch,
             counts=(self._count_tokens, self._count_notes, self._count_rests),
-            rng_state=self.rng.bit_generator.state,
+            rng_state=self.rng.getstate(),
             offset=self._offset,
         )
 
@@ -176,7 +176,7 @@ class Soloist:
         self._last_index = checkpoint.last_index
         self._prev_pitch = checkpoint.prev_pitch
         self._count_tokens, self._count_notes, self._count_rests = checkpoint.counts
-        self.rng.bit_generator.state = dict(checkpoint.rng_state)
+        self.rng.setstate(checkpoint.rng_state)
         self._offset = checkpoint.offset
 
     def note_checkpoints(self) -> list[tuple[Fraction, SoloistCheckpoint]]:

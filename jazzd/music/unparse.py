@@ -38,8 +38,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
-
-import numpy as np
+from random import Random
 
 from jazzd.errors import UserError
 from jazzd.music.theory import Chord
@@ -146,7 +145,7 @@ def _steer(candidates: tuple[int, ...], prev: int, pitch_range: PitchRange) -> t
     return inward or candidates
 
 
-def _pick(candidates: tuple[int, ...], rng: np.random.Generator) -> int:
+def _pick(candidates: tuple[int, ...], rng: Random) -> int:
     return candidates[int(rng.random() * len(candidates))]
 
 
@@ -162,7 +161,7 @@ def _bell(candidates: tuple[int, ...], centre: float, spread: float) -> tuple[fl
 
 
 def _pick_near(
-    candidates: tuple[int, ...], centre: float, spread: float, rng: np.random.Generator
+    candidates: tuple[int, ...], centre: float, spread: float, rng: Random
 ) -> int:
     """One of ``candidates``, the nearer ``centre`` the likelier; one draw of ``rng``."""
     cumulative = _bell(candidates, centre, spread)
@@ -178,7 +177,7 @@ def choose_pitch(
     token: Token,
     chord: Chord,
     prev: int | None,
-    rng: np.random.Generator,
+    rng: Random,
     pitch_range: PitchRange = DEFAULT_RANGE,
     *,
     collapse_ax: bool = False,
@@ -221,7 +220,7 @@ def unparse(
     token: Token,
     chord: Chord,
     prev: int | None,
-    rng: np.random.Generator,
+    rng: Random,
     *,
     start: Fraction,
     room: Fraction = BAR_BEATS,
