@@ -159,7 +159,8 @@ def test_a_flood_of_junk_neither_breaks_nor_delays_the_clock(jack_server, tmp_pa
     assert status == 0, err
     assert "Traceback" not in err
     stats = json.loads(stats_path.read_text())
-    print(f"flood: midi_in {stats['midi_in']}, lateness {stats['lateness_ms']}")
+    print(f"flood: midi_in {stats['midi_in']}, clock {stats['midi_clock']}, "
+          f"lateness {stats['lateness_ms']}")
     assert stats["midi_in"]["ignored"] > 20_000  # 4 s of 10,000 a second, most of it junk
     assert stats["midi_clock"]["dropouts"] == 0
     with judged_by(jack_server, *clients):

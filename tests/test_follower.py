@@ -38,11 +38,14 @@ def tick_times(segments: list[tuple[float, float]], start: float = 10.0) -> list
 
 
 def follow(times: list[float], jitter: float = 0.0, seed: int = 0, drop: set[int] = frozenset(),
-           bpm: float = 130.0) -> tuple[ClockFollower, list[float], list[float]]:
-    """Start, then the ticks at ``times`` (moved by up to ``jitter``; ticks in ``drop`` lost).
+           bpm: float = 130.0, late: dict[int, float] | None = None,
+           ) -> tuple[ClockFollower, list[float], list[float]]:
+    """Start, then the ticks at ``times`` (moved by up to ``jitter``; ticks in ``drop`` lost;
+    tick k of ``late`` delivered that many seconds late, as a loaded machine delivers it).
 
     Returns the follower, the phase error of every tick (ms) and the tempo after each tick.
     """
+    late = late or {}
     rng = random.Random(seed)
     port = MemoryInput()
     follower = ClockFollower(bpm)
@@ -53,7 +56,7 @@ def follow(times: list[float], jitter: float = 0.0, seed: int = 0, drop: set[int
         if k > 0 and k not in drop:
             errors.append((follower.time_at(Fraction(k, 24)) - ideal) * 1e3)
         if k not in drop:
-            port.feed(CLOCK, ideal + rng.uniform(-jitter, jitter))
+            port.feed(CLOCK, ideal + late.get(k, 0.0) + rng.uniform(-jitter, jitter))
         tempi.append(follower.bpm_at(Fraction(0)))
     return follower, errors, tempi
 
@@ -107,6 +110,42 @@ def test_missing_ticks_keep_the_song_position() -> None:
     follower, errors, _ = follow(times, jitter=0.001, drop=drop)
     assert p99(errors[24:]) < 1.5  # every later tick still lands on its own beat
     assert follower.time_at(Fraction(16)) == pytest.approx(times[-1] + 60 / 120 / 24, abs=0.002)
+
+
+def test_a_late_tick_is_not_counted_as_a_lost_one() -> None:
+    """A tick delivered late (a loaded machine, a JACK cycle run late) leaves a gap of more
+    than 1.6 periods before it, as a lost tick does; the tick after it tells them apart."""
+    times = tick_times([(120, 16)])
+    period = 60 / 120 / 24
+    late = {k: 0.7 * period for k in range(40, len(times), 48)}  # 14.6 ms late, once a bar
+    follower, errors, _ = follow(times, jitter=0.001, late=late)
+    print(f"ticks {sorted(late)} 0.7 period late: phase error p99 {p99(errors[24:]):.3f} ms")
+    assert p99(errors[24:]) < 1.5  # a tick counted twice would put every later one 20.8 ms off
+    assert follower.time_at(Fraction(16)) == pytest.approx(times[-1] + period, abs=0.002)
+    assert follower.figures()["late_ticks"] == len(late)
+
+
+def test_ticks_delivered_together_after_a_stall_keep_the_song_position(caplog) -> None:
+    times = tick_times([(120, 16)])
+    period = 60 / 120 / 24
+    # A stall of about a period: tick k comes with tick k + 1 (the same JACK cycle).
+    late = {k: period - 0.0002 for k in range(50, len(times), 60)}
+    with caplog.at_level(logging.WARNING):
+        follower, errors, _ = follow(times, late=late)
+    assert p99(errors[24:]) < 1.5
+    assert follower.time_at(Fraction(16)) == pytest.approx(times[-1] + period, abs=0.002)
+    figures = follower.figures()
+    assert figures["late_ticks"] == len(late) and figures["ignored_ticks"] == 0
+    assert "beyond" not in caplog.text  # two ticks together are not a clock beyond 400 BPM
+
+
+def test_lost_ticks_and_a_late_one_together_keep_the_song_position() -> None:
+    times = tick_times([(120, 16)])
+    period = 60 / 120 / 24
+    follower, errors, _ = follow(times, jitter=0.001, drop={60, 61, 130},
+                                 late={100: 0.8 * period, 200: 0.65 * period})
+    assert p99(errors[24:]) < 1.5
+    assert follower.time_at(Fraction(16)) == pytest.approx(times[-1] + period, abs=0.002)
 
 
 def test_clock_without_start_starts_nothing_but_teaches_the_tempo() -> None:

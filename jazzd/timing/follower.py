@@ -65,9 +65,13 @@ DROPOUT_S = 0.25
 #: and the slack it gives the 20-400 BPM limits for that jitter.
 RATE_TICKS = 6
 RATE_SLACK = 1.1
-#: A gap of this many periods or more since the last tick means ticks were lost (1.6:
-#: a tick late by half a period is one tick, and the jitter at 400 BPM stays below it).
+#: A gap of this many periods or more since the last tick means ticks were lost, or that
+#: this one came late (1.6: a tick late by half a period is one tick, and the jitter at
+#: 400 BPM stays below it); the tick after tells which (:meth:`TickFit.add`).
 LOST_TICK_GAP = 1.6
+#: A short interval after a long one is ticks delivered together after a stall: the mean
+#: of the last this many intervals, below half a tick at 400 BPM, is a clock beyond it.
+QUICK_TICKS = 3
 
 
 def bpm_of(period: float) -> float:
@@ -84,8 +88,8 @@ class TickFit:
     """A straight line through the recent ticks: time = time_ref + (index - index_ref) * period.
 
     Ticks are numbered by when they came: one more than the last, or more when
-    the gap says ticks were lost (a gap of about two periods is two ticks).
-    ``prior`` is the period assumed while too few ticks are in.
+    the gap says ticks were lost (a gap of about two periods is two ticks) and the
+    tick after agrees. ``prior`` is the period assumed while too few ticks are in.
     """
 
     def __init__(self, prior: float, window: int = WINDOW_TICKS) -> None:
@@ -99,6 +103,9 @@ class TickFit:
         self._errors: deque[float] = deque(maxlen=CHANGE_TICKS)  # the last ticks' errors
         self._changed = False  # the ticks in are those since a tempo change
         self.changes = 0
+        self._last_time = math.nan  # the last tick numbered (in the line or not)
+        self._pending: tuple[float, int] | None = None  # a tick after a gap: (time, steps)
+        self.late = 0  # ticks that came late after a gap (numbered, kept out of the line)
 
     def __len__(self) -> int:
         return len(self._ticks)
@@ -109,22 +116,56 @@ class TickFit:
         self._ticks.clear()
         self._errors.clear()
         self._changed = False
+        self._pending = None
 
     def predict(self, index: int) -> float:
         return self.time_ref + (index - self.index) * self.period
 
-    def add(self, time: float) -> int:
-        """Take one tick at ``time``; returns its index."""
+    def add(self, time: float) -> int | None:
+        """Take one tick at ``time``; returns its index, or None while that is in doubt.
+
+        A gap of ``LOST_TICK_GAP`` periods or more before a tick means ticks were lost,
+        or that this one came late (a loaded machine, a JACK cycle run late). The next
+        tick tells: it lands on the line about one period after the place of the
+        ticks that were lost, or sooner when this one was only late. Until then this
+        tick waits; a late one gets the next index and stays out of the line.
+        """
+        if self._pending is not None:
+            self._settle(time)
         if not self._ticks:
             self.index += 1
-        else:
-            gap = time - self._ticks[-1][1]
-            steps = max(1, math.floor(gap / self.period + 2 - LOST_TICK_GAP))
-            self._watch_for_a_change(time - self.predict(self.index + steps))
-            self.index += steps
+            self._keep(time)
+            return self.index
+        gap = time - self._last_time
+        steps = max(1, math.floor(gap / self.period + 2 - LOST_TICK_GAP))
+        if steps > 1:
+            self._pending = (time, steps)
+            return None
+        self._take(time, steps)
+        return self.index
+
+    def _take(self, time: float, steps: int) -> None:
+        """A tick ``steps`` indices after the last one, into the line."""
+        self._watch_for_a_change(time - self.predict(self.index + steps))
+        self.index += steps
+        self._keep(time)
+
+    def _keep(self, time: float) -> None:
+        self._last_time = time
         self._ticks.append((self.index, time))
         self._fit()
-        return self.index
+
+    def _settle(self, next_time: float) -> None:
+        """Number the tick that came after a gap, now that ``next_time`` is known."""
+        time, steps = self._pending
+        self._pending = None
+        ahead = math.floor((next_time - self.time_ref) / self.period + 0.5)  # the next tick's
+        if ahead - 1 >= steps:  # place on the line: one after the gap's last, so ticks were lost
+            self._take(time, steps)
+            return
+        self.index += max(1, ahead - 1)  # late: it took the place before the next tick's
+        self._last_time = time
+        self.late += 1
 
     def _watch_for_a_change(self, error: float) -> None:
         """Ticks off the line on one side, more than jitter explains: keep only those.
@@ -269,7 +310,7 @@ class ClockFollower:
             self._running = True
             log.info("the MIDI clock is back: playing on from beat %.2f",
                      self._position / TICKS_PER_BEAT)
-        if not self._running:
+        if not self._running or index is None:  # None: numbered when the next tick comes
             return False
         if self._anchor is None:
             self._anchor = (index, self._position)
@@ -283,12 +324,16 @@ class ClockFollower:
     def _tempo_is_sane(self) -> bool:
         """Whether the last few ticks keep within 20-400 BPM (one warning when they do not).
 
-        One interval shorter than half a tick at 400 BPM is beyond at once; otherwise the
-        mean of the last ``RATE_TICKS`` intervals is checked. When the clock goes beyond,
-        the tempo and phase of ``RATE_TICKS`` ticks before are held.
+        The mean of the last ``QUICK_TICKS`` intervals shorter than half a tick at 400 BPM
+        is beyond at once (one short interval after a long one is ticks delivered together
+        after a stall); otherwise the mean of the last ``RATE_TICKS`` intervals is checked.
+        When the clock goes beyond, the tempo and phase of ``RATE_TICKS`` ticks before are
+        held.
         """
         arrivals = self._arrivals
-        sane = len(arrivals) < 2 or arrivals[-1] - arrivals[-2] >= period_of(MAX_BPM) / 2
+        quick = min(QUICK_TICKS, len(arrivals) - 1)
+        sane = quick < 1 or (
+            (arrivals[-1] - arrivals[-1 - quick]) / quick >= period_of(MAX_BPM) / 2)
         if sane and len(arrivals) > RATE_TICKS:
             bpm = bpm_of((arrivals[-1] - arrivals[0]) / RATE_TICKS)
             sane = MIN_BPM / RATE_SLACK <= bpm <= MAX_BPM * RATE_SLACK
@@ -375,7 +420,7 @@ class ClockFollower:
 
     def figures(self) -> dict[str, object]:
         return {"bpm": round(self.bpm_at(Fraction(0)), 3), "tempo_changes": self._fit.changes,
-                **self.counts}
+                "late_ticks": self._fit.late, **self.counts}
 
     # -- Timebase ------------------------------------------------------------------
 
