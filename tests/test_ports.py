@@ -158,3 +158,41 @@ def test_connect_to_one_of_two_matching_jack_ports_is_refused(jack_server):
         for midi_in in inputs:
             midi_in.close_port()
             midi_in.delete()
+
+
+def _list_ports_with(tmp_path, rtmidi_init: str | None) -> subprocess.CompletedProcess:
+    """``jazzd --list-ports`` in a fresh interpreter whose ``rtmidi`` is missing (None) or
+    is a package whose import fails as ``rtmidi_init`` makes it (a library it links gone)."""
+    import os
+    import sys
+
+    env = dict(os.environ)
+    if rtmidi_init is None:
+        code = "import sys; sys.modules['rtmidi'] = None; from jazzd.cli import main; " \
+               "sys.exit(main(['--list-ports']))"
+    else:
+        package = tmp_path / "rtmidi"
+        package.mkdir()
+        (package / "__init__.py").write_text(rtmidi_init)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(tmp_path),
+                                                           env.get("PYTHONPATH")]))
+        code = "import sys; from jazzd.cli import main; sys.exit(main(['--list-ports']))"
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, timeout=60, check=False)
+
+
+def test_list_ports_without_python_rtmidi_says_how_to_install_it(tmp_path):
+    result = _list_ports_with(tmp_path, None)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "jazzd: error: python-rtmidi is not installed: pip install python-rtmidi "
+        "(installing jazzd with pip brings it)"]
+
+
+def test_list_ports_with_a_system_library_missing_names_it(tmp_path):
+    missing = "libasound.so.2: cannot open shared object file: No such file or directory"
+    result = _list_ports_with(tmp_path, f"raise ImportError({missing!r})")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr
+    assert missing in lines[0] and "apt-get install libasound2" in lines[0]

@@ -68,10 +68,17 @@ def rtmidi_module():
     """python-rtmidi, or a UserError saying how to install it."""
     try:
         import rtmidi
-    except ImportError:
+    except ImportError as exc:
+        if exc.name == "rtmidi":
+            raise UserError(
+                "python-rtmidi is not installed: pip install python-rtmidi "
+                "(installing jazzd with pip brings it)"
+            ) from None
+        # Its compiled part loads, but a system library it links is missing (libasound.so.2).
+        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else "ImportError"
         raise UserError(
-            "python-rtmidi is not installed: pip install python-rtmidi "
-            "(on 32-bit ARM first apt-get install libasound2-dev libjack-jackd2-dev)"
+            f"python-rtmidi does not load ({first}): install the library it names "
+            "(Debian, Raspberry Pi OS: apt-get install libasound2)"
         ) from None
     return rtmidi
 
