@@ -26,6 +26,7 @@ from jazzd.music.unparse import Note
 from jazzd.render import wav
 from jazzd.render.run import COMP_VELOCITY, Rendered, write_midi
 from jazzd.sound import library, soundfont
+from jazzd.sound.synth import Synth
 
 BPM = 130
 BARS = 16
@@ -119,6 +120,8 @@ class RecordingSynth:
     def select_program(self, channel: int, program: int) -> None:
         self.programs[channel] = program
 
+    select_programs = Synth.select_programs  # the real one, onto select_program above
+
     def send(self, message) -> None:
         self.sent.append((self.frames, tuple(message)))
 
@@ -140,7 +143,7 @@ def test_the_synth_gets_the_messages_of_the_mid_in_order_at_their_frames(tmp_pat
     with wav.Spool() as spool:
         wav.play_into_synth(synth, Rendered(notes, comp, None, 1, music, sound), spool)
         assert spool.frames == round(BAR_S * 44100) + round(wav.TAIL_MIN_S * 44100)
-    assert synth.programs == {2: 56, 3: 4}  # channel 3 and the next, 0-based
+    assert synth.programs == {**dict.fromkeys(range(16), 56), 3: 4}  # 0-based: comp after 3
     mid = write_midi(tmp_path / "x.mid", notes, bars=1, bpm=BPM, channel=2, velocity=77,
                      comp=comp)
     expected = []

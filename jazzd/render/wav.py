@@ -160,9 +160,7 @@ def play_into_synth(synth: Synth, rendered: Rendered, spool: Spool) -> None:
 
     music, sound = rendered.music, rendered.sound
     channel = music.channel_index
-    synth.select_program(channel, sound.solo_program - 1)
-    if rendered.comp:
-        synth.select_program(next_channel(channel), sound.comp_program - 1)
+    synth.select_programs(channel, sound.solo_program, sound.comp_program)
     clock = FakeClock()
     timebase = TempoMap(0.0, music.bpm)
     port = SynthRenderPort(synth, clock.now, spool)

@@ -27,7 +27,6 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from jazzd.errors import UserError
-from jazzd.midi.messages import next_channel
 from jazzd.midi.port import Port
 from jazzd.sound.soundfont import find_soundfont
 from jazzd.sound.synth import Synth
@@ -124,7 +123,7 @@ def open_synth(
     synth = Synth(soundfont, {"synth.gain": sound.gain, "synth.sample-rate": SAMPLE_RATE})
     reasons = []
     try:
-        _select_programs(synth, sound, solo_channel)
+        synth.select_programs(solo_channel, sound.solo_program, sound.comp_program)
         for driver in driver_order(sound.audio_driver):
             try:
                 synth.start_audio(_driver_settings(sound, driver, client_name))
@@ -159,12 +158,6 @@ def _driver_settings(sound: SynthSettings, driver: str, client_name: str) -> dic
         settings[f"audio.{driver}.device"] = sound.audio_device
     return settings
 
-
-def _select_programs(synth: Synth, sound: SynthSettings, solo_channel: int) -> None:
-    comp_channel = next_channel(solo_channel)
-    for channel in range(16):
-        program = sound.comp_program if channel == comp_channel else sound.solo_program
-        synth.select_program(channel, program - 1)
 
 
 _JACK_MESSAGE = ctypes.CFUNCTYPE(None, ctypes.c_char_p)

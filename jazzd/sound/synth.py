@@ -15,7 +15,14 @@ from pathlib import Path
 import numpy as np
 
 from jazzd.errors import UserError
-from jazzd.midi.messages import CONTROL_CHANGE, NOTE_OFF, NOTE_ON, PITCH_BEND, PROGRAM_CHANGE
+from jazzd.midi.messages import (
+    CONTROL_CHANGE,
+    NOTE_OFF,
+    NOTE_ON,
+    PITCH_BEND,
+    PROGRAM_CHANGE,
+    next_channel,
+)
 from jazzd.sound.library import INSTALL_HINT, FluidLog, fluid, quiet_stderr
 
 #: FluidSynth's own gain; the render sets the file's level itself afterwards.
@@ -95,6 +102,15 @@ class Synth:
         value = ctypes.c_double()
         self._lib.fluid_settings_getnum(self._settings, b"synth.sample-rate", ctypes.byref(value))
         return value.value
+
+    def select_programs(self, solo_channel: int, solo_program: int, comp_program: int) -> None:
+        """The band's General MIDI programs, numbered 1-128 as musicians number them: the
+        comp's on the channel after the solo's (:func:`next_channel`), the solo's on every
+        other channel."""
+        comp_channel = next_channel(solo_channel)
+        for channel in range(16):
+            program = comp_program if channel == comp_channel else solo_program
+            self.select_program(channel, program - 1)
 
     def select_program(self, channel: int, program: int) -> None:
         """Play General MIDI ``program`` (0-127, bank 0) on ``channel`` (0-15)."""
