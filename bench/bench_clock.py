@@ -44,7 +44,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
 from band import CLOCK, START, Band, clock_plan  # noqa: E402
-from jack_harness import NotifySocket, jazzd_env, reap, start_jack, stop_jack  # noqa: E402
+from jack_harness import NotifySocket, cpu_seconds, jazzd_env, reap, start_jack, stop_jack  # noqa: E402
 
 TICKS_PER_BEAT = 24
 
@@ -56,12 +56,6 @@ def percentiles(values: list[float]) -> str:
     p50 = ordered[len(ordered) // 2]
     p99 = ordered[int(0.99 * (len(ordered) - 1))]
     return f"p50 {p50 * 1e3:.3f} / p99 {p99 * 1e3:.3f} / max {ordered[-1] * 1e3:.3f} ms"
-
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of a live process, from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def jazzd(*args: str, notify: NotifySocket | None = None) -> subprocess.Popen:

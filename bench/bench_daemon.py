@@ -46,9 +46,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from jack_harness import NotifySocket, start_jack, stop_jack  # noqa: E402
-
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+from jack_harness import NotifySocket, cpu_seconds, start_jack, stop_jack  # noqa: E402
 
 
 def memory_kb(pid: int) -> tuple[int, int]:
@@ -67,15 +65,6 @@ def memory_kb(pid: int) -> tuple[int, int]:
     except OSError:
         return 0, 0
     return fields.get("VmHWM", 0), fields.get("RssAnon", 0) + fields.get("RssFile", 0)
-
-
-def cpu_seconds(pid: int) -> float | None:
-    """utime + stime of a live process, from /proc."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
 def onset_jitter_ms(arrivals: list[float], origin: float, bpm: float) -> dict[str, float]:

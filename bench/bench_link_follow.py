@@ -36,14 +36,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
 from band import Band  # noqa: E402
-from jack_harness import NotifySocket, jazzd_env, reap, start_jack, stop_jack  # noqa: E402
+from jack_harness import NotifySocket, cpu_seconds, jazzd_env, reap, start_jack, stop_jack  # noqa: E402
 
 QUANTUM = 4.0
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def link_offset(peer) -> float:

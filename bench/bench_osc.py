@@ -40,7 +40,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from jack_harness import NotifySocket, start_jack, stop_jack  # noqa: E402
+from jack_harness import NotifySocket, cpu_seconds, start_jack, stop_jack  # noqa: E402
 from osc_client import free_udp_port, message  # noqa: E402
 
 BPM = 200.0
@@ -84,14 +84,6 @@ def flood(port: int, rate: float, stop: threading.Event, sent: list[int], mix: s
                 except OSError:  # jazzd not listening yet / any more
                     pass
             n += 1
-
-
-def cpu_seconds(pid: int) -> float | None:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def children(pid: int) -> list[int]:

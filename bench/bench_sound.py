@@ -34,16 +34,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from jack_harness import NotifySocket, jack_env, start_jack, stop_jack, stop_process  # noqa: E402
+from jack_harness import NotifySocket, cpu_seconds, jack_env, start_jack, stop_jack, stop_process  # noqa: E402
 
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 SOUNDFONT = "/usr/share/sounds/sf2/TimGM6mb.sf2"
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (all its threads) from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
 def timed(command: list[str]) -> float:

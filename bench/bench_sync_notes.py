@@ -45,14 +45,9 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from band import Band  # noqa: E402
 from drummers import comping, drummer  # noqa: E402
-from jack_harness import NotifySocket, jazzd_env, reap, start_jack, stop_jack  # noqa: E402
+from jack_harness import NotifySocket, cpu_seconds, jazzd_env, reap, start_jack, stop_jack  # noqa: E402
 
 TOLERANCE_S = 0.015
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def grid_of(beats: list[float], division: int = 12) -> np.ndarray:

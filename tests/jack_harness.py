@@ -114,6 +114,15 @@ def start_jack(
     raise RuntimeError(f"jackd did not answer within {timeout:g} s: {log_path.read_text()[-300:]}")
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process (all its threads) from /proc; None once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def stop_process(process: subprocess.Popen, signum: int, timeout: float = 5.0) -> None:
     """Send ``signum``, then kill the process if it lingers past ``timeout`` seconds."""
     if process.poll() is None:
