@@ -1,6 +1,12 @@
 """The exceptions that reach the user as one line and an exit status, no traceback."""
 
 
+def first_line(exc: BaseException, limit: int = 200) -> str:
+    """The first line of ``exc``'s message, cut at ``limit`` characters; "" when it has none."""
+    text = str(exc).strip()
+    return text.splitlines()[0][:limit] if text else ""
+
+
 class JazzdError(Exception):
     """A failure the command line reports as one line; ``exit_status`` says how it ends."""
 

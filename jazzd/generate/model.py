@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from jazzd.errors import UserError
+from jazzd.errors import UserError, first_line
 from jazzd.generate.model_rules import (
     MAX_MODEL_BYTES,
     MAX_STATE_SIZE,
@@ -302,8 +302,8 @@ class StepModel:
                 str(path), sess_options=session_options(ort), providers=["CPUExecutionProvider"]
             )
         except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph/... types
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise UserError(f"{path} is not a loadable ONNX model ({first[:200]})") from exc
+            first = first_line(exc) or type(exc).__name__
+            raise UserError(f"{path} is not a loadable ONNX model ({first})") from exc
         model = cls(session, read_info(session, str(path)))
         model.check_first_step(str(path))
         return model
@@ -319,8 +319,8 @@ class StepModel:
             probs = np.asarray(self.step(None), dtype=np.float64)
             state = self.state
         except Exception as exc:  # onnxruntime raises its own types for a failing graph
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise UserError(f"{where}: the model fails on its first step ({first[:200]})") from exc
+            first = first_line(exc) or type(exc).__name__
+            raise UserError(f"{where}: the model fails on its first step ({first})") from exc
         finally:
             self.reset()
         problem = _probability_problem(probs)

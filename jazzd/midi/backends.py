@@ -16,7 +16,7 @@ import sys
 from collections.abc import Iterator
 from typing import Literal
 
-from jazzd.errors import UserError
+from jazzd.errors import UserError, first_line
 
 BACKENDS = ("auto", "alsa", "jack", "coremidi")
 Direction = Literal["output", "input"]
@@ -75,7 +75,7 @@ def rtmidi_module():
                 "(installing jazzd with pip brings it)"
             ) from None
         # Its compiled part loads, but a system library it links is missing (libasound.so.2).
-        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else "ImportError"
+        first = first_line(exc) or "ImportError"
         raise UserError(
             f"python-rtmidi does not load ({first}): install the library it names "
             "(Debian, Raspberry Pi OS: apt-get install libasound2)"

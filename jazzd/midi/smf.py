@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from jazzd.errors import UserError
+from jazzd.errors import UserError, first_line
 from jazzd.input_file import check_input_file
 from jazzd.midi.messages import DRUM_CHANNEL
 
@@ -108,8 +108,7 @@ def _read_failure(exc: Exception) -> str:
     """Why mido could not read a file, never empty (mido's EOFError carries no text)."""
     if isinstance(exc, EOFError):
         return "the file ends too early: it is truncated"
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return text[:200] or f"{type(exc).__name__} while parsing"
+    return first_line(exc) or f"{type(exc).__name__} while parsing"
 
 
 def _track_notes(index: int, track: Iterable, per_beat: int) -> list[Track]:
