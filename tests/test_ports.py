@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 import uuid
 
 import pytest
@@ -163,9 +165,6 @@ def test_connect_to_one_of_two_matching_jack_ports_is_refused(jack_server):
 def _list_ports_with(tmp_path, rtmidi_init: str | None) -> subprocess.CompletedProcess:
     """``jazzd --list-ports`` in a fresh interpreter whose ``rtmidi`` is missing (None) or
     is a package whose import fails as ``rtmidi_init`` makes it (a library it links gone)."""
-    import os
-    import sys
-
     env = dict(os.environ)
     if rtmidi_init is None:
         code = "import sys; sys.modules['rtmidi'] = None; from jazzd.cli import main; " \

@@ -159,11 +159,14 @@ class TickFit:
         """Number the tick that came after a gap, now that ``next_time`` is known."""
         time, steps = self._pending
         self._pending = None
-        ahead = math.floor((next_time - self.time_ref) / self.period + 0.5)  # the next tick's
-        if ahead - 1 >= steps:  # place on the line: one after the gap's last, so ticks were lost
+        # The next tick's place on the line, in periods after the last tick numbered: one
+        # more than the gap's steps, so ticks were lost; fewer, so this one came late and
+        # takes the place before the next tick's, out of the line.
+        ahead = math.floor((next_time - self.time_ref) / self.period + 0.5)
+        if ahead - 1 >= steps:
             self._take(time, steps)
             return
-        self.index += max(1, ahead - 1)  # late: it took the place before the next tick's
+        self.index += max(1, ahead - 1)
         self._last_time = time
         self.late += 1
 
