@@ -1,8 +1,10 @@
-"""``python -m export``: MIDI recordings -> corpus -> trained LSTM -> one-step ONNX file.
+"""``python -m export``: MIDI recordings and WJazzD solos -> tokens -> LSTM -> ONNX step.
 
 ``--midi`` takes one file or several, and directories (their ``.mid``/``.midi``
-files); one model is trained on all of them. ``--start-beat``/``--end-beat`` and the
-track overrides apply to every file; ``FILE@START-END`` gives one file its own range
+files); ``--wjazzd`` Weimar Jazz Database directories (:mod:`export.wjazzd`); one
+model is trained on all of them, each solo once (:func:`export.split.drop_repeats`).
+``--start-beat``/``--end-beat`` and the track overrides apply to every MIDI file;
+``FILE@START-END`` gives one file its own range
 (either side may be empty: the file's start or end), replacing ``--start-beat`` and
 ``--end-beat`` for it.
 
@@ -21,6 +23,7 @@ import re
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,7 +32,8 @@ from jazzd.errors import UserError
 from jazzd.music.context import GROUP_NAMES
 
 if TYPE_CHECKING:
-    from export.corpus import Corpus, Source
+    from export.corpus import Corpus, CorpusSet, Source
+    from export.wjazzd import Collection
 
 #: Largest --epochs: 100 is the usual run; far more only burns hours.
 MAX_EPOCHS = 10_000
@@ -46,9 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m export",
         description="Train the jazz LSTM on a MIDI solo and export one step of it as ONNX.",
     )
-    parser.add_argument("--midi", required=True, nargs="+", metavar="FILE",
+    parser.add_argument("--midi", nargs="+", metavar="FILE", default=[],
                         help="MIDI recordings to learn, or directories of them; FILE@START-END "
                              "gives a file its own beat range")
+    parser.add_argument("--wjazzd", nargs="+", metavar="DIR", default=[],
+                        help="Weimar Jazz Database directories (melody/ and beats/ CSV) to "
+                             "learn; a solo found in --midi too is taken from here")
     parser.add_argument("--out", metavar="PATH.onnx", help="model file to write")
     parser.add_argument("--tokens", action="store_true",
                         help="print each file's name (# FILE) and its bars' tokens, one bar a "
@@ -70,8 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--dropout", type=float, default=0.2,
                         help="dropout on the LSTM output while training (context; default 0.2)")
     parser.add_argument("--validation", type=int, default=0, metavar="N",
-                        help="hold N whole files out to stop early on (context; default 0: "
-                             "train on all for --epochs)")
+                        help="hold out the solos of performers drawn with --seed until N are "
+                             "out, and the other solos of their tunes, to stop early on "
+                             "(context; default 0: train on all for --epochs)")
+    parser.add_argument("--min-count", type=int, default=1, metavar="N",
+                        help="context: the vocabulary keeps tokens seen at least N times in "
+                             "the training solos; others are read as their nearest (default 1)")
     parser.add_argument("--plateau", type=int, default=0, metavar="N",
                         help="with --validation: halve the learning rate after N epochs "
                              "without a better validation NLL (default 0: never)")
@@ -159,9 +170,48 @@ def _file_summary(part: Corpus) -> dict:
             "end_beat": str(part.end), "bars": len(part.bars), "tokens": len(part.tokens)}
 
 
+@dataclass(frozen=True)
+class Loaded:
+    """The corpus of ``--midi`` and ``--wjazzd``, and what was left out of it."""
+
+    corpus: CorpusSet
+    wjazzd: Collection | None
+    repeats: tuple[str, ...]  # MIDI files taken from WJazzD instead
+
+
+def load_corpus(midi: Sequence[str], wjazzd: Sequence[str], start: Fraction | None,
+                end: Fraction | None, solo: str | None = None, chords: str | None = None,
+                out: Callable[[str], None] = print) -> Loaded:
+    """Every MIDI file's and WJazzD solo's tokens, each solo once; UserError when none."""
+    from export.corpus import MAX_CORPUS_BARS, CorpusSet, extract_sources
+    from export.split import drop_repeats
+    from export.wjazzd import read_collection
+
+    if not midi and not wjazzd:
+        raise UserError("no corpus given: pass --midi FILE or --wjazzd DIR")
+    collection = None
+    if wjazzd:
+        collection = read_collection([Path(item) for item in wjazzd], out)
+        if not collection.parts:
+            raise UserError(f"{', '.join(wjazzd)}: no solo in 4/4 with chords to learn")
+    parts = list(extract_sources([source(item, start, end) for item in midi], solo=solo,
+                                 chords=chords).parts) if midi else []
+    repeats: list[str] = []
+    if collection is not None:
+        parts, dropped = drop_repeats(parts, collection.parts)
+        repeats = [part.source for part in dropped]
+        for name in repeats:
+            out(f"taken from WJazzD instead: {name} (the same performer on the same tune)")
+        parts += collection.parts
+    bars = sum(len(part.bars) for part in parts)
+    if bars > MAX_CORPUS_BARS:
+        raise UserError(f"the corpus makes {bars} bars, more than MAX_CORPUS_BARS = "
+                        f"{MAX_CORPUS_BARS}: train on fewer files")
+    return Loaded(CorpusSet(tuple(parts)), collection, tuple(repeats))
+
+
 def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> int:
     """Every phase, timed; raises UserError for bad input."""
-    from export.corpus import extract_sources
     from export.onnx_export import check_output_path
     from jazzd.generate.model_rules import check_vocabulary
 
@@ -179,16 +229,24 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> int:
     target = check_output_path(args.out)
     start, end = _beat(args.start_beat, "--start-beat"), _beat(args.end_beat, "--end-beat")
 
-    sources = [source(item, start, end) for item in args.midi]
     performance = None if args.performance is None else source(args.performance, None, None)
 
     clock = time.perf_counter
     began = clock()
-    corpus = extract_sources(sources, solo=args.solo_track, chords=args.chord_track)
+    loaded = load_corpus(args.midi, args.wjazzd, start, end, args.solo_track, args.chord_track,
+                         out)
+    corpus = loaded.corpus
     vocabulary = corpus.vocabulary
     parse_seconds = clock() - began
     parts = corpus.parts
+    if loaded.wjazzd is not None:
+        found = loaded.wjazzd
+        out(f"wjazzd: {len(found.parts)} solos, {sum(len(p.bars) for p in found.parts)} bars, "
+            f"{sum(len(p.tokens) for p in found.parts)} tokens; {len(found.skipped)} skipped")
+    from_wjazzd = {id(part) for part in loaded.wjazzd.parts} if loaded.wjazzd else set()
     for number, part in enumerate(parts, 1):
+        if id(part) in from_wjazzd:
+            continue
         out(f"file {number}/{len(parts)} {part.source}: solo {part.solo_track}, chords "
             f"{part.chord_track}, beats {float(part.start):g}-{float(part.end):g}, "
             f"{_count(len(part.bars), 'bar')}, {len(part.tokens)} tokens, vocabulary "
@@ -220,7 +278,8 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> int:
     if args.architecture == "context":
         from export.train_context import run_context
 
-        return run_context(args, corpus, played, taken, features, target, out)
+        return run_context(args, corpus, played, taken, features, target, out,
+                           wjazzd=loaded.wjazzd, repeats=loaded.repeats)
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from export.onnx_export import export_step
@@ -283,12 +342,10 @@ def _features(text: str) -> tuple[str, ...]:
 
 def print_tokens(args: argparse.Namespace, out: Callable[[str], None] = print) -> int:
     """``--tokens``: each file's ``# NAME`` line and its bars, one line each; no training."""
-    from export.corpus import extract_sources
-
     start, end = _beat(args.start_beat, "--start-beat"), _beat(args.end_beat, "--end-beat")
-    corpus = extract_sources([source(item, start, end) for item in args.midi],
-                             solo=args.solo_track, chords=args.chord_track)
-    out(corpus.text())
+    loaded = load_corpus(args.midi, args.wjazzd, start, end, args.solo_track, args.chord_track,
+                         lambda line: print(line, file=sys.stderr))
+    out(loaded.corpus.text())
     return 0
 
 

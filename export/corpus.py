@@ -49,10 +49,12 @@ from jazzd.music.tokens import BAR_BEATS, Token, Vocabulary
 MAX_BEAT = 1_000_000
 #: Most bars in a corpus: about an hour at 140 BPM (the Metheny file has 217).
 MAX_BARS = 2048
-#: Most files in one export (a directory counts its MIDI files).
-MAX_FILES = 256
-#: Most bars of all the files together: 8 full-length files, about 8 hours of solos.
-MAX_CORPUS_BARS = 4 * MAX_BARS
+#: Most MIDI files in one export (a directory counts its MIDI files).
+MAX_FILES = 4096
+#: Most bars of all the files together, WJazzD solos included: about twice the two
+#: corpora of ../shared (WJazzD 26,931 bars, the MIDI transcriptions 4,199). Training
+#: memory grows with it by about 2 KB a bar (tokens and their contexts).
+MAX_CORPUS_BARS = 65_536
 #: The names a directory's MIDI files end with (any case).
 MIDI_SUFFIXES = (".mid", ".midi")
 

@@ -1,6 +1,6 @@
 """``python -m export.evaluate``: how well a jazzd model predicts real solos, as jazzd runs it.
 
-    python -m export.evaluate [--model PATH|NAME] --midi FILES [--json-only]
+    python -m export.evaluate [--model PATH|NAME] [--midi FILES] [--wjazzd DIR]
 
 Each file's solo is read as export reads it (its tokens, its chord part) and fed
 to the model through the runtime (:class:`jazzd.generate.model.StepModel`, onnxruntime),
@@ -80,15 +80,14 @@ def summary(scores: Sequence[Score]) -> dict:
                                  "oov": s.outside} for s in scores}}
 
 
-def evaluate(model_name: str | None, midi: Sequence[str],
+def evaluate(model_name: str | None, midi: Sequence[str], wjazzd: Sequence[str] = (),
              out: Callable[[str], None] = print) -> dict:
-    """Score every file with the model; the per-file lines go to ``out``."""
-    from export.cli import source
-    from export.corpus import extract_sources
+    """Score every file and solo with the model; the per-file lines go to ``out``."""
+    from export.cli import load_corpus
     from jazzd.generate.models import load_model
 
     model = load_model(model_name)
-    corpus = extract_sources([source(item, None, None) for item in midi])
+    corpus = load_corpus(midi, wjazzd, None, None, out=out).corpus
     scores = []
     for part in corpus.parts:
         if not part.tokens:
@@ -106,11 +105,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Teacher-forced NLL per token of real solos under a jazzd model.")
     parser.add_argument("--model", metavar="PATH|NAME", default=None,
                         help="model file or embedded name (default: the default model)")
-    parser.add_argument("--midi", required=True, nargs="+", metavar="FILE",
+    parser.add_argument("--midi", nargs="+", metavar="FILE", default=[],
                         help="MIDI files with a solo and chords, or directories of them")
+    parser.add_argument("--wjazzd", nargs="+", metavar="DIR", default=[],
+                        help="Weimar Jazz Database directories (melody/ and beats/ CSV)")
     args = parser.parse_args(argv)
     try:
-        result = evaluate(args.model, args.midi)
+        result = evaluate(args.model, args.midi, args.wjazzd)
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         return error.exit_status

@@ -106,13 +106,29 @@ def _inputs(files: Sequence[FileTokens], mask: np.ndarray) -> tuple[np.ndarray, 
     return previous, context, target, weight
 
 
+#: Files scored together by :func:`nll`: memory grows with this many files x the longest
+#: of them x the vocabulary, never with the corpus.
+NLL_BATCH = 4
+
+
 def nll(sequence: Any, files: Sequence[FileTokens], mask: np.ndarray) -> float:
-    """Nats per token, teacher-forced over each whole file from a zero state."""
-    previous, context, target, weight = _inputs(files, mask)
-    probs = sequence.predict([previous, context], batch_size=8, verbose=0)
-    picked = np.take_along_axis(probs, target[..., None], axis=-1)[..., 0]
-    picked = np.maximum(picked.astype(np.float64), 1e-12)
-    return float(-(np.log(picked) * weight).sum() / weight.sum())
+    """Nats per token, teacher-forced over each whole file from a zero state.
+
+    Scored :data:`NLL_BATCH` files at a time, longest together (each batch padded to its
+    own longest file), so memory is bounded by a batch, not by the corpus.
+    """
+    total, count = 0.0, 0.0
+    ordered = sorted(files, key=len)
+    for begin in range(0, len(ordered), NLL_BATCH):
+        batch = ordered[begin:begin + NLL_BATCH]
+        previous, context, target, weight = _inputs(batch, mask)
+        probs = sequence.predict_on_batch([previous, context])
+        probs = np.asarray(probs)
+        picked = np.take_along_axis(probs, target[..., None], axis=-1)[..., 0]
+        picked = np.maximum(picked.astype(np.float64), 1e-12)
+        total += float(-(np.log(picked) * weight).sum())
+        count += float(weight.sum())
+    return total / count if count else float("nan")
 
 
 def windows(files: Sequence[FileTokens], mask: np.ndarray, rng: np.random.Generator,
