@@ -1,0 +1,79 @@
+"""Training on WJazzD solos: the whole-file NLL in batches, and the export end to end on
+solos of our own (the model card's licence notice, the feel, evaluate --wjazzd)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+from midi_builder import tune
+from wjazzd_builder import melody_rows, write_solo
+
+from jazzd.generate.model import StepModel
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True, text=True,
+                          timeout=600, check=False)
+
+
+def test_the_nll_in_batches_is_the_nll_of_each_whole_file() -> None:
+    import keras
+
+    from export.features import FileTokens
+    from export.fit import NLL_BATCH, build, nll
+    from jazzd.music.context import CONTEXT_SIZE
+
+    rng = np.random.default_rng(3)
+    vocabulary = 7
+    files = [FileTokens(f"f{i}", rng.integers(0, vocabulary, n).astype(np.int32),
+                        rng.random((n, CONTEXT_SIZE)).astype(np.float32), np.ones(n, bool))
+             for i, n in enumerate((5, 40, 12, 3, 25, 9))]
+    assert len(files) > NLL_BATCH  # more than one batch, of unequal lengths
+    keras.utils.set_random_seed(1)
+    sequence, _, _ = build(vocabulary, units=8, embed=3, dropout=0.0)
+    mask = np.ones(CONTEXT_SIZE, np.float32)
+    total = 0.0
+    for f in files:  # each file alone, from a zero state: what the batches must reproduce
+        previous = np.concatenate([[-1], f.indices[:-1]]).astype(np.int32)[None]
+        probs = np.asarray(sequence.predict_on_batch([previous, f.contexts[None] * mask]))[0]
+        total -= np.log(probs[np.arange(len(f)), f.indices].astype(np.float64)).sum()
+    expected = total / sum(len(f) for f in files)
+    assert abs(nll(sequence, files, mask) - expected) < 1e-5
+
+
+def test_export_learns_wjazzd_solos_beside_midi_and_says_under_which_licence(
+        tmp_path: Path) -> None:
+    folder = tmp_path / "wjazzd"
+    write_solo(folder, "Tester_MyTune")
+    write_solo(folder, "Other_Blues", melody=melody_rows(bpm=120.0, swing=1.5, gate=0.8))
+    first = tune(tmp_path / "Someone__Song.mid")
+    out = tmp_path / "m.onnx"
+    trained = _run("-m", "export", "--midi", str(first), "--wjazzd", str(folder), "--out",
+                   str(out), "--validation", "1", "--epochs", "2", "--units", "8", "--embed",
+                   "4", "--quiet")
+    assert trained.returncode == 0, trained.stderr[-2000:]
+    assert "wjazzd: 2 solos" in trained.stdout
+    model = StepModel.load(out)
+    provenance = model.info.provenance
+    assert provenance["notes"]["wjazzd_solos"] == 2 and provenance["notes"]["midi_files"] == 1
+    assert provenance["wjazzd"]["licence"] == "ODbL-1.0"
+    assert "Open Database License" in provenance["wjazzd"]["notice"]
+    assert "WJazzD" in provenance["performance"]["source"]
+    assert sorted(f["source"] for f in provenance["files"]) == [
+        "Other_Blues_FINAL.csv", "Someone__Song.mid", "Tester_MyTune_FINAL.csv"]
+    import onnx
+
+    props = {p.key: p.value for p in onnx.load(str(out)).metadata_props}
+    assert "Open Database License" in props["jazzd.model_card"]
+
+    scored = _run("-m", "export.evaluate", "--model", str(out), "--wjazzd", str(folder))
+    assert scored.returncode == 0, scored.stderr[-2000:]
+    result = json.loads(scored.stdout.strip().splitlines()[-1])
+    assert sorted(result["files"]) == ["Other_Blues_FINAL.csv", "Tester_MyTune_FINAL.csv"]
+    assert 0 < result["nll_per_token"] < 10
