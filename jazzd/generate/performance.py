@@ -11,11 +11,19 @@ from the corpus and stored in the model (``jazzd.performance`` metadata):
   semitone of pitch (the phrase contour: the line is louder at its peaks), and the
   spread left after those, as a standard deviation.
 
+A style measured from recorded performances carries more (:mod:`jazzd.generate.feel`,
+each optional: a model without them plays exactly as before): the swing ratio by
+tempo, the gate table by tempo, and a velocity offset by the note's place in its
+phrase (the phrase contour of loudness).
+
 At play time (:class:`PlaySettings`) the velocity of a note is the player's centre
 velocity (``--velocity``) plus ``dynamics`` times the note's ``accent`` from the
 style; ``legato`` plays every note its full length; ``swing`` moves off-beat eighths
-(below). Without a style (a model exported before format 2) a note plays its full
-length at the centre velocity, as before; swing still applies.
+(below): a ratio set by hand, or None (``auto``, the default) for the style's ratio
+at the tempo being played (``bpm``), straight when the style has no swing table.
+The gate table of that tempo's band is used when the style has one. Without a
+style (a model exported before format 2) a note plays its full length at the
+centre velocity, as before; swing still applies.
 
 Chance comes from :func:`draw`, a hash of the seed, the note's grid time and pitch:
 the same seed gives the same performance, in render and live alike, and a bar
@@ -41,6 +49,19 @@ from fractions import Fraction
 from statistics import NormalDist
 from typing import Any
 
+from jazzd.generate.feel import (
+    FeelError,
+    PhraseState,
+    SwingBand,
+    TempoGates,
+    gates_at,
+    phrase_dicts,
+    phrase_places,
+    read_phrase_accents,
+    read_swing,
+    read_tempo_gates,
+    swing_at,
+)
 from jazzd.music.unparse import Note
 
 #: Times of performed notes are multiples of this (a tick of a 480-per-beat MIDI file).
@@ -72,11 +93,12 @@ class StyleError(ValueError):
 
 @dataclass(frozen=True)
 class PlaySettings:
-    """How the style is played: variation scale, full length, swing ratio."""
+    """How the style is played: variation scale, full length, swing ratio (None: the
+    style's at the tempo played)."""
 
     dynamics: float = 1.0
     legato: bool = False
-    swing: float = 1.0
+    swing: float | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +118,31 @@ class Style:
     #: Notes measured.
     notes: int = 0
     extra: Mapping[str, Any] = field(default_factory=dict)
+    #: The players' swing ratio by band of tempo (empty: none learned, straight by default).
+    swing_bands: tuple[SwingBand, ...] = ()
+    #: The gate table by band of tempo (empty: ``gates`` at every tempo).
+    tempo_gates: tuple[TempoGates, ...] = ()
+    #: Velocity offset by the note's place in its phrase (empty: none).
+    phrase_accents: Mapping[str, float] = field(default_factory=dict)
+
+    def swing_at(self, bpm: float) -> float:
+        """The learned swing ratio at ``bpm`` (1.0 without a swing table)."""
+        return swing_at(self.swing_bands, bpm)
+
+    def gates_at(self, bpm: float | None) -> tuple[tuple[float, ...], ...]:
+        """The gate table at ``bpm`` (``gates`` without a table by tempo)."""
+        return gates_at(self.tempo_gates, bpm, self.gates)
+
+    def _feel_json(self) -> dict[str, Any]:
+        """The optional tables, only those present (an old style's JSON stays as it was)."""
+        found: dict[str, Any] = {}
+        if self.swing_bands:
+            found["swing_by_tempo"] = [band.to_dict() for band in self.swing_bands]
+        if self.tempo_gates:
+            found["gates_by_tempo"] = [band.to_dict() for band in self.tempo_gates]
+        if self.phrase_accents:
+            found["phrase_accents"] = phrase_dicts(self.phrase_accents)
+        return found
 
     def to_json(self) -> str:
         return json.dumps(
@@ -109,6 +156,7 @@ class Style:
                 "mean": round(self.mean, 2),
                 "notes": self.notes,
                 **dict(self.extra),
+                **self._feel_json(),
             },
             sort_keys=True,
         )
@@ -126,17 +174,7 @@ class Style:
             "gate_quantiles"
         ) != list(GATE_QUANTILES):
             raise StyleError("its gate classes or quantiles are not the ones this jazzd reads")
-        gates = data.get("gates")
-        if not isinstance(gates, list) or len(gates) != len(GATE_CLASSES):
-            raise StyleError(f"gates must be {len(GATE_CLASSES)} rows")
-        rows = []
-        for row in gates:
-            if not isinstance(row, list) or len(row) != len(GATE_QUANTILES):
-                raise StyleError(f"a gate row must hold {len(GATE_QUANTILES)} quantiles")
-            values = [_finite(q, "a gate") for q in row]
-            if not all(0 < q <= 1 for q in values) or values != sorted(values):
-                raise StyleError("gate quantiles must rise within (0, 1]")
-            rows.append(tuple(values))
+        rows = _gate_rows(data.get("gates"))
         accents = data.get("accents")
         if not isinstance(accents, dict) or set(accents) != set(METRIC_CLASSES):
             raise StyleError(f"accents must name {', '.join(METRIC_CLASSES)}")
@@ -149,12 +187,45 @@ class Style:
             mean=_finite(data.get("mean", 80.0), "mean", 127.0),
             notes=int(data.get("notes", 0)) if isinstance(data.get("notes", 0), int) else 0,
             extra={k: v for k, v in data.items() if k not in _STYLE_KEYS},
+            **_read_feel(data),
         )
 
 
+_FEEL_KEYS = ("swing_by_tempo", "gates_by_tempo", "phrase_accents")
 _STYLE_KEYS = frozenset(
-    ("gate_classes", "gate_quantiles", "gates", "accents", "pitch_slope", "spread", "mean", "notes")
+    ("gate_classes", "gate_quantiles", "gates", "accents", "pitch_slope", "spread", "mean",
+     "notes", *_FEEL_KEYS)
 )
+
+
+def _gate_rows(gates: Any) -> tuple[tuple[float, ...], ...]:
+    """A gate table (a row of GATE_QUANTILES per class of GATE_CLASSES), checked."""
+    if not isinstance(gates, list) or len(gates) != len(GATE_CLASSES):
+        raise StyleError(f"gates must be {len(GATE_CLASSES)} rows")
+    rows = []
+    for row in gates:
+        if not isinstance(row, list) or len(row) != len(GATE_QUANTILES):
+            raise StyleError(f"a gate row must hold {len(GATE_QUANTILES)} quantiles")
+        values = [_finite(q, "a gate") for q in row]
+        if not all(0 < q <= 1 for q in values) or values != sorted(values):
+            raise StyleError("gate quantiles must rise within (0, 1]")
+        rows.append(tuple(values))
+    return tuple(rows)
+
+
+def _read_feel(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The optional tables present in ``data`` as Style fields; StyleError when malformed."""
+    found: dict[str, Any] = {}
+    try:
+        if "swing_by_tempo" in data:
+            found["swing_bands"] = read_swing(data["swing_by_tempo"])
+        if "gates_by_tempo" in data:
+            found["tempo_gates"] = read_tempo_gates(data["gates_by_tempo"], _gate_rows)
+        if "phrase_accents" in data:
+            found["phrase_accents"] = read_phrase_accents(data["phrase_accents"], MAX_ACCENT)
+    except FeelError as exc:
+        raise StyleError(str(exc)) from None
+    return found
 
 
 def _finite(value: Any, what: str, bound: float = 1e6) -> float:
@@ -214,15 +285,30 @@ def quantile(values: Sequence[float], u: float) -> float:
     return values[-1]
 
 
-def accent(style: Style, onset: Fraction, pitch: int, middle: int, u: float) -> float:
-    """The style's velocity offset of a note (before ``dynamics``)."""
+def accent(
+    style: Style, onset: Fraction, pitch: int, middle: int, u: float, place: str | None = None
+) -> float:
+    """The style's velocity offset of a note (before ``dynamics``); ``place``: its place in
+    its phrase (:data:`jazzd.generate.feel.PHRASE_PLACES`), heard when the style has a contour."""
     z = _NORMAL.inv_cdf(min(max(u, 1e-9), 1 - 1e-9))
     z = min(max(z, -MAX_Z), MAX_Z)
+    contour = style.phrase_accents.get(place, 0.0) if place is not None else 0.0
     return (
         style.accents[metric_class(onset)]
+        + contour
         + style.pitch_slope * (pitch - middle)
         + style.spread * z
     )
+
+
+def swing_ratio(style: Style | None, settings: PlaySettings, bpm: float | None) -> float:
+    """The ratio played: the one set, else the style's at ``bpm`` (1.0: straight, when
+    there is no style, no swing table or no tempo)."""
+    if settings.swing is not None:
+        return settings.swing
+    if style is None or bpm is None:
+        return 1.0
+    return style.swing_at(bpm)
 
 
 def swing_point(ratio: float) -> Fraction:
@@ -266,17 +352,27 @@ def perform_bar(
     *,
     seed: int,
     middle: int,
+    bpm: float | None = None,
+    phrase: PhraseState | None = None,
 ) -> list[Note]:
     """The notes of one bar as played: swung, gated, each with its ``accent``.
 
     ``notes`` are one bar of grid notes (and rests) back to back; ``middle`` is the
-    middle of the pitch range (the contour's reference). Rests keep their (swung)
+    middle of the pitch range (the contour's reference); ``bpm`` the tempo of the bar
+    (the learned swing and gates by tempo; None: the style's tempo-free tables,
+    straight unless swing is set); ``phrase`` where the phrase stands at the bar's
+    first note (None: the phrase contour is not played). Rests keep their (swung)
     place. Pure: the same arguments give the same notes.
     """
-    beats = swung_beats(notes) if settings.swing != 1 else set()
-    late = swing_point(settings.swing)
+    ratio = swing_ratio(style, settings, bpm)
+    beats = swung_beats(notes) if ratio != 1 else set()
+    late = swing_point(ratio)
+    gates = style.gates_at(bpm) if style is not None else ()
+    places: Sequence[str | None] = [None] * len(notes)
+    if style is not None and style.phrase_accents and phrase is not None:
+        places = phrase_places(notes, phrase)[0]
     played = []
-    for note in notes:
+    for note, place in zip(notes, places, strict=True):
         start = swing_time(note.start, beats, late)
         end = swing_time(note.end, beats, late)
         if note.pitch is None or style is None:
@@ -285,11 +381,11 @@ def perform_bar(
         length = end - start
         if not settings.legato:
             gate = quantile(
-                style.gates[gate_class(note.duration)],
+                gates[gate_class(note.duration)],
                 draw(seed, note.start, note.pitch, _SALT_GATE),
             )
             length = min(length, max(_on_grid(length * Fraction(gate)), MIN_SOUNDING))
         u = draw(seed, note.start, note.pitch, _SALT_VELOCITY)
-        offset = settings.dynamics * accent(style, note.start, note.pitch, middle, u)
+        offset = settings.dynamics * accent(style, note.start, note.pitch, middle, u, place)
         played.append(replace(note, start=start, duration=length, accent=round(offset)))
     return played
