@@ -5,19 +5,48 @@ A bar source (what the player and the render take) that wraps a
 :func:`~jazzd.generate.performance.perform_bar` is applied after unparse, so live
 and render play the same notes. The performance is a pure function of the bar, the
 seed and the settings, so a checkpoint of the soloist is a checkpoint of the performer too.
+
+Two things come from outside the bar: the tempo at the bar's first beat, asked of
+``tempo`` (the render's fixed tempo, or the live timebase: the internal clock, a MIDI
+clock, Link or the notes followed), for the learned swing and gates by tempo; and
+where the phrase stands at the bar line (the phrase contour of loudness), which the
+performer keeps per bar number from the bars it played, so a bar generated again
+(a rewind) starts from the same place.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import Any, Protocol
 
+from jazzd.generate.feel import PhraseState, phrase_places
 from jazzd.generate.performance import PlaySettings, Style, perform_bar
 from jazzd.generate.soloist import Soloist, SoloSettings
-from jazzd.music.tokens import Token
+from jazzd.music.tokens import BAR_BEATS, Token
 from jazzd.music.unparse import Note
+
+#: Phrase states kept for bars this many bars behind the latest (a rewind goes back at
+#: most to the bar queued after the one playing).
+KEEP_PHRASE_BARS = 8
+
+
+class Tempo(Protocol):
+    """The tempo at a beat (every timebase of :mod:`jazzd.timing` fits)."""
+
+    def bpm_at(self, beat: Fraction) -> float: ...
+
+
+@dataclass(frozen=True)
+class FixedTempo:
+    """One tempo throughout (the render's)."""
+
+    bpm: float
+
+    def bpm_at(self, beat: Fraction) -> float:
+        return self.bpm
 
 
 @dataclass(frozen=True)
@@ -31,7 +60,8 @@ class PlayedSettings(SoloSettings):
 
 
 class Performer:
-    """Bars of ``soloist`` played with ``style`` (None: full length, the centre velocity)."""
+    """Bars of ``soloist`` played with ``style`` (None: full length, the centre velocity)
+    at the tempo ``tempo`` tells (None: no tempo, the style's tempo-free tables)."""
 
     def __init__(
         self,
@@ -39,16 +69,31 @@ class Performer:
         style: Style | None,
         play: PlaySettings,
         seed: int,
+        tempo: Tempo | None = None,
     ) -> None:
         self.soloist = soloist
         self.style = style
         self.play = play
         self.seed = seed
+        self.tempo = tempo
+        #: Where the phrase stands at the start of each bar played (by bar number).
+        self._phrases: dict[int, PhraseState] = {}
 
     def next_bar(self) -> list[Note]:
         middle = self.soloist.pitch_range.middle
+        bar = self.soloist.bar_index
+        bpm = self.tempo.bpm_at(BAR_BEATS * bar) if self.tempo is not None else None
+        if bpm is not None and not (math.isfinite(bpm) and bpm > 0):
+            bpm = None  # a follower that cannot tell yet: the style's tempo-free tables
         notes = self.soloist.next_bar()
-        return perform_bar(notes, self.style, self.play, seed=self.seed, middle=middle)
+        phrase = None
+        if self.style is not None and self.style.phrase_accents:
+            phrase = self._phrases.get(bar, PhraseState())
+            self._phrases[bar + 1] = phrase_places(notes, phrase)[1]
+            for old in [k for k in self._phrases if k < bar - KEEP_PHRASE_BARS]:
+                del self._phrases[old]
+        return perform_bar(notes, self.style, self.play, seed=self.seed, middle=middle,
+                           bpm=bpm, phrase=phrase)
 
     def set_chords(self, loop: Any) -> None:
         self.soloist.set_chords(loop)

@@ -32,7 +32,8 @@ class MusicSettings(Protocol):
     pitch_range: tuple[int, int]
     dynamics: float
     legato: bool
-    swing: float
+    swing: float | None  # None: the model's at the tempo played
+    bpm: float
 
 
 def load_chords(music: MusicSettings) -> ChordLoop:
@@ -88,7 +89,7 @@ def open_session(
     note, live)."""
 
     from jazzd.generate.models import load_model
-    from jazzd.generate.performer import Performer
+    from jazzd.generate.performer import FixedTempo, Performer
     from jazzd.generate.soloist import Soloist
 
     loop = load_chords(music)
@@ -112,5 +113,7 @@ def open_session(
             "length at the velocity set; export it again for learned dynamics",
             music.model or "the model",
         )
-    performer = Performer(soloist, model.info.style, play_settings(music), seed)
+    # The tempo of ``music`` until live mode hands the performer its timebase.
+    performer = Performer(soloist, model.info.style, play_settings(music), seed,
+                          FixedTempo(music.bpm))
     return Session(loop, soloist, seed, performer)

@@ -41,6 +41,7 @@ from jazzd.live.parts import (
     bar_source,
     check_before_loading,
     clock_follower,
+    follow_tempo,
     note_realtime_conflicts,
     osc_remote,
     played_settings_of,
@@ -175,6 +176,7 @@ def _start_and_play(
         return 0
     port, started.input_port = ports
     timebase, follower, own_tempo = _timing(config, stack, clock)
+    follow_tempo(soloist, timebase)  # the learned swing at the tempo of each bar played
     source, listener = _listen(config, soloist, timebase, started.input_port, follower, clock,
                                bank, test_pattern)
     scheduler = Scheduler(port, clock, timebase, stats,

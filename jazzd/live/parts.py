@@ -70,6 +70,15 @@ def bar_source(config: Config, test_pattern: bool, note_checkpoints: bool) -> An
     return open_session(config.music, note_checkpoints=note_checkpoints).performer
 
 
+def follow_tempo(source: Any, timebase: Any) -> None:
+    """The performer plays each bar at ``timebase``'s tempo at its first beat (the internal
+    clock's, a MIDI clock's, Link's, the notes'); the test pattern has no tempo to follow."""
+    from jazzd.generate.performer import Performer
+
+    if isinstance(source, Performer):
+        source.tempo = timebase
+
+
 def preset_bank(config: Config, test_pattern: bool) -> Any:
     """The config's presets with their chords read now (a bad one: UserError, exit 2)."""
     from jazzd.live.remote import PresetBank, load_bank
