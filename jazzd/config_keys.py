@@ -26,6 +26,7 @@ from jazzd.config_kinds import (
     Priority,
     Seed,
     Share,
+    Swing,
     Switch,
     Text,
     TradeBars,
@@ -81,9 +82,10 @@ class MusicConfig:
     legato: bool = key(False, Switch(), Flag(
         "--legato", "play every note its full length (default: the model's learned "
         "articulation)"))
-    swing: float = key(1.0, Between(MIN_SWING, MAX_SWING, "MIN_SWING", "MAX_SWING"), Flag(
-        "--swing", "swing ratio of off-beat eighths, beat to upbeat, {range}: 1 straight "
-        "(default), 2 triplet swing", "R"))
+    swing: float | None = key(None, Swing(MIN_SWING, MAX_SWING, "MIN_SWING", "MAX_SWING"), Flag(
+        "--swing", "swing ratio of off-beat eighths, beat to upbeat, {range}: 1 straight, "
+        "2 triplet swing; auto (default): the model's learned ratio at the tempo played "
+        "(straight for a model that learned none)", "R|auto"))
 
     @property
     def channel_index(self) -> int:

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+#: The value of a key that lets the model decide (``swing = "auto"``).
+AUTO = "auto"
 #: The longest value shown in an error message, in characters (longer ones are cut).
 SHOWN_VALUE_CHARS = 40
 
@@ -256,6 +258,39 @@ class TradeBars(Kind):
         if not _is_whole(value) or not 0 <= value <= MAX_TRADE_BARS:
             raise ValueError(f"must be a whole number of bars 1-{MAX_TRADE_BARS} (0: no trading)")
         return value
+
+
+@dataclass(frozen=True)
+class Swing(Kind):
+    """A swing ratio in [low, high], or "auto" (None): the model's ratio at the tempo played."""
+
+    low: float
+    high: float
+    low_name: str
+    high_name: str
+
+    def check(self, value: Any) -> float | None:
+        if value is None or value == AUTO:
+            return None
+        if isinstance(value, str):  # from the command line
+            try:
+                value = float(value)
+            except ValueError:
+                raise ValueError(f'must be "{AUTO}" or a number') from None
+        if not _is_number(value):
+            raise ValueError(f'must be "{AUTO}" or a number')
+        if not (math.isfinite(value) and self.low <= value <= self.high):
+            raise ValueError(
+                f'must be "{AUTO}" or lie between {self.low_name} = {self.low:g} and '
+                f"{self.high_name} = {self.high:g}"
+            )
+        return float(value)
+
+    def range(self) -> str:
+        return f"[{self.low:g}, {self.high:g}]"
+
+    def show(self, value: Any) -> str:
+        return AUTO if value is None else f"{value:g}"
 
 
 class Priority(Kind):

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jazzd.config import check_value
+from jazzd.config_kinds import AUTO
 from jazzd.errors import UserError
 from jazzd.generate.limits import MAX_SWING, MAX_TEMPERATURE, MIN_SWING, MIN_TEMPERATURE
 from jazzd.timing.tempo import MAX_BPM, MIN_BPM
@@ -40,6 +41,8 @@ class Setting:
     meaning: str
     low: float = 0
     high: float = 0
+    #: It also takes the string "auto" (its config key's "auto": the model decides).
+    auto: bool = False
 
 
 #: The settings under ``/jazzd/<name>``, each with one argument.
@@ -57,7 +60,8 @@ SETTINGS: dict[str, Setting] = {
                 "centre of the pitch range as a MIDI note 0-127 (the range keeps its width)",
                 0, 127),
         Setting("swing", "number", "music.swing",
-                f"swing ratio {MIN_SWING:g}-{MAX_SWING:g} (1 straight, 2 triplet)"),
+                f"swing ratio {MIN_SWING:g}-{MAX_SWING:g} (1 straight, 2 triplet), or \"auto\": "
+                "the model's at the tempo played", auto=True),
         Setting("tempo", "number", "music.bpm",
                 f"BPM {MIN_BPM:g}-{MAX_BPM:g}, on the internal clock only (not with --sync midi)"),
     )
@@ -69,7 +73,7 @@ class SettingChange:
     """One setting set to a checked value in its own units, heard from the next note."""
 
     name: str
-    value: float | int | bool
+    value: float | int | bool | None  # None: "auto"
 
 
 @dataclass(frozen=True)
@@ -135,6 +139,8 @@ def decode(address: str, args: Sequence[Any], reach: Reach = Reach()) -> Command
 
 def _value(setting: Setting, arg: Any) -> SettingChange | Rejected:
     where = f"{PREFIX}{setting.name}"
+    if setting.auto and arg == AUTO:
+        return SettingChange(setting.name, None)
     if isinstance(arg, bool):
         if setting.kind != "switch":
             return Rejected("type", f"{where} takes a number, got {arg}")

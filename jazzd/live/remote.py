@@ -93,7 +93,7 @@ class Remote:
             elif isinstance(command, PresetChoice):
                 changes.append(self.bank.change(command.name, "OSC"))
         if played:
-            what = "OSC " + ", ".join(f"{k} = {v:g}" for k, v in played.items())
+            what = "OSC " + ", ".join(f"{k} = {_shown(v)}" for k, v in played.items())
             changes.append(BarChange(what, set=played, from_next_note=True))
         return changes
 
@@ -114,6 +114,10 @@ class Remote:
                                                                         value):
             played[name] = value
         return None
+
+
+def _shown(value: Any) -> str:
+    return "auto" if value is None else f"{value:g}"
 
 
 def _differs(settings: Any, name: str, value: Any) -> bool:
