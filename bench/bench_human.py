@@ -1,7 +1,8 @@
 """How human does jazzd look? A classifier two-sample test (issue 28 item 5, issue 27).
 
     python3 bench/bench_human.py [--model default --model PATH.onnx ...] [--held 30]
-        [--split-seed 0] [--window 4] [--folds 5] [--seed 1] [--temperature T] [--top-p P]
+        [--split-seed 0] [--left-out] [--window 4] [--folds 5] [--seed 1] [--control]
+        [--temperature T] [--top-p P] [--json PATH]
 
 Players: the solos held out by performer and tune
 (:func:`export.split.split_by_player_and_tune` over ``--midi`` and ``--wjazzd``, loaded as
@@ -21,7 +22,8 @@ Two classifiers, a standardised logistic regression and a boosted tree, are trai
 with every tune's windows on one side only (``StratifiedGroupKFold`` over tunes); their
 accuracy and AUC on the held-out tunes' windows are printed for all solos and for each
 corpus, then the features that differ most: generated minus human, in human SDs.
-50 % is indistinguishable (Lopez-Paz & Oquab, ICLR 2017).
+50 % is indistinguishable (Lopez-Paz & Oquab, ICLR 2017); ``--control`` measures the
+test's own floor, the first model against itself with other seeds.
 
 Needs scikit-learn (``pip install -e .[bench]``), not a runtime dependency.
 """
@@ -68,6 +70,8 @@ SWING_TO = Fraction(4, 5)
 MIN_NOTES = 2
 #: A silence between notes at least this long (beats) is a phrase gap.
 PHRASE_GAP = Fraction(1)
+#: --control renders the first model again with seeds this far on.
+CONTROL_SEEDS = 10_000
 #: How many features the table of differences lists.
 TOP = 12
 
@@ -470,6 +474,27 @@ def cross_validate(x: np.ndarray, y: np.ndarray, groups: np.ndarray, folds: int,
     return scores
 
 
+def two_sample(human: np.ndarray, generated: np.ndarray, corpora: np.ndarray,
+               tunes: np.ndarray, folds: int) -> list[tuple[str, int, int, dict[str, Score]]]:
+    """(subset, windows a side, tunes, scores) over all windows and, with both corpora,
+    over each corpus's that has two tunes or more; row k of ``generated`` is over the
+    changes of row k of ``human``."""
+    import numpy as np
+
+    kinds = sorted(set(corpora.tolist()))
+    found = []
+    for kind in ["all", *kinds] if len(kinds) > 1 else kinds:
+        mask = np.ones(len(human), bool) if kind == "all" else corpora == kind
+        x = np.vstack([human[mask], generated[mask]])
+        y = np.repeat([0, 1], int(mask.sum()))
+        groups = np.tile(tunes[mask], 2)
+        if len(set(groups.tolist())) < 2 and kind != "all":
+            continue  # one tune of this corpus: nothing to hold out
+        found.append((kind, int(mask.sum()), len(set(groups.tolist())),
+                      cross_validate(x, y, groups, folds)))
+    return found
+
+
 def differences(human: np.ndarray, generated: np.ndarray) -> list[float]:
     """Per feature: generated mean minus human mean, over the human SD (NaN: no spread)."""
     import numpy as np
@@ -563,6 +588,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="jazzd --temperature for every render (default: jazzd's)")
     parser.add_argument("--top-p", type=float, default=None,
                         help="jazzd --top-p for every render (default: jazzd's)")
+    parser.add_argument("--control", action="store_true",
+                        help="also test the first model against itself with other seeds (the "
+                             "test's floor: about 0.5)")
     parser.add_argument("--top", type=int, default=TOP, metavar="N",
                         help=f"features listed by difference (default {TOP})")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures as JSON")
@@ -606,24 +634,19 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> dict:
     score_table = [["model", "solos", "windows", "tunes", "logistic acc (folds)", "AUC",
                     "boosted tree acc (folds)", "AUC"]]
     columns = []
+    control_rows: list[list[str]] = []
+    corpora, tunes = np.array(human.corpora), np.array(human.groups)
+
+    def rendered(sampling: Sampling, first: int) -> np.ndarray:
+        def line_of(number: int, part: Corpus) -> list[TimedNote]:
+            return render_line(sampling, _loop(part), len(part.bars), first + number)
+
+        return np.array(feature_rows(parts, groups, args.window, line_of, kept).values)
+
     for model in models:
         began = time.perf_counter()
-        sampling = Sampling(model, args.temperature, args.top_p)
-
-        def line_of(number: int, part: Corpus, sampling: Sampling = sampling
-                    ) -> list[TimedNote]:
-            return render_line(sampling, _loop(part), len(part.bars), args.seed + number)
-
-        g = np.array(feature_rows(parts, groups, args.window, line_of, kept).values)
-        subsets = []
-        corpora = np.array(human.corpora)
-        for kind in ["all", *kinds] if len(kinds) > 1 else kinds:
-            mask = np.ones(len(h), bool) if kind == "all" else corpora == kind
-            x = np.vstack([h[mask], g[mask]])
-            y = np.repeat([0, 1], int(mask.sum()))
-            tunes = np.tile(np.array(human.groups)[mask], 2)
-            subsets.append((kind, int(mask.sum()), len(set(tunes.tolist())),
-                            cross_validate(x, y, tunes, args.folds)))
+        g = rendered(Sampling(model, args.temperature, args.top_p), args.seed)
+        subsets = two_sample(h, g, corpora, tunes, args.folds)
         score_table += score_rows(label(model), subsets)
         columns.append((means(g), differences(h, g)))
         report["models"][model] = {
@@ -631,8 +654,16 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> dict:
                        for kind, _, _, scores in subsets},
             "means": dict(zip(FEATURES, columns[-1][0], strict=True)),
             "differences": dict(zip(FEATURES, columns[-1][1], strict=True))}
+        if args.control and model == models[0]:
+            again = rendered(Sampling(model, args.temperature, args.top_p),
+                             args.seed + CONTROL_SEEDS)
+            control = two_sample(g, again, corpora, tunes, args.folds)
+            control_rows = score_rows(f"{label(model)} vs itself", control)
+            report["control"] = {kind: {name: vars(s) for name, s in scores.items()}
+                                 for kind, _, _, scores in control}
         print(f"{label(model)}: rendered and tested in {time.perf_counter() - began:.0f} s",
               file=sys.stderr)
+    score_table += control_rows
     report["human_means"] = dict(zip(FEATURES, means(h), strict=True))
     out("")
     out(aligned(score_table))
