@@ -60,6 +60,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from export.corpus import Corpus
+    from jazzd.music.unparse import Note
 
 DATA = REPO.parent / "shared/data"
 #: Where an off-beat onset is read as a swung eighth: above this share of the beat...
@@ -141,8 +142,8 @@ def player_line(part: Corpus) -> list[TimedNote]:
     return line
 
 
-def rendered_line(notes: Iterable) -> list[TimedNote]:
-    """A render's notes (rests dropped) as timed notes; ``notes`` are jazzd ``Note``\\ s."""
+def rendered_line(notes: Iterable[Note]) -> list[TimedNote]:
+    """A render's notes as timed notes, rests dropped."""
     return [TimedNote(n.start, n.start + n.duration, n.pitch, 64)
             for n in notes if n.pitch is not None]
 
@@ -153,8 +154,7 @@ def straighten(line: Sequence[TimedNote]) -> list[TimedNote]:
     time, move to the half beat. Ends are then cut at the next onset."""
     beats: dict[int, list[Fraction]] = {}
     for note in line:
-        place = note.start % 1
-        if place:
+        if note.start % 1:
             beats.setdefault(math.floor(note.start), []).append(note.start)
     moved = {onsets[0]: Fraction(beat) + Fraction(1, 2) for beat, onsets in beats.items()
              if len(onsets) == 1 and SWING_FROM < onsets[0] % 1 <= SWING_TO}
