@@ -73,8 +73,8 @@ MIN_NOTES = 2
 PHRASE_GAP = Fraction(1)
 #: --control renders the first model again with seeds this far on.
 CONTROL_SEEDS = 10_000
-#: How many features the table of differences lists.
-TOP = 12
+#: How many features the table of differences lists for each model.
+TOP = 8
 
 #: The features, in the order of a row: name -> what it is.
 FEATURES: dict[str, str] = {
@@ -540,13 +540,14 @@ def score_rows(name: str, subsets: Sequence[tuple[str, int, int, dict[str, Score
 def difference_rows(names: Sequence[str], human: Sequence[float],
                     columns: Sequence[tuple[list[float], list[float]]], top: int
                     ) -> list[list[str]]:
-    """The ``top`` features most apart in any column: the human mean, then each model's
-    mean and its difference in human SDs."""
-    def largest(k: int) -> float:
-        found = [abs(d[k]) for _, d in columns if not math.isnan(d[k])]
-        return max(found, default=0.0)
+    """Each column's ``top`` features most apart, together, the largest difference first:
+    the human mean, then each model's mean and its difference in human SDs."""
+    def size(value: float) -> float:
+        return 0.0 if math.isnan(value) else abs(value)
 
-    order = sorted(range(len(names)), key=largest, reverse=True)[:top]
+    chosen = {k for _, d in columns
+              for k in sorted(range(len(names)), key=lambda k: size(d[k]), reverse=True)[:top]}
+    order = sorted(chosen, key=lambda k: max(size(d[k]) for _, d in columns), reverse=True)
     return [[names[k], f"{human[k]:.2f}",
              *(f"{m[k]:.2f} ({d[k]:+.2f})" for m, d in columns)] for k in order]
 
@@ -592,7 +593,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="also test the first model against itself with other seeds (the "
                              "test's floor: about 0.5)")
     parser.add_argument("--top", type=int, default=TOP, metavar="N",
-                        help=f"features listed by difference (default {TOP})")
+                        help=f"features listed for each model, those most apart (default {TOP})")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures as JSON")
     return parser
 

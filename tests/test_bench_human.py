@@ -206,3 +206,12 @@ def test_real_solos_of_both_corpora_read_and_measure() -> None:
         cut = bh.windows(bh.straighten(notes), part.chords, len(part.bars), 4)
         rows = [bh.features(w) for w in cut if len(w.notes) >= bh.MIN_NOTES]
         assert rows and all(0 <= row["ioi_eighth"] <= 1 for row in rows)
+
+
+def test_the_differences_listed_are_each_models_largest_together() -> None:
+    names = ["a", "b", "c", "d"]
+    columns = [([0.0] * 4, [3.0, 0.1, -2.0, 0.0]), ([0.0] * 4, [0.2, float("nan"), 0.0, -1.0])]
+    rows = bh.difference_rows(names, [1.0] * 4, columns, 1)
+    assert [row[0] for row in rows] == ["a", "d"]
+    assert rows[1] == ["d", "1.00", "0.00 (+0.00)", "0.00 (-1.00)"]
+    assert [row[0] for row in bh.difference_rows(names, [1.0] * 4, columns, 2)] == ["a", "c", "d"]
