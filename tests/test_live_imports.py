@@ -26,7 +26,7 @@ JAZZD_MODULES = {
     "jazzd", "jazzd.cli", "jazzd.config", "jazzd.config_keys", "jazzd.config_kinds",
     "jazzd.errors", "jazzd.input_file",
     "jazzd.output_file", "jazzd.resources",
-    "jazzd.generate", "jazzd.generate.limits", "jazzd.generate.model",
+    "jazzd.generate", "jazzd.generate.feel", "jazzd.generate.limits", "jazzd.generate.model",
     "jazzd.generate.model_rules",
     "jazzd.generate.models",
     "jazzd.generate.onnx_header", "jazzd.generate.performance", "jazzd.generate.performer",
