@@ -281,8 +281,8 @@ class Swing(Kind):
             raise ValueError(f'must be "{AUTO}" or a number')
         if not (math.isfinite(value) and self.low <= value <= self.high):
             raise ValueError(
-                f'must be "{AUTO}" or lie between {self.low_name} = {self.low:g} and '
-                f"{self.high_name} = {self.high:g}"
+                f"must lie between {self.low_name} = {self.low:g} and "
+                f'{self.high_name} = {self.high:g}, or be "{AUTO}"'
             )
         return float(value)
 
