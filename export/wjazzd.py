@@ -7,8 +7,9 @@ pitch, loudness, the transcribers' phrase ids) and
 sounding). The rules:
 
 - A note's place is its metric position: beat ``beat`` of bar ``bar`` plus
-  ``(tatum - 1) / division`` of a beat, counted from the first bar of the beat
-  track, snapped to the 1/12-beat grid the MIDI reader uses. How long it sounds,
+  ``(tatum - 1) / division`` of a beat, snapped to the 1/12-beat grid the MIDI
+  reader uses. The solo runs from the bar of its first note to the bar of its last
+  onset: the beat track's bars before (an intro) and after are not read. How long it sounds,
   in beats, is its played length over its beat's length. The tokens then follow
   the same parse as a MIDI solo (:mod:`jazzd.music.phrase`).
 - The chords come from the beat track, one symbol per beat, read with the table of
@@ -26,6 +27,7 @@ sounding). The rules:
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import math
 import re
@@ -105,9 +107,8 @@ class Solo:
 
     @property
     def bars(self) -> int:
-        last = max(self.beats[-1].position + 1,
-                   max((int(n.position) + 1 for n in self.notes), default=0))
-        return -(-last // 4)
+        """Bars from the first note's bar to the last onset's, both included."""
+        return int(self.notes[-1].position // 4) + 1
 
     @property
     def tempo(self) -> float:
@@ -242,6 +243,15 @@ def read_solo(melody: Path, beats: Path) -> Solo | str:
     if not notes:
         raise UserError(f"{melody} holds no notes: the melody is truncated")
     notes.sort(key=lambda n: (n.position, n.onset))
+    # the solo runs from its first note's bar to its last onset's: the bars of the beat
+    # track before (an intro, the head) and after are not the solo's
+    lead = notes[0].position // 4 * 4
+    notes = [dataclasses.replace(n, position=n.position - lead) for n in notes]
+    end = (int(notes[-1].position // 4) + 1) * 4
+    solo_beats = [dataclasses.replace(b, position=b.position - int(lead)) for b in solo_beats
+                  if 0 <= b.position - lead < end]
+    if all(beat.chord in ("NC", "") for beat in solo_beats):
+        return "no chord under its notes (NC throughout)"
     performer, tune = performer_and_tune(name)
     digest = hashlib.sha256()
     for path in (melody, beats):

@@ -42,7 +42,7 @@ def test_a_solo_reads_at_its_metric_places_bars_of_four_beats(tmp_path: Path) ->
     assert solo.notes[0].position == 3 + Fraction(1, 2)  # pickup bar 0, beat 4, the "and"
     assert [n.position for n in solo.notes[8:12]] == [9 + Fraction(k, 3) for k in range(3)] + [10]
     corpus = to_corpus(solo)
-    assert len(corpus.bars) == solo.bars == 9
+    assert len(corpus.bars) == solo.bars == 6  # the pickup bar to the last onset's bar
     assert all(bar_duration(bar) == BAR_BEATS for bar in corpus.bars)
     # played swung and short: still written as eighths (the swing and gate are the feel's)
     assert [str(t) for t in corpus.bars[1][:2]] == ["C,0.500", "C,0.500,<P5,m2>"]
@@ -53,6 +53,20 @@ def test_a_solo_reads_at_its_metric_places_bars_of_four_beats(tmp_path: Path) ->
     # the played lengths are kept for the gate: 0.6 of the swung eighth
     first = corpus.played[1]
     assert first[1] == Fraction(1, 2) and abs(float(first[2]) - 0.6 * 2 / 3) < 0.01
+
+
+def test_the_solo_starts_at_its_first_notes_bar(tmp_path: Path) -> None:
+    from wjazzd_builder import LINE
+
+    late = [(bar + 3, *rest) for bar, *rest in LINE]  # an intro of 3 silent bars
+    path = write_solo(tmp_path, "Tester_Late", melody=melody_rows(line=late))
+    solo = read_solo(path, tmp_path / "beats" / "Tester_Late_FINAL_beattrack.csv")
+    assert not isinstance(solo, str)
+    assert solo.notes[0].position == 3 + Fraction(1, 2) and solo.bars == 6
+    corpus = to_corpus(solo)
+    assert str(corpus.bars[0][0]) == "R,3.500"  # no bar of rests before the first note
+    # the chords start where the solo does: bar 3 of the beat track holds Cj7
+    assert corpus.chords.spans[0].chord.name == "Cj7"
 
 
 def test_a_written_length_follows_its_onsets_grid() -> None:
