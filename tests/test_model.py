@@ -113,7 +113,7 @@ def test_default_model_is_valid() -> None:
     model = StepModel.load()
     assert len(model.vocabulary) > 10
     assert model.info.n_a == 64 and model.uses_context  # the context model (format 3)
-    assert model.info.temperature == 0.8  # it plays at its own temperature
+    assert model.info.temperature == 1.0  # it plays at the temperature it learned
     probs = model.step(None)
     assert probs.shape == (len(model.vocabulary),)
     assert abs(float(probs.astype(np.float64).sum()) - 1) < 1e-4

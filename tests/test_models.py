@@ -21,8 +21,9 @@ def test_every_embedded_model_is_listed_in_one_line_and_loads() -> None:
     lines = listing()
     assert [line.split(":")[0] for line in lines] == ["default (default)", "metheny"]
     default, metheny = lines
-    assert "format 3, context LSTM" in default and "performance of original_metheny.mid" in default
-    assert "plays at temperature 0.8:" in default and "plays at" not in metheny
+    assert "format 3, context LSTM" in default and "notes of 426 solos" in default
+    assert "performance of the played onsets, lengths and loudness of 381 WJazzD" in default
+    assert "plays at" not in default and "plays at" not in metheny
     assert "format 2, LSTM (token only), 64 units, 103 tokens" in metheny
     assert "original_metheny.mid beats 476-548" in metheny
     for name in EMBEDDED:
@@ -57,15 +58,25 @@ def test_the_cli_lists_models_and_refuses_an_unknown_one_in_one_line(tmp_path: P
 
 
 def _without_temperature(tmp_path: Path) -> Path:
-    """The default model's file with its ``jazzd.temperature`` taken out."""
+    """The default model's file, which stores no ``jazzd.temperature`` (it plays at the
+    temperature it learned), checked to have none."""
     import onnx
 
     proto = onnx.load(model_path("default"))
-    kept = [p for p in proto.metadata_props if p.key != "jazzd.temperature"]
-    assert len(kept) == len(proto.metadata_props) - 1
-    del proto.metadata_props[:]
-    proto.metadata_props.extend(kept)
+    assert all(p.key != "jazzd.temperature" for p in proto.metadata_props)
     path = tmp_path / "plain.onnx"
+    onnx.save(proto, path)
+    return path
+
+
+def _with_temperature(tmp_path: Path, text: str) -> Path:
+    """The default model's file storing ``jazzd.temperature`` = ``text``."""
+    import onnx
+
+    proto = onnx.load(_without_temperature(tmp_path))
+    entry = proto.metadata_props.add()
+    entry.key, entry.value = "jazzd.temperature", text
+    path = tmp_path / "sharp.onnx"
     onnx.save(proto, path)
     return path
 
@@ -80,12 +91,12 @@ def _tokens(model, temperature: float, count: int = 300) -> list[str]:
 
 
 def test_a_player_temperature_is_relative_to_the_models_own(tmp_path: Path) -> None:
-    default = load_model("default")
-    plain = load_model(str(_without_temperature(tmp_path)))
-    assert (default.info.temperature, plain.info.temperature) == (0.8, 1.0)
-    assert _tokens(default, 1.0) == _tokens(plain, 0.8)
-    assert _tokens(default, 1.25) == _tokens(plain, 1.0)
-    assert _tokens(default, 1.0) != _tokens(plain, 1.0)
+    sharp = load_model(str(_with_temperature(tmp_path, "0.8")))
+    plain = load_model("default")
+    assert (sharp.info.temperature, plain.info.temperature) == (0.8, 1.0)
+    assert _tokens(sharp, 1.0) == _tokens(plain, 0.8)
+    assert _tokens(sharp, 1.25) == _tokens(plain, 1.0)
+    assert _tokens(sharp, 1.0) != _tokens(plain, 1.0)
 
 
 def test_the_models_own_temperature_is_the_same_distribution_as_a_players() -> None:
@@ -104,12 +115,6 @@ def test_the_models_own_temperature_is_the_same_distribution_as_a_players() -> N
 
 @pytest.mark.parametrize("text", ["0", "-1", "abc", "nan", "1e9"])
 def test_a_model_temperature_out_of_range_is_refused_at_load(tmp_path: Path, text: str) -> None:
-    import onnx
-
-    proto = onnx.load(_without_temperature(tmp_path))
-    entry = proto.metadata_props.add()
-    entry.key, entry.value = "jazzd.temperature", text
-    path = tmp_path / "bad.onnx"
-    onnx.save(proto, path)
+    path = _with_temperature(tmp_path, text)
     with pytest.raises(UserError, match=r"has jazzd.temperature .*not a number from 0.05 to 100"):
         load_model(str(path))

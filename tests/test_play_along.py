@@ -321,7 +321,8 @@ def fits(notes, chord) -> float:
 
 def test_the_daemon_waits_for_the_first_held_chord_then_follows_a_change():
     first, change = 0.5, 6.0
-    config = daemon_config(4, band=BandConfig(live_chords=True))
+    # 8 bars: the share of chord and scale tones after the change is judged over six bars
+    config = daemon_config(8, band=BandConfig(live_chords=True))
     eb7_only = run_with_band(config, chord_events(first, EB7, 20.0))
     events = chord_events(first, EB7, change - first - 0.1) + chord_events(change, AMAJ7, 20.0)
     run = run_with_band(config, events)
@@ -344,7 +345,9 @@ def test_the_daemon_waits_for_the_first_held_chord_then_follows_a_change():
 def test_the_daemon_mutes_and_unmutes_on_its_controller_and_keeps_the_grid():
     mute_at, unmute_at = 3.1, 7.3
     events = [(mute_at, (0xB0, 20, 127)), (unmute_at, (0xB0, 20, 0))]
-    run = run_with_band(daemon_config(6, control=ControlConfig(mute=20)), events)
+    straight = MusicConfig(bpm=BPM, seed=3, swing=1.0)  # unswung: its grid is the tokens'
+    run = run_with_band(daemon_config(6, control=ControlConfig(mute=20), music=straight),
+                        events)
     assert balanced(run.port.messages)
     ons = [t for t, _ in run.note_ons()]
     assert [t for t in ons if t < mute_at]
