@@ -31,7 +31,7 @@ from jack_harness import (
 pytestmark = [pytest.mark.jack, pytest.mark.slow]
 
 RATE = 48000
-PLAY_S = 4.0  # about 8.7 beats at 130 BPM: enough notes of a solo that may open with rests
+PLAY_S = 6.0  # 13 beats at 130 BPM: enough notes of a solo that may open with rests
 
 
 def jack_lsp(*args: str) -> str:
