@@ -144,7 +144,9 @@ def test_a_directory_that_does_not_exist_is_one_line_and_exit_2(tmp_path: Path, 
 @needs_model
 def test_render_png_through_the_command_line(tmp_path: Path, capsys) -> None:
     out = tmp_path / "solo.png"
-    args = ["--render", str(out), "--bars", "8", "--seed", "3", "--progression", "Dm7 G7 Cmaj7"]
+    # --dynamics 0: every note at velocity 90, so its colour is known exactly
+    args = ["--render", str(out), "--bars", "8", "--seed", "3", "--progression", "Dm7 G7 Cmaj7",
+            "--dynamics", "0"]
     assert main([*args, "--comp"]) == 0
     assert f"wrote {out}: 8 bars" in capsys.readouterr().out
     image = pixels(out)
