@@ -49,14 +49,14 @@ def model_card(provenance: dict) -> str:
     held = provenance.get("validation_nll")
     wjazzd = notes.get("wjazzd_solos", 0)
     learned = (f"{notes['files']} solos ({wjazzd} of the Weimar Jazz Database, "
-               f"{notes['files'] - wjazzd} transcriptions as MIDI)" if wjazzd
-               else f"{notes['files']} transcribed solos")
+               f"{notes['files'] - wjazzd} transcriptions as MIDI; " if wjazzd
+               else f"{notes['files']} transcribed solos (")
     return (
         f"LSTM of {provenance['units']} units over the previous grammar token (projected to "
         f"{provenance['embed']}) and the musical context "
         f"({', '.join(provenance['features']) or 'none'}), "
-        f"vocabulary {provenance['vocabulary_size']}. Notes learned from {learned} "
-        f"({notes['bars']} bars, {notes['tokens']} tokens); performance "
+        f"vocabulary {provenance['vocabulary_size']}. Notes learned from {learned}"
+        f"{notes['bars']} bars, {notes['tokens']} tokens); performance "
         f"({performance['role'] if performance else 'gate, accents, contour, spread'}) "
         f"measured from {performance['source'] if performance else 'the same files'}. "
         f"Train NLL "
