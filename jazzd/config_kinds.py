@@ -261,13 +261,10 @@ class TradeBars(Kind):
 
 
 @dataclass(frozen=True)
-class Swing(Kind):
+class Swing(Between):
     """A swing ratio in [low, high], or "auto" (None): the model's ratio at the tempo played."""
 
-    low: float
-    high: float
-    low_name: str
-    high_name: str
+    parse = None  # "auto" or a number: read by ``check``
 
     def check(self, value: Any) -> float | None:
         if value is None or value == AUTO:
@@ -279,15 +276,10 @@ class Swing(Kind):
                 raise ValueError(f'must be "{AUTO}" or a number') from None
         if not _is_number(value):
             raise ValueError(f'must be "{AUTO}" or a number')
-        if not (math.isfinite(value) and self.low <= value <= self.high):
-            raise ValueError(
-                f"must lie between {self.low_name} = {self.low:g} and "
-                f'{self.high_name} = {self.high:g}, or be "{AUTO}"'
-            )
-        return float(value)
-
-    def range(self) -> str:
-        return f"[{self.low:g}, {self.high:g}]"
+        try:
+            return super().check(value)
+        except ValueError as exc:
+            raise ValueError(f'{exc}, or be "{AUTO}"') from None
 
     def show(self, value: Any) -> str:
         return AUTO if value is None else f"{value:g}"
