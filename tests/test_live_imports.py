@@ -3,8 +3,9 @@
 A Raspberry Pi has little to spare (the goal is at most 68 MB of own memory at READY,
 ``bench/bench_ready.py``), and every import on this path adds to it. The test runs
 ``jazzd --backend jack`` with the embedded model and chord loop for two bars under
-``python -X importtime`` and compares what it imported (less what the interpreter's
-own start-up imports) with the sets below. A new import fails here first: keep it
+``python -S -X importtime`` and compares what it imported (less what the bare
+interpreter's start-up imports: no ``site``, so the same in a virtual environment and a
+system Python) with the sets below. A new import fails here first: keep it
 out of the live path (import it where it is used), or add it to the sets below with
 what it costs at READY. A failed import attempt is listed too (``_hashlib``: the
 daemon keeps OpenSSL's libcrypto out, which the second test checks in its memory map).
@@ -12,6 +13,8 @@ daemon keeps OpenSSL's libcrypto out, which the second test checks in its memory
 
 from __future__ import annotations
 
+import os
+import site
 import subprocess
 import sys
 from pathlib import Path
@@ -48,21 +51,32 @@ JAZZD_MODULES = {
     "jazzd.timing.scheduler", "jazzd.timing.stats", "jazzd.timing.tempo",
 }
 #: Top-level names of everything else: the three runtime libraries, and the standard
-#: library modules that they and jazzd import.
+#: library modules that they and jazzd import (``nt``, ``ntpath``, ``_winapi``: attempts
+#: that fail on Linux; ``shutil`` with ``bz2``/``lzma``/``zlib``: argparse's help
+#: formatter asks it for the terminal's width).
 OTHER_TOP_LEVEL = {
     "numpy", "onnxruntime", "rtmidi",
-    "_ast", "_blake2", "_compat_pickle", "_contextvars", "_ctypes", "_datetime", "_decimal",
-    "_hashlib", "_heapq", "_json", "_locale", "_md5", "_opcode", "_pickle", "_queue", "_sha1",
-    "_sha256", "_sha3", "_socket", "_statistics", "_string", "argparse", "array", "ast",
-    "contextvars", "copy", "ctypes", "dataclasses", "datetime", "decimal", "dis",
-    "fractions", "gc", "gettext", "hashlib", "heapq", "inspect", "json", "linecache",
-    "locale", "logging", "mmap", "numbers", "opcode", "org", "pickle", "platform", "queue",
-    "runpy", "select", "selectors", "signal", "socket", "statistics", "string",
-    "textwrap", "token", "tokenize", "traceback",
+    "__future__", "_ast", "_bisect", "_blake2", "_bz2", "_collections", "_collections_abc",
+    "_compat_pickle", "_compression", "_contextvars", "_ctypes", "_datetime", "_decimal",
+    "_functools", "_hashlib", "_heapq", "_json", "_locale", "_lzma", "_md5", "_opcode",
+    "_operator", "_pickle", "_queue", "_random", "_sha1", "_sha256", "_sha3", "_sha512",
+    "_socket", "_sre", "_stat", "_statistics", "_string", "_struct", "_typing",
+    "_weakrefset", "_winapi", "argparse", "array", "ast", "atexit", "bisect", "bz2",
+    "collections", "contextlib", "contextvars", "copy", "copyreg", "ctypes", "dataclasses",
+    "datetime", "decimal", "dis", "enum", "errno", "fnmatch", "fractions", "functools", "gc",
+    "genericpath", "gettext", "hashlib", "heapq", "importlib", "inspect", "ipaddress",
+    "itertools", "json", "keyword", "linecache", "locale", "logging", "lzma", "math", "mmap",
+    "nt", "ntpath", "numbers", "opcode", "operator", "org", "os", "pathlib", "pickle",
+    "platform", "posixpath", "queue", "random", "re", "reprlib", "runpy", "select",
+    "selectors", "shutil", "signal", "socket", "stat", "statistics", "string", "struct",
+    "tempfile", "textwrap", "threading", "token", "tokenize", "traceback", "types", "typing",
+    "urllib", "warnings", "weakref", "zlib",
 }
 #: Loaded only in other modes or when asked (a config file, a MIDI file, a wrong key...).
+#: (``tempfile`` is on the live path: ``importlib.resources``, which finds the embedded
+#: files, imports it.)
 NEVER_LIVE = {"music21", "mido", "matplotlib", "fluidsynth", "tensorflow", "tomllib", "difflib",
-              "subprocess", "tempfile", "zipfile", "ssl", "secrets", "hmac", "base64"}
+              "subprocess", "zipfile", "ssl", "secrets", "hmac", "base64"}
 #: numpy's submodules that stay out: numpy.random (2.3 MB at READY with what it imports,
 #: ``secrets`` among them); the solo draws from Python's ``random.Random``.
 NEVER_LIVE_NUMPY = {"numpy.random"}
@@ -77,9 +91,18 @@ def imported(stderr: str) -> set[str]:
     return names
 
 
-def importtime(args: list[str], env: dict[str, str] | None = None, **kwargs) -> set[str]:
-    result = subprocess.run([sys.executable, "-X", "importtime", *args], capture_output=True,
-                            text=True, timeout=120, cwd=REPO, env=env, check=False, **kwargs)
+def importtime(args: list[str], **kwargs) -> set[str]:
+    """What ``python -S -X importtime ARGS`` imports. ``-S``: no ``site`` at start-up, so no
+    ``.pth`` file of this environment imports anything first (a virtual environment's
+    start-up imports less than a system Python whose ``.pth`` files import, and a module
+    imported at start-up would hide the live path's own import of it); the site-packages
+    directories go on ``PYTHONPATH`` instead. The sets below are then the same in any
+    environment."""
+    path = os.pathsep.join([str(REPO), *site.getsitepackages()])
+    env = {**os.environ, "PYTHONPATH": path}
+    result = subprocess.run([sys.executable, "-S", "-X", "importtime", *args],
+                            capture_output=True, text=True, timeout=120, cwd=REPO, env=env,
+                            check=False, **kwargs)
     assert result.returncode == 0, result.stderr[-2000:]
     return imported(result.stderr)
 
