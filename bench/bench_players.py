@@ -166,18 +166,25 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--heldout-model", required=True,
                         help="the model trained without the held-out solos")
     parser.add_argument("--model", default="default", help="the model under test")
-    parser.add_argument("--validation", type=int, default=30)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--bars", type=int, default=256)
-    parser.add_argument("--solo-bars", type=int, default=64)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--validation", type=int, default=30,
+                        help="solos the held-out model's export held out (its --validation)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="the held-out model's export --seed (the split is drawn again)")
+    parser.add_argument("--bars", type=int, default=256,
+                        help="bars of each render for the copy rate (default 256)")
+    parser.add_argument("--solo-bars", type=int, default=64,
+                        help="bars whose self-repeat is measured (default 64)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2],
+                        help="render seeds (default 1 2)")
     parser.add_argument("--tempos", type=int, nargs="+", default=[130, 300],
                         help="tempos rendered over every source and seed, learned swing and "
                              "--swing 1 (default 130 300)")
     parser.add_argument("--band-tempos", type=int, nargs="*", default=[100, 180, 220, 260],
                         help="more tempos, first seed only, learned swing")
-    parser.add_argument("--swing-bars", type=int, default=64)
-    parser.add_argument("--ready-runs", type=int, default=3)
+    parser.add_argument("--swing-bars", type=int, default=64,
+                        help="bars of each render the swing, gate and loudness are read from")
+    parser.add_argument("--ready-runs", type=int, default=3,
+                        help="runs of bench_ready.py per model (default 3)")
     return parser
 
 
