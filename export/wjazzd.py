@@ -37,7 +37,7 @@ from fractions import Fraction
 from itertools import pairwise
 from pathlib import Path
 
-from export.corpus import Corpus
+from export.corpus import MAX_BARS, Corpus
 from export.wjazzd_chords import chord_of_symbol
 from jazzd.errors import UserError
 from jazzd.midi.smf import TimedNote, snap_onset
@@ -133,7 +133,7 @@ def _where(path: Path, row: int | None) -> str:
 def _rows(path: Path, columns: Sequence[str]) -> Iterator[tuple[int, dict[str, str]]]:
     """(row number counting the header as row 1, the row) of a CSV; UserError when malformed."""
     try:
-        handle = open(path, newline="", encoding="utf-8")  # noqa: SIM115 (closed below)
+        handle = open(path, newline="", encoding="utf-8-sig")  # noqa: SIM115 (closed below)
     except OSError as exc:
         raise UserError(f"cannot read {path}: {exc.strerror or exc}") from None
     with handle:
@@ -243,6 +243,10 @@ def read_solo(melody: Path, beats: Path) -> Solo | str:
     if not notes:
         raise UserError(f"{melody} holds no notes: the melody is truncated")
     notes.sort(key=lambda n: (n.position, n.onset))
+    span = int((notes[-1].position - notes[0].position) // 4) + 1
+    if span > MAX_BARS:
+        raise UserError(f"{melody}: its notes span {span} bars, more than MAX_BARS = "
+                        f"{MAX_BARS}: a bar number is wrong, or the file is not one solo")
     # the solo runs from its first note's bar to its last onset's: the bars of the beat
     # track before (an intro, the head) and after are not the solo's
     lead = notes[0].position // 4 * 4

@@ -95,6 +95,10 @@ def test_another_meter_and_no_chords_are_skipped_and_counted(tmp_path: Path) -> 
     (None, [r.replace("D-7", "D-7x") for r in beat_rows()],
      r"beattrack.csv, row 6: unknown chord symbol .D-7x."),
     (["onset,pitch"], None, r"row 2: 2 fields"),
+    ([*melody_rows()[:2], melody_rows()[2][:12]], None,  # cut in its second field
+     r"row 4: 2 fields where the header has 18"),
+    ([melody_rows()[0], melody_rows()[1].replace(",1,1,1,", ",999999,1,1,", 1)], None,
+     r"span \d+ bars, more than MAX_BARS"),
 ])
 def test_a_malformed_file_is_one_line_naming_file_and_row(
         tmp_path: Path, melody: list[str] | None, beats: list[str] | None, expected: str) -> None:
