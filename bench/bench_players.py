@@ -61,8 +61,11 @@ from feel_figures import (  # noqa: E402
     band_of,
     by_band,
     loudness_sd,
+    marked_phrases,
     pair_ratios,
+    phrases,
     solo_swing,
+    spread,
     velocity_db,
 )
 
@@ -70,6 +73,7 @@ from export.cli import load_corpus  # noqa: E402
 from export.corpus import Corpus  # noqa: E402
 from export.split import split_by_player_and_tune  # noqa: E402
 from export.wjazzd import MELODY_SUFFIX, Solo  # noqa: E402
+from jazzd.generate.feel import PHRASE_GAP  # noqa: E402
 from jazzd.generate.models import load_model  # noqa: E402
 from jazzd.midi.smf import TimedNote  # noqa: E402
 
@@ -86,6 +90,16 @@ class Feel:
     gate: float | None
     loudness_sd: float | None  # dB
     velocity_sd: float | None  # note-on velocity (renders only)
+    #: Median phrase length and breath, beats, by the runtime's rule (a silence of
+    #: PHRASE_GAP or more ends a phrase), and by the transcribers' phrase ids (players only).
+    phrase: float | None = None
+    breath: float | None = None
+    marked_phrase: float | None = None
+    marked_breath: float | None = None
+
+
+def _median(values: Sequence[float]) -> float | None:
+    return statistics.median(values) if values else None
 
 
 # ---- the players -----------------------------------------------------------------
@@ -98,8 +112,13 @@ def player_feel(solo: Solo) -> Feel:
     ordered = sorted(solo.notes, key=lambda n: n.onset)
     line = [TimedNote(Fraction(n.onset), Fraction(n.onset + n.seconds), n.pitch, 64)
             for n in ordered]
+    lengths, breaths = phrases(((float(n.position), float(n.position + n.sounding))
+                                for n in solo.notes), float(PHRASE_GAP))
+    marked, marked_breaths = marked_phrases(
+        (n.phrase, float(n.position), float(n.position + n.sounding)) for n in solo.notes)
     return Feel(solo.tempo, solo_swing(ratios), musicality.gate_median(line),
-                loudness_sd(n.loudness for n in ordered if n.loudness is not None), None)
+                loudness_sd(n.loudness for n in ordered if n.loudness is not None), None,
+                _median(lengths), _median(breaths), _median(marked), _median(marked_breaths))
 
 
 # ---- the renders -----------------------------------------------------------------
@@ -118,9 +137,12 @@ def render_feel(path: Path, bpm: float) -> Feel:
     ratios = pair_ratios([(n.start, float(n.start)) for n in line],
                          {beat: float(beat) for beat in range(last)})
     velocities = [n.velocity for n in line]
+    lengths, breaths = phrases(((float(n.start), float(n.end)) for n in line),
+                               float(PHRASE_GAP))
     return Feel(bpm, solo_swing(ratios), musicality.gate_median(line),
                 loudness_sd(velocity_db(v) for v in velocities),
-                statistics.pstdev(velocities) if len(velocities) > 1 else None)
+                statistics.pstdev(velocities) if len(velocities) > 1 else None,
+                _median(lengths), _median(breaths))
 
 
 def column(feels: Sequence[Feel], figure: Callable[[Feel], float | None]) -> dict[int, Spread]:
@@ -143,6 +165,22 @@ def band_table(rows: Sequence[int], columns: Sequence[tuple[str, dict[int, Sprea
     text = ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
             for r in lines]
     return "\n".join(text)
+
+
+def phrase_table(columns: Sequence[tuple[str, Sequence[Feel]]]) -> str:
+    """Phrase length and breath by the gap rule (and by the transcribers' marks) per column."""
+    def cell(feels: Sequence[Feel], figure: Callable[[Feel], float | None]) -> str:
+        found = spread(v for f in feels if (v := figure(f)) is not None)
+        return found.text(1) if found else "-"
+
+    rows = [("", *(name for name, _ in columns)),
+            ("phrase", *(cell(f, lambda x: x.phrase) for _, f in columns)),
+            ("breath", *(cell(f, lambda x: x.breath) for _, f in columns)),
+            ("phrase, marked", *(cell(f, lambda x: x.marked_phrase) for _, f in columns)),
+            ("breath, marked", *(cell(f, lambda x: x.marked_breath) for _, f in columns))]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+                     for r in rows)
 
 
 def swing_goals(renders: Sequence[Feel]) -> dict[int, str]:
@@ -322,6 +360,11 @@ def feel_tables(args: argparse.Namespace, sources: dict[str, list[str]], folder:
                            ("all WJazzD players", column(all_players, lambda f: f.loudness_sd)),
                            ("renders (dB)", column(auto, lambda f: f.loudness_sd)),
                            ("renders (velocity)", column(auto, lambda f: f.velocity_sd))]))
+    say(f"\nphrases and breaths, beats: median (IQR, solos) of each solo's median; a silence "
+        f"of {float(PHRASE_GAP):g} beat or more ends a phrase (the runtime's rule), and the "
+        "transcribers' phrase ids for reference")
+    say(phrase_table([("held-out players", players), ("all WJazzD players", all_players),
+                      (f"renders of {args.model}", auto)]))
     say(f"\nissue 12's musicality figures, renders at {args.tempos[0]} BPM "
         f"({len(first_tempo)} renders of {args.swing_bars} bars)")
     say(musicality.table([(f"{args.model} @ {args.tempos[0]}", first_tempo)],

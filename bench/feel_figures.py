@@ -22,6 +22,7 @@ import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from itertools import pairwise
 
 #: Where the second note of a two-note beat must be placed, in fractions of the beat.
 OFF_BEAT_ZONE = (Fraction(1, 3), Fraction(5, 6))
@@ -119,3 +120,36 @@ def loudness_sd(decibels: Iterable[float]) -> float | None:
     """Population standard deviation of loudness in dB, None for fewer than two notes."""
     found = list(decibels)
     return statistics.pstdev(found) if len(found) >= 2 else None
+
+
+def phrases(notes: Iterable[tuple[float, float]], gap: float) -> tuple[list[float], list[float]]:
+    """(each phrase's length, each breath between phrases), in beats, of notes given as
+    (start, end) in beats: a phrase ends where at least ``gap`` beats of silence follow a
+    note (the runtime's rule, :data:`jazzd.generate.feel.PHRASE_GAP`). A phrase lasts from
+    its first onset to its last note's end (the line is one note at a time)."""
+    ordered = sorted(notes)
+    lengths: list[float] = []
+    breaths: list[float] = []
+    if not ordered:
+        return lengths, breaths
+    begin, end = ordered[0]
+    for start, stop in ordered[1:]:
+        if start - end >= gap:
+            lengths.append(end - begin)
+            breaths.append(start - end)
+            begin = start
+        end = stop
+    lengths.append(end - begin)
+    return lengths, breaths
+
+
+def marked_phrases(notes: Iterable[tuple[int, float, float]]) -> tuple[list[float], list[float]]:
+    """The same figures of phrases marked by a transcriber: notes as (phrase id, start, end)."""
+    spans: dict[int, tuple[float, float]] = {}
+    for phrase, start, stop in notes:
+        first, last = spans.get(phrase, (start, stop))
+        spans[phrase] = (min(first, start), max(last, stop))
+    ordered = sorted(spans.values())
+    lengths = [stop - start for start, stop in ordered]
+    breaths = [max(0.0, b[0] - a[1]) for a, b in pairwise(ordered)]
+    return lengths, breaths

@@ -153,3 +153,12 @@ def test_a_wjazzd_solo_swings_as_the_players_do():
     assert 1.2 < feel.swing < 3.0
     assert 0.5 < feel.gate < 1.0
     assert 2.0 < feel.loudness_sd < 15.0
+
+
+def test_phrases_end_at_a_silence_of_the_gap_or_more() -> None:
+    notes = [(0, 0.5), (0.5, 1), (1, 1.5), (3, 3.5), (3.5, 4.0), (4.5, 6)]
+    assert ff.phrases(notes, 0.75) == ([1.5, 3.0], [1.5])  # 0.5 beat of silence: no breath
+    assert ff.phrases(notes, 0.5) == ([1.5, 1.0, 1.5], [1.5, 0.5])
+    assert ff.phrases([], 0.75) == ([], [])
+    marked = [(1, 0, 0.5), (1, 0.5, 1), (2, 3, 3.5), (2, 3.5, 4)]
+    assert ff.marked_phrases(marked) == ([1, 1], [2])
