@@ -111,22 +111,32 @@ def _check_bands(bands: Sequence[tuple[float, float]], what: str) -> None:
             raise FeelError(f"{what}: the bands must rise without overlapping")
 
 
+def _entries(data: Any, what: str) -> list[Any]:
+    """A table's bands: a non-empty list (FeelError otherwise)."""
+    if not isinstance(data, list) or not data:
+        raise FeelError(f"{what} must be a non-empty list of bands")
+    return data
+
+
+def _count(value: Any, what: str, least: int) -> int:
+    """A whole number of at least ``least`` (FeelError otherwise)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        raise FeelError(f"{what} must be a whole number of at least {least}")
+    return value
+
+
 def read_swing(data: Any) -> tuple[SwingBand, ...]:
     """``swing_by_tempo`` of the metadata -> its bands (FeelError naming what is wrong)."""
     what = "swing_by_tempo"
-    if not isinstance(data, list) or not data:
-        raise FeelError(f"{what} must be a non-empty list of bands")
     bands = []
-    for entry in data:
+    for entry in _entries(data, what):
         low, high = _band(entry, what)
         ratio = _number(entry.get("ratio"), f"{what}: ratio", MIN_RATIO, MAX_RATIO)
         iqr = entry.get("iqr")
         if not isinstance(iqr, list) or len(iqr) != 2:
             raise FeelError(f"{what}: iqr must be [lower quartile, upper quartile]")
         quartiles = tuple(_number(q, f"{what}: iqr", MIN_RATIO, MAX_RATIO) for q in iqr)
-        solos = entry.get("solos")
-        if isinstance(solos, bool) or not isinstance(solos, int) or solos < 1:
-            raise FeelError(f"{what}: solos must be a whole number of at least 1")
+        solos = _count(entry.get("solos"), f"{what}: solos", 1)
         bands.append(SwingBand(low, high, ratio, (quartiles[0], quartiles[1]), solos))
     _check_bands([(b.low, b.high) for b in bands], what)
     return tuple(bands)
@@ -135,14 +145,10 @@ def read_swing(data: Any) -> tuple[SwingBand, ...]:
 def read_tempo_gates(data: Any, read_rows: Any) -> tuple[TempoGates, ...]:
     """``gates_by_tempo`` -> its bands; ``read_rows`` checks a gate table as ``gates`` is."""
     what = "gates_by_tempo"
-    if not isinstance(data, list) or not data:
-        raise FeelError(f"{what} must be a non-empty list of bands")
     bands = []
-    for entry in data:
+    for entry in _entries(data, what):
         low, high = _band(entry, what)
-        notes = entry.get("notes", 0)
-        if isinstance(notes, bool) or not isinstance(notes, int) or notes < 0:
-            raise FeelError(f"{what}: notes must be a whole number")
+        notes = _count(entry.get("notes", 0), f"{what}: notes", 0)
         bands.append(TempoGates(low, high, read_rows(entry.get("gates")), notes))
     _check_bands([(b.low, b.high) for b in bands], what)
     return tuple(bands)
