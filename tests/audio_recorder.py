@@ -14,12 +14,11 @@ its own start instead).
 
 from __future__ import annotations
 
-import signal
 import sys
-import threading
 
 import jack
 import numpy as np
+from midi_recorder import StopFlag
 
 
 def main(client_name: str, out: str, channels: int) -> int:
@@ -39,9 +38,7 @@ def main(client_name: str, out: str, channels: int) -> int:
         for offset, data in midi_in.incoming_midi_events():
             events.append((cycle + offset, bytes(data)))
 
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+    stop = StopFlag()
     with client:
         print("ready", flush=True)
         while not stop.wait(0.05):

@@ -20,12 +20,11 @@ from __future__ import annotations
 
 import json
 import queue
-import signal
 import sys
 import threading
 import time
 
-from midi_recorder import drain, format_event, leave, open_recorder, record_until
+from midi_recorder import StopFlag, drain, format_event, leave, open_recorder, record_until
 
 
 def _wait_until(deadline: float) -> None:
@@ -61,7 +60,6 @@ def main(client: str, plan_path: str, flood_rate: float = 0.0, record: bool = Tr
 
     with open(plan_path) as handle:
         plan = [(float(at), [int(b) for b in message]) for at, message in json.load(handle)]
-    done = threading.Event()
     _midi_in, received = None, queue.SimpleQueue()  # nothing is recorded without ``record``
     if record:  # a second JACK client: without it the band is one client, as a DAW is
         _midi_in, received = open_recorder(client + "-rec", queue_size_limit=8192)
@@ -70,8 +68,7 @@ def main(client: str, plan_path: str, flood_rate: float = 0.0, record: bool = Tr
     if flood_rate > 0:
         junk_out = rtmidi.MidiOut(rtapi=rtmidi.API_UNIX_JACK, name=client + "-junk")
         junk_out.open_virtual_port("out")
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: done.set())
+    done = StopFlag()
     print("ready", flush=True)
     if not sys.stdin.readline():
         return 1

@@ -15,7 +15,6 @@ import os
 import queue
 import signal
 import sys
-import threading
 import time
 
 
@@ -52,7 +51,34 @@ def drain(events: queue.SimpleQueue, prefix: str = "") -> None:
         print(prefix + format_event(stamp, message), flush=True)
 
 
-def record_until(done: threading.Event, events: queue.SimpleQueue, prefix: str = "") -> None:
+class StopFlag:
+    """Set by SIGINT or SIGTERM, read by the main loop.
+
+    Not a ``threading.Event``: a signal handler runs in the main thread between two
+    bytecodes, and ``Event.set()`` there deadlocks when the main thread was inside
+    ``Event.wait()`` holding the event's lock. A test band hung forever that way in CI
+    (its main thread blocked on that lock, found with gdb).
+    """
+
+    def __init__(self) -> None:
+        self._set = False
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, self.set)
+
+    def set(self, *_: object) -> None:
+        self._set = True
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def wait(self, timeout: float) -> bool:
+        """Sleep ``timeout`` unless set; whether it is set."""
+        if not self._set:
+            time.sleep(timeout)
+        return self._set
+
+
+def record_until(done: StopFlag, events: queue.SimpleQueue, prefix: str = "") -> None:
     """Print what arrives until ``done`` is set, and what arrives in the 50 ms after."""
     while not done.is_set():
         drain(events, prefix)
@@ -73,10 +99,8 @@ def leave() -> None:
 
 
 def main(client: str) -> int:
-    done = threading.Event()
     _midi_in, events = open_recorder(client)  # open until the process ends
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: done.set())
+    done = StopFlag()
     print("ready", flush=True)
     record_until(done, events)
     leave()  # midi_in stays open to the end: see leave
