@@ -231,7 +231,7 @@ def test_the_phrase_contour_counts_from_the_note_after_a_gap() -> None:
     assert carried == ["under4"]  # 2 beats after the phrase began, across the bar line
     style = replace(feel_style(), spread=0.0, pitch_slope=0.0)
     played = perform_bar(notes, style, PlaySettings(), seed=1, middle=62, bpm=None,
-                         phrase=PhraseState())
+                         places=places)
     without = perform_bar(notes, style, PlaySettings(), seed=1, middle=62, bpm=None)
     assert [a.accent - b.accent for a, b in zip(played, without, strict=True)
             if a.pitch is not None] == [5, 4, 5]

@@ -51,12 +51,10 @@ from typing import Any
 
 from jazzd.generate.feel import (
     FeelError,
-    PhraseState,
     SwingBand,
     TempoGates,
     gates_at,
     phrase_dicts,
-    phrase_places,
     read_phrase_accents,
     read_swing,
     read_tempo_gates,
@@ -353,24 +351,23 @@ def perform_bar(
     seed: int,
     middle: int,
     bpm: float | None = None,
-    phrase: PhraseState | None = None,
+    places: Sequence[str | None] | None = None,
 ) -> list[Note]:
     """The notes of one bar as played: swung, gated, each with its ``accent``.
 
     ``notes`` are one bar of grid notes (and rests) back to back; ``middle`` is the
     middle of the pitch range (the contour's reference); ``bpm`` the tempo of the bar
     (the learned swing and gates by tempo; None: the style's tempo-free tables,
-    straight unless swing is set); ``phrase`` where the phrase stands at the bar's
-    first note (None: the phrase contour is not played). Rests keep their (swung)
-    place. Pure: the same arguments give the same notes.
+    straight unless swing is set); ``places`` each note's place in its phrase
+    (:func:`jazzd.generate.feel.phrase_places`; None: the phrase contour is not played).
+    Rests keep their (swung) place. Pure: the same arguments give the same notes.
     """
     ratio = swing_ratio(style, settings, bpm)
     beats = swung_beats(notes) if ratio != 1 else set()
     late = swing_point(ratio)
     gates = style.gates_at(bpm) if style is not None else ()
-    places: Sequence[str | None] = [None] * len(notes)
-    if style is not None and style.phrase_accents and phrase is not None:
-        places = phrase_places(notes, phrase)[0]
+    if places is None or style is None or not style.phrase_accents:
+        places = [None] * len(notes)
     played = []
     for note, place in zip(notes, places, strict=True):
         start = swing_time(note.start, beats, late)

@@ -86,14 +86,14 @@ class Performer:
         if bpm is not None and not (math.isfinite(bpm) and bpm > 0):
             bpm = None  # a follower that cannot tell yet: the style's tempo-free tables
         notes = self.soloist.next_bar()
-        phrase = None
+        places = None
         if self.style is not None and self.style.phrase_accents:
-            phrase = self._phrases.get(bar, PhraseState())
-            self._phrases[bar + 1] = phrase_places(notes, phrase)[1]
+            places, self._phrases[bar + 1] = phrase_places(
+                notes, self._phrases.get(bar, PhraseState()))
             for old in [k for k in self._phrases if k < bar - KEEP_PHRASE_BARS]:
                 del self._phrases[old]
         return perform_bar(notes, self.style, self.play, seed=self.seed, middle=middle,
-                           bpm=bpm, phrase=phrase)
+                           bpm=bpm, places=places)
 
     def set_chords(self, loop: Any) -> None:
         self.soloist.set_chords(loop)
