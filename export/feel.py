@@ -138,7 +138,7 @@ def played_gates(solo: Solo, played: Sequence[Played]) -> list[tuple[Fraction, f
     The token lengths are ``played``'s when it holds the line's notes (same pitches in
     order), else the time on the grid to the next onset.
     """
-    line = _line(solo)
+    line = solo.line()
     aligned = len(played) == len(line) and all(
         p[3] == n.pitch for p, n in zip(played, line, strict=True))
     found = []
@@ -192,20 +192,10 @@ def tempo_gates(
     return tuple(bands)
 
 
-def _line(solo: Solo) -> list:
-    """The solo's notes, one per grid onset (the highest, as the grammar's line keeps)."""
-    top: dict[Fraction, object] = {}
-    for note in solo.notes:
-        kept = top.get(note.position)
-        if kept is None or note.pitch > kept.pitch:  # type: ignore[attr-defined]
-            top[note.position] = note
-    return [top[p] for p in sorted(top)]
-
-
 def _loud_notes(solo: Solo) -> list[tuple[str, str, float, float, bool]]:
     """(metric class, phrase place, velocity offset, pitch from the solo's median, last in
     its phrase) per note with a loudness."""
-    line = [n for n in _line(solo) if n.loudness is not None and math.isfinite(n.loudness)]
+    line = [n for n in solo.line() if n.loudness is not None and math.isfinite(n.loudness)]
     if len(line) < 2:
         return []
     centre = statistics.median(n.loudness for n in line)

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from export.corpus import Corpus
+from export.wjazzd import performer_and_tune, without_take
 
-_TAKE = re.compile(r"(?:-\d+|_AlternateTake\d*|_No\d+)$", re.IGNORECASE)
 _SUFFIXES = (".mid", ".midi", "_FINAL.csv")
 
 
@@ -49,11 +49,11 @@ def who(source: str) -> Who:
             break
     if "__" in name:
         performer, _, tune = name.partition("__")
-    elif name.endswith(tuple(_SUFFIXES)) or "_" not in name:
-        performer = tune = name
+        tune = without_take(tune)
+    elif "_" in name:
+        performer, tune = performer_and_tune(name)
     else:
-        performer, _, tune = name.partition("_")
-    tune = _TAKE.sub("", tune) or tune
+        performer = tune = name
     return Who(_plain(performer) or _plain(name), _plain(tune) or _plain(name))
 
 

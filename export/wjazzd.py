@@ -42,7 +42,7 @@ from export.wjazzd_chords import chord_of_symbol
 from jazzd.errors import UserError
 from jazzd.midi.smf import TimedNote, snap_onset
 from jazzd.music.chords import ChordLoop, loop_from_chords
-from jazzd.music.phrase import MIN_REST, played_notes, solo_line, tokenize
+from jazzd.music.phrase import MIN_REST, played_notes, tokenize
 from jazzd.music.theory import Chord
 
 #: The most rows a CSV may hold (the longest WJazzD solo has about 2,000 notes).
@@ -110,6 +110,16 @@ class Solo:
         """Bars from the first note's bar to the last onset's, both included."""
         return int(self.notes[-1].position // 4) + 1
 
+    def line(self) -> list[SoloNote]:
+        """One note per onset, in order: the highest of notes starting together (the first
+        of equals), as the grammar's line keeps (:func:`jazzd.music.phrase.solo_line`)."""
+        top: dict[Fraction, SoloNote] = {}
+        for note in self.notes:
+            kept = top.get(note.position)
+            if kept is None or note.pitch > kept.pitch:
+                top[note.position] = note
+        return [top[position] for position in sorted(top)]
+
     @property
     def tempo(self) -> float:
         """Median beats per minute over the beat track."""
@@ -120,10 +130,21 @@ class Solo:
         return 60.0 / gaps[len(gaps) // 2]
 
 
+def without_take(tune: str) -> str:
+    """A tune's name without its take mark (``-2``, ``_AlternateTake``, ``_No1``)."""
+    return _TAKE.sub("", tune) or tune
+
+
 def performer_and_tune(name: str) -> tuple[str, str]:
     """``CharlieParker_ScrappleFromTheApple-2`` -> (``CharlieParker``, ``ScrappleFromTheApple``)."""
     performer, _, tune = name.partition("_")
-    return performer, _TAKE.sub("", tune) or tune
+    return performer, without_take(tune)
+
+
+def solo_name(melody: Path) -> str:
+    """``NAME`` of ``.../melody/NAME_FINAL.csv`` (a file named otherwise: its stem)."""
+    return melody.name[: -len(MELODY_SUFFIX)] if melody.name.endswith(MELODY_SUFFIX) \
+        else melody.stem
 
 
 def _where(path: Path, row: int | None) -> str:
@@ -196,8 +217,7 @@ def read_solo(melody: Path, beats: Path) -> Solo | str:
 
     Raises UserError naming the file and row for anything malformed.
     """
-    name = melody.name[: -len(MELODY_SUFFIX)] if melody.name.endswith(MELODY_SUFFIX) \
-        else melody.stem
+    name = solo_name(melody)
     if not beats.is_file():
         raise UserError(f"{melody}: its beat track {beats} is missing: a WJazzD directory "
                         "holds melody/NAME_FINAL.csv and beats/NAME_FINAL_beattrack.csv")
@@ -294,15 +314,15 @@ def written_grid(position: Fraction) -> Fraction:
     return Fraction(1, 12)
 
 
-def timed_notes(solo: Solo) -> list[TimedNote]:
-    """The notes as a transcriber writes them: at their metric places, each lasting its
+def timed_notes(line: Sequence[SoloNote]) -> list[TimedNote]:
+    """A line's notes (:meth:`Solo.line`) as a transcriber writes them: at their metric
+    places, each lasting its
     played length rounded to its onset's grid (:func:`written_grid`, at least one step),
     or until the next onset when less than :data:`MIN_REST` would be left silent (that
     gap is articulation, learned apart). The velocity is unused (64)."""
-    onsets = sorted({n.position for n in solo.notes})
-    following = dict(pairwise(onsets))
+    following = dict(pairwise(note.position for note in line))
     found = []
-    for note in solo.notes:
+    for note in line:
         grid = written_grid(note.position)
         end = note.position + max(grid, round(note.sounding / grid) * grid)
         after = following.get(note.position)
@@ -315,16 +335,16 @@ def timed_notes(solo: Solo) -> list[TimedNote]:
 def to_corpus(solo: Solo, where: Path | None = None, min_rest: Fraction = MIN_REST) -> Corpus:
     """The solo's grammar tokens over its chords, bars counted from its first bar line
     (``where``: its beat track, named in an error)."""
-    line = solo_line(timed_notes(solo))
+    notes = solo.line()
+    line = timed_notes(notes)
     end = Fraction(solo.bars * 4)
     loop = chord_loop(solo, where or Path(solo.name))
     spans = [(span.start, span.end, span.chord) for span in loop.spans]
     bars = tokenize(line, spans, Fraction(0), end, min_rest)
-    top = {note.position: note for note in sorted(solo.notes, key=lambda n: n.pitch)}
     written = played_notes(line, Fraction(0), end, min_rest)
     # the sounding length as played, not as written: what the gate is measured from
-    played = tuple((onset, length, top[note.start].sounding, pitch, velocity)
-                   for note, (onset, length, _, pitch, velocity) in zip(line, written,
+    played = tuple((onset, length, note.sounding, pitch, velocity)
+                   for note, (onset, length, _, pitch, velocity) in zip(notes, written,
                                                                         strict=True))
     return Corpus(f"{solo.name}{MELODY_SUFFIX}", "melody", "beat track", Fraction(0), end,
                   bars, sha256=solo.sha256, played=played, chords=loop)
@@ -358,9 +378,7 @@ def melody_files(directory: Path) -> list[Path]:
 
 def beat_track_of(melody: Path) -> Path:
     """``DIR/beats/NAME_FINAL_beattrack.csv`` for ``DIR/melody/NAME_FINAL.csv``."""
-    stem = melody.name[: -len(MELODY_SUFFIX)] if melody.name.endswith(MELODY_SUFFIX) \
-        else melody.stem
-    return melody.parent.parent / "beats" / f"{stem}{BEATS_SUFFIX}"
+    return melody.parent.parent / "beats" / f"{solo_name(melody)}{BEATS_SUFFIX}"
 
 
 def read_collection(directories: Sequence[Path], out: Callable[[str], None] = print
