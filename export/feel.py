@@ -45,13 +45,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from export.style import gate_table, shrunk_means
 from jazzd.generate.feel import PHRASE_PLACES, SwingBand, TempoGates, phrase_place
 from jazzd.generate.performance import (
-    GATE_CLASSES,
-    GATE_QUANTILES,
     METRIC_CLASSES,
     Style,
-    gate_class,
     metric_class,
 )
 from jazzd.music.phrase import MIN_REST
@@ -72,15 +70,10 @@ MIN_BAND_SOLOS = 5
 OFF_BEAT_ZONE = (Fraction(1, 3), Fraction(5, 6))
 #: The tempo bands of the gate table by tempo (BPM, [low, high)): slow, medium, fast.
 GATE_TEMPO_BANDS = ((0.0, 120.0), (120.0, 200.0), (200.0, 1000.0))
-#: A duration class with fewer notes than this takes the quantiles of all notes of its band.
-MIN_CLASS_NOTES = 8
 #: The velocity the loudness differences are measured around (the default ``--velocity``).
 REFERENCE_VELOCITY = 90
 #: Loudness differences from the solo's median are cut to +-this many dB.
 MAX_DB = 24.0
-#: Offsets per metric position or place in the phrase are shrunk toward 0 as if this many
-#: notes of offset 0 were added.
-SHRINK_NOTES = 4
 
 
 def velocity_offset(decibels: float, centre: float = REFERENCE_VELOCITY) -> float:
@@ -159,25 +152,6 @@ def played_gates(solo: Solo, played: Sequence[Played]) -> list[tuple[Fraction, f
     return [(length, max(gate, 0.01)) for length, gate in found if length > 0]
 
 
-def gate_table(gates: Iterable[tuple[Fraction, float]]) -> tuple[tuple[float, ...], ...] | None:
-    """Five gate quantiles per duration class of (token length, gate) pairs (a sparse class
-    takes every note's); None without notes."""
-    by_class: list[list[float]] = [[] for _ in GATE_CLASSES]
-    every = []
-    for length, gate in gates:
-        by_class[gate_class(length)].append(gate)
-        every.append(gate)
-    if not every:
-        return None
-
-    def quantiles(values: list[float]) -> tuple[float, ...]:
-        found = np.quantile(np.asarray(values, dtype=np.float64), GATE_QUANTILES)
-        return tuple(round(float(min(1.0, max(0.01, q))), 4) for q in found)
-
-    overall = quantiles(every)
-    return tuple(quantiles(v) if len(v) >= MIN_CLASS_NOTES else overall for v in by_class)
-
-
 def tempo_gates(
     gated: Sequence[tuple[float, list[tuple[Fraction, float]]]],
 ) -> tuple[TempoGates, ...]:
@@ -211,14 +185,6 @@ def _loud_notes(solo: Solo) -> list[tuple[str, str, float, float, bool]]:
     return found
 
 
-def _shrunk_means(keys: Sequence[str], values: np.ndarray, names: Sequence[str]) -> dict:
-    means = {}
-    for name in names:
-        chosen = values[np.asarray([k == name for k in keys], dtype=bool)]
-        means[name] = float(chosen.sum() / (len(chosen) + SHRINK_NOTES))
-    return means
-
-
 def dynamics(solos: Iterable[Solo]) -> dict[str, object] | None:
     """Accents by metric position and by place in the phrase, pitch slope, spread, the
     last note's offset (velocity steps); None without loudness."""
@@ -230,9 +196,9 @@ def dynamics(solos: Iterable[Solo]) -> dict[str, object] | None:
     offsets = np.array([r[2] for r in rows])
     pitch = np.array([r[3] for r in rows], dtype=np.float64)
     left = offsets - offsets.mean()
-    accents = _shrunk_means(metric, left, METRIC_CLASSES)
+    accents = shrunk_means(metric, left, METRIC_CLASSES)
     left = left - np.array([accents[m] for m in metric])
-    contour = _shrunk_means(places, left, PHRASE_PLACES)
+    contour = shrunk_means(places, left, PHRASE_PLACES)
     left = left - np.array([contour[p] for p in places])
     spread_of_pitch = float((pitch**2).sum())
     slope = float((pitch * left).sum() / spread_of_pitch) if spread_of_pitch else 0.0

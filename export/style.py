@@ -11,7 +11,7 @@ model's metadata (``jazzd.performance``) and played by the daemon.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from fractions import Fraction
 
 import numpy as np
@@ -41,6 +41,30 @@ def _quantiles(values: list[float]) -> tuple[float, ...]:
     return tuple(float(min(1.0, max(0.01, q))) for q in found)
 
 
+def gate_table(gates: Iterable[tuple[Fraction, float]]) -> tuple[tuple[float, ...], ...] | None:
+    """The gate quantiles per duration class of (token length, gate) pairs; a class with
+    fewer than MIN_CLASS_NOTES notes takes every note's. None without notes."""
+    by_class: list[list[float]] = [[] for _ in GATE_CLASSES]
+    every = []
+    for length, gate in gates:
+        by_class[gate_class(length)].append(gate)
+        every.append(gate)
+    if not every:
+        return None
+    overall = _quantiles(every)
+    return tuple(_quantiles(values) if len(values) >= MIN_CLASS_NOTES else overall
+                 for values in by_class)
+
+
+def shrunk_means(keys: Sequence[str], values: np.ndarray, names: Sequence[str]
+                 ) -> dict[str, float]:
+    """Per name, the mean of the values whose key it is, shrunk toward 0 as if
+    SHRINK_NOTES values of 0 were added (few notes: little trust)."""
+    chosen = np.asarray(keys)
+    return {name: float(values[chosen == name].sum() / ((chosen == name).sum() + SHRINK_NOTES))
+            for name in names}
+
+
 def measure_style(played: Iterable[Played]) -> Style | None:
     """The style of the notes ``(onset in bar, token length, sounding, pitch, velocity)``.
 
@@ -49,26 +73,17 @@ def measure_style(played: Iterable[Played]) -> Style | None:
     notes = list(played)
     if len(notes) < MIN_STYLE_NOTES:
         return None
-    gates_by_class: list[list[float]] = [[] for _ in GATE_CLASSES]
-    every_gate = []
-    for _, length, sounding, _, _ in notes:
-        gate = float(min(sounding / length, 1)) if length > 0 else 1.0
-        gates_by_class[gate_class(length)].append(gate)
-        every_gate.append(gate)
-    overall = _quantiles(every_gate)
-    gates = tuple(
-        _quantiles(values) if len(values) >= MIN_CLASS_NOTES else overall
-        for values in gates_by_class
-    )
+    pairs = [(length, float(min(sounding / length, 1)) if length > 0 else 1.0)
+             for _, length, sounding, _, _ in notes]
+    gates = gate_table(pairs)
+    assert gates is not None  # there are MIN_STYLE_NOTES notes or more
+    every_gate = [gate for _, gate in pairs]
 
     velocity = np.array([n[4] for n in notes], dtype=np.float64)
     pitch = np.array([n[3] for n in notes], dtype=np.float64)
     mean = float(velocity.mean())
     classes = [metric_class(n[0]) for n in notes]
-    accents = {}
-    for name in METRIC_CLASSES:
-        deviations = [v - mean for v, c in zip(velocity, classes, strict=True) if c == name]
-        accents[name] = float(sum(deviations) / (len(deviations) + SHRINK_NOTES))
+    accents = shrunk_means(classes, velocity - mean, METRIC_CLASSES)
     residual = velocity - mean - np.array([accents[c] for c in classes])
     centred = pitch - pitch.mean()
     spread_of_pitch = float((centred**2).sum())
