@@ -43,17 +43,20 @@ def scheduler_rig(
     keep_log: bool = True,
     port_factory: Callable[..., MemoryPort] = MemoryPort,
     drop_late_s: float = math.inf,
+    note_delay_s: float = 0.0,
 ) -> Rig:
     """A scheduler at ``bpm`` from ``origin`` s; the fake clock starts one second before.
 
     ``cost`` is added to the clock after each sleep (a sender that wakes late);
     ``port_factory(clock=...)`` makes the port (a :class:`MemoryPort` or a subclass);
-    ``drop_late_s``: the stall bound (none by default, as in a render).
+    ``drop_late_s``: the stall bound (none by default, as in a render); ``note_delay_s``:
+    the scheduler's note delay (``--delay-ms``).
     """
     clock = FakeClock(start=origin - 1.0, cost=cost)
     port = port_factory(clock=clock.now)
     scheduler = Scheduler(
-        port, clock, TempoMap(origin, bpm), keep_log=keep_log, drop_late_s=drop_late_s
+        port, clock, TempoMap(origin, bpm), keep_log=keep_log, drop_late_s=drop_late_s,
+        note_delay_s=note_delay_s,
     )
     return Rig(clock, port, scheduler)
 
@@ -65,13 +68,16 @@ def player_rig(
     source: BarSource | None = None,
     port_factory: Callable[..., MemoryPort] = MemoryPort,
     drop_late_s: float = math.inf,
+    note_delay_s: float = 0.0,
+    clock_out: Any = None,
 ) -> PlayerRig:
     """A primed player of ``source`` (the test pattern) at ``bpm``, bar 0 at 1.0 s, channel 1."""
     clock, port, scheduler = scheduler_rig(
-        bpm, port_factory=port_factory, drop_late_s=drop_late_s
+        bpm, port_factory=port_factory, drop_late_s=drop_late_s, note_delay_s=note_delay_s
     )
     player = Player(
-        source if source is not None else Sixteenths(), scheduler, channel=0, velocity=90, bars=bars
+        source if source is not None else Sixteenths(), scheduler, channel=0, velocity=90,
+        bars=bars, clock_out=clock_out,
     )
     player.prime()
     return PlayerRig(player, port, clock)

@@ -49,6 +49,7 @@ JAZZD_MODULES = {
     "jazzd.music.unparse",
     "jazzd.timing", "jazzd.timing.clock", "jazzd.timing.clock_send", "jazzd.timing.realtime",
     "jazzd.timing.scheduler", "jazzd.timing.stats", "jazzd.timing.tempo",
+    "jazzd.timing.timed",
 }
 #: Top-level names of everything else: the three runtime libraries, and the standard
 #: library modules that they and jazzd import (``nt``, ``ntpath``, ``_winapi``: attempts

@@ -18,7 +18,8 @@ from fractions import Fraction
 from typing import Any, Protocol
 
 from jazzd.music.tokens import BAR_BEATS
-from jazzd.timing.scheduler import NoteLike, Scheduler
+from jazzd.timing.scheduler import Scheduler
+from jazzd.timing.timed import NoteLike
 
 
 class BarSource(Protocol):

@@ -330,6 +330,7 @@ class Player:
         if not self.muted and any(change.mute for change in self._inbox):
             self._mute_now()
         soonest = self.scheduler.timebase.time_at(bar_beat(self.current_bar + 1))
+        soonest -= self.scheduler.lead_s  # a negative delay sends the next bar's notes early
         next_message = self.scheduler.next_deadline()
         if next_message is not None and next_message < soonest:
             soonest = next_message
@@ -369,7 +370,7 @@ class Player:
     def _apply_from_next_note(self, changes: list[BarChange]) -> None:
         """Apply ``changes`` from the first note starting the change margin or more from now."""
         timebase = self.scheduler.timebase
-        from_time = self.clock.now() + self.change_margin()
+        from_time = self.clock.now() + self.change_margin() + self.scheduler.lead_s  # none sent
         beat = Fraction(timebase.beat_at(from_time)).limit_denominator(1_000_000)
         start = self.queue.take_back_from_note(beat)
         if start is None:  # no note checkpoints: from the next bar line

@@ -20,7 +20,7 @@ from jazzd.errors import UserError
 from jazzd.music.theory import chord_symbol
 from jazzd.music.tokens import BAR_BEATS
 from jazzd.output_file import check_directory, replacing
-from jazzd.timing.scheduler import note_velocity
+from jazzd.timing.timed import note_velocity
 
 WIDTH_PX, HEIGHT_PX, DPI = 1600, 600, 100
 #: The plot's edges in figure fractions (fixed, so the picture keeps its size and layout).

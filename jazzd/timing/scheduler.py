@@ -21,6 +21,11 @@ stall is one warning; the stats count stalls and dropped notes apart from
 lateness. The check costs nothing in front of a send on time: it is made on
 the batch's deadline before the sends, and only a late batch takes the other path.
 
+A delay (``note_delay_s``, ``--delay-ms``, as a DAW's track delay) moves the deadline of
+every note-on and note-off, and of the messages queued with them, by that many seconds
+(earlier when negative); messages queued ``on_beat`` (the MIDI clock jazzd leads with)
+keep the beat's own deadlines, in a second heap: the next batch is the earlier of the two.
+
 Messages are tuples of MIDI bytes, e.g. ``(0x90, 60, 100)``.
 """
 
@@ -30,9 +35,8 @@ import heapq
 import logging
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
-from typing import Protocol
 
 from jazzd.midi.messages import (
     CC_ALL_NOTES_OFF,
@@ -47,60 +51,9 @@ from jazzd.midi.port import OutputPort
 from jazzd.timing.clock import Clock
 from jazzd.timing.stats import LatenessStats
 from jazzd.timing.tempo import Timebase
+from jazzd.timing.timed import NoteLike, Timed, note_velocity
 
 log = logging.getLogger(__name__)
-
-
-class NoteLike(Protocol):
-    """A note in beats; ``pitch`` None is a rest (``jazzd.music.unparse.Note`` fits)."""
-
-    @property
-    def start(self) -> Fraction: ...
-
-    @property
-    def duration(self) -> Fraction: ...
-
-    @property
-    def pitch(self) -> int | None: ...
-
-    @property
-    def accent(self) -> int:
-        """The velocity above (below, when negative) the player's; 0 on the grid."""
-        ...
-
-
-def note_velocity(note: NoteLike, velocity: int) -> int:
-    """The velocity of ``note``: ``velocity`` plus the note's ``accent``, 1-127."""
-    return min(127, max(1, velocity + note.accent))
-
-
-@dataclass(frozen=True, eq=False)
-class _Timed:
-    """A message waiting in the heap; ties: note-offs first, then others, then note-ons.
-
-    Ordered by ``(beat, rank, seq)``; the key leads with the beat as a float, so
-    the heap compares floats in C and exact Fractions only between equal floats.
-    """
-
-    beat: Fraction
-    rank: int
-    seq: int
-    message: Message
-    #: Start of the note this message belongs to (None for plain messages).
-    note_start: Fraction | None = None
-    #: The seq of the note-on that opened the note a note-off closes.
-    owner: int = -1
-    key: tuple[float, Fraction, int, int] = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "key", (float(self.beat), self.beat, self.rank, self.seq))
-
-    def __lt__(self, other: _Timed) -> bool:
-        return self.key < other.key
-
-    @property
-    def is_note_on(self) -> bool:
-        return self.note_start is not None and self.owner == -1
 
 
 @dataclass(frozen=True)
@@ -129,8 +82,12 @@ class Scheduler:
         stats: LatenessStats | None = None,
         keep_log: bool = False,
         drop_late_s: float = math.inf,
+        note_delay_s: float = 0.0,
     ) -> None:
+        """``note_delay_s``: every note (and every message not queued ``on_beat``) is sent
+        this much after its beat's deadline (before it, when negative)."""
         self.port = port
+        self.note_delay_s = note_delay_s
         self.drop_late_s = drop_late_s
         self.clock = clock
         self.timebase = timebase
@@ -138,9 +95,12 @@ class Scheduler:
         self.log: list[Sent] | None = [] if keep_log else None
         self.last_sent: Sent | None = None
         self.dropped_note_offs = 0
-        self._heap: list[_Timed] = []
-        self._ready: list[_Timed] = []  # the next deadline's messages, off the heap
+        self._heap: list[Timed] = []
+        #: With a note delay, the messages kept on the beat (the clock jazzd sends).
+        self._beat_heap: list[Timed] = []
+        self._ready: list[Timed] = []  # the next deadline's messages, off the heap
         self._ready_beat = Fraction(0)
+        self._ready_offset = 0.0  # the ready batch's delay: note_delay_s, or 0 on the beat
         self._ready_deadline = 0.0
         self._seq = 0
         self._open: dict[tuple[int, int], int] = {}
@@ -161,8 +121,8 @@ class Scheduler:
         if duration <= 0:
             raise ValueError(f"a note must last more than 0 beats, got {duration}")
         on_seq = self._next_seq()
-        self._push(_Timed(start, 2, on_seq, note_on(channel, pitch, velocity), start))
-        off = _Timed(start + duration, 0, self._next_seq(), note_off(channel, pitch), start, on_seq)
+        self._push(Timed(start, 2, on_seq, note_on(channel, pitch, velocity), start))
+        off = Timed(start + duration, 0, self._next_seq(), note_off(channel, pitch), start, on_seq)
         self._push(off)
         self._channels.add(channel)
 
@@ -180,9 +140,17 @@ class Scheduler:
                 queued += 1
         return queued
 
-    def add_message(self, beat: Fraction, message: Message) -> None:
-        """Queue any other message (a controller, a program change)."""
-        self._push(_Timed(Fraction(beat), 1, self._next_seq(), tuple(message)))
+    def add_message(self, beat: Fraction, message: Message, *, on_beat: bool = False) -> None:
+        """Queue any other message (a controller, a program change); ``on_beat``: on the
+        beat's own deadline whatever the note delay (the MIDI clock jazzd leads with)."""
+        beat = Fraction(beat)
+        on_beat = on_beat and self.note_delay_s != 0  # without a delay, one heap
+        self._push(Timed(beat, 1, self._next_seq(), tuple(message), on_beat=on_beat))
+
+    @property
+    def lead_s(self) -> float:
+        """How long before its beat's deadline a note may be sent (a negative delay)."""
+        return max(0.0, -self.note_delay_s)
 
     def cancel_from(self, beat: Fraction) -> int:
         """Take back every queued note starting at or after ``beat``; returns how many.
@@ -196,7 +164,7 @@ class Scheduler:
         if not cancelled:
             return 0
 
-        def kept(timed: _Timed) -> bool:
+        def kept(timed: Timed) -> bool:
             return timed.seq not in cancelled and timed.owner not in cancelled
 
         self._heap = [t for t in self._heap if kept(t)]
@@ -208,7 +176,7 @@ class Scheduler:
 
     @property
     def pending(self) -> int:
-        return len(self._heap) + len(self._ready)
+        return len(self._heap) + len(self._beat_heap) + len(self._ready)
 
     @property
     def open_notes(self) -> list[tuple[int, int]]:
@@ -219,7 +187,7 @@ class Scheduler:
         """The deadline of the next messages (recomputed: the timebase may have changed)."""
         if not self._prepare():
             return None
-        self._ready_deadline = self.timebase.time_at(self._ready_beat)
+        self._ready_deadline = self.timebase.time_at(self._ready_beat) + self._ready_offset
         return self._ready_deadline
 
     def send_due(self) -> int:
@@ -229,7 +197,8 @@ class Scheduler:
         while self._prepare() and self._ready_deadline <= now:
             batch, self._ready = self._ready, []
             deadline = self._ready_deadline
-            if now - deadline > self.drop_late_s:
+            # Late after its beat too: a note sent early (a negative delay) may go late.
+            if now - max(deadline, deadline - self._ready_offset) > self.drop_late_s:
                 sent += self._send_stalled(batch, deadline, now)
                 continue
             times = [(self._dispatch(timed), timed) for timed in batch]
@@ -272,6 +241,7 @@ class Scheduler:
         The queue is emptied: nothing more sounds after a flush.
         """
         self._heap.clear()
+        self._beat_heap.clear()
         self._ready.clear()
         for pitch, channel in sorted(self._open):
             self._send_now(note_off(channel, pitch))
@@ -286,27 +256,35 @@ class Scheduler:
         self._seq += 1
         return self._seq
 
-    def _push(self, timed: _Timed) -> None:
-        if self._ready and timed.beat <= self._ready_beat:
-            for waiting in self._ready:  # it goes first or joins the batch: re-sort
-                heapq.heappush(self._heap, waiting)
+    def _push(self, timed: Timed) -> None:
+        if self._ready and (timed.beat <= self._ready_beat
+                            or timed.on_beat != self._ready[0].on_beat):
+            for waiting in self._ready:  # it may go first or join the batch: re-sort
+                heapq.heappush(self._beat_heap if waiting.on_beat else self._heap, waiting)
             self._ready = []
-        heapq.heappush(self._heap, timed)
+        heapq.heappush(self._beat_heap if timed.on_beat else self._heap, timed)
 
     def _prepare(self) -> bool:
-        """Move the messages of the earliest beat off the heap; False when none are left."""
+        """Move the messages of the earliest deadline's beat off their heap; False when none
+        are left."""
         if self._ready:
             return True
-        if not self._heap:
+        heap, offset = self._heap, self.note_delay_s
+        if self._beat_heap:
+            on_beat = self.timebase.time_at(self._beat_heap[0].beat)
+            if not heap or on_beat <= self.timebase.time_at(heap[0].beat) + offset:
+                heap, offset = self._beat_heap, 0.0
+        if not heap:
             return False
-        beat = self._heap[0].beat
-        while self._heap and self._heap[0].beat == beat:
-            self._ready.append(heapq.heappop(self._heap))
+        beat = heap[0].beat
+        while heap and heap[0].beat == beat:
+            self._ready.append(heapq.heappop(heap))
         self._ready_beat = beat
-        self._ready_deadline = self.timebase.time_at(beat)
+        self._ready_offset = offset
+        self._ready_deadline = self.timebase.time_at(beat) + offset
         return True
 
-    def _dispatch(self, timed: _Timed) -> tuple[tuple[Message, float], ...]:
+    def _dispatch(self, timed: Timed) -> tuple[tuple[Message, float], ...]:
         """Send one message (after closing a retriggered note); returns (message, time)s."""
         message = timed.message
         if timed.note_start is None:
@@ -333,7 +311,7 @@ class Scheduler:
         self.port.send(message)
         return ((message, self.clock.now()),)
 
-    def _send_stalled(self, batch: list[_Timed], deadline: float, now: float) -> int:
+    def _send_stalled(self, batch: list[Timed], deadline: float, now: float) -> int:
         """A batch more than ``drop_late_s`` late: drop its note-ons, send the rest."""
         if not self._stalled:
             self._stalled = True
@@ -364,7 +342,7 @@ class Scheduler:
         )
 
     def _account(
-        self, record: tuple[tuple[tuple[Message, float], ...], _Timed], deadline: float
+        self, record: tuple[tuple[tuple[Message, float], ...], Timed], deadline: float
     ) -> int:
         sends, timed = record
         for message, sent_at in sends:
@@ -372,7 +350,7 @@ class Scheduler:
             self._note_sent(timed, deadline, sent_at, message)
         return len(sends)
 
-    def _note_sent(self, timed: _Timed, deadline: float, sent_at: float, message: Message) -> None:
+    def _note_sent(self, timed: Timed, deadline: float, sent_at: float, message: Message) -> None:
         """Keep the last send (and the log, when kept) of a scheduled message."""
         self.last_sent = Sent(timed.beat, deadline, sent_at, message)
         if self.log is not None:

@@ -1,0 +1,108 @@
+"""The note delay (``--delay-ms``) on a fake clock and an in-memory port: exact event lists.
+
+Every note-on and note-off moves by the delay, the MIDI clock jazzd leads with stays on the
+beat, a change never takes back a note already sent early, a stop closes every note.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction as F
+
+from rigs import balanced, player_rig, scheduler_rig, sixteenths_events, timed_events
+from test_player import post_at
+
+from jazzd.live.changes import BarChange
+from jazzd.midi.messages import CLOCKS_PER_BEAT
+from jazzd.music.unparse import Note
+from jazzd.timing.clock_send import ClockSender
+
+NOTE_STATUSES = (0x80, 0x90)
+
+
+def notes_of(events):
+    return [(t, m) for t, m in events if m[0] & 0xF0 in NOTE_STATUSES]
+
+
+def clock_of(events):
+    return [(t, m) for t, m in events if m[0] >= 0xF8 or m[0] == 0xFA]
+
+
+def on_the_beat(bars: int, origin: float = 1.0, beat_s: float = 0.5):
+    """Start, then 24 ticks a beat from ``origin``."""
+    ticks = [(round(origin + k * beat_s / CLOCKS_PER_BEAT, 9), (0xF8,))
+             for k in range(4 * bars * CLOCKS_PER_BEAT)]
+    return [(origin, (0xFA,)), *ticks]
+
+
+def led_run(delay_s: float, bars: int = 2):
+    player, port, _ = player_rig(bars=bars, note_delay_s=delay_s, clock_out=ClockSender())
+    assert player.run()
+    return timed_events(port)
+
+
+def test_a_negative_delay_sends_every_note_earlier_and_the_clock_ticks_on_the_beat():
+    events = led_run(-0.02)
+    assert notes_of(events) == sixteenths_events(lambda b: 1.0 + float(b) * 0.5 - 0.02,
+                                                 lambda b: (0, 90), bars=2)
+    assert clock_of(events) == on_the_beat(2)
+    assert [t for t, _ in events] == sorted(t for t, _ in events)  # sent in time order
+
+
+def test_a_positive_delay_sends_every_note_later_and_the_clock_ticks_on_the_beat():
+    events = led_run(0.035)
+    assert notes_of(events) == sixteenths_events(lambda b: 1.0 + float(b) * 0.5 + 0.035,
+                                                 lambda b: (0, 90), bars=2)
+    assert clock_of(events) == on_the_beat(2)
+    assert [t for t, _ in events] == sorted(t for t, _ in events)
+
+
+def test_without_a_delay_the_clock_and_the_notes_share_one_queue_as_before():
+    events = led_run(0.0)
+    assert notes_of(events) == sixteenths_events(lambda b: 1.0 + float(b) * 0.5,
+                                                 lambda b: (0, 90), bars=2)
+    # Ties keep the scheduler's order on one beat: note-offs, then the clock, then note-ons.
+    at_beat_one = [m for t, m in events if t == 1.5]
+    assert at_beat_one == [(0x80, 65, 0), (0xF8,), (0x90, 67, 90)]
+
+
+def test_a_change_just_before_the_bar_line_takes_back_no_note_sent_early():
+    # 120 BPM: bar 1 starts at 3.0 s; its first note goes out at 2.95 s with a -50 ms delay.
+    player, port, clock = player_rig(bars=3, note_delay_s=-0.05)
+    post_at(player, clock, 2.96, BarChange(velocity=50))
+    assert player.run()
+    events = timed_events(port)
+    assert balanced([m for _, m in events])
+    ons = [(t, m) for t, m in events if m[0] == 0x90]
+    assert len(ons) == 3 * 16  # none taken back after it went out, none played twice
+    # Too close to bar 1's early notes: heard from bar 2 (5.0 s, its notes from 4.95 s).
+    assert {m[2] for t, m in ons if t < 4.9} == {90}
+    assert {m[2] for t, m in ons if t > 4.9} == {50}
+
+
+def test_a_stop_with_a_delay_closes_every_sounding_note():
+    player, port, clock = player_rig(bars=None, note_delay_s=0.04)
+    original = clock.sleep_until
+
+    def sleep_until(deadline: float) -> bool:
+        if deadline > 2.3:
+            player.request_stop()
+            return False
+        return original(deadline)
+
+    clock.sleep_until = sleep_until
+    assert not player.run()
+    assert player.scheduler.open_notes
+    player.scheduler.flush()
+    assert balanced(port.messages)
+    assert player.scheduler.pending == 0 and player.scheduler.open_notes == []
+
+
+def test_a_note_sent_early_is_late_only_after_its_beat():
+    # -80 ms: the note's deadline is 0.92 s; at 1.01 s it is 90 ms past that but 10 ms past
+    # its beat: sent. At 1.06 s it is 60 ms past its beat: a stall, dropped with its off.
+    for now, sent in ((1.01, [(0x90, 60, 90)]), (1.06, [])):
+        clock, port, scheduler = scheduler_rig(origin=1.0, drop_late_s=0.05, note_delay_s=-0.08)
+        scheduler.add_notes([Note(F(0), F(1), 60, "C,1.000")], channel=0, velocity=90)
+        clock.time = now
+        scheduler.send_due()
+        assert port.messages == sent
