@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from original_unparse import OriginalUnparser, chord_stream
 
-from jazzd.config import MusicConfig
+from jazzd.config.keys import MusicConfig
 from jazzd.generate.model import StepModel
 from jazzd.generate.soloist import Soloist
 from jazzd.music.chords import default_loop

@@ -370,7 +370,7 @@ class Sampling:
 def render_line(sampling: Sampling, loop: ChordLoop, bars: int, seed: int) -> list[TimedNote]:
     """``bars`` bars of jazzd over ``loop`` from its beat 0, as ``jazzd --render --legato
     --swing 1`` plays them (the same config, session and performer), rests dropped."""
-    from jazzd.config import load_config, with_overrides
+    from jazzd.config.load import load_config, with_overrides
     from jazzd.generate.session import open_session
     from jazzd.render.run import render_solo
 

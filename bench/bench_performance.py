@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from jazzd.config import MusicConfig
+from jazzd.config.keys import MusicConfig
 from jazzd.generate.performance import perform_bar
 from jazzd.generate.session import open_session
 

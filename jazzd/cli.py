@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from jazzd.errors import JazzdError, UserError
 
 if TYPE_CHECKING:
-    from jazzd.config import Config
+    from jazzd.config.load import Config
     from jazzd.live.signals import Signals
 
 
@@ -77,8 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def add_key_flags(parser: Any, group: str) -> None:
-    """The flags of the config keys listed under ``group`` (declared in jazzd.config_keys)."""
-    from jazzd.config_keys import KEYS, default_of
+    """The flags of the config keys listed under ``group`` (declared in jazzd.config.keys)."""
+    from jazzd.config.keys import KEYS, default_of
 
     for name, declared in KEYS.items():
         flag = declared.flag
@@ -175,7 +175,8 @@ def read_config(args: argparse.Namespace, path: str | None) -> Config:
     The config records the file and the flags given (its ``origin``): a reread on
     SIGHUP applies them again, and the outputs see which keys the command line set.
     """
-    from jazzd.config import FLAG_KEYS, load_config, with_overrides
+    from jazzd.config.keys import FLAG_KEYS
+    from jazzd.config.load import load_config, with_overrides
 
     flags = {dest: getattr(args, dest) for dest in FLAG_KEYS}
     return with_overrides(load_config(path), flags)

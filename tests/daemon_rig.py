@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from jazzd.config import Config
+from jazzd.config.load import Config
 from jazzd.live import daemon
 from jazzd.live.daemon import run_daemon
 from jazzd.live.sdnotify import Notifier

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from jazzd.config import (
+from jazzd.config.load import (
     Config,
     Origin,
     load_config,
@@ -154,7 +154,7 @@ def test_the_flags_given_are_recorded_and_apply_again_over_the_file_reread(tmp_p
 
 def test_every_flag_of_a_key_is_on_the_command_line_with_its_range_and_default():
     from jazzd.cli import build_parser
-    from jazzd.config_keys import FLAG_KEYS
+    from jazzd.config.keys import FLAG_KEYS
 
     parser = build_parser()
     assert set(FLAG_KEYS) <= {action.dest for action in parser._actions}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from jazzd.cli import main
-from jazzd.config import Config, parse_config, with_overrides
+from jazzd.config.load import Config, parse_config, with_overrides
 from jazzd.errors import UserError
 from jazzd.live.inputs import wants_input
 

@@ -8,7 +8,8 @@ import sys
 import pytest
 from jack_harness import jazzd_env
 
-from jazzd.config import Config, ControlConfig, parse_config, with_overrides
+from jazzd.config.keys import ControlConfig
+from jazzd.config.load import Config, parse_config, with_overrides
 from jazzd.errors import UserError
 from jazzd.live.control import control_change, register_of, temperature_of
 from jazzd.music.unparse import PitchRange

@@ -156,7 +156,7 @@ def solo_onsets(config_args: dict, chord_files: list[Path]) -> list[tuple[Fracti
 
     The daemon's soloist is deterministic for a seed, so this is what it must send.
     """
-    from jazzd.config import MusicConfig
+    from jazzd.config.keys import MusicConfig
     from jazzd.generate.session import open_session
     from jazzd.music.chords import load_chord_file
 

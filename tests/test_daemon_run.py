@@ -14,7 +14,8 @@ import pytest
 from jack_harness import Jazzd, run_jazzd
 from rigs import DyingPort
 
-from jazzd.config import Config, DaemonConfig, MusicConfig
+from jazzd.config.keys import DaemonConfig, MusicConfig
+from jazzd.config.load import Config
 from jazzd.errors import OutputLost, UserError
 from jazzd.live.daemon import run_daemon
 from jazzd.live.sdnotify import Notifier

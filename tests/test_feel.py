@@ -18,7 +18,7 @@ from export.feel import (
     velocity_offset,
 )
 from export.wjazzd import BEATS_SUFFIX, MELODY_SUFFIX, Solo, SoloBeat, SoloNote, read_solo
-from jazzd.config import MusicConfig, check_value
+from jazzd.config.keys import MusicConfig, check_value
 from jazzd.generate.feel import PHRASE_PLACES, PhraseState, SwingBand, TempoGates, phrase_places
 from jazzd.generate.performance import (
     PlaySettings,

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from midi_builder import PIANO, SOLO, track, write
 from tiny_onnx import VOCAB, tiny_model
 
-from jazzd.config import load_config
+from jazzd.config.load import load_config
 from jazzd.errors import UserError
 from jazzd.music.chords import from_progression, load_chord_file
 

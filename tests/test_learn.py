@@ -9,8 +9,8 @@ import threading
 
 import pytest
 
-from jazzd.config import load_config
-from jazzd.config_edit import set_keys
+from jazzd.config.edit import set_keys
+from jazzd.config.load import load_config
 from jazzd.errors import UserError
 from jazzd.live.learn import LearnSession, learn_loop, run_learn
 from jazzd.midi.input_port import MemoryInput

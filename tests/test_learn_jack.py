@@ -20,7 +20,7 @@ import pytest
 from band import Band, check_nothing_left_sounding, note_ons, play_with_band
 from jack_harness import Jazzd, run_jazzd, unique
 
-from jazzd.config_edit import set_keys
+from jazzd.config.edit import set_keys
 
 pytestmark = [pytest.mark.jack, pytest.mark.slow]
 

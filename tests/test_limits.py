@@ -22,7 +22,7 @@ import pytest
 from midi_builder import track, write
 
 from jazzd.cli import main
-from jazzd.config import MAX_CONFIG_BYTES, load_config
+from jazzd.config.load import MAX_CONFIG_BYTES, load_config
 from jazzd.errors import UserError
 from jazzd.generate.model import MAX_STATE_SIZE, StepModel
 from jazzd.generate.onnx_header import read_header

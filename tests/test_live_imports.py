@@ -26,7 +26,8 @@ REPO = Path(__file__).resolve().parents[1]
 RUN = ["--backend", "jack", "--bars", "2", "--bpm", "400", "--seed", "1", "--log-level", "warning"]
 
 JAZZD_MODULES = {
-    "jazzd", "jazzd.cli", "jazzd.config", "jazzd.config_keys", "jazzd.config_kinds",
+    "jazzd", "jazzd.cli", "jazzd.config", "jazzd.config.keys", "jazzd.config.kinds",
+    "jazzd.config.load",
     "jazzd.errors", "jazzd.input_file",
     "jazzd.output_file", "jazzd.resources",
     "jazzd.generate", "jazzd.generate.feel", "jazzd.generate.limits", "jazzd.generate.model",
@@ -40,7 +41,7 @@ JAZZD_MODULES = {
     "jazzd.live.sdnotify", "jazzd.live.signals", "jazzd.live.status",
     # The preset bank and the typed changes the controllers post (pure Python, no library:
     # python-osc itself loads only with [osc] port).
-    "jazzd.live.osc", "jazzd.live.remote", "jazzd.presets",
+    "jazzd.live.osc", "jazzd.live.remote", "jazzd.config.presets",
     "jazzd.midi", "jazzd.midi.backends", "jazzd.midi.discovery", "jazzd.midi.jack_watch",
     "jazzd.midi.keep_connected", "jazzd.midi.messages", "jazzd.midi.port",
     "jazzd.midi.rtmidi_port",

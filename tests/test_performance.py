@@ -16,7 +16,7 @@ from tiny_onnx import tiny_model
 from export.corpus import extract_file
 from export.style import measure_style
 from jazzd.cli import main
-from jazzd.config import MusicConfig
+from jazzd.config.keys import MusicConfig
 from jazzd.generate.model import StepModel, default_model_path
 from jazzd.generate.performance import (
     METRIC_CLASSES,
@@ -198,7 +198,7 @@ def test_swing_and_dynamics_out_of_range_are_one_line_and_exit_2(
 
 
 def test_swing_dynamics_and_legato_are_config_keys(tmp_path: Path) -> None:
-    from jazzd.config import load_config
+    from jazzd.config.load import load_config
 
     path = tmp_path / "c.toml"
     path.write_text("[music]\nswing = 1.5\ndynamics = 0.25\nlegato = true\n")

@@ -12,14 +12,8 @@ import pytest
 from daemon_rig import run_with_band
 from rigs import balanced, scheduler_rig
 
-from jazzd.config import (
-    BandConfig,
-    ClockConfig,
-    Config,
-    ControlConfig,
-    DaemonConfig,
-    MusicConfig,
-)
+from jazzd.config.keys import BandConfig, ClockConfig, ControlConfig, DaemonConfig, MusicConfig
+from jazzd.config.load import Config
 from jazzd.generate.model import StepModel, default_model_path
 from jazzd.generate.performer import PlayedSettings
 from jazzd.generate.soloist import Soloist

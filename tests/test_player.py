@@ -18,7 +18,8 @@ from rigs import (
     timed_events,
 )
 
-from jazzd.config import Config, MusicConfig
+from jazzd.config.keys import MusicConfig
+from jazzd.config.load import Config
 from jazzd.errors import OutputLost
 from jazzd.generate.model import StepModel, default_model_path
 from jazzd.generate.soloist import Soloist

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from jazzd.config import MusicConfig, load_config
+from jazzd.config.keys import MusicConfig
+from jazzd.config.load import load_config
+from jazzd.config.presets import load_preset_chords
 from jazzd.errors import UserError
-from jazzd.presets import load_preset_chords
 
 GOOD = """
 [music]
@@ -87,7 +88,7 @@ def test_a_bad_preset_is_one_error_naming_its_key(tmp_path, extra, message) -> N
 
 
 def test_no_presets_by_default() -> None:
-    from jazzd.config import Config
+    from jazzd.config.load import Config
 
     assert Config().presets.names == ()
     assert Config().presets.for_program(0) is None

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from rigs import player_rig
 
-from jazzd.config import Config, MusicConfig, Origin, with_overrides
+from jazzd.config.keys import MusicConfig
+from jazzd.config.load import Config, Origin, with_overrides
 from jazzd.generate.model import StepModel
 from jazzd.live import reload as live_reload
 from jazzd.live.player import BarChange, Player
@@ -288,7 +289,7 @@ import os, sys, time
 from pathlib import Path
 sys.path.insert(0, {tests!r})
 from test_reload import QuietInbox, SlowReloader, live_children
-from jazzd.config import Config
+from jazzd.config.load import Config
 reloader = SlowReloader(QuietInbox(), Config(), with_chords=False)
 reloader.request()
 while not live_children(os.getpid()):

@@ -236,7 +236,7 @@ def test_render_and_live_refuse_a_value_with_the_same_message(
     tmp_path: Path, capsys, dest: str, value
 ) -> None:
     """One shared check: the render's error is the one live mode's config reading gives."""
-    from jazzd.config import Config, with_overrides
+    from jazzd.config.load import Config, with_overrides
     from jazzd.errors import UserError
 
     with pytest.raises(UserError) as live:

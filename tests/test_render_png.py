@@ -13,7 +13,7 @@ from matplotlib.colors import to_rgb
 from PIL import Image
 
 from jazzd.cli import main
-from jazzd.config import MusicConfig
+from jazzd.config.keys import MusicConfig
 from jazzd.errors import UserError
 from jazzd.generate.model import default_model_path
 from jazzd.music.chords import from_progression

@@ -21,7 +21,7 @@ import pytest
 from audio_checks import TIMGM, dbfs, peak_dbfs, read_wav, require_fluidsynth, sounds_pitch
 
 from jazzd.cli import main
-from jazzd.config import MusicConfig, SoundConfig
+from jazzd.config.keys import MusicConfig, SoundConfig
 from jazzd.music.unparse import Note
 from jazzd.render import wav
 from jazzd.render.run import COMP_VELOCITY, Rendered, write_midi

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from jazzd.config import Config, DaemonConfig
+from jazzd.config.keys import DaemonConfig
+from jazzd.config.load import Config
 from jazzd.errors import UserError
 from jazzd.live.daemon import run_daemon
 from jazzd.live.sdnotify import Notifier

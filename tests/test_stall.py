@@ -9,7 +9,7 @@ from fractions import Fraction as F
 
 from rigs import balanced, player_rig, scheduler_rig, timed_events
 
-from jazzd.config import Config, load_config
+from jazzd.config.load import Config, load_config
 from jazzd.midi.port import MemoryPort
 from jazzd.timing.clock import STALL_WAKE_S, MonotonicClock, WakeModel
 

@@ -13,7 +13,8 @@ import pytest
 from audio_checks import require_fluidsynth
 from jack_harness import jazzd_command, jazzd_env
 
-from jazzd.config import Config, MidiConfig, SoundConfig
+from jazzd.config.keys import MidiConfig, SoundConfig
+from jazzd.config.load import Config
 from jazzd.live.outputs import open_outputs, wants_midi
 from jazzd.midi.port import MemoryPort
 from jazzd.midi.tee import TeePort
@@ -35,7 +36,7 @@ def config(synth: bool, connect: str | None = None) -> Config:
     ],
 )
 def test_the_synth_replaces_the_midi_port_unless_one_is_asked_for(synth, connect, flags, midi):
-    from jazzd.config import with_overrides
+    from jazzd.config.load import with_overrides
 
     assert wants_midi(with_overrides(config(synth, connect), flags)) is midi
 
@@ -190,7 +191,7 @@ def test_a_bad_soundfont_stops_live_mode_too(tmp_path) -> None:
     ],
 )
 def test_bad_sound_settings_name_the_key(tmp_path, text: str, message: str) -> None:
-    from jazzd.config import load_config
+    from jazzd.config.load import load_config
     from jazzd.errors import UserError
 
     path = tmp_path / "c.toml"
@@ -200,7 +201,7 @@ def test_bad_sound_settings_name_the_key(tmp_path, text: str, message: str) -> N
 
 
 def test_sound_settings_and_flags(tmp_path) -> None:
-    from jazzd.config import load_config, with_overrides
+    from jazzd.config.load import load_config, with_overrides
 
     path = tmp_path / "c.toml"
     path.write_text('[sound]\nsoundfont = "fonts/gm.sf2"\nsolo_program = 57\nsynth = true\n')

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from jazzd.config import ControlConfig
+from jazzd.config.keys import ControlConfig
 from jazzd.music.unparse import PitchRange
 
 TEMPERATURE_LOW = 0.1

@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from jazzd.config import Config
+from jazzd.config.load import Config
 from jazzd.errors import JazzdError
 from jazzd.live.changes import Follower
 from jazzd.live.inputs import open_input_port, plays_along

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from jazzd.config import Config
+from jazzd.config.load import Config
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ and Enter presses; it returns the lines to show and, at the end, the mapping
 to write. :func:`run_learn` is the terminal around it: the prompts on
 stdout, Enter on stdin (a terminal), the controllers from jazzd's MIDI input
 (the ``--listen`` rules), and the result written into ``[control]`` of the
-config file (:mod:`jazzd.config_edit`).
+config file (:mod:`jazzd.config.edit`).
 
 A knob sends a stream of values while it turns, so once a controller is
 taken, its further messages are let pass quietly until it has been still for
@@ -23,7 +23,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, TextIO
 
-from jazzd.config import Config, ControlConfig
+from jazzd.config.keys import ControlConfig
+from jazzd.config.load import Config
 from jazzd.errors import UserError
 from jazzd.midi.messages import CONTROL_CHANGE
 
@@ -193,7 +194,7 @@ def run_learn(
     if not session.learned:
         print("jazzd: nothing learned, nothing written", file=out)
         return 0
-    from jazzd.config_edit import set_keys
+    from jazzd.config.edit import set_keys
 
     set_keys(Path(config_path), "control", session.learned)
     learned = ", ".join(f"control.{t} = {cc}" for t, cc in session.learned.items())

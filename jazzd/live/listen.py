@@ -27,7 +27,7 @@ from dataclasses import replace
 from fractions import Fraction
 from typing import Any
 
-from jazzd.config import ControlConfig
+from jazzd.config.keys import ControlConfig
 from jazzd.live.caller_grid import CallerGrid, call_downbeat
 from jazzd.live.control import control_change
 from jazzd.live.held_chord import HeldChord

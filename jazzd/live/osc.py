@@ -21,8 +21,8 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from jazzd.config import check_value
-from jazzd.config_kinds import AUTO
+from jazzd.config.keys import check_value
+from jazzd.config.kinds import AUTO
 from jazzd.errors import UserError
 from jazzd.generate.limits import MAX_SWING, MAX_TEMPERATURE, MIN_SWING, MIN_TEMPERATURE
 from jazzd.timing.tempo import MAX_BPM, MIN_BPM

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from jazzd.config import Config
+from jazzd.config.load import Config
 from jazzd.live.inputs import wants_input
 from jazzd.midi.backends import INPUT_SUFFIX, SYNTH_SUFFIX, check_port_name
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from jazzd.config import Config
+from jazzd.config.load import Config
 from jazzd.errors import UserError
 from jazzd.live.changes import Follower
 from jazzd.live.player import Player

@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from jazzd.config import Config, load_config, reapply_flags
+from jazzd.config.load import Config, load_config, reapply_flags
 from jazzd.errors import UserError
 from jazzd.live.player import BarChange
 

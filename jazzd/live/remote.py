@@ -19,10 +19,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from jazzd.config import MusicConfig
+from jazzd.config.keys import MusicConfig
+from jazzd.config.presets import Presets
 from jazzd.live.osc import PresetChoice, ProgressionChange, SettingChange
 from jazzd.live.player import BarChange
-from jazzd.presets import Presets
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class PresetBank:
 
 def load_bank(presets: Presets, music: MusicConfig) -> PresetBank:
     """The presets with their chords read now (a chord that does not parse: UserError)."""
-    from jazzd.presets import load_preset_chords
+    from jazzd.config.presets import load_preset_chords
 
     return PresetBank(presets, load_preset_chords(presets, music), music)
 

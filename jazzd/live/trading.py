@@ -33,8 +33,6 @@ from jazzd.music.chords import ChordLoop
 from jazzd.music.phrase import solo_line, tokenize
 from jazzd.music.tokens import BAR_BEATS, GRID, Token
 
-#: The most bars of a call and of jazzd's answer (``--trade BARS``).
-MAX_TRADE_BARS = 32
 #: A call ends after this many beats with nothing held (once its first bar is over).
 SILENCE_BEATS = 1.0
 #: A first note this late in a bar (in beats) is a pickup: the call counts from the next bar.

@@ -19,7 +19,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from jazzd.config import MusicConfig, SoundConfig
+from jazzd.config.keys import MusicConfig, SoundConfig
 from jazzd.errors import UserError
 from jazzd.midi.messages import next_channel
 from jazzd.music.tokens import BAR_BEATS
@@ -179,7 +179,7 @@ def render_file(
     """The ``--render`` mode: open the session, generate ``bars`` bars, write the file.
 
     ``music`` (and ``sound``, for a ``.wav``) come checked from
-    :func:`jazzd.config.load_config` and the flags; the format follows ``out``'s
+    :func:`jazzd.config.load.load_config` and the flags; the format follows ``out``'s
     extension (:data:`WRITERS`); a directory that does not exist is refused first.
     """
     from jazzd.generate.session import open_session

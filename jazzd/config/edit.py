@@ -15,7 +15,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
-from jazzd.config import MAX_CONFIG_BYTES, parse_config
+from jazzd.config.load import MAX_CONFIG_BYTES, parse_config
 from jazzd.errors import UserError
 from jazzd.output_file import replacing
 

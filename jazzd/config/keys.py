@@ -1,9 +1,10 @@
 """The config keys, each declared once: the sections of ``config.toml`` as dataclasses.
 
-Each field is one key, made by :func:`~jazzd.config_kinds.key`: its default, its kind
+Each field is one key, made by :func:`~jazzd.config.kinds.key`: its default, its kind
 (the check, the range), its flag and the flag's help. :data:`KEYS` and :data:`FLAG_KEYS`
 are read from these declarations. The limits are their owners' (the tempo range is
-timing's, the temperature and swing ranges the generator's, a trade's length trading's).
+timing's, the temperature and swing ranges the generator's; a trade's length is
+declared with its kind).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
-from jazzd.config_kinds import (
+from jazzd.config.kinds import (
     Above,
     Bars,
     Between,
@@ -277,3 +278,9 @@ def default_of(name: str) -> Any:
     """The built-in default of key ``name``."""
     section, attribute = name.split(".")
     return getattr(SECTIONS[section](), attribute)
+
+
+def check_value(name: str, value: Any) -> Any:
+    """``value`` checked as config key ``name`` (``"music.temperature"``) would be: the
+    clean value, or ValueError with the reason."""
+    return KEYS[name].kind.check(value)

@@ -26,8 +26,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from jazzd.config import MusicConfig, check_value, shown, suggest
+from jazzd.config.keys import MusicConfig, check_value
+from jazzd.config.kinds import shown, suggest
 from jazzd.errors import UserError
+from jazzd.generate.session import load_chords
 
 #: The ``[music]`` keys a preset may set: those a reload changes from the next bar line.
 PRESET_KEYS = (
@@ -129,6 +131,4 @@ def _programs(
 
 def load_preset_chords(presets: Presets, base: MusicConfig) -> dict[str, Any]:
     """Each preset's chord loop, read now (at start-up or in the reload), not when chosen."""
-    from jazzd.generate.session import load_chords
-
     return {name: load_chords(presets.music(name, base)) for name in presets.names}

@@ -1,6 +1,6 @@
 """Configuration: ``config.toml`` -> frozen dataclasses; command-line flags override it.
 
-The sections and their keys are declared in :mod:`jazzd.config_keys`, each key once;
+The sections and their keys are declared in :mod:`jazzd.config.keys`, each key once;
 here they are read, checked and overridden. The built-in defaults are the ones
 ``config.toml`` at the repository root documents (a test keeps the two equal). TOML has
 no null: an empty string or ``bars = 0`` means "not set". An unknown section or key is an
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from jazzd.config_keys import (
+from jazzd.config.keys import (
     FLAG_KEYS,
     KEYS,
     SECTIONS,
@@ -30,8 +30,10 @@ from jazzd.config_keys import (
     MusicConfig,
     OscConfig,
     SoundConfig,
+    check_value,
 )
-from jazzd.config_kinds import shown, suggest
+from jazzd.config.kinds import shown, suggest
+from jazzd.config.presets import Presets, parse_presets
 from jazzd.errors import UserError
 from jazzd.generate.models import EMBEDDED
 
@@ -65,22 +67,10 @@ class Config:
     band: BandConfig = field(default_factory=BandConfig)
     control: ControlConfig = field(default_factory=ControlConfig)
     osc: OscConfig = field(default_factory=OscConfig)
-    #: ``[presets.NAME]`` tables and ``[presets] program.N`` (``jazzd.presets.Presets``).
-    presets: Any = field(default_factory=lambda: _no_presets())
+    #: ``[presets.NAME]`` tables and ``[presets] program.N``.
+    presets: Presets = field(default_factory=Presets)
     #: Not a section: the file and the flags it was made of (equal configs may differ here).
     origin: Origin = field(default=Origin(), compare=False)
-
-
-def _no_presets() -> Any:
-    from jazzd.presets import Presets
-
-    return Presets()
-
-
-def check_value(name: str, value: Any) -> Any:
-    """``value`` checked as config key ``name`` (``"music.temperature"``) would be: the
-    clean value, or ValueError with the reason."""
-    return KEYS[name].kind.check(value)
 
 
 def _check(name: str, value: Any, where: str) -> Any:
@@ -124,8 +114,6 @@ def parse_config(data: Mapping[str, Any], where: str, base_dir: Path | None = No
     sections: dict[str, Any] = {}
     for section, table in data.items():
         if section == "presets":
-            from jazzd.presets import parse_presets
-
             sections[section] = parse_presets(table, where, base_dir)
             continue
         if section not in SECTIONS:

@@ -1,6 +1,6 @@
 """The kinds of config keys (their checks and ranges) and ``key()``, the one declaration of a key.
 
-Each field of a section dataclass in :mod:`jazzd.config_keys` is made by :func:`key`,
+Each field of a section dataclass in :mod:`jazzd.config.keys` is made by :func:`key`,
 which records in the field's metadata everything about the key besides its
 section, name and default (the dataclass gives those): its :class:`Kind` (the
 value check, the range ``--help`` states, how argparse reads the flag's text),
@@ -18,6 +18,8 @@ from typing import Any, ClassVar
 
 #: The value of a key that lets the model decide (``swing = "auto"``).
 AUTO = "auto"
+#: The most bars of a trade's call and of jazzd's answer (``--trade BARS``).
+MAX_TRADE_BARS = 32
 #: The longest value shown in an error message, in characters (longer ones are cut).
 SHOWN_VALUE_CHARS = 40
 
@@ -246,15 +248,13 @@ class Bars(Kind):
 
 
 class TradeBars(Kind):
-    """The bars of a trade's call and answer: 1 to trading's limit, 0 for no trading."""
+    """The bars of a trade's call and answer: 1 to ``MAX_TRADE_BARS``, 0 for no trading."""
 
     parse = int
 
     def check(self, value: Any) -> int:
         if _is_whole(value) and value == 0:
-            return 0  # no trading: trading's module (the limit's owner) is not loaded for it
-        from jazzd.live.trading import MAX_TRADE_BARS
-
+            return 0  # no trading
         if not _is_whole(value) or not 0 <= value <= MAX_TRADE_BARS:
             raise ValueError(f"must be a whole number of bars 1-{MAX_TRADE_BARS} (0: no trading)")
         return value
