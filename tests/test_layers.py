@@ -1,6 +1,6 @@
 """The import rule of the tree, read from the source: layers point one way, no cycles.
 
-    midi <- music <- timing, generate, sound <- config <- render, live <- the CLI
+    midi <- music <- charts <- timing, generate, sound <- config <- render, live <- the CLI
 
 A package imports only from packages below it (or from itself), so ``config`` is
 imported by ``render``, ``live`` and the top level only, and imports nothing above it;
@@ -18,8 +18,8 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "jazzd"
 
 #: The layer of each package: a package imports from lower numbers (and itself) only.
-RANKS = {"midi": 0, "music": 1, "timing": 2, "generate": 2, "sound": 2, "config": 3,
-         "render": 4, "live": 4, "top": 5}
+RANKS = {"midi": 0, "music": 1, "charts": 1.5, "timing": 2, "generate": 2, "sound": 2,
+         "config": 3, "render": 4, "live": 4, "top": 5}
 #: Top-level modules only render, live and the top level may import.
 COMMAND_SIDE = {"jazzd.cli", "jazzd.__main__"}
 

@@ -1,0 +1,1 @@
+"""Charts: lead sheets in MusicXML, iReal Pro and Impro-Visor, their forms, playlists."""

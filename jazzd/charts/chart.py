@@ -1,0 +1,83 @@
+"""A chart as its reader found it: bars of chord symbols and the form's signs, not yet played.
+
+Every reader (MusicXML, iReal Pro, Impro-Visor) makes these; :mod:`jazzd.charts.form`
+unrolls the signs into the order a musician plays the bars in, and
+:mod:`jazzd.charts.tune` turns that into a chord loop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+
+@dataclass(frozen=True)
+class Harmony:
+    """A chord symbol read: root, kind and bass as pitch classes, the intervals it sounds."""
+
+    root: int
+    #: The kind as jazzd names it (``m7``, ``7b9``, ``maj7#11``; ``""`` a major triad).
+    kind: str
+    #: Semitones above the root (0 included; 9ths and up above the octave).
+    intervals: frozenset[int]
+    bass: int | None = None
+
+    def transposed(self, semitones: int) -> Harmony:
+        """The same chord ``semitones`` higher (pitch classes, so any number works)."""
+        bass = None if self.bass is None else (self.bass + semitones) % 12
+        return Harmony((self.root + semitones) % 12, self.kind, self.intervals, bass)
+
+
+@dataclass(frozen=True)
+class ChartChord:
+    """A chord from ``beat`` (0 to 4) of its bar; ``harmony`` None is "no chord" (N.C.)."""
+
+    beat: Fraction
+    harmony: Harmony | None
+
+
+#: Where a D.C. or D.S. goes on after its jump: to the Fine, to the coda, or to the end.
+AL_FINE, AL_CODA, AL_END = "fine", "coda", "end"
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One written bar: its chords and the signs on it.
+
+    ``chords`` empty: the chord before holds through the bar. The jumps (``to_coda``,
+    ``fine``, ``jump``) act at the end of the bar, and only on the pass after a D.C.
+    or D.S. (``jump`` itself on the first time it is reached).
+    """
+
+    chords: tuple[ChartChord, ...] = ()
+    #: The bar's name in messages ("bar 12" counts written bars from 1).
+    number: int = 0
+    repeat_start: bool = False
+    #: A backward repeat at the end of the bar: how many times the section plays in all
+    #: (0: no repeat sign here).
+    repeat_times: int = 0
+    #: The passes this bar is played on, when it lies in a numbered ending (1st, 2nd...).
+    endings: frozenset[int] = frozenset()
+    segno: bool = False
+    #: The coda begins with this bar.
+    coda: bool = False
+    #: "To Coda": after this bar, on the pass after a D.C./D.S., go to the coda.
+    to_coda: bool = False
+    #: "Fine": on the pass after a D.C./D.S. al Fine, the tune ends with this bar.
+    fine: bool = False
+    #: "dc" (da capo: from the top) or "ds" (dal segno: from the sign) after this bar.
+    jump: str | None = None
+    #: Where the jump goes on to: AL_FINE, AL_CODA or AL_END.
+    jump_until: str = AL_END
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One tune: its bars as written, its meter, and the tempo and style it asks for."""
+
+    title: str
+    bars: tuple[Bar, ...]
+    #: The first meter other than 4/4 the chart names (None: all 4/4) and its bar.
+    other_meter: tuple[str, int] | None = None
+    tempo: float | None = None
+    style: str | None = None

@@ -1,0 +1,118 @@
+"""The charts in a file or a link, recognised by content, and a tune found by name.
+
+``--chords`` takes a MIDI file (read elsewhere, as before), a MusicXML score (``.musicxml``,
+``.xml``, or ``.mxl`` compressed), an Impro-Visor leadsheet (``.ls``), or iReal Pro links:
+a link itself, or a text or HTML file holding links (a playlist of many tunes). What a
+file holds is told from its first bytes, its extension only when they say nothing.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from jazzd.charts import improvisor, ireal, musicxml
+from jazzd.charts.chart import Chart
+from jazzd.errors import UserError
+from jazzd.input_file import check_input_file
+
+#: The largest chart file read, in bytes: an iReal Pro playlist of 1,500 standards is about
+#: 1.5 MB as links (its HTML export a little more); a MusicXML lead sheet some 100 kB.
+MAX_CHART_BYTES = 16_000_000
+#: Where a value of ``--chords`` is an iReal Pro link, not a path.
+LINK_SCHEMES = ("irealb://", "irealbook://")
+#: The closest names offered for a tune not found.
+CLOSEST = 5
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A tune of a chart source: its title, and how to read its chart (when it is played)."""
+
+    title: str
+    read: Callable[[], Chart]
+
+
+def is_link(source: str) -> bool:
+    """Whether a ``--chords`` value is an iReal Pro link rather than a path."""
+    return source.strip().startswith(LINK_SCHEMES)
+
+
+def chart_kind(source: str) -> str:
+    """"ireal", "musicxml", "mxl", "leadsheet" or "midi": what ``source`` holds.
+
+    A path is opened (with the size check) to look at its first bytes.
+    """
+    if is_link(source):
+        return "ireal"
+    path = check_input_file(source, "chord file", "MAX_CHART_BYTES", MAX_CHART_BYTES)
+    with path.open("rb") as stream:
+        head = stream.read(4096)
+    suffix = path.suffix.lower()
+    if head.startswith(b"MThd") or (head.startswith(b"RIFF") and b"RMID" in head[:12]):
+        return "midi"
+    if head.startswith(b"PK\x03\x04"):
+        return "mxl"
+    text = head.decode("utf-8", "replace").lstrip("\ufeff \t\r\n")
+    if "irealb://" in text or "irealbook://" in text:
+        return "ireal"
+    if text.startswith("<?xml") or "<score-partwise" in text or "<score-timewise" in text:
+        return "musicxml"
+    if text.startswith("("):
+        return "leadsheet"
+    by_suffix = {".musicxml": "musicxml", ".xml": "musicxml", ".mxl": "mxl", ".ls": "leadsheet",
+                 ".txt": "ireal", ".html": "ireal", ".htm": "ireal"}
+    return by_suffix.get(suffix, "midi")
+
+
+def entries(source: str) -> list[Entry]:
+    """The tunes of a chart source (not MIDI), in order."""
+    kind = chart_kind(source)
+    if kind == "ireal":
+        text = source if is_link(source) else Path(source).read_text("utf-8", "replace")
+        links = ireal.links_in(text)
+        if not links:
+            raise UserError(f"no iReal Pro link (irealb://...) in {source}: export the "
+                            "playlist from iReal Pro again")
+        tunes = [tune for link in links for tune in ireal.tunes_of(link)]
+        return [Entry(tune.title, lambda tune=tune: ireal.read_tune(tune)) for tune in tunes]
+    path = Path(source)
+    data = path.read_bytes()
+    if kind == "mxl":
+        score = musicxml.score_of_mxl(data, source, MAX_CHART_BYTES)
+        return [_one(musicxml.read_musicxml(score, source, path.stem))]
+    if kind == "musicxml":
+        return [_one(musicxml.read_musicxml(data, source, path.stem))]
+    if kind == "leadsheet":
+        text = data.decode("utf-8", "replace")
+        return [_one(improvisor.read_leadsheet(text, source, path.stem))]
+    raise ValueError(f"{source} holds MIDI, not a chart")
+
+
+def _one(chart: Chart) -> Entry:
+    return Entry(chart.title, lambda: chart)
+
+
+def titles(source: str) -> list[str]:
+    """The titles of the tunes in ``source``, in order (``--list-tunes``)."""
+    return [entry.title for entry in entries(source)]
+
+
+def find_tune(found: list[Entry], name: str | None, source: str) -> Entry:
+    """The tune called ``name`` (any case); with one tune, ``name`` may be left out."""
+    shown = "the link" if is_link(source) else source
+    if name is None:
+        if len(found) == 1:
+            return found[0]
+        raise UserError(f"{shown} holds {len(found)} tunes: choose one with --tune NAME "
+                        "(--list-tunes lists them)")
+    wanted = " ".join(name.split()).casefold()
+    by_name = {" ".join(entry.title.split()).casefold(): entry for entry in reversed(found)}
+    if wanted in by_name:
+        return by_name[wanted]
+    closest = difflib.get_close_matches(wanted, list(by_name), n=CLOSEST, cutoff=0.5)
+    offer = ", ".join(repr(by_name[key].title) for key in closest)
+    hint = f"the closest: {offer}" if offer else "--list-tunes lists them"
+    raise UserError(f"no tune {name!r} in {shown} ({len(found)} tunes): {hint}")
