@@ -110,6 +110,11 @@ def add_live_arguments(parser: argparse.ArgumentParser) -> None:
         "--list-ports", action="store_true", help="show the MIDI backends and ports, then exit"
     )
     parser.add_argument(
+        "--list-tunes", action="store_true",
+        help="list the tunes of --chords's chart file or link (a playlist), one title a "
+        "line, then exit"
+    )
+    parser.add_argument(
         "--list-models", action="store_true",
         help="list the embedded models, one line each (name, format, what it learned), then exit"
     )
@@ -186,8 +191,10 @@ def run_render(args: argparse.Namespace) -> int:
     """The render mode: config file + flags -> a type-1 MIDI file.
 
     The config is read and checked exactly as in live mode; ``--bars`` defaults
-    to 32 here (the config's ``daemon.bars`` is for live mode).
+    to one chorus of a chart and to 32 bars of other chords here (the config's
+    ``daemon.bars`` is for live mode); ``--choruses N`` renders N choruses.
     """
+    from jazzd.config.chart import with_chart
     from jazzd.render import run as render
 
     for dest in LIVE_ONLY:
@@ -197,9 +204,16 @@ def run_render(args: argparse.Namespace) -> int:
             raise UserError(f"{flag} is for live mode only: drop it or drop --render")
     if args.bars is not None and args.bars < 1:
         raise UserError(f"--bars must be at least 1, got {args.bars}")
-    config = read_config(args, args.config)
+    played = with_chart(read_config(args, args.config))
+    config = played.config
+    if played.config.music.choruses:
+        bars = played.config.daemon.bars
+    elif args.bars is not None:
+        bars = args.bars
+    else:  # one chorus of a chart, else 32 bars
+        bars = played.chorus_bars if played.chart else 32
     result = render.render_file(
-        args.render, config.music, bars=32 if args.bars is None else args.bars, comp=args.comp,
+        args.render, config.music, bars=bars, comp=args.comp,
         sound=config.sound,
     )
     print(
@@ -211,6 +225,8 @@ def run_render(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace, signals: Signals | None = None) -> int:
     """Dispatch to the mode the flags select (``signals``: installed ones, for live mode)."""
+    if args.list_tunes:
+        return run_list_tunes(args)
     if args.list_models:
         from jazzd.generate.models import listing
 
@@ -223,6 +239,20 @@ def run(args: argparse.Namespace, signals: Signals | None = None) -> int:
     if args.render is not None:
         return run_render(args)
     return run_live(args, signals)
+
+
+def run_list_tunes(args: argparse.Namespace) -> int:
+    """``--list-tunes``: the titles of the tunes in ``--chords``'s chart file or link."""
+    from jazzd.charts.playlist import chart_kind, titles
+
+    source = read_config(args, args.config).music.chords
+    if not source:
+        raise UserError("--list-tunes lists the tunes of a chart: give --chords FILE|LINK")
+    if chart_kind(source) == "midi":
+        raise UserError(f"{source} is a MIDI file: --list-tunes lists the tunes of a chart "
+                        "(iReal Pro, MusicXML, Impro-Visor)")
+    print("\n".join(titles(source)))
+    return 0
 
 
 def run_learn_mode(args: argparse.Namespace, signals: Signals | None = None) -> int:
@@ -273,9 +303,10 @@ def run_live(args: argparse.Namespace, signals: Signals | None = None) -> int:
     keep_libcrypto_out()
     import logging
 
+    from jazzd.config.chart import with_chart
     from jazzd.live.daemon import run_daemon
 
-    config = read_config(args, args.config)
+    config = with_chart(read_config(args, args.config)).config
     logging.basicConfig(
         level=config.daemon.log_level.upper(), format="jazzd: %(levelname)s: %(message)s"
     )
@@ -312,7 +343,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     signals.install()
     try:
         args = parse_arguments(argv)
-        if args.list_ports or args.list_models or args.render is not None:
+        if (args.list_ports or args.list_models or args.list_tunes
+                or args.render is not None):
             signals.restore()
             if signals.stop_requested:
                 return 0

@@ -28,6 +28,9 @@ RUN = ["--backend", "jack", "--bars", "2", "--bpm", "400", "--seed", "1", "--log
 JAZZD_MODULES = {
     "jazzd", "jazzd.cli", "jazzd.config", "jazzd.config.keys", "jazzd.config.kinds",
     "jazzd.config.load",
+    # A chart's tempo, style and choruses over the config (pure Python; the chart readers
+    # themselves load only with --chords).
+    "jazzd.config.chart",
     "jazzd.errors", "jazzd.input_file",
     "jazzd.output_file", "jazzd.resources",
     "jazzd.generate", "jazzd.generate.feel", "jazzd.generate.limits", "jazzd.generate.model",

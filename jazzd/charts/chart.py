@@ -10,6 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+#: Where a value of ``--chords`` is an iReal Pro link, not a path.
+LINK_SCHEMES = ("irealb://", "irealbook://")
+
+
+def is_link(source: str) -> bool:
+    """Whether a ``--chords`` value is an iReal Pro link rather than a path."""
+    return source.strip().startswith(LINK_SCHEMES)
+
 
 @dataclass(frozen=True)
 class Harmony:

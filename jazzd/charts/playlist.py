@@ -14,15 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jazzd.charts import improvisor, ireal, musicxml
-from jazzd.charts.chart import Chart
+from jazzd.charts.chart import Chart, is_link
 from jazzd.errors import UserError
 from jazzd.input_file import check_input_file
 
 #: The largest chart file read, in bytes: an iReal Pro playlist of 1,500 standards is about
 #: 1.5 MB as links (its HTML export a little more); a MusicXML lead sheet some 100 kB.
 MAX_CHART_BYTES = 16_000_000
-#: Where a value of ``--chords`` is an iReal Pro link, not a path.
-LINK_SCHEMES = ("irealb://", "irealbook://")
 #: The closest names offered for a tune not found.
 CLOSEST = 5
 
@@ -33,11 +31,6 @@ class Entry:
 
     title: str
     read: Callable[[], Chart]
-
-
-def is_link(source: str) -> bool:
-    """Whether a ``--chords`` value is an iReal Pro link rather than a path."""
-    return source.strip().startswith(LINK_SCHEMES)
 
 
 def chart_kind(source: str) -> str:

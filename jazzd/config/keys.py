@@ -56,7 +56,19 @@ class MusicConfig:
         "--model", "embedded model name (see --list-models) or ONNX file (default: the "
         "embedded default model)", "NAME|PATH"), path=True)
     chords: str | None = key(None, Text(), Flag(
-        "--chords", "MIDI file whose chords loop under the solo", "FILE", "source"), path=True)
+        "--chords", "chords to loop under the solo: a MIDI file, a MusicXML lead sheet "
+        "(.musicxml, .xml, .mxl), an Impro-Visor leadsheet (.ls), or iReal Pro links (a "
+        "link, or a .txt or .html file of them); a chart's form plays as written, chorus "
+        "after chorus", "FILE|LINK", "source"), path=True)
+    tune: str | None = key(None, Text(), Flag(
+        "--tune", "the tune of a playlist to play, by its title in any case (--list-tunes "
+        "lists them)", "NAME"))
+    transpose: int = key(0, Whole(-12, 12), Flag(
+        "--transpose", "move a chart's chords SEMITONES up, or down when negative, {range} "
+        "(default {default})", "SEMITONES"))
+    choruses: int | None = key(None, Bars(), Flag(
+        "--choruses", "stop after N choruses of the chords (a chart's form, or the loop); "
+        "render: the default is one chorus of a chart", "N"))
     progression: str | None = key(None, Text(), Flag(
         "--progression", 'chord symbols, one per bar ("D-7 G7 Cmaj7 Cmaj7"); "Dm7:2" lasts 2 '
         "beats; a duration is a positive multiple of 1/24 beat (2, 1.5, 1/3), others are "

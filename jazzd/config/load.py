@@ -111,6 +111,9 @@ def _one_clock_leader(clock: ClockConfig, where: str) -> ClockConfig:
 
 def parse_config(data: Mapping[str, Any], where: str, base_dir: Path | None = None) -> Config:
     """A parsed TOML document -> Config; ``where`` names the source in errors."""
+    # Deferred: the charts package loads only with a config file (not on the default path).
+    from jazzd.charts.chart import is_link
+
     sections: dict[str, Any] = {}
     for section, table in data.items():
         if section == "presets":
@@ -130,7 +133,8 @@ def parse_config(data: Mapping[str, Any], where: str, base_dir: Path | None = No
             full = f"{section}.{name}"
             value = _check(full, value, where)
             if (KEYS[full].path and value is not None and base_dir is not None
-                    and not (full == "music.model" and value in EMBEDDED)):
+                    and not (full == "music.model" and value in EMBEDDED)
+                    and not (full == "music.chords" and is_link(value))):
                 value = str((base_dir / Path(value).expanduser()).resolve())
             values[name] = value
         sections[section] = SECTIONS[section](**values)

@@ -11,7 +11,10 @@ import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from jazzd.errors import UserError
+
 if TYPE_CHECKING:
+    from jazzd.charts.tune import Tune
     from jazzd.generate.performance import PlaySettings
     from jazzd.generate.performer import Performer, PlayedSettings
     from jazzd.generate.soloist import Soloist, SoloSettings
@@ -34,14 +37,37 @@ class MusicSettings(Protocol):
     legato: bool
     swing: float | None  # None: the model's at the tempo played
     bpm: float
+    tune: str | None  # a playlist's tune
+    transpose: int  # a chart's chords, in semitones
+
+
+def load_tune(music: MusicSettings) -> Tune | None:
+    """The chart ``music.chords`` names (its ``music.tune``, transposed), None for another
+    source; ``--tune`` and ``--transpose`` are refused where no chart is played."""
+    tune = None
+    if music.chords and not music.progression:
+        # Deferred: the chart readers (and zipfile, ElementTree) load only with --chords.
+        from jazzd.charts.tune import load_tune as load_chart
+
+        tune = load_chart(music.chords, music.tune, music.transpose)
+    if tune is None and (music.tune is not None or music.transpose):
+        flag = "--tune" if music.tune is not None else "--transpose"
+        raise UserError(f"{flag} is for charts (MusicXML, iReal Pro, Impro-Visor), not "
+                        f"{'--progression' if music.progression else 'this chord source'}: "
+                        "give a chart with --chords, or drop it")
+    return tune
 
 
 def load_chords(music: MusicSettings) -> ChordLoop:
-    """The chord loop the settings ask for: a progression, a chord file, or the embedded loop."""
+    """The chord loop the settings ask for: a progression, a chart or MIDI chord file, or
+    the embedded loop."""
     from jazzd.music import chords
 
+    tune = load_tune(music)
     if music.progression:
         return chords.from_progression(music.progression)
+    if tune is not None:
+        return tune.loop
     if music.chords:
         return chords.load_chord_file(music.chords)
     return chords.default_loop()

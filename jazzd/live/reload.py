@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from jazzd.config.chart import with_chart
 from jazzd.config.load import Config, load_config, reapply_flags
 from jazzd.errors import UserError
 from jazzd.live.player import BarChange
@@ -141,7 +142,7 @@ class Reloader:
         from jazzd.live.remote import load_bank
 
         origin = self.config.origin
-        config = reapply_flags(load_config(origin.path), origin)
+        config = with_chart(reapply_flags(load_config(origin.path), origin)).config
         chords = load_chords(config.music) if self.with_chords else None
         return Reload(config, chords, presets=load_bank(config.presets, config.music))
 
