@@ -68,6 +68,13 @@ def test_ireal_repeat_signs_no_chord_slashes_and_alternates() -> None:
                      (12, "C7"), (14, "F7"), (16, "G7"), (26, "Bb7"), (28, "Bb7/E")]
 
 
+def test_ireal_repeat_counts_in_comments() -> None:
+    chart = "{T44C^7XyQ|F7<*743x>XyQ}|G7XyQZ"
+    tune = load_tune(ireal_link(ireal_tune("Thrice", chart)))
+    assert tune is not None and tune.chorus_bars == 7
+    assert tune.loop.symbols() == ["Cmaj7", "F7", "Cmaj7", "F7", "Cmaj7", "F7", "G7"]
+
+
 def test_ireal_segno_coda_and_ds_al_coda() -> None:
     chart = ("T44C^7XyQ|SA-7XyQ|D-7XyQ|G7XyQ|QE-7XyQ|A7<D.S. al Coda>XyQZY"
              "QDb^7XyQ|C^7XyQZ")

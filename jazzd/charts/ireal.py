@@ -190,7 +190,8 @@ class _Reader:
             self.last = harmony
 
     def comment(self, text: str) -> None:
-        lowered = " ".join(text.lower().split())
+        # A comment may start with its height above the staff: "*72D.C. al Coda".
+        lowered = " ".join(re.sub(r"^\*\d\d", "", text).lower().split())
         jump = "dc" if "d.c." in lowered else "ds" if "d.s." in lowered else None
         if jump is not None:
             until = AL_CODA if "coda" in lowered else AL_FINE if "fine" in lowered else AL_END
