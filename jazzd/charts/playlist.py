@@ -21,6 +21,8 @@ from jazzd.input_file import check_input_file
 #: The largest chart file read, in bytes: an iReal Pro playlist of 1,500 standards is about
 #: 1.5 MB as links (its HTML export a little more); a MusicXML lead sheet some 100 kB.
 MAX_CHART_BYTES = 16_000_000
+#: Files that are MIDI by their name (checked, read and refused by the MIDI reader).
+MIDI_SUFFIXES = (".mid", ".midi", ".smf", ".kar")
 #: The closest names offered for a tune not found.
 CLOSEST = 5
 
@@ -36,10 +38,13 @@ class Entry:
 def chart_kind(source: str) -> str:
     """"ireal", "musicxml", "mxl", "leadsheet" or "midi": what ``source`` holds.
 
-    A path is opened (with the size check) to look at its first bytes.
+    A path is opened (with the size check) to look at its first bytes, but for a ``.mid``
+    or ``.midi`` file, left to the MIDI reader.
     """
     if is_link(source):
         return "ireal"
+    if Path(source).suffix.lower() in MIDI_SUFFIXES:
+        return "midi"  # the MIDI reader checks and names it as before
     path = check_input_file(source, "chord file", "MAX_CHART_BYTES", MAX_CHART_BYTES)
     with path.open("rb") as stream:
         head = stream.read(4096)
