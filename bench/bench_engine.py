@@ -30,7 +30,7 @@ from jazzd.generate.model import StepModel
 from jazzd.generate.soloist import Soloist
 from jazzd.music.chords import default_loop
 from jazzd.music.tokens import BAR_BEATS
-from jazzd.render.run import render_file
+from jazzd.render.render_file import render_file
 
 
 def stats_us(seconds: list[float]) -> dict[str, float]:

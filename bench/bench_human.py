@@ -372,7 +372,7 @@ def render_line(sampling: Sampling, loop: ChordLoop, bars: int, seed: int) -> li
     --swing 1`` plays them (the same config, session and performer), rests dropped."""
     from jazzd.config.load import load_config, with_overrides
     from jazzd.generate.session import open_session
-    from jazzd.render.run import render_solo
+    from jazzd.render.render_file import render_solo
 
     flags = {"model": sampling.model, "legato": True, "swing": 1.0, "seed": seed,
              "temperature": sampling.temperature, "top_p": sampling.top_p}

@@ -24,10 +24,10 @@ from typing import Any
 import numpy as np
 
 from jazzd.errors import UserError
+from jazzd.files.atomic_output import check_writable, replacing
 from jazzd.generate.model_rules import check_vocabulary
 from jazzd.generate.performance import Style
 from jazzd.music.tokens import Vocabulary
-from jazzd.output_file import check_writable, replacing
 
 FORMAT_VERSION = "2"  # 2: the jazzd.performance key (articulation, dynamics)
 #: 3: the step also reads the token's musical context (input ``ctx``, key jazzd.context).

@@ -195,7 +195,7 @@ def run_render(args: argparse.Namespace) -> int:
     ``daemon.bars`` is for live mode); ``--choruses N`` renders N choruses.
     """
     from jazzd.config.chart import with_chart
-    from jazzd.render import run as render
+    from jazzd.render import render_file as render
 
     for dest in LIVE_ONLY:
         value = getattr(args, dest)

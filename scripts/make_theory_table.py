@@ -46,6 +46,7 @@ def build() -> str:
     """The table as JSON text (one entry per line, so a change reads well in a diff)."""
     import music21
 
+    from jazzd.files.embedded import THEORY_TABLE_FORMAT, data_file
     from jazzd.music.chords import file_sha256, load_chord_file, loop_to_table
     from jazzd.music.theory import (
         SymbolUnreadable,
@@ -57,7 +58,6 @@ def build() -> str:
         reduce_voicing,
     )
     from jazzd.music.tokens import derive_interval_name, derive_interval_semitones
-    from jazzd.resources import THEORY_TABLE_FORMAT, data_file
 
     names = {
         str(n): derive_interval_name(n) for n in range(-INTERVAL_RANGE, INTERVAL_RANGE + 1)

@@ -22,8 +22,8 @@ from midi_builder import PIANO, track, tune, write
 from tiny_onnx import tiny_model
 
 from jazzd.errors import UserError
+from jazzd.files.atomic_output import check_writable
 from jazzd.generate.model import StepModel
-from jazzd.output_file import check_writable
 from jazzd.timing.stats import write_stats_json
 
 

@@ -32,7 +32,7 @@ from jazzd.generate.performer import FixedTempo
 from jazzd.generate.session import open_session
 from jazzd.live.osc import SettingChange, decode
 from jazzd.music.unparse import Note
-from jazzd.render.run import render_solo
+from jazzd.render.render_file import render_solo
 from jazzd.timing.tempo import TempoMap
 
 SHARED_WJAZZD = Path(__file__).resolve().parents[2] / "shared" / "data" / "wjazzd"

@@ -329,7 +329,7 @@ def test_the_embedded_models_header_matches_its_session() -> None:
 
 
 def test_case_9_bars_has_an_upper_bound(tmp_path: Path) -> None:
-    from jazzd.render.run import MAX_RENDER_BARS
+    from jazzd.render.render_file import MAX_RENDER_BARS
 
     out = tmp_path / "long.mid"
     assert_refused(

@@ -31,8 +31,8 @@ JAZZD_MODULES = {
     # A chart's tempo, style and choruses over the config (pure Python; the chart readers
     # themselves load only with --chords).
     "jazzd.config.chart",
-    "jazzd.errors", "jazzd.input_file",
-    "jazzd.output_file", "jazzd.resources",
+    "jazzd.errors", "jazzd.files", "jazzd.files.checked_input",
+    "jazzd.files.atomic_output", "jazzd.files.embedded",
     "jazzd.generate", "jazzd.generate.feel", "jazzd.generate.limits", "jazzd.generate.model",
     "jazzd.generate.model_rules",
     "jazzd.generate.models",

@@ -29,7 +29,7 @@ from jazzd.generate.performance import (
 )
 from jazzd.generate.session import open_session
 from jazzd.music.unparse import Note
-from jazzd.render.run import render_solo
+from jazzd.render.render_file import render_solo
 
 BARS = 8
 

@@ -19,7 +19,8 @@ from jazzd.generate.model import default_model_path
 from jazzd.music.chords import from_progression
 from jazzd.music.unparse import Note
 from jazzd.render import png as pianoroll
-from jazzd.render.run import Rendered, comp_notes
+from jazzd.render.render_file import comp_notes
+from jazzd.render.rendered import Rendered
 
 needs_model = pytest.mark.skipif(not default_model_path().is_file(), reason="no data/model.onnx")
 CHORDS = from_progression("Dm7 G7 Cmaj7 A7")

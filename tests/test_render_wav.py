@@ -24,7 +24,8 @@ from jazzd.cli import main
 from jazzd.config.keys import MusicConfig, SoundConfig
 from jazzd.music.unparse import Note
 from jazzd.render import wav
-from jazzd.render.run import COMP_VELOCITY, Rendered, write_midi
+from jazzd.render.render_file import write_midi
+from jazzd.render.rendered import COMP_VELOCITY, Rendered
 from jazzd.sound import library, soundfont
 from jazzd.sound.synth import Synth
 

@@ -18,7 +18,7 @@ from jazzd.config.load import Config
 from jazzd.live.outputs import open_outputs, wants_midi
 from jazzd.midi.port import MemoryPort
 from jazzd.midi.tee import TeePort
-from jazzd.sound.live import driver_order
+from jazzd.sound.synth_port import driver_order
 
 
 def config(synth: bool, connect: str | None = None) -> Config:

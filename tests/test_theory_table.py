@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from jazzd import resources
 from jazzd.errors import UserError
+from jazzd.files import embedded
+from jazzd.files.embedded import data_file, derived_table
 from jazzd.music.chords import default_loop, file_sha256, load_chord_file, loop_from_table
 from jazzd.music.theory import (
     chord_from_pitches,
@@ -35,7 +36,6 @@ from jazzd.music.tokens import (
     interval_name,
     interval_semitones,
 )
-from jazzd.resources import data_file, derived_table
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "scripts" / "make_theory_table.py"
@@ -60,7 +60,7 @@ def test_regenerating_the_table_gives_the_same_bytes(script: dict) -> None:
 def test_the_runtime_reads_the_table_of_the_repository(table: dict) -> None:
     assert data_file("theory.json").resolve() == TABLE.resolve()
     assert derived_table() == table
-    assert table["format"] == resources.THEORY_TABLE_FORMAT
+    assert table["format"] == embedded.THEORY_TABLE_FORMAT
     import music21
 
     assert table["music21"] == music21.__version__
@@ -134,7 +134,7 @@ def test_a_changed_loop_file_is_read_anew(monkeypatch: pytest.MonkeyPatch, tmp_p
     runpy.run_path(str(REPO / "scripts" / "make_loop.py"))["build"](
         (("C7", 48, (0, 4, 7, 10), 4),)
     ).save(other)
-    monkeypatch.setattr(resources, "data_file", lambda name: tmp_path / name)
+    monkeypatch.setattr(embedded, "data_file", lambda name: tmp_path / name)
     loop = default_loop()
     assert loop.bars == 1 and loop.chord_at(0).voicing == (48, 52, 55, 58)
 
@@ -200,8 +200,8 @@ def test_a_chord_the_table_lacks_is_derived_by_music21(table: dict) -> None:
 
 RENDER_WITHOUT_TABLE = """
 import sys
-import jazzd.resources
-jazzd.resources.derived_table = lambda: {}
+import jazzd.files.embedded
+jazzd.files.embedded.derived_table = lambda: {}
 from jazzd.cli import main
 code = main(sys.argv[1:])
 print(sorted({m.split(".")[0] for m in sys.modules} & {"music21"}))
@@ -227,7 +227,7 @@ def test_a_render_is_the_same_with_and_without_the_table(tmp_path: Path, extra: 
 def test_a_missing_table_leaves_music21_to_derive(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(resources, "data_file", lambda name: tmp_path / name)
+    monkeypatch.setattr(embedded, "data_file", lambda name: tmp_path / name)
     assert derived_table.__wrapped__() == {}
     assert "theory.json is missing" in caplog.text
     (tmp_path / "theory.json").write_text('{"format": 99}')

@@ -16,7 +16,7 @@ from pathlib import Path
 from jazzd.charts import improvisor, ireal, musicxml
 from jazzd.charts.chart import Chart, is_link
 from jazzd.errors import UserError
-from jazzd.input_file import check_input_file
+from jazzd.files.checked_input import check_input_file
 
 #: The largest chart file read, in bytes: an iReal Pro playlist of 1,500 standards is about
 #: 1.5 MB as links (its HTML export a little more); a MusicXML lead sheet some 100 kB.

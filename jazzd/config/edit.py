@@ -3,7 +3,7 @@
 Used by ``jazzd --learn`` to write ``[control]``: the file is parsed with
 tomlkit, the keys are set, the result is checked as jazzd would read it
 (a file jazzd would refuse is never written), and it replaces the old one
-atomically (:func:`jazzd.output_file.replacing`: temporary file, fsync,
+atomically (:func:`jazzd.files.atomic_output.replacing`: temporary file, fsync,
 rename), with the old file's permissions.
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from jazzd.config.load import MAX_CONFIG_BYTES, parse_config
 from jazzd.errors import UserError
-from jazzd.output_file import replacing
+from jazzd.files.atomic_output import replacing
 
 
 def read_document(path: Path) -> object:

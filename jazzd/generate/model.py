@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from jazzd.errors import UserError, first_line
+from jazzd.files.embedded import data_file
 from jazzd.generate.model_rules import (
     MAX_MODEL_BYTES,
     MAX_STATE_SIZE,
@@ -24,7 +25,6 @@ from jazzd.generate.model_rules import (
 )
 from jazzd.generate.performance import Style, StyleError
 from jazzd.music.tokens import TokenError, Vocabulary
-from jazzd.resources import data_file
 
 #: The model format this jazzd writes; it reads every format of READ_FORMATS
 #: (format 1 has no performance tables: it plays with full length and one velocity;
@@ -161,8 +161,8 @@ def check_declared_sizes(path: Path) -> None:
     ``a``, ``c``) and ``MAX_VOCABULARY`` (input ``x``); no dimension may exceed the
     larger of the two. Raises UserError naming the limit and the value.
     """
+    from jazzd.files.checked_input import check_input_file
     from jazzd.generate.onnx_header import MalformedModel, read_header
-    from jazzd.input_file import check_input_file
 
     check_input_file(path, "model file", "MAX_MODEL_BYTES", MAX_MODEL_BYTES)
     try:

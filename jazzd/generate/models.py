@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 from jazzd.errors import UserError
-from jazzd.resources import data_file
+from jazzd.files.embedded import data_file
 
 #: Embedded name -> file in ``data/``; the first is the default.
 EMBEDDED = {"default": "model.onnx", "metheny": "metheny.onnx"}

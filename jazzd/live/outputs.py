@@ -54,7 +54,7 @@ def open_outputs(
     if not config.sound.synth:
         return port
     if open_synth is None:
-        from jazzd.sound.live import open_synth
+        from jazzd.sound.synth_port import open_synth
     try:
         synth = open_synth(
             config.sound, config.music.channel_index, f"{midi.port_name}{SYNTH_SUFFIX}", **own

@@ -19,10 +19,10 @@ from typing import Any
 
 from jazzd.config.load import Config
 from jazzd.errors import UserError
+from jazzd.files.atomic_output import check_writable
 from jazzd.live.changes import Follower
 from jazzd.live.player import Player
 from jazzd.midi.jack_watch import JackService
-from jazzd.output_file import check_writable
 from jazzd.timing.clock import MonotonicClock
 from jazzd.timing.clock_send import STOP as CLOCK_STOP
 from jazzd.timing.stats import LatenessStats, write_stats_json

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from jazzd.errors import UserError
-from jazzd.output_file import check_writable
+from jazzd.files.atomic_output import check_writable
 
 
 class SendLog:

@@ -17,7 +17,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from jazzd.errors import UserError, first_line
-from jazzd.input_file import check_input_file
+from jazzd.files.checked_input import check_input_file
 from jazzd.midi.messages import DRUM_CHANNEL
 
 #: Onsets and ends are snapped to this many steps per beat.

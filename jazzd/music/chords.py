@@ -228,7 +228,7 @@ def default_loop() -> ChordLoop:
     from this very ``loop.mid`` (same SHA-256): the same loop that
     :func:`load_chord_file` derives, without reading MIDI or asking music21.
     """
-    from jazzd.resources import data_file, derived_table
+    from jazzd.files.embedded import data_file, derived_table
 
     path = data_file("loop.mid")
     entry = derived_table().get("default_loop")

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from jazzd.errors import UserError
-from jazzd.resources import derived_table
+from jazzd.files.embedded import derived_table
 
 TONE_KINDS = ("C", "S", "A", "X")
 #: The longest chord symbol read (``C7b9#11/Bb`` has 10 characters), checked before music21.

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache, lru_cache
 
-from jazzd.resources import derived_table
+from jazzd.files.embedded import derived_table
 
 KINDS = ("R", "C", "S", "A", "X")
 

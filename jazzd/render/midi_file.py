@@ -5,7 +5,7 @@ live port, so the order of messages (note-offs before note-ons on one tick)
 has one rule, the scheduler's. Each message is stamped with the beat sounding
 when it is sent, in whole ticks, and filed under its channel's track. The file
 is type 1: a conductor track (name, tempo, 4/4), then one track per channel; it
-appears whole or not at all (:func:`jazzd.output_file.replacing`).
+appears whole or not at all (:func:`jazzd.files.atomic_output.replacing`).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from fractions import Fraction
 from pathlib import Path
 
+from jazzd.files.atomic_output import replacing
 from jazzd.midi.port import Port
-from jazzd.output_file import replacing
 from jazzd.timing.tempo import Timebase
 
 TICKS_PER_BEAT = 480  # divisible by 24: every grid duration is a whole number of ticks

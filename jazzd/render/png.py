@@ -7,7 +7,7 @@ velocity; the comp (``--comp``) is grey, behind them. 1600 x 600 pixels.
 
 matplotlib (the ``plot`` extra) is imported here and only when a picture is
 drawn, on its Agg canvas: no pyplot, no GUI, nothing for the daemon to load.
-The file appears whole or not at all (:func:`jazzd.output_file.replacing`).
+The file appears whole or not at all (:func:`jazzd.files.atomic_output.replacing`).
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from jazzd.errors import UserError
+from jazzd.files.atomic_output import check_directory, replacing
 from jazzd.music.theory import chord_symbol
 from jazzd.music.tokens import BAR_BEATS
-from jazzd.output_file import check_directory, replacing
+from jazzd.render.rendered import Rendered
 from jazzd.timing.timed import note_velocity
 
 WIDTH_PX, HEIGHT_PX, DPI = 1600, 600, 100
@@ -69,8 +70,8 @@ def bar_step(bars: int, most: int = 32) -> int:
     return step
 
 
-def write_png(path: Path, rendered: Any) -> Path:
-    """Draw ``rendered`` (a :class:`jazzd.render.run.Rendered`) into the PNG file ``path``."""
+def write_png(path: Path, rendered: Rendered) -> Path:
+    """Draw ``rendered`` into the PNG file ``path``."""
     path = check_directory(path)
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -82,7 +83,7 @@ def write_png(path: Path, rendered: Any) -> Path:
     return path
 
 
-def draw(rendered: Any) -> Any:
+def draw(rendered: Rendered) -> Any:
     """The piano roll of a render as a matplotlib Figure (not yet written)."""
     from matplotlib.figure import Figure
 
@@ -199,7 +200,7 @@ def _draw_chord_lane(lane: Any, chords: Any, bars: int) -> None:
         lane.spines[side].set_visible(False)
 
 
-def _draw_legend_and_title(figure: Any, rendered: Any) -> None:
+def _draw_legend_and_title(figure: Any, rendered: Rendered) -> None:
     from matplotlib.patches import Patch
 
     handles = [Patch(color=colour, label=label) for label, colour in CLASSES.values()]

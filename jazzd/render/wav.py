@@ -23,22 +23,19 @@ import tempfile
 import wave
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
+from jazzd.files.atomic_output import check_directory, replacing
 from jazzd.midi.messages import Message, next_channel
 from jazzd.midi.port import Port
 from jazzd.music.tokens import BAR_BEATS
-from jazzd.output_file import check_directory, replacing
+from jazzd.render.rendered import COMP_VELOCITY, Rendered
 from jazzd.sound.soundfont import find_soundfont
 from jazzd.sound.synth import Synth
 from jazzd.timing.clock import FakeClock
 from jazzd.timing.scheduler import Scheduler
 from jazzd.timing.tempo import TempoMap
-
-if TYPE_CHECKING:
-    from jazzd.render.run import Rendered
 
 SAMPLE_RATE = 44100
 TARGET_RMS_DBFS = -18.0
@@ -156,8 +153,6 @@ def save_wav(path: Path, spool: Spool, rate: int) -> None:
 
 def play_into_synth(synth: Synth, rendered: Rendered, spool: Spool) -> None:
     """Play the render's solo (and comp) through the scheduler into ``synth``, plus the tail."""
-    from jazzd.render.run import COMP_VELOCITY
-
     music, sound = rendered.music, rendered.sound
     channel = music.channel_index
     synth.select_programs(channel, sound.solo_program, sound.comp_program)

@@ -13,7 +13,7 @@ import math
 from typing import Any
 
 from jazzd.errors import UserError
-from jazzd.output_file import replacing
+from jazzd.files.atomic_output import replacing
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ def data_file(name: str) -> Path:
     try:
         return Path(str(files("jazzd.data") / name))
     except ModuleNotFoundError:
-        return Path(__file__).resolve().parents[1] / "data" / name
+        return Path(__file__).resolve().parents[2] / "data" / name
 
 
 @cache

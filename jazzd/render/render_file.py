@@ -1,4 +1,5 @@
-"""Offline render: a solo over a chord loop, played by the scheduler into a MIDI file.
+"""The ``--render`` mode: a solo over a chord loop, written in the format of the file's
+extension (:data:`WRITERS`); a ``.mid`` is played by the scheduler into a MIDI file.
 
 The session is the live mode's (same chords, model, soloist and seed), and
 the notes go through the same :class:`~jazzd.timing.scheduler.Scheduler`, on
@@ -14,23 +15,22 @@ the same seed gives the same bytes.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
 
 from jazzd.config.keys import MusicConfig, SoundConfig
 from jazzd.errors import UserError
+from jazzd.files.atomic_output import check_directory, replacing
 from jazzd.midi.messages import next_channel
 from jazzd.music.tokens import BAR_BEATS
 from jazzd.music.unparse import Note
-from jazzd.output_file import check_directory
 from jazzd.render.midi_file import MidiFileSink
+from jazzd.render.rendered import COMP_VELOCITY, Rendered
 from jazzd.timing.clock import FakeClock
 from jazzd.timing.scheduler import Scheduler
 from jazzd.timing.tempo import TempoMap
 
-COMP_VELOCITY = 56
 #: The most bars a render writes: 1000 bars take about 2 s to a MIDI file and last
 #: 31 minutes at 130 BPM (a .wav of them, 320 MB).
 MAX_RENDER_BARS = 1000
@@ -97,18 +97,6 @@ def write_midi(
     return sink.save(path, end=BAR_BEATS * bars, bpm=bpm)
 
 
-@dataclass(frozen=True)
-class Rendered:
-    """What every output format is written from: the solo, the comp and the settings."""
-
-    notes: Sequence[Note]
-    comp: Sequence[Note]
-    chords: Any
-    bars: int
-    music: MusicConfig
-    sound: SoundConfig = field(default_factory=SoundConfig)
-
-
 def _write_midi_file(path: Path, rendered: Rendered) -> Path:
     music = rendered.music
     return write_midi(
@@ -123,13 +111,13 @@ def _write_midi_file(path: Path, rendered: Rendered) -> Path:
 
 
 def _write_png_file(path: Path, rendered: Rendered) -> Path:
-    from jazzd.render.png import write_png
+    from jazzd.render.png import write_png  # deferred: matplotlib loads only for a .png
 
     return write_png(path, rendered)
 
 
 def _write_wav_file(path: Path, rendered: Rendered) -> Path:
-    from jazzd.render.wav import write_wav
+    from jazzd.render.wav import write_wav  # deferred: numpy and FluidSynth only for a .wav
 
     return write_wav(path, rendered)
 
@@ -143,8 +131,6 @@ def bar_lines(notes: Sequence[Note], bars: int) -> list[str]:
 
 
 def _write_tokens_file(path: Path, rendered: Rendered) -> Path:
-    from jazzd.output_file import replacing
-
     text = "".join(line + "\n" for line in bar_lines(rendered.notes, rendered.bars))
     with replacing(path) as temporary:
         Path(temporary).write_text(text, encoding="utf-8")
