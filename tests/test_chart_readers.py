@@ -68,6 +68,21 @@ def test_ireal_repeat_signs_no_chord_slashes_and_alternates() -> None:
                      (12, "C7"), (14, "F7"), (16, "G7"), (26, "Bb7"), (28, "Bb7/E")]
 
 
+def test_ireal_chords_share_the_bar_as_its_player_does() -> None:
+    # One beat a chord and one per blank after it; beats left go round from the first chord
+    # that is not small ("s"); too many blanks are taken back from the first chord on.
+    chart = "T44C7,D7,E7|C7   D7 |sC7,D7,lE7|C7,D7,E7,F7|C7 D7 E7 F7 G7 A7 B7 C7 Z"
+    tune = load_tune(ireal_link(ireal_tune("Spacing", chart)))
+    assert tune is not None
+    assert [(float(s.start), s.chord.name) for s in tune.loop.spans] == [
+        (0, "C7"), (2, "D7"), (3, "E7"),
+        (4, "C7"), (7, "D7"),
+        (8, "C7"), (9, "D7"), (10, "E7"),
+        (12, "C7"), (13, "D7"), (14, "E7"), (15, "F7"),
+        (16, "C7"), (16.5, "D7"), (17, "E7"), (17.5, "F7"), (18, "G7"), (18.5, "A7"),
+        (19, "B7"), (19.5, "C7")]
+
+
 def test_ireal_repeat_counts_in_comments() -> None:
     chart = "{T44C^7XyQ|F7<*743x>XyQ}|G7XyQZ"
     tune = load_tune(ireal_link(ireal_tune("Thrice", chart)))

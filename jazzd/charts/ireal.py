@@ -16,8 +16,9 @@ The chart is a row of cells: a chord, a blank (a space), ``p`` (the chord again)
 endings; ``S`` segno, ``Q`` coda (the first marks where to leave for the coda: after
 the bar before it; the second where the coda starts), ``U`` the end (Fine); ``T44`` the
 meter; ``*A`` a section, ``<...>`` a comment (D.C./D.S. al Coda/Fine, Fine, ``3x``);
-``(...)`` an alternate chord, not played; ``s``, ``l``, ``f``, ``Y`` and ``,`` are
-layout. A bar's chords take the beats of their cells (at least four cells a bar).
+``(...)`` an alternate chord, not played; ``s`` and ``l`` small and normal chords; ``f``,
+``Y`` and ``,`` are layout. A bar's chords share its beats as iReal Pro's player shares
+them (:meth:`_Reader.beats`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ import html
 import re
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from itertools import pairwise
 from urllib.parse import unquote
 
 from jazzd.charts.chart import AL_CODA, AL_END, AL_FINE, Bar, Chart, ChartChord, Harmony
@@ -134,10 +134,19 @@ def read_tune(tune: Tune) -> Chart:
 
 
 @dataclass
-class _Cells:
-    """The bar being read: its cells (a Harmony, None for N.C., or "" for a blank)."""
+class _Slot:
+    """A chord of the bar being read (None: N.C.), the blank cells after it, whether small."""
 
-    cells: list[Harmony | str | None] = field(default_factory=list)
+    harmony: Harmony | None
+    spaces: int = 0
+    short: bool = False
+
+
+@dataclass
+class _Cells:
+    """The bar being read: its chords with their blank cells."""
+
+    slots: list[_Slot] = field(default_factory=list)
     signs: dict[str, object] = field(default_factory=dict)
     copy: str | None = None  # "x": the bar before again, "r": the two before
 
@@ -153,6 +162,7 @@ class _Reader:
         self.last: Harmony | None = None
         self.other_meter: tuple[str, int] | None = None
         self.times = 0  # "3x" in a comment: the next repeat plays three times
+        self.short = False  # "s": small chords from here on, "l": back to normal
         #: After an "r": the chords of its second bar (the blank bar after it, or a bar more).
         self.second: tuple[ChartChord, ...] | None = None
 
@@ -185,7 +195,7 @@ class _Reader:
             self.other(text)
 
     def cell(self, harmony: Harmony | None) -> None:
-        self.bar.cells.append(harmony)
+        self.bar.slots.append(_Slot(harmony, 0, self.short))
         if harmony is not None:
             self.last = harmony
 
@@ -204,14 +214,18 @@ class _Reader:
 
     def other(self, char: str) -> None:
         signs = self.bar.signs
-        if char == " ":
-            self.bar.cells.append("")
-        elif char == "p":
+        slots = self.bar.slots
+        if char == " " or (char == "p" and slots):
+            if slots:  # a blank (or a slash) lengthens the chord before; leading ones go
+                slots[-1].spaces += 1
+        elif char == "p":  # a slash first in the bar: the chord before again
             if self.last is None:
                 raise UserError(f"{self.where()}: a slash before the first chord")
-            self.bar.cells.append(self.last)
+            self.cell(self.last)
         elif char == "n":
-            self.bar.cells.append(None)
+            self.cell(None)
+        elif char in "sl":  # small chords keep one beat, from the next on until "l"
+            self.short = char == "s"
         elif char in "xr":
             self.bar.copy = char
         elif char in "{[":
@@ -236,7 +250,7 @@ class _Reader:
     def close(self, end_of_ending: bool = False) -> None:
         """End the bar being read (at a bar line); a bar of blanks only is layout."""
         bar, self.bar = self.bar, _Cells()
-        blank = bar.copy is None and all(c == "" for c in bar.cells)
+        blank = bar.copy is None and not bar.slots
         if self.second is not None:  # the second bar of an "r"
             second, self.second = self.second, None
             if blank:
@@ -254,7 +268,7 @@ class _Reader:
                 self.second = self.bars[-1].chords
             self.add(bar, self.bars[-back].chords)
         else:
-            self.add(bar, self.beats(bar.cells))
+            self.add(bar, self.beats(bar.slots))
         if end_of_ending:
             self.ending = frozenset()
 
@@ -264,19 +278,32 @@ class _Reader:
             signs["endings"] = self.ending
         self.bars.append(Bar(chords, len(self.bars) + 1, **signs))  # type: ignore[arg-type]
 
-    def beats(self, cells: list[Harmony | str | None]) -> tuple[ChartChord, ...]:
-        """The bar's chords on beats: each from its cell, at least four cells a bar."""
-        total = max(len(cells), 4)
-        placed = [(i, c) for i, c in enumerate(cells) if c != ""]
-        starts = [Fraction(round(Fraction(i * 4, total))) for i, _ in placed]
-        if any(b <= a for a, b in pairwise(starts)):
-            step = BAR_BEATS / len(placed)
+    def beats(self, slots: list[_Slot]) -> tuple[ChartChord, ...]:
+        """The bar's chords on its four beats, as iReal Pro schedules them: each chord one
+        beat and one more per blank cell after it; too many: blanks taken back from the
+        first chord on; too few: the beats left go round the chords that are not small,
+        from the first (at least one beat a chord; more than four chords share the bar)."""
+        count = len(slots)
+        if count > BAR_BEATS:
+            step = BAR_BEATS / count
             if (step * GRID).denominator != 1:
-                raise UserError(f"{self.where()}: {len(placed)} chords do not share the bar's "
-                                "four beats")
-            starts = [step * n for n in range(len(placed))]
-        return tuple(ChartChord(s, c) for s, (_, c) in zip(starts, placed, strict=True)
-                     if not isinstance(c, str))
+                raise UserError(f"{self.where()}: {count} chords do not share the bar's four "
+                                "beats")
+            return tuple(ChartChord(step * i, slot.harmony) for i, slot in enumerate(slots))
+        beats = [1 + slot.spaces for slot in slots]
+        index = 0
+        while sum(beats) > BAR_BEATS:
+            if beats[index] > 1:
+                beats[index] -= 1
+            index = (index + 1) % count
+        long = [i for i, slot in enumerate(slots) if not slot.short] or [count - 1]
+        index = 0
+        while sum(beats) < BAR_BEATS:
+            beats[long[index]] += 1
+            index = (index + 1) % len(long)
+        starts = [Fraction(sum(beats[:i])) for i in range(count)]
+        return tuple(ChartChord(start, slot.harmony) for start, slot in zip(starts, slots,
+                                                                             strict=True))
 
     def finish(self) -> list[Bar]:
         self.close()
