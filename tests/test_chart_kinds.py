@@ -129,3 +129,26 @@ def test_a_chart_chord_voices_its_root_as_the_chord_loops_do() -> None:
         assert read.name == symbol
         assert (read.root, read.tones, read.quality) == (typed.root, typed.tones, typed.quality)
         assert read.voicing == typed.voicing
+
+
+#: Kinds no table names, as lead sheets spell them, and the notes over C they must sound.
+SPELT = {
+    "m11b5": "C Eb Gb Bb D F", "M9#5": "C E G# B D", "13b5": "C E Gb Bb D A",
+    "m7add11": "C Eb G Bb F", "9sus4b9": "C F G Bb Db", "7b9b13#11": "C E G Bb Db F# Ab",
+    "-7(b5)": "C Eb Gb Bb", "maj7(#11)": "C E G B F#", "7(#9,b13)": "C E G Bb D# Ab",
+    "m6/9": "C Eb G A D", "7+5": "C E G# Bb", "7-9": "C E G Bb Db", "mM7b5": "C Eb Gb B",
+}
+
+
+@pytest.mark.parametrize("suffix", sorted(SPELT))
+def test_a_kind_no_table_names_is_read_from_its_parts(suffix: str) -> None:
+    assert suffix not in IMPROVISOR_KINDS and suffix not in IREAL_KINDS
+    harmony = read_symbol("C" + suffix, IMPROVISOR_KINDS)
+    assert harmony is not None
+    assert chord_of(harmony).tones == pitch_classes(SPELT[suffix])
+    assert chord_of(harmony).name == "C" + suffix
+
+
+def test_a_kind_with_a_part_no_one_writes_is_not_read() -> None:
+    for suffix in ("xyz", "7b99", "o7M7", "7q", "maj7#12"):
+        assert read_symbol("C" + suffix, IMPROVISOR_KINDS) is None, suffix

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 
 from jazzd.charts.chart import Harmony
+from jazzd.charts.suffix import intervals_of
 from jazzd.music.theory import ROOT_NAMES, Chord, chord_with_root
 
 #: jazzd's chord kinds: the semitones each sounds over its root.
@@ -300,7 +301,8 @@ def harmony_of(root: int, kind: str, bass: int | None = None) -> Harmony:
 
 
 def read_symbol(symbol: str, table: dict[str, str]) -> Harmony | None:
-    """A chord symbol ``ROOT KIND [/BASS]`` read with a format's ``table``; None: unknown."""
+    """A chord symbol ``ROOT KIND [/BASS]`` read with a format's ``table``, or else from the
+    kind's parts (:func:`~jazzd.charts.suffix.intervals_of`); None: unknown."""
     text, slash, bass_text = symbol.partition("/")
     if slash and (bass_text in ("9", "6/9") or "/" in bass_text):  # 6/9 is a kind
         text, bass_text, slash = symbol, "", ""
@@ -308,16 +310,19 @@ def read_symbol(symbol: str, table: dict[str, str]) -> Harmony | None:
     if head is None:
         return None
     root, rest = head
-    kind = table.get(rest)
-    if kind is None:
-        return None
     bass = None
     if slash:
         bass_head = split_root(bass_text)
         if bass_head is None or bass_head[1]:
             return None
         bass = bass_head[0]
-    return harmony_of(root, kind, bass)
+    kind = table.get(rest)
+    if kind is not None:
+        return harmony_of(root, kind, bass)
+    intervals = intervals_of(rest)  # a kind the table does not name, read from its parts
+    if intervals is None:
+        return None
+    return Harmony(root, rest, intervals, None if bass == root else bass)
 
 
 def symbol_name(harmony: Harmony) -> str:

@@ -24,6 +24,7 @@ from jazzd.charts.kinds import (
     IMPROVISOR_KINDS,
     KINDS,
     MUSICXML_KINDS,
+    read_symbol,
     root_pitch_class,
     symbol_name,
 )
@@ -80,9 +81,12 @@ def harmony_of(element: ElementTree.Element, bar: int, where: str) -> Harmony | 
     pitch = (root_pitch_class(step) + _int(root.findtext("root-alter") if root is not None
                                            else None)) % 12
     name = MUSICXML_KINDS[kind] or ""
-    if kind == "other":
-        name = IMPROVISOR_KINDS.get((kind_element.get("text") or "").strip(), "")
     intervals = set(KINDS[name])
+    text = (kind_element.get("text") or "").strip() if kind_element is not None else ""
+    if kind == "other" and text:  # spelt by its text, else by its degrees
+        read = read_symbol("C" + text, IMPROVISOR_KINDS)
+        if read is not None:
+            name, intervals = read.kind, set(read.intervals)
     suffix = []
     for degree in element.findall("degree"):
         value = _int(degree.findtext("degree-value"), -1)
