@@ -76,9 +76,14 @@ def test_da_capo_al_coda_plays_the_last_ending() -> None:
     assert played(chart) == [1, 2, 1, 3, 4, 5, 1, 3, 6, 7]
 
 
-def test_a_plain_da_capo_plays_to_the_end() -> None:
+def test_a_plain_da_capo_plays_to_the_end_or_to_the_fine_or_coda_the_chart_marks() -> None:
     chart = bars(3, b2={"jump": "dc", "jump_until": AL_END})
     assert played(chart) == [1, 2, 1, 2, 3]
+    chart = bars(3, b1={"fine": True}, b2={"jump": "dc", "jump_until": AL_END})
+    assert played(chart) == [1, 2, 1]
+    chart = bars(5, b2={"segno": True}, b3={"to_coda": True},
+                 b4={"jump": "ds", "jump_until": AL_END}, b5={"coda": True})
+    assert played(chart) == [1, 2, 3, 4, 2, 3, 5]
 
 
 def test_a_jump_to_a_sign_that_is_not_there_is_one_clear_line() -> None:

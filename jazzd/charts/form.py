@@ -5,14 +5,15 @@ ending is played on the first pass only, and so on), D.C. and D.S. (from the top
 the segno), al Fine (stop after the Fine bar) and al Coda (after the To Coda bar go on at
 the coda). The convention of the lead sheets: after a D.C. or D.S. the repeats are not
 taken again and the last ending of each is played. A backward repeat with no forward
-sign before it goes back to the start, or to the bar after the previous repeat.
+sign before it goes back to the start, or to the bar after the previous repeat. A plain
+D.C. or D.S. goes on to the Fine, or else to the coda, when the chart marks one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from jazzd.charts.chart import AL_CODA, AL_FINE, Bar
+from jazzd.charts.chart import AL_CODA, AL_END, AL_FINE, Bar
 from jazzd.errors import UserError
 
 #: The most bars one chorus may play: a form that jumps more than this never ends.
@@ -46,6 +47,16 @@ def _find(bars: Sequence[Bar], start: int, wanted: str, where: Bar) -> int:
         f"bar {where.number}: the chart jumps to the {sign} but has none after it: "
         "check the chart's signs"
     )
+
+
+def implied(bars: Sequence[Bar], until: str) -> str:
+    """Where a plain D.C. or D.S. goes on to: to the Fine when the chart has one, else to
+    the coda when it has a To Coda sign, else to the end."""
+    if until != AL_END:
+        return until
+    if any(bar.fine for bar in bars):
+        return AL_FINE
+    return AL_CODA if any(bar.to_coda for bar in bars) else AL_END
 
 
 def unroll(bars: Sequence[Bar]) -> list[int]:
@@ -93,7 +104,7 @@ def unroll(bars: Sequence[Bar]) -> list[int]:
                 continue
             section = index + 1
         if bar.jump is not None and not jumped:
-            jumped, until = True, bar.jump_until
+            jumped, until = True, implied(bars, bar.jump_until)
             index = 0 if bar.jump == "dc" else _find(bars, 0, "segno", bar)
             continue
         index += 1

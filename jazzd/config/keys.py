@@ -64,8 +64,8 @@ class MusicConfig:
         "--tune", "the tune of a playlist to play, by its title in any case (--list-tunes "
         "lists them)", "NAME"))
     transpose: int = key(0, Whole(-12, 12), Flag(
-        "--transpose", "move a chart's chords SEMITONES up, or down when negative, {range} "
-        "(default {default})", "SEMITONES"))
+        "--transpose", "move a chart's chords SEMITONES up, or down when negative, from "
+        "-12 to 12 (default {default})", "SEMITONES"))
     choruses: int | None = key(None, Bars(), Flag(
         "--choruses", "stop after N choruses of the chords (a chart's form, or the loop); "
         "render: the default is one chorus of a chart", "N"))
