@@ -83,6 +83,12 @@ def test_ireal_chords_share_the_bar_as_its_player_does() -> None:
         (19, "B7"), (19.5, "C7")]
 
 
+def test_ireal_six_nine_chords_and_an_unnumbered_ending() -> None:
+    chart = "{T44C6/9XyQ|N1F-6/9XyQ}|N0G69XyQZ"
+    tune = load_tune(ireal_link(ireal_tune("Sixes", chart)))
+    assert tune is not None and tune.loop.symbols() == ["C69", "Fm69", "C69", "G69"]
+
+
 def test_ireal_repeat_counts_in_comments() -> None:
     chart = "{T44C^7XyQ|F7<*743x>XyQ}|G7XyQZ"
     tune = load_tune(ireal_link(ireal_tune("Thrice", chart)))

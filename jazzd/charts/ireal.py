@@ -41,7 +41,7 @@ FOUR_FOUR = ("44", "22")
 _TOKEN = re.compile(
     r"(?P<comment><[^>]*>)|(?P<section>\*.)|(?P<meter>T\d\d)|(?P<ending>N\d)"
     r"|(?P<alternate>\([^)]*\))"
-    r"|(?P<chord>[A-G][b#]?(?:sus|alt|add|[-+^hoø#b\d])*(?:/[A-G][b#]?)?)"
+    r"|(?P<chord>[A-G][b#]?(?:6/9|sus|alt|add|[-+^hoø#b\d])*(?:/[A-G][b#]?)?)"
     r"|(?P<invisible>W(?:/[A-G][b#]?)?)|(?P<other>.)",
     re.DOTALL,
 )
@@ -159,6 +159,7 @@ class _Reader:
         self.bars: list[Bar] = []
         self.bar = _Cells()
         self.ending: frozenset[int] = frozenset()
+        self.last_ending = 0
         self.last: Harmony | None = None
         self.other_meter: tuple[str, int] | None = None
         self.times = 0  # "3x" in a comment: the next repeat plays three times
@@ -186,8 +187,10 @@ class _Reader:
             if digits not in FOUR_FOUR and self.other_meter is None:
                 meter = "12/8" if digits == "12" else f"{digits[0]}/{digits[1]}"
                 self.other_meter = (meter, len(self.bars) + 1)
-        elif kind == "ending":
-            self.ending = frozenset({int(text[1])}) if text[1] != "0" else frozenset()
+        elif kind == "ending":  # N0: the ending after the one before
+            number = int(text[1]) or self.last_ending + 1
+            self.last_ending = number
+            self.ending = frozenset({number})
             self.bar.signs["endings"] = self.ending
         elif kind == "comment":
             self.comment(text[1:-1])

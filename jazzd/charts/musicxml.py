@@ -26,13 +26,14 @@ from jazzd.charts.kinds import (
     MUSICXML_KINDS,
     read_symbol,
     root_pitch_class,
-    symbol_name,
 )
 from jazzd.errors import UserError
 from jazzd.music.tokens import BAR_BEATS, GRID
 
 #: The meters the grammar plays (four quarter notes a bar).
 FOUR_FOUR = (("4", "4"), ("2", "2"))
+#: The root and bass steps MusicXML writes.
+STEPS = frozenset("ABCDEFG")
 #: An added degree over the root, as MusicXML counts it: over a dominant chord.
 ADDED = {1: 0, 2: 2, 3: 4, 4: 5, 5: 7, 6: 9, 7: 10, 9: 14, 11: 17, 13: 21}
 #: The intervals a degree already in the chord may be (an alter or subtract finds it).
@@ -75,7 +76,7 @@ def harmony_of(element: ElementTree.Element, bar: int, where: str) -> Harmony | 
     symbol = f"{step}{shown}"
     if kind == "none":
         return None
-    if step not in "ABCDEFG" or not step or kind not in MUSICXML_KINDS:
+    if step not in STEPS or kind not in MUSICXML_KINDS:
         raise UserError(f"{where}, bar {bar}: cannot read the chord symbol {symbol!r}: "
                         "give it a root (A-G) and a MusicXML kind")
     pitch = (root_pitch_class(step) + _int(root.findtext("root-alter") if root is not None
@@ -104,19 +105,18 @@ def harmony_of(element: ElementTree.Element, bar: int, where: str) -> Harmony | 
                 base = present[0] if present else ADDED[value]
                 intervals.add(base + alter)
         sign = {-1: "b", 1: "#"}.get(alter, "")
-        suffix.append(f"{'no' if how == 'subtract' else sign}{value}")
+        shown = {"subtract": "no", "add": sign or "add"}.get(how, sign)
+        suffix.append(f"{shown}{value}")
     if suffix:
         name = f"{name}({','.join(suffix)})"
     bass_element = element.find("bass")
     bass = None
     if bass_element is not None:
         bass_step = bass_element.findtext("bass-step", "").strip()
-        if bass_step not in "ABCDEFG" or not bass_step:
+        if bass_step not in STEPS:
             raise UserError(f"{where}, bar {bar}: cannot read the bass of {symbol!r}")
         bass = (root_pitch_class(bass_step) + _int(bass_element.findtext("bass-alter"))) % 12
-    harmony = Harmony(pitch, name, frozenset(intervals), None if bass == pitch else bass)
-    symbol_name(harmony)  # a name can be shown
-    return harmony
+    return Harmony(pitch, name, frozenset(intervals), None if bass == pitch else bass)
 
 
 def _words(text: str, signs: dict[str, object]) -> None:
