@@ -168,7 +168,8 @@ def add_sound_arguments(parser: argparse.ArgumentParser) -> None:
 #: Flags that only live mode uses (argparse dests); a render refuses them when given
 #: (not None; ``--test-pattern`` defaults to False).
 LIVE_ONLY = (
-    "test_pattern", "backend", "port_name", "connect", "stats_json", "send_log", "synth",
+    "test_pattern", "backend", "port_name", "connect", "delay_ms", "stats_json", "send_log",
+    "record", "synth",
     "audio_driver", "audio_device", "live_chords", "trade", "listen", "sync", "sync_channels",
     "send_clock", "osc_port",
 )

@@ -51,7 +51,8 @@ JAZZD_MODULES = {
     "jazzd.music", "jazzd.music.chords", "jazzd.music.context", "jazzd.music.theory",
     "jazzd.music.tokens",
     "jazzd.music.unparse",
-    "jazzd.timing", "jazzd.timing.clock", "jazzd.timing.clock_send", "jazzd.timing.realtime",
+    "jazzd.timing", "jazzd.timing.clock", "jazzd.timing.clock_send", "jazzd.timing.delay",
+    "jazzd.timing.realtime",
     "jazzd.timing.scheduler", "jazzd.timing.stats", "jazzd.timing.tempo",
     "jazzd.timing.timed",
 }

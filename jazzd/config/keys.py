@@ -38,6 +38,7 @@ from jazzd.errors import UserError
 from jazzd.generate.limits import MAX_SEED, MAX_SWING, MAX_TEMPERATURE, MIN_SWING, MIN_TEMPERATURE
 from jazzd.midi.backends import BACKENDS
 from jazzd.midi.messages import channel_index
+from jazzd.timing.delay import MAX_DELAY_MS, MIN_DELAY_MS
 from jazzd.timing.tempo import MAX_BPM, MIN_BPM
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -117,6 +118,10 @@ class MidiConfig:
     connect: str | None = key(None, Text(), Flag(
         "--connect", "connect to the MIDI input whose name contains NAME instead of a virtual "
         "port", "NAME", "live"))
+    delay_ms: float = key(0.0, Milliseconds(MIN_DELAY_MS, MAX_DELAY_MS), Flag(
+        "--delay-ms", "move every note sent MS ms later (earlier when negative, to make up "
+        "for a slow synth), like a DAW's track delay; --send-clock's clock stays on the beat "
+        "(-100 to 1000, default 0)", "MS", "live"))
 
 
 @dataclass(frozen=True)
@@ -133,6 +138,9 @@ class DaemonConfig:
     send_log: str | None = key(None, Text(), Flag(
         "--send-log", "record every MIDI message sent, with its monotonic time, one line each",
         "PATH", "live"), path=True)
+    record: str | None = key(None, Text(), Flag(
+        "--record", "record the session (what jazzd sends, what comes in on its input, the "
+        "chords) to this MIDI file, written when jazzd stops", "PATH.mid", "live"), path=True)
     spin_ms: float = key(2.0, Milliseconds(0, 10))
     realtime_priority: int | str = key("auto", Priority())
     drop_late_ms: float = key(50.0, Milliseconds(1, 60_000))

@@ -54,6 +54,17 @@ class BarSource(Protocol):
         ...
 
 
+class ChordWatch(Protocol):
+    """Told the chords of what is queued, of a move and of each bar line (``--record``'s
+    chords: ``jazzd.live.record.ChordWatch``)."""
+
+    def queued(self, start: Fraction, end: Fraction, loop: Any) -> None: ...
+
+    def moved(self) -> None: ...
+
+    def passed(self, beat: Fraction) -> None: ...
+
+
 def bar_beat(bar: int) -> Fraction:
     """The first beat of ``bar`` (counting from 0)."""
     return BAR_BEATS * bar
@@ -77,6 +88,8 @@ class BarQueue:
         self._checkpoints: dict[int, Any] = {}
         #: Per queued bar: (start beat, the source's state before it) of each of its notes.
         self._note_checkpoints: dict[int, list[tuple[Fraction, Any]]] = {}
+        #: Told the chords of each bar queued and of each bar line (None: nobody asks).
+        self.chord_watch: ChordWatch | None = None
 
     def queue_bar(self, channel: int, velocity: int, *, muted: bool = False) -> None:
         """Generate the next bar and queue its notes (muted: generated, not queued)."""
@@ -90,6 +103,9 @@ class BarQueue:
         self._note_checkpoints[bar] = self.source.note_checkpoints()
         if self._from_beat > low:
             notes = [note for note in notes if note.start >= self._from_beat]
+        if self.chord_watch is not None:  # from the first note generated (a bar taken back)
+            start = max(notes[0].start if notes else low, self._from_beat, low)
+            self.chord_watch.queued(start, high, self.source.chords)
         if not muted:
             self.scheduler.add_notes(notes, channel, velocity)
         self.queued_bars += 1
@@ -145,11 +161,15 @@ class BarQueue:
         self._checkpoints.clear()
         self.current_bar = self.queued_bars = bar
         self._from_beat = Fraction(beat)
+        if self.chord_watch is not None:
+            self.chord_watch.moved()
         return bar
 
     def bar_line(self) -> None:
         """The next bar starts: its checkpoints and those before it are forgotten."""
         self.current_bar += 1
+        if self.chord_watch is not None:
+            self.chord_watch.passed(bar_beat(self.current_bar))
         for started in [bar for bar in self._checkpoints if bar < self.current_bar]:
             del self._checkpoints[started]
         for started in [bar for bar in self._note_checkpoints if bar < self.current_bar]:

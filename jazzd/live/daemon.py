@@ -48,6 +48,7 @@ from jazzd.live.parts import (
     playing,
     polled_together,
     preset_bank,
+    session_recorder,
     start_status_line,
     swap_maps,
     switch_interval,
@@ -174,18 +175,21 @@ def _start_and_play(
     ports = _open_ports(given, stack, jack, clock)
     if ports is None:
         return 0
-    port, started.input_port = ports
+    port, started.input_port, recorder = ports
     timebase, follower, own_tempo = _timing(config, stack, clock)
     follow_tempo(soloist, timebase)  # the learned swing at the tempo of each bar played
     source, listener = _listen(config, soloist, timebase, started.input_port, follower, clock,
                                bank, test_pattern)
     scheduler = Scheduler(port, clock, timebase, stats,
-                          drop_late_s=config.daemon.drop_late_ms / 1000)
+                          drop_late_s=config.daemon.drop_late_ms / 1000,
+                          note_delay_s=config.midi.delay_ms / 1000)
     # OSC (with [osc] port) starts once the player it answers about exists.
     osc = osc_remote(config, clock, bank, follower is None, lambda: player)
     player = _player(config, source, scheduler, notifier, polled_together(listener, osc),
                      follower, test_pattern)
     started.player = player
+    if recorder is not None:
+        player.queue.chord_watch = recorder.watch_chords(timebase)
     if osc is not None:
         osc.control.start()  # it answers about the player, which exists now
         stack.callback(osc.control.close)
@@ -235,15 +239,20 @@ def _timing(
 
 def _open_ports(
     given: _Given, stack: contextlib.ExitStack, jack: JackService, clock: MonotonicClock
-) -> tuple[Any, Any] | None:
-    """The output (the MIDI port, the synth or both, with the send log) and the input (None
-    without an input feature), joined to ``stack``; None when a stop came first."""
+) -> tuple[Any, Any, Any] | None:
+    """The output (the MIDI port, the synth or both, with the send log), the input (None
+    without an input feature) and ``--record``'s recorder (None without it), joined to
+    ``stack``; None when a stop came first."""
     config, signals = given.config, given.signals
     send_log = None
     if config.daemon.send_log:
         from jazzd.midi.send_log import SendLog
 
         send_log = stack.enter_context(contextlib.closing(SendLog(config.daemon.send_log)))
+    recorder = session_recorder(config, clock, send_log)
+    if recorder is not None:  # written once the port has closed, its last note-offs kept
+        stack.callback(recorder.finish)
+        send_log = recorder
     try:
         port = open_outputs(
             config, given.open_port, jack=jack, send_log=send_log,
@@ -263,9 +272,11 @@ def _open_ports(
     if input_port is not None:
         stack.enter_context(contextlib.closing(input_port))
         log.info("MIDI in: %s (%s)", input_port.name, input_port.backend)
+        if recorder is not None:
+            input_port.add_listener(recorder.on_input)
         if _stopped_during_start_up(signals):
             return None
-    return port, input_port
+    return port, input_port, recorder
 
 
 def _listen(
@@ -310,7 +321,8 @@ def _ready(
     own_tempo: TempoMap | None, port: Any, input_port: Any,
 ) -> bool:
     """READY=1 with what jazzd waits for; with live chords, the wait for the first chord
-    (False: stopped first). jazzd's own tempo starts START_DELAY_S after READY."""
+    (False: stopped first). jazzd's own tempo starts START_DELAY_S after READY (and a
+    negative note delay later, so that the first notes go out early too)."""
     bpm = config.music.bpm
     if listener is not None and listener.held is not None:  # live chords
         notifier.ready(f"waiting for a chord on {input_port.name}, then {bpm:g} BPM")
@@ -322,9 +334,9 @@ def _ready(
         player.source.set_chords(chord_loop(listener.chord))
         player.prime()
         if own_tempo is not None:
-            own_tempo.start_at(player.clock.now() + START_DELAY_S)
+            own_tempo.start_at(player.clock.now() + START_DELAY_S + player.scheduler.lead_s)
     elif own_tempo is not None:
-        own_tempo.start_at(player.clock.now() + START_DELAY_S)
+        own_tempo.start_at(player.clock.now() + START_DELAY_S + player.scheduler.lead_s)
         notifier.ready(f"playing at {bpm:g} BPM on {port.name}")
     elif config.clock.source == "link":
         notifier.ready(f"on the Link session's beat, playing on {port.name}")

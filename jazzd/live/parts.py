@@ -171,10 +171,29 @@ def check_before_loading(config: Config) -> None:
         check_writable(config.daemon.stats_json)
     if config.daemon.send_log:
         check_writable(config.daemon.send_log)
+    if config.daemon.record:
+        from jazzd.live.record import check_record_path  # with --record only
+
+        check_record_path(config.daemon.record)
     if config.clock.source == "link":  # refused now, not after the model has loaded
         from jazzd.timing.link_clock import require_link
 
         require_link()
+
+
+def session_recorder(config: Config, clock: MonotonicClock, send_log: Any) -> Any:
+    """``--record``'s recorder (:mod:`jazzd.live.record`, loaded with it only): the output
+    port's send watch, passing each message on to ``send_log`` too; None without it."""
+    if not config.daemon.record:
+        return None
+    from jazzd.live.record import SessionRecorder
+
+    name = config.midi.port_name
+    return SessionRecorder(
+        config.daemon.record, clock.now, sent_name=f"{name} (sent)",
+        played_name=f"{name}-in (received)", chord_channel=(config.music.channel_index + 1) % 16,
+        bpm=config.music.bpm, send_log=send_log,
+    )
 
 
 @contextlib.contextmanager

@@ -9,12 +9,19 @@ and calls the ``on_failure`` callback, from whatever thread noticed.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from jazzd.midi.messages import Message
 
-if TYPE_CHECKING:
-    from jazzd.midi.send_log import SendLog
+
+class SendWatch(Protocol):
+    """Told every message a port sent, right after the send (``--send-log``, ``--record``)."""
+
+    def record(self, message: Sequence[int]) -> None: ...
+
+    def close(self) -> None:
+        """The port closed."""
+        ...
 
 
 class OutputPort(Protocol):
@@ -49,7 +56,7 @@ class Port:
         self,
         name: str,
         *,
-        send_log: SendLog | None = None,
+        send_log: SendWatch | None = None,
         on_failure: Callable[[], None] | None = None,
     ) -> None:
         self.name = name
@@ -105,7 +112,7 @@ class MemoryPort(Port):
         name: str = "memory",
         clock: Callable[[], float] | None = None,
         *,
-        send_log: SendLog | None = None,
+        send_log: SendWatch | None = None,
         on_failure: Callable[[], None] | None = None,
     ) -> None:
         super().__init__(name, send_log=send_log, on_failure=on_failure)

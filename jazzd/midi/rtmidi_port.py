@@ -11,7 +11,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from jazzd.errors import UserError
 from jazzd.midi.backends import (
@@ -25,10 +25,7 @@ from jazzd.midi.discovery import choose_port
 from jazzd.midi.jack_watch import JackService
 from jazzd.midi.keep_connected import KeepConnected, own_port_name
 from jazzd.midi.messages import CC_ALL_NOTES_OFF, control_change
-from jazzd.midi.port import Port
-
-if TYPE_CHECKING:
-    from jazzd.midi.send_log import SendLog
+from jazzd.midi.port import Port, SendWatch
 
 #: JACK periods waited after the last send before the port is unregistered.
 DRAIN_PERIODS = 3
@@ -54,7 +51,7 @@ class RtMidiOutput(Port):
         destination: str | None = None,
         *,
         jack: JackService | None = None,
-        send_log: SendLog | None = None,
+        send_log: SendWatch | None = None,
         on_failure: Callable[[], None] | None = None,
     ) -> None:
         name = client_name if destination is None else f"{client_name} -> {destination}"
@@ -160,7 +157,7 @@ def open_output(
     connect: str | None = None,
     *,
     jack: JackService | None = None,
-    send_log: SendLog | None = None,
+    send_log: SendWatch | None = None,
     on_failure: Callable[[], None] | None = None,
 ) -> RtMidiOutput:
     """Open the MIDI output: a virtual port ``port_name``, or a connection to ``connect``.

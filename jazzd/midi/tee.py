@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 
-from jazzd.midi.port import OutputPort, Port
-
-if TYPE_CHECKING:
-    from jazzd.midi.send_log import SendLog
+from jazzd.midi.port import OutputPort, Port, SendWatch
 
 
 class TeePort(Port):
@@ -23,7 +19,7 @@ class TeePort(Port):
         self,
         ports: Sequence[OutputPort],
         *,
-        send_log: SendLog | None = None,
+        send_log: SendWatch | None = None,
         on_failure: Callable[[], None] | None = None,
     ) -> None:
         """``ports`` are the tee's own (opened for it): it takes their failures and closes them."""

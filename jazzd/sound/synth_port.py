@@ -24,15 +24,12 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from jazzd.errors import UserError
-from jazzd.midi.port import Port
+from jazzd.midi.port import Port, SendWatch
 from jazzd.sound.soundfont import find_soundfont
 from jazzd.sound.synth import Synth
-
-if TYPE_CHECKING:
-    from jazzd.midi.send_log import SendLog
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +69,7 @@ class SynthPort(Port):
 
     def __init__(
         self, synth: Synth, driver: str, client_name: str, gain: float, *,
-        send_log: SendLog | None = None, on_failure: Callable[[], None] | None = None,
+        send_log: SendWatch | None = None, on_failure: Callable[[], None] | None = None,
     ) -> None:
         shown = f"{driver}: {client_name}" if driver == "jack" else driver
         super().__init__(f"FluidSynth ({shown})", send_log=send_log, on_failure=on_failure)
@@ -108,7 +105,7 @@ def driver_order(driver: str, platform: str = sys.platform) -> tuple[str, ...]:
 
 def open_synth(
     sound: SynthSettings, solo_channel: int, client_name: str, *,
-    send_log: SendLog | None = None, on_failure: Callable[[], None] | None = None,
+    send_log: SendWatch | None = None, on_failure: Callable[[], None] | None = None,
 ) -> SynthPort:
     """Load the SoundFont and open the first audio driver that works; UserError otherwise.
 
