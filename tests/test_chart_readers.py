@@ -115,6 +115,9 @@ def test_a_waltz_a_broken_link_and_a_bad_symbol_are_one_line_each() -> None:
     cut = ireal_link(ireal_tune("Alone", AABA))
     with pytest.raises(UserError, match="the link is broken"):
         load_tune(cut[:40])
+    with pytest.raises(UserError, match=r"'Alone': the link is broken \(it ends inside the "
+                                        r"chart\)"):
+        load_tune(cut[: len(cut) - 40])  # cut inside the chart
     bad = ireal_link(ireal_tune("Bad", "T44C^7XyQ|D-7b99XyQZ"))
     with pytest.raises(UserError, match=r"bar 2: cannot read the chord symbol 'D-7b99'"):
         load_tune(bad)
@@ -142,6 +145,10 @@ def test_a_playlist_of_1200_tunes_lists_and_finds_them_quickly(tmp_path: Path) -
     html = tmp_path / "export.html"
     html.write_text(ireal_html(link, names))
     assert chart_kind(str(html)) == "ireal" and titles(str(html)) == names
+    # A page that links some tunes again one by one lists each once.
+    again = ireal_html(ireal_link(ireal_tune(names[3], "T44C^7XyQ|A-7XyQ|D-7XyQ|G7XyQZ")), [])
+    html.write_text(ireal_html(link, names) + again)
+    assert titles(str(html)) == names
 
 
 def test_a_tune_is_found_by_name_in_any_case_or_the_closest_are_named(tmp_path: Path) -> None:

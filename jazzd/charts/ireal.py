@@ -119,6 +119,8 @@ def read_tune(tune: Tune) -> Chart:
         index = next((i for i, f in enumerate(fields) if f.startswith(MUSIC_PREFIX)), None)
         if index is None:
             raise _broken(tune, f"no chart starting {MUSIC_PREFIX}")
+        if len(fields) < index + 3:  # the groove, tempo and repeats follow the chart
+            raise _broken(tune, "it ends inside the chart")
         music = unscramble(fields[index][len(MUSIC_PREFIX):])
         style = fields[3] if index > 3 else None
         after = fields[index + 2] if len(fields) > index + 2 else ""

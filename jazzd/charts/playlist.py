@@ -74,7 +74,13 @@ def entries(source: str) -> list[Entry]:
         if not links:
             raise UserError(f"no iReal Pro link (irealb://...) in {source}: export the "
                             "playlist from iReal Pro again")
-        tunes = [tune for link in links for tune in ireal.tunes_of(link)]
+        # A page may link a playlist and its tunes one by one too: each tune once.
+        tunes, seen = [], set()
+        for link in links:
+            for tune in ireal.tunes_of(link):
+                if tune.fields not in seen:
+                    seen.add(tune.fields)
+                    tunes.append(tune)
         return [Entry(tune.title, lambda tune=tune: ireal.read_tune(tune)) for tune in tunes]
     path = Path(source)
     data = path.read_bytes()
