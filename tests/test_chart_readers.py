@@ -155,6 +155,8 @@ def test_a_tune_is_found_by_name_in_any_case_or_the_closest_are_named(tmp_path: 
     link, _ = _playlist(30)
     found = entries(link)
     assert find_tune(found, "STUDY no. 7", link).title == "Study No. 7"
+    named = entries(ireal_link(ireal_tune("Gentle Study, The", AABA), ireal_tune("Other", AABA)))
+    assert find_tune(named, "the gentle  study", link).title == "Gentle Study, The"
     with pytest.raises(UserError, match=r"no tune 'Stdy No. 7' in the link \(30 tunes\): "
                                         r"the closest: 'Study No. 7'"):
         find_tune(found, "Stdy No. 7", link)

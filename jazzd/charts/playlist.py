@@ -104,18 +104,33 @@ def titles(source: str) -> list[str]:
     return [entry.title for entry in entries(source)]
 
 
+def title_key(title: str, articles: bool = False) -> str:
+    """A title as names are compared: any case, spaces as one; with ``articles``, a
+    playlist's "Gentle Rain, The" read as "The Gentle Rain"."""
+    key = " ".join(title.split()).casefold()
+    if articles:
+        head, comma, article = key.rpartition(", ")
+        if comma and article in ("the", "a", "an"):
+            key = f"{article} {head}"
+    return key
+
+
 def find_tune(found: list[Entry], name: str | None, source: str) -> Entry:
-    """The tune called ``name`` (any case); with one tune, ``name`` may be left out."""
+    """The tune called ``name`` (any case; "The X" finds "X, The"); with one tune, ``name``
+    may be left out."""
     shown = "the link" if is_link(source) else source
     if name is None:
         if len(found) == 1:
             return found[0]
         raise UserError(f"{shown} holds {len(found)} tunes: choose one with --tune NAME "
                         "(--list-tunes lists them)")
-    wanted = " ".join(name.split()).casefold()
-    by_name = {" ".join(entry.title.split()).casefold(): entry for entry in reversed(found)}
+    wanted = title_key(name)
+    by_name = {title_key(entry.title): entry for entry in reversed(found)}
     if wanted in by_name:
         return by_name[wanted]
+    by_article = {title_key(entry.title, articles=True): entry for entry in reversed(found)}
+    if title_key(name, articles=True) in by_article:
+        return by_article[title_key(name, articles=True)]
     closest = difflib.get_close_matches(wanted, list(by_name), n=CLOSEST, cutoff=0.5)
     offer = ", ".join(repr(by_name[key].title) for key in closest)
     hint = f"the closest: {offer}" if offer else "--list-tunes lists them"
