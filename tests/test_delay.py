@@ -8,13 +8,23 @@ from __future__ import annotations
 
 from fractions import Fraction as F
 
+import pytest
 from rigs import balanced, player_rig, scheduler_rig, sixteenths_events, timed_events
 from test_player import post_at
+from test_player_transport import CLOCK, START, STOP, TICK, BandClock
 
+from jazzd.generate.model import StepModel, default_model_path
+from jazzd.generate.patterns import Sixteenths
 from jazzd.live.changes import BarChange
+from jazzd.live.listen import chord_loop
+from jazzd.live.player import Player
+from jazzd.midi.input_port import MemoryInput
 from jazzd.midi.messages import CLOCKS_PER_BEAT
+from jazzd.midi.port import MemoryPort
 from jazzd.music.unparse import Note
 from jazzd.timing.clock_send import ClockSender
+from jazzd.timing.follower import ClockFollower
+from jazzd.timing.scheduler import Scheduler
 
 NOTE_STATUSES = (0x80, 0x90)
 
@@ -106,3 +116,65 @@ def test_a_note_sent_early_is_late_only_after_its_beat():
         clock.time = now
         scheduler.send_due()
         assert port.messages == sent
+
+
+def followed_run(delay_s: float) -> list[float]:
+    """Sixteenths led by a steady MIDI clock at 120 BPM (Start at 2.0 s, four beats, Stop),
+    with the note delay and a live stall bound of 50 ms: the note-ons' times."""
+    t0 = 2.0
+    events: list = [(1.0 + i * TICK, CLOCK) for i in range(24)]  # clock before Start
+    events.append((t0 - 0.004, START))
+    events += [(t0 + i * TICK, CLOCK) for i in range(4 * 24)]
+    events.append((t0 + 4 * 24 * TICK - TICK / 2, STOP))
+    port_in = MemoryInput()
+    clock = BandClock(events, port_in)
+    port = MemoryPort(clock=clock.now)
+    follower = ClockFollower(120.0)
+    scheduler = Scheduler(port, clock, follower, drop_late_s=0.05, note_delay_s=delay_s)
+    player = Player(Sixteenths(), scheduler, channel=0, velocity=90, transport=follower)
+    follower.on_change = player.wake
+    port_in.add_listener(follower.on_event)
+    player.prime()
+    clock.events.append((t0 + 5 * 24 * TICK, player.request_stop))
+    assert player.run() is False
+    scheduler.flush()
+    assert balanced(port.messages)
+    return [t for t, m in zip(port.times, port.messages, strict=True) if m[0] == 0x90]
+
+
+def test_a_delay_moves_the_notes_on_a_followed_midi_clock_too():
+    t0 = 2.0
+    grid = [t0 + 6 * i * TICK for i in range(16)]
+    later = followed_run(0.03)
+    assert len(later) == 16
+    assert max(abs(t - (g + 0.03)) for t, g in zip(later[4:], grid[4:], strict=True)) < 0.0012
+    earlier = followed_run(-0.08)
+    # The first note, due 80 ms before the tick that starts the music, goes out on that
+    # tick (not dropped as late); the note of beat 4 goes out 80 ms before it, before Stop.
+    assert len(earlier) == 17
+    assert abs(earlier[0] - t0) < 0.001
+    assert max(abs(t - (g - 0.08)) for t, g in zip(earlier[8:], grid[8:], strict=False)) < 0.0012
+    assert abs(earlier[16] - (t0 + 4 * 24 * TICK - 0.08)) < 0.0012
+
+
+@pytest.mark.skipif(not default_model_path().is_file(), reason="no data/model.onnx")
+@pytest.mark.parametrize("change_beat", [9.1, 10.3, 11.6])
+def test_a_live_chord_with_a_negative_delay_takes_back_no_note_already_sent(change_beat):
+    from test_play_along import chord_events, feed_at, rig, seconds  # the real soloist
+
+    player, port, clock, listener, soloist = rig(StepModel.load(), bars=5, live_chords=True)
+    player.scheduler.note_delay_s = -0.08  # before anything is queued
+    feed_at(clock, listener, chord_events(seconds(change_beat), (61, 68, 71), 3.0))
+    for t, message in chord_events(0.2, (55, 61, 65), 2.0):  # the first chord: Eb7
+        listener.feed(message, t)
+    clock.time = 0.25
+    assert player.wait_until(lambda: listener.chord is not None)
+    soloist.set_chords(chord_loop(listener.chord))
+    player.prime()
+    assert player.run()
+    assert balanced(port.messages) and player.scheduler.open_notes == []
+    ons = [s for s in player.scheduler.log if s.message[0] & 0xF0 == 0x90]
+    beats = [s.beat for s in ons]
+    assert beats == sorted(set(beats))  # none sent twice (taken back after it went out)
+    for sent in ons[1:]:  # each 80 ms before its beat (the first one waits for the start)
+        assert sent.deadline == pytest.approx(seconds(float(sent.beat)) - 0.08)
