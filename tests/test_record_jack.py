@@ -8,6 +8,7 @@ as the time from each note-on to the clock tick jazzd sent for its beat.
 
 from __future__ import annotations
 
+import signal
 import statistics
 import time
 
@@ -88,7 +89,8 @@ def test_a_recorded_trade_holds_the_callers_phrase_and_every_note_the_band_heard
     assert len([m for _, m in chords if m[0] & 0xF0 == 0x90]) > 0  # the chords sound too
 
 
-def test_sigterm_mid_run_leaves_a_whole_readable_file(jack_server, notify, tmp_path):
+def test_sigterm_mid_run_after_a_reload_leaves_a_whole_readable_file(jack_server, notify,
+                                                                     tmp_path):
     recorder = Recorder(unique("rec"))
     (tmp_path / "sets").mkdir()
     path = tmp_path / "sets" / "set.mid"
@@ -96,13 +98,16 @@ def test_sigterm_mid_run_leaves_a_whole_readable_file(jack_server, notify, tmp_p
         with Jazzd("--connect", recorder.port, "--port-name", unique("jz"), "--bpm", "200",
                    "--record", str(path), notify=notify) as jazzd:
             jazzd.ready()
-            time.sleep(3.0)
+            time.sleep(1.5)
+            jazzd.send_signal(signal.SIGHUP)  # a reload: the recording goes on
+            time.sleep(2.0)
             status, err = jazzd.stop()
         time.sleep(0.2)
         heard = recorder.stop()
     finally:
         recorder.reap()
     assert status == 0, err
+    assert "reloaded: changes start at bar" in err
     assert [p.name for p in path.parent.iterdir()] == ["set.mid"]  # no temporary left
     (_, sent), _, _ = tracks_of(path)
     messages = [m for _, m in sent]

@@ -87,6 +87,7 @@ class SessionRecorder:
         self._writer: threading.Thread | None = None
         self._failure: BaseException | None = None
         self._roll = threading.Lock()
+        self._marks_lock = threading.Lock()  # the player adds marks, a full file takes them
 
     # -- what is kept ------------------------------------------------------------
 
@@ -111,7 +112,8 @@ class SessionRecorder:
 
     def chord(self, time: float, chord: Any) -> None:
         """``chord`` sounds from ``time`` on."""
-        self.marks.append(Mark(time, chord_symbol(chord), tuple(chord.voicing)))
+        with self._marks_lock:
+            self.marks.append(Mark(time, chord_symbol(chord), tuple(chord.voicing)))
         self._count()
 
     def watch_chords(self, timebase: Timebase) -> ChordWatch:
@@ -173,7 +175,8 @@ class SessionRecorder:
         return path
 
     def _take_all(self) -> Take:
-        marks, self.marks = self.marks, []
+        with self._marks_lock:
+            marks, self.marks = self.marks, []
         timebase = self.timebase
         origin = timebase.time_at(Fraction(0)) if timebase is not None else None
         bpm = timebase.bpm_at(Fraction(0)) if timebase is not None else self.bpm
