@@ -173,6 +173,16 @@ def test_bad_charts_are_one_line_and_exit_2(tmp_path: Path, mode: str) -> None:
         assert not out.exists()
 
 
+def test_list_tunes_needs_a_chart(tmp_path: Path) -> None:
+    midi = tmp_path / "loop.mid"
+    midi.write_bytes(b"MThd\x00\x00\x00\x06\x00\x00\x00\x01\x00\x60")
+    for args, message in ((["--list-tunes"], "give --chords FILE|LINK"),
+                          (["--chords", str(midi), "--list-tunes"], "is a MIDI file")):
+        result = jazzd(*args)
+        lines = result.stderr.strip().splitlines()
+        assert result.returncode == 2 and len(lines) == 1 and message in lines[0], lines
+
+
 def test_a_link_in_a_config_file_is_not_taken_for_a_path(tmp_path: Path) -> None:
     link = ireal_link(ireal_tune("Lonely", AABA))
     config = parse_config({"music": {"chords": link, "tune": "lonely", "transpose": 2,

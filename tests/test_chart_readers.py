@@ -257,3 +257,22 @@ def test_a_midi_file_is_left_to_the_midi_reader(tmp_path: Path) -> None:
     path = tmp_path / "loop.mid"
     path.write_bytes(b"MThd\x00\x00\x00\x06\x00\x00\x00\x01\x00\x60")
     assert load_tune(str(path)) is None
+
+
+def test_chart_files_have_a_size_limit_and_so_has_a_compressed_score(tmp_path: Path) -> None:
+    from jazzd.charts import musicxml, playlist
+
+    big = tmp_path / "huge.musicxml"
+    with big.open("wb") as stream:
+        stream.truncate(playlist.MAX_CHART_BYTES + 1)
+    with pytest.raises(UserError, match="more than MAX_CHART_BYTES"):
+        load_tune(str(big))
+    packed = tmp_path / "tune.mxl"
+    with zipfile.ZipFile(packed, "w") as archive:
+        archive.writestr("META-INF/container.xml",
+                         '<container><rootfiles><rootfile full-path="s.xml"/></rootfiles>'
+                         "</container>")
+        archive.writestr("s.xml", score_xml(measure_xml(1, whole_bar("F", "dominant"),
+                                                        first=True)))
+    with pytest.raises(UserError, match=r"unpacks to \d+ bytes, more than MAX_CHART_BYTES = 100"):
+        musicxml.score_of_mxl(packed.read_bytes(), str(packed), 100)
