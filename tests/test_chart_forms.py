@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from jazzd.charts.chart import AL_CODA, AL_END, AL_FINE, Bar
+from jazzd.charts.chart import AL_CODA, AL_END, AL_FINE, Bar, al_ending, until_of
 from jazzd.charts.form import unroll
 from jazzd.errors import UserError
 
@@ -84,6 +84,21 @@ def test_a_plain_da_capo_plays_to_the_end_or_to_the_fine_or_coda_the_chart_marks
     chart = bars(5, b2={"segno": True}, b3={"to_coda": True},
                  b4={"jump": "ds", "jump_until": AL_END}, b5={"coda": True})
     assert played(chart) == [1, 2, 3, 4, 2, 3, 5]
+
+
+def test_dal_segno_al_1st_ending_ends_with_that_ending() -> None:
+    chart = bars(7, b2={"segno": True, "repeat_start": True},
+                 b3={"endings": frozenset({1}), "repeat_times": 2},
+                 b4={"endings": frozenset({2})}, b6={"jump": "ds", "jump_until": al_ending(1)})
+    assert played(chart) == [1, 2, 3, 2, 4, 5, 6, 2, 3]
+
+
+def test_the_words_of_a_jump_say_where_it_goes_on_to() -> None:
+    assert until_of("D.S. al Coda") == AL_CODA
+    assert until_of("D.C. al Fine") == AL_FINE
+    assert until_of("D.S. al 1st End.") == al_ending(1)
+    assert until_of("d.c. al 2nd ending") == al_ending(2)
+    assert until_of("D.C.") == AL_END
 
 
 def test_a_jump_to_a_sign_that_is_not_there_is_one_clear_line() -> None:

@@ -89,6 +89,15 @@ def test_ireal_six_nine_chords_and_an_unnumbered_ending() -> None:
     assert tune is not None and tune.loop.symbols() == ["C69", "Fm69", "C69", "G69"]
 
 
+def test_ireal_dal_segno_al_1st_ending() -> None:
+    chart = ("T44C^7XyQ|{SA-7XyQ|N1D-7 G7 }XyQ|N2E-7 A7 ]"
+             "[F^7XyQ|<D.S. al 1st End.>Bb7XyQZ")
+    tune = load_tune(ireal_link(ireal_tune("Back To One", chart)))
+    assert tune is not None and tune.chorus_bars == 9
+    assert tune.loop.symbols() == ["Cmaj7", "Am7", "Dm7", "G7", "Am7", "Em7", "A7", "Fmaj7",
+                                   "Bb7", "Am7", "Dm7", "G7"]
+
+
 def test_ireal_repeat_counts_in_comments() -> None:
     chart = "{T44C^7XyQ|F7<*743x>XyQ}|G7XyQZ"
     tune = load_tune(ireal_link(ireal_tune("Thrice", chart)))

@@ -7,6 +7,7 @@ unrolls the signs into the order a musician plays the bars in, and
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -44,8 +45,30 @@ class ChartChord:
     harmony: Harmony | None
 
 
-#: Where a D.C. or D.S. goes on after its jump: to the Fine, to the coda, or to the end.
+#: Where a D.C. or D.S. goes on after its jump: to the Fine, to the coda, or to the end;
+#: or to the end of a numbered ending, ``al_ending(2)`` ("D.C. al 2nd ending").
 AL_FINE, AL_CODA, AL_END = "fine", "coda", "end"
+
+
+def al_ending(number: int) -> str:
+    """``jump_until`` for "D.C./D.S. al Nth ending": the tune ends after that ending."""
+    return f"ending {number}"
+
+
+def until_of(words: str) -> str:
+    """Where a D.C. or D.S. written in words goes on to ("D.S. al Coda", "D.C. al 2nd End.")."""
+    lowered = words.lower()
+    if "coda" in lowered:
+        return AL_CODA
+    if "fine" in lowered:
+        return AL_FINE
+    match = re.search(r"\bal\s+(\d)\s*(?:st|nd|rd|th)?\b", lowered)
+    return al_ending(int(match[1])) if match else AL_END
+
+
+def ending_of(until: str | None) -> int | None:
+    """The ending number of an ``al_ending`` value, None for the others."""
+    return int(until.split()[1]) if until and until.startswith("ending ") else None
 
 
 @dataclass(frozen=True)
@@ -75,7 +98,7 @@ class Bar:
     fine: bool = False
     #: "dc" (da capo: from the top) or "ds" (dal segno: from the sign) after this bar.
     jump: str | None = None
-    #: Where the jump goes on to: AL_FINE, AL_CODA or AL_END.
+    #: Where the jump goes on to: AL_FINE, AL_CODA, AL_END or an ``al_ending``.
     jump_until: str = AL_END
 
 

@@ -3,7 +3,8 @@
 Repeats (``|: :|``, played ``repeat_times`` in all), numbered endings (a bar in the 1st
 ending is played on the first pass only, and so on), D.C. and D.S. (from the top or from
 the segno), al Fine (stop after the Fine bar) and al Coda (after the To Coda bar go on at
-the coda). The convention of the lead sheets: after a D.C. or D.S. the repeats are not
+the coda; al 2nd ending: through the 2nd ending, and no further). The convention of the
+lead sheets: after a D.C. or D.S. the repeats are not
 taken again and the last ending of each is played. A backward repeat with no forward
 sign before it goes back to the start, or to the bar after the previous repeat. A plain
 D.C. or D.S. goes on to the Fine, or else to the coda, when the chart marks one.
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from jazzd.charts.chart import AL_CODA, AL_END, AL_FINE, Bar
+from jazzd.charts.chart import AL_CODA, AL_END, AL_FINE, Bar, ending_of
 from jazzd.errors import UserError
 
 #: The most bars one chorus may play: a form that jumps more than this never ends.
@@ -77,7 +78,7 @@ def unroll(bars: Sequence[Bar]) -> list[int]:
         if bar.repeat_start and not jumped and forward:
             section, pass_no = index, 1
         if bar.endings:
-            wanted = last[index] if jumped else pass_no
+            wanted = (ending_of(until) or last[index]) if jumped else pass_no
             if wanted not in bar.endings:
                 index += 1
                 continue
@@ -91,6 +92,10 @@ def unroll(bars: Sequence[Bar]) -> list[int]:
             )
         if jumped and until == AL_FINE and bar.fine:
             break
+        number = ending_of(until) if jumped else None
+        if number in bar.endings and (index + 1 == len(bars)
+                                      or number not in bars[index + 1].endings):
+            break  # al Nth ending: the tune ends with that ending
         if jumped and until == AL_CODA and bar.to_coda:
             index = _find(bars, index + 1, "coda", bar)
             continue

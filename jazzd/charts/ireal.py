@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from urllib.parse import unquote
 
-from jazzd.charts.chart import AL_CODA, AL_END, AL_FINE, Bar, Chart, ChartChord, Harmony
+from jazzd.charts.chart import Bar, Chart, ChartChord, Harmony, until_of
 from jazzd.charts.kinds import IREAL_KINDS, read_symbol, split_root
 from jazzd.errors import UserError
 from jazzd.music.tokens import BAR_BEATS, GRID
@@ -209,8 +209,7 @@ class _Reader:
         lowered = " ".join(re.sub(r"^\*\d\d", "", text).lower().split())
         jump = "dc" if "d.c." in lowered else "ds" if "d.s." in lowered else None
         if jump is not None:
-            until = AL_CODA if "coda" in lowered else AL_FINE if "fine" in lowered else AL_END
-            self.bar.signs.update(jump=jump, jump_until=until)
+            self.bar.signs.update(jump=jump, jump_until=until_of(lowered))
         elif lowered.startswith("fine"):
             self.bar.signs["fine"] = True
         times = re.match(r"^(\d+)\s*x$", lowered)

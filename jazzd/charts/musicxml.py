@@ -19,7 +19,7 @@ from dataclasses import replace
 from fractions import Fraction
 from xml.etree import ElementTree
 
-from jazzd.charts.chart import AL_CODA, AL_END, AL_FINE, Bar, Chart, ChartChord, Harmony
+from jazzd.charts.chart import AL_END, Bar, Chart, ChartChord, Harmony, until_of
 from jazzd.charts.kinds import (
     IMPROVISOR_KINDS,
     KINDS,
@@ -126,8 +126,7 @@ def _words(text: str, signs: dict[str, object]) -> None:
         "ds" if re.search(r"\bd\.\s?s\.|dal segno", lowered) else None)
     if jump is not None:
         signs["jump"] = jump
-        signs["jump_until"] = (AL_CODA if "coda" in lowered else AL_FINE if "fine" in lowered
-                               else AL_END)
+        signs["jump_until"] = until_of(lowered)
     elif "to coda" in lowered:
         signs["to_coda"] = True
     elif lowered.startswith("fine"):
