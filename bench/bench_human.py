@@ -672,6 +672,12 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> dict:
     out("the features that differ most: mean (generated minus human, in human SDs)")
     out(aligned([["feature", "players", *map(label, models)],
                  *difference_rows(list(FEATURES), means(h), columns, args.top)]))
+    strong = list(FEATURES).index("chord_strong")
+    out("")
+    out(f"chord tones on beats 1 and 3 (issue 28: within 0.05 of the players'): players "
+        f"{means(h)[strong]:.3f}; " + "; ".join(
+            f"{label(model)} {column[0][strong]:.3f} ({column[0][strong] - means(h)[strong]:+.3f})"
+            for model, column in zip(models, columns, strict=True)))
     return report
 
 

@@ -9,8 +9,11 @@ soloist would feed at each token (:func:`jazzd.music.context.context_at` over th
 file's chords, the chords to come known as in a render). A token outside the
 model's vocabulary is scored as the token the runtime maps it to
 (:func:`jazzd.generate.soloist.nearest_token`). One line per file, then one JSON object
-as the last line: ``nll_per_token`` (nats), ``perplexity``, ``tokens``,
-``oov_share`` and the per-file figures. Without ``--model``, the default model.
+as the last line: ``nll_per_token`` (nats), ``perplexity``, ``nll_per_note`` (the
+token's NLL plus the pitch choice's, minus the log of the probability the runtime gives
+the note's exact pitch in the pitch range 0-127, over notes and rests: the unit of
+published per-note figures), ``tokens``, ``oov_share`` and the per-file figures.
+Without ``--model``, the default model.
 
 A file with no solo or no chords, or a model that is not a jazzd model: one line
 on stderr, exit 2.
@@ -29,6 +32,12 @@ import numpy as np
 
 from jazzd.errors import UserError
 
+#: The pitch range the per-note figure is scored in (``--pitch-range``): all of MIDI, so no
+#: player's note falls outside it.
+SCORING_RANGE = (0, 127)
+#: The probability a note the runtime can never play is scored with.
+FLOOR = 1e-6
+
 
 @dataclass(frozen=True)
 class Score:
@@ -38,26 +47,45 @@ class Score:
     tokens: int
     nll: float  # summed, nats
     outside: int  # tokens not in the vocabulary
+    #: The pitch choice's NLL summed over the notes (minus the log of the probability the
+    #: runtime gives each note's exact pitch, given its token).
+    pitch_nll: float = 0.0
+    notes: int = 0
+    #: Notes whose pitch the runtime can never play after their token (scored at FLOOR).
+    unreachable: int = 0
 
     @property
     def nll_per_token(self) -> float:
         return self.nll / self.tokens if self.tokens else math.nan
 
+    @property
+    def nll_per_note(self) -> float:
+        """Token and pitch NLL per note and rest."""
+        return (self.nll + self.pitch_nll) / self.tokens if self.tokens else math.nan
 
-def score_part(model, part) -> Score:
+
+def score_part(model, part, pitch_range: tuple[int, int] = SCORING_RANGE) -> Score:
     """Teacher-force ``part`` (an export Corpus) through ``model`` from a zero state."""
-    from export.features import onsets, previous_pitches
+    from export.features import onsets, phrase_places, previous_pitches
+    from export.pitch_fit import motions
     from jazzd.generate.soloist import nearest_token
     from jazzd.music.context import context_at
+    from jazzd.music.unparse import PitchRange, pitch_probability
 
     vocabulary = model.vocabulary
     tokens = tuple(vocabulary.token(i) for i in range(len(vocabulary)))
+    choice = model.info.pitch_choice
+    scoring = PitchRange(*pitch_range)
+    pitches = [note[3] for note in part.played]
+    moves = motions(pitches)
     model.reset()
     total, outside, previous = 0.0, 0, None
+    pitch_total, notes, unreachable = 0.0, 0, 0
     tokens_in_order = (t for bar in part.bars for t in bar)
-    for token, beat, before in zip(tokens_in_order, onsets(part), previous_pitches(part),
-                                   strict=True):
-        context = context_at(part.chords, beat, before) if model.uses_context else None
+    for token, beat, before, phrase in zip(tokens_in_order, onsets(part), previous_pitches(part),
+                                           phrase_places(part), strict=True):
+        context = (context_at(part.chords, beat, before, phrase=phrase)
+                   if model.uses_context else None)
         probs = model.step(previous, context)
         if token in vocabulary:
             index = vocabulary.index(token)
@@ -66,17 +94,31 @@ def score_part(model, part) -> Score:
             outside += 1
         total -= math.log(max(float(probs[index]), 1e-12))
         previous = index
+        if not token.is_rest:
+            chance = pitch_probability(pitches[notes], tokens[index], part.chords.chord_at(beat),
+                                       before, scoring, choice=choice, motion=moves[notes])
+            if chance <= 0.0:
+                unreachable += 1
+            pitch_total -= math.log(max(chance, FLOOR))
+            notes += 1
     model.reset()
-    return Score(part.source, len(part.tokens), total, outside)
+    return Score(part.source, len(part.tokens), total, outside, pitch_total, notes, unreachable)
 
 
 def summary(scores: Sequence[Score]) -> dict:
-    """The figures over all files: per-token NLL weighted by tokens."""
+    """The figures over all files: per-token NLL weighted by tokens; per-note NLL (token
+    and pitch, over notes and rests) and the pitch choice's NLL per pitched note."""
     tokens = sum(s.tokens for s in scores)
+    notes = sum(s.notes for s in scores)
     nll = sum(s.nll for s in scores) / tokens
+    pitch = sum(s.pitch_nll for s in scores)
     return {"nll_per_token": round(nll, 4), "perplexity": round(math.exp(nll), 2),
+            "nll_per_note": round(nll + pitch / tokens, 4),
+            "pitch_nll_per_pitched_note": round(pitch / notes, 4) if notes else None,
+            "unreachable_pitches": sum(s.unreachable for s in scores),
             "tokens": tokens, "oov_share": round(sum(s.outside for s in scores) / tokens, 4),
-            "files": {s.source: {"nll_per_token": round(s.nll_per_token, 4), "tokens": s.tokens,
+            "files": {s.source: {"nll_per_token": round(s.nll_per_token, 4),
+                                 "nll_per_note": round(s.nll_per_note, 4), "tokens": s.tokens,
                                  "oov": s.outside} for s in scores}}
 
 
@@ -95,7 +137,7 @@ def evaluate(model_name: str | None, midi: Sequence[str], wjazzd: Sequence[str] 
         scores.append(score_part(model, part))
         found = scores[-1]
         out(f"{found.source}: {found.tokens} tokens, nll {found.nll_per_token:.4f} nats/token, "
-            f"{found.outside} outside the vocabulary")
+            f"{found.nll_per_note:.4f} nats/note, {found.outside} outside the vocabulary")
     return summary(scores)
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from export.corpus import Corpus
 from jazzd.generate.soloist import nearest_token
-from jazzd.music.context import CONTEXT_SIZE, context_at, group
+from jazzd.music.context import CONTEXT_SIZE, PhrasePlace, context_at, group
 from jazzd.music.tokens import BAR_BEATS, Vocabulary, parse_token
 
 
@@ -64,12 +64,23 @@ def previous_pitches(part: Corpus) -> list[int | None]:
     return found
 
 
+def phrase_places(part: Corpus) -> list[PhrasePlace]:
+    """Where each token of ``part`` stands in its phrase (before the token)."""
+    found, place = [], PhrasePlace()
+    for bar in part.bars:
+        for token in bar:
+            found.append(place)
+            place = place.after(token.is_rest, token.duration)
+    return found
+
+
 def contexts(part: Corpus, *, future: bool = True) -> np.ndarray:
     """The context of each token of ``part`` over its own chords, (n, CONTEXT_SIZE)."""
     if part.chords is None:
         raise ValueError(f"{part.source} carries no chords")
-    rows = [context_at(part.chords, beat, previous, future=future)
-            for beat, previous in zip(onsets(part), previous_pitches(part), strict=True)]
+    rows = [context_at(part.chords, beat, previous, future=future, phrase=phrase)
+            for beat, previous, phrase in zip(onsets(part), previous_pitches(part),
+                                              phrase_places(part), strict=True)]
     return np.stack(rows) if rows else np.zeros((0, CONTEXT_SIZE), np.float32)
 
 

@@ -27,6 +27,7 @@ from jazzd.errors import UserError
 from jazzd.files.atomic_output import check_writable, replacing
 from jazzd.generate.model_rules import check_vocabulary
 from jazzd.generate.performance import Style
+from jazzd.music.pitch_choice import PitchChoice
 from jazzd.music.tokens import Vocabulary
 
 FORMAT_VERSION = "2"  # 2: the jazzd.performance key (articulation, dynamics)
@@ -108,6 +109,7 @@ def _rename_outputs(proto: Any) -> None:
 def attach_metadata(
     proto: Any, vocabulary: Vocabulary, n_a: int, provenance: dict, style: Style | None = None,
     context: dict | None = None, card: str | None = None, temperature: float | None = None,
+    pitch_choice: PitchChoice | None = None,
 ) -> None:
     """Write the jazzd keys into the model's metadata_props (replacing any earlier ones).
 
@@ -116,7 +118,8 @@ def attach_metadata(
     ``context`` (``{"size": N, "groups": [...]}``) makes the model format 3: its step
     reads the ``ctx`` input. ``card`` is the model card (what it learned, from what).
     ``temperature`` is the sampling temperature the model plays at (``jazzd.temperature``;
-    left out: 1); a player's temperature is relative to it.
+    left out: 1); a player's temperature is relative to it. ``pitch_choice`` (the learned
+    choice among a token's pitches) goes under ``jazzd.pitch_choice``.
     """
     props = {
         "jazzd.format_version": FORMAT_VERSION if context is None else CONTEXT_FORMAT_VERSION,
@@ -132,9 +135,11 @@ def attach_metadata(
         props["jazzd.temperature"] = repr(float(temperature))
     if style is not None:
         props["jazzd.performance"] = style.to_json()
+    if pitch_choice is not None:
+        props["jazzd.pitch_choice"] = pitch_choice.to_json()
     kept = [p for p in proto.metadata_props if p.key not in props
             and p.key not in ("jazzd.performance", "jazzd.context", "jazzd.model_card",
-                              "jazzd.temperature")]
+                              "jazzd.temperature", "jazzd.pitch_choice")]
     del proto.metadata_props[:]
     for prop in kept:
         proto.metadata_props.append(prop)
@@ -253,6 +258,7 @@ def export_step(
     contexts: np.ndarray | None = None,
     card: str | None = None,
     temperature: float | None = None,
+    pitch_choice: PitchChoice | None = None,
 ) -> Exported:
     """Convert, check parity, stamp the metadata and write ``path`` (atomically).
 
@@ -276,6 +282,7 @@ def export_step(
                            for key in ("probs", "a_out", "c_out", "c_out_scaled")},
                    created_utc=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                    versions=versions())
-    attach_metadata(proto, vocabulary, n_a, stamped, style, context, card, temperature)
+    attach_metadata(proto, vocabulary, n_a, stamped, style, context, card, temperature,
+                    pitch_choice)
     written = write_atomically(proto, path)
     return Exported(path, written, check)

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from export.corpus import Corpus, CorpusSet
+from export.pitch_fit import fit_pitch_choice
 from jazzd.errors import UserError
 from jazzd.music.context import CONTEXT_SIZE
 
@@ -139,6 +140,9 @@ def run_context(
                  seed=args.seed, out=(lambda line: None) if args.quiet else out)
     began = clock()
     style, feel_source = _style(played, performance, wjazzd, out)
+    pitch_choice, choice_summary = fit_pitch_choice(train_parts)
+    out(f"pitch choice: {choice_summary['notes']} notes, nll {choice_summary['nll_per_note']:.4f}"
+        f" nats/note; register {choice_summary['register']}")
     wjazzd_count = len(wjazzd.parts) if wjazzd else 0
     provenance = {
         "architecture": "context",
@@ -171,13 +175,15 @@ def run_context(
         "min_count": args.min_count,
         "training_seconds": round(fitted.seconds, 1),
         "play_temperature": args.play_temperature,
+        "pitch_choice": choice_summary,
     }
     rows = [row * mask for f in train_files[:2] for row in f.contexts[:100]]
     exported = export_step(
         fitted.step_model, vocabulary, target, provenance, n_a=units, style=style,
         context={"size": CONTEXT_SIZE, "groups": list(features), "version": CONTEXT_VERSION},
         contexts=rows or None, card=model_card(provenance),
-        temperature=None if args.play_temperature == 1.0 else args.play_temperature)
+        temperature=None if args.play_temperature == 1.0 else args.play_temperature,
+        pitch_choice=pitch_choice)
     export_seconds = clock() - began
     out(f"training: {fitted.epochs} epochs (kept epoch {fitted.best_epoch}), seed {args.seed}, "
         f"{fitted.parameters} parameters, train nll {fitted.train_nll:.4f}"

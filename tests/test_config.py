@@ -162,6 +162,6 @@ def test_every_flag_of_a_key_is_on_the_command_line_with_its_range_and_default()
     assert "{range}" not in text and "{default}" not in text
     assert "--bpm BPM tempo in [20, 400] BPM (default 130)" in text
     assert "--channel CHANNEL MIDI channel 1-16 (default 1)" in text
-    assert "--pitch-range LOW-HIGH MIDI pitch range of the solo (default 52-84)" in text
+    assert "--pitch-range LOW-HIGH|auto MIDI pitch range of the solo, a hard limit; auto" in text
     assert parser.parse_args(["--legato", "--trade", "4"]).trade == 4
     assert parser.parse_args([]).legato is None  # not given: the config's value stays

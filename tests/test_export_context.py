@@ -79,6 +79,8 @@ def test_export_trains_the_context_model_and_evaluate_scores_it(tmp_path: Path) 
     assert provenance["performance"]["source"] == "a.mid"
     assert provenance["performance"]["role"].startswith("gate")
     assert provenance["notes"]["files"] == 2 and len(provenance["validation_files"]) == 1
+    # the pitch choice is learned from the training file's notes, and kept in the model
+    assert model.info.pitch_choice is not None and provenance["pitch_choice"]["notes"] > 0
 
     scored = _run("-m", "export.evaluate", "--model", str(out), "--midi", str(first))
     assert scored.returncode == 0, scored.stderr[-2000:]
@@ -87,6 +89,9 @@ def test_export_trains_the_context_model_and_evaluate_scores_it(tmp_path: Path) 
     assert 0 < result["nll_per_token"] < 10
     assert result["perplexity"] == pytest.approx(np.exp(result["nll_per_token"]), rel=1e-3)
     assert 0 <= result["oov_share"] <= 1
+    # per note: the token's NLL plus the pitch choice's, over notes and rests
+    assert result["pitch_nll_per_pitched_note"] >= 0
+    assert result["nll_per_note"] >= result["nll_per_token"]
 
     # the one-solo model scores the same file through the same runtime
     seed = _run("-m", "export.evaluate", "--model", "metheny", "--midi", str(first))

@@ -50,6 +50,7 @@ JAZZD_MODULES = {
     "jazzd.midi.rtmidi_port",
     "jazzd.music", "jazzd.music.chords", "jazzd.music.context", "jazzd.music.theory",
     "jazzd.music.tokens",
+    "jazzd.music.pitch_choice",
     "jazzd.music.unparse",
     "jazzd.timing", "jazzd.timing.clock", "jazzd.timing.clock_send", "jazzd.timing.delay",
     "jazzd.timing.realtime",

@@ -88,8 +88,10 @@ class MusicConfig:
         "--channel", "MIDI channel {range} (default {default})"))
     velocity: int = key(90, Whole(1, 127), Flag(
         "--velocity", "centre velocity {range} of the dynamics (default {default})"))
-    pitch_range: tuple[int, int] = key((52, 84), PitchRange(), Flag(
-        "--pitch-range", "MIDI pitch range of the solo (default {default})", "LOW-HIGH"))
+    pitch_range: tuple[int, int] | None = key(None, PitchRange(), Flag(
+        "--pitch-range", "MIDI pitch range of the solo, a hard limit; auto (default): the "
+        "range most of the players' notes fall in, as the model learned it (52-84 for a "
+        "model that learned none)", "LOW-HIGH|auto"))
     dynamics: float = key(1.0, Share(), Flag(
         "--dynamics", "{range}: how much of the model's learned velocity variation is played "
         "(default {default}; 0 plays every note at --velocity)", "D"))

@@ -328,14 +328,18 @@ class Channels(Kind):
 
 
 class PitchRange(Kind):
-    """Two MIDI note numbers at least an octave apart: a list, or "52-84" from the command line."""
+    """Two MIDI note numbers at least an octave apart: a list, or "52-84" from the command
+    line; or "auto" (None): the model's learned range."""
 
-    def check(self, value: Any) -> tuple[int, int]:
+    def check(self, value: Any) -> tuple[int, int] | None:
+        if value is None or value == AUTO:
+            return None
         if isinstance(value, str):
             try:
                 value = [int(part) for part in value.replace(":", "-").split("-")]
             except ValueError:
-                raise ValueError("must be two MIDI numbers LOW-HIGH such as 52-84") from None
+                raise ValueError(f'must be two MIDI numbers LOW-HIGH such as 52-84, or "{AUTO}"'
+                             ) from None
         if not isinstance(value, list | tuple) or len(value) != 2 or not all(
             _is_whole(v) for v in value
         ):
@@ -346,7 +350,7 @@ class PitchRange(Kind):
         return (low, high)
 
     def show(self, value: Any) -> str:
-        return f"{value[0]}-{value[1]}"
+        return AUTO if value is None else f"{value[0]}-{value[1]}"
 
 
 class Switch(Kind):

@@ -24,6 +24,7 @@ from jazzd.generate.model_rules import (
     check_vocabulary,
 )
 from jazzd.generate.performance import Style, StyleError
+from jazzd.music.pitch_choice import PitchChoice, PitchChoiceError
 from jazzd.music.tokens import TokenError, Vocabulary
 
 #: The model format this jazzd writes; it reads every format of READ_FORMATS
@@ -53,7 +54,9 @@ class ContextSpec:
     """The context a format 3 model reads: its groups; the others are fed as 0."""
 
     groups: tuple[str, ...]
-    mask: np.ndarray  # (CONTEXT_SIZE,) float32, 1 over the groups read
+    mask: np.ndarray  # (size,) float32, 1 over the groups read
+    #: How many of the context vector's first values the model reads (CONTEXT_SIZES).
+    size: int = 0
 
 
 @dataclass(frozen=True)
@@ -70,11 +73,13 @@ class ModelInfo:
     #: The temperature the model plays at (``jazzd.temperature``; 1 when absent): the
     #: temperature a player sets is relative to it.
     temperature: float = 1.0
+    #: The learned choice among a token's pitches (None: the grammar's rules choose).
+    pitch_choice: PitchChoice | None = None
 
 
 def read_context(meta: dict, where: str) -> ContextSpec:
     """The ``jazzd.context`` metadata of a format 3 model; UserError when it is not this jazzd's."""
-    from jazzd.music.context import CONTEXT_SIZE, GROUP_NAMES, group
+    from jazzd.music.context import CONTEXT_SIZE, CONTEXT_SIZES, GROUP_NAMES, group
 
     try:
         described = json.loads(meta.get("jazzd.context", ""))
@@ -82,18 +87,21 @@ def read_context(meta: dict, where: str) -> ContextSpec:
     except (json.JSONDecodeError, KeyError, TypeError, ValueError):
         raise UserError(f"{where} is format 3 but has no readable jazzd.context metadata: "
                         "export the model again") from None
-    if size != CONTEXT_SIZE:
+    if size not in CONTEXT_SIZES:
         raise UserError(f"{where} reads a context of {size} values, this jazzd computes "
                         f"{CONTEXT_SIZE}: export the model again with this jazzd")
     unknown = [name for name in groups if name not in GROUP_NAMES]
     if unknown:
         raise UserError(f"{where} reads context group {str(unknown[0])[:40]!r}, unknown to this "
                         f"jazzd ({', '.join(GROUP_NAMES)}): export the model again")
-    mask = np.zeros(CONTEXT_SIZE, dtype=np.float32)
+    mask = np.zeros(size, dtype=np.float32)
     for name in groups:
         found = group(name)
+        if found.stop > size:
+            raise UserError(f"{where} reads context group {name!r} beyond its {size} values: "
+                            "export the model again")
         mask[found.start : found.stop] = 1.0
-    return ContextSpec(groups, mask)
+    return ContextSpec(groups, mask, size)
 
 
 def _probability_problem(probs: np.ndarray) -> str | None:
@@ -255,7 +263,19 @@ def read_info(session, where: str) -> ModelInfo:
             raise UserError(
                 f"{where} has unreadable jazzd.performance metadata ({exc}): export the model again"
             ) from None
-    return ModelInfo(vocabulary, n_a, provenance, style, context, read_temperature(meta, where))
+    return ModelInfo(vocabulary, n_a, provenance, style, context, read_temperature(meta, where),
+                     read_pitch_choice(meta, where))
+
+
+def read_pitch_choice(meta: dict, where: str) -> PitchChoice | None:
+    """The model's learned pitch choice (``jazzd.pitch_choice``; None when absent)."""
+    if "jazzd.pitch_choice" not in meta:
+        return None
+    try:
+        return PitchChoice.from_json(meta["jazzd.pitch_choice"])
+    except PitchChoiceError as exc:
+        raise UserError(f"{where} has unreadable jazzd.pitch_choice metadata ({exc}): "
+                        "export the model again") from None
 
 
 def read_temperature(meta: dict, where: str) -> float:
@@ -362,7 +382,7 @@ class StepModel:
             if context is None:
                 self._ctx[:] = 0
             else:
-                np.multiply(context, self._mask, out=self._ctx[0])
+                np.multiply(context[: self._mask.shape[0]], self._mask, out=self._ctx[0])
             feed["ctx"] = self._ctx
         probs, a, c = self._session.run(OUTPUTS, feed)
         self._a = a

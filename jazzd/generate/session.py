@@ -32,7 +32,7 @@ class MusicSettings(Protocol):
     seed: int | None
     temperature: float
     top_p: float
-    pitch_range: tuple[int, int]
+    pitch_range: tuple[int, int] | None  # None: the model's learned range
     dynamics: float
     legato: bool
     swing: float | None  # None: the model's at the tempo played
@@ -78,7 +78,8 @@ def solo_settings(music: MusicSettings) -> SoloSettings:
     from jazzd.generate.soloist import SoloSettings
     from jazzd.music.unparse import PitchRange
 
-    return SoloSettings(music.temperature, music.top_p, PitchRange(*music.pitch_range))
+    chosen = None if music.pitch_range is None else PitchRange(*music.pitch_range)
+    return SoloSettings(music.temperature, music.top_p, chosen)
 
 
 def play_settings(music: MusicSettings) -> PlaySettings:

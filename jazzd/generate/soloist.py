@@ -20,7 +20,7 @@ draw nothing from the rng, so a solo without changes is the same either way.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from random import Random
 
@@ -29,7 +29,7 @@ import numpy as np
 from jazzd.generate.model import StepModel, StepState
 from jazzd.generate.sampling import check_sampling, sample
 from jazzd.music.chords import ChordLoop
-from jazzd.music.context import loop_context, set_previous
+from jazzd.music.context import PhrasePlace, loop_context, set_phrase, set_previous
 from jazzd.music.theory import Chord
 from jazzd.music.tokens import BAR_BEATS, Token
 from jazzd.music.unparse import DEFAULT_RANGE, Note, PitchRange, unparse
@@ -44,7 +44,8 @@ class SoloSettings:
 
     temperature: float = 1.0
     top_p: float = 1.0
-    pitch_range: PitchRange = DEFAULT_RANGE
+    #: A hard limit; None: the model's learned range (:func:`model_range`).
+    pitch_range: PitchRange | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,10 @@ class SoloistCheckpoint:
     rng_state: tuple
     #: Beats into the bar where the state stands (0: before the bar; else before a note).
     offset: Fraction = Fraction(0)
+    #: The sign of the line's last step (0: none yet, or a repeat).
+    motion: int = 0
+    #: Where the next token stands in the phrase.
+    phrase: PhrasePlace = field(default_factory=PhrasePlace)
 
 
 class Soloist:
@@ -92,7 +97,7 @@ class Soloist:
         *,
         temperature: float = 1.0,
         top_p: float = 1.0,
-        pitch_range: PitchRange | tuple[int, int] = DEFAULT_RANGE,
+        pitch_range: PitchRange | tuple[int, int] | None = None,
         collapse_ax: bool = False,
         keep_note_checkpoints: bool = False,
     ) -> None:
@@ -106,9 +111,9 @@ class Soloist:
         self.rng = rng
         self.temperature = temperature
         self.top_p = top_p
-        self.pitch_range = (
-            pitch_range if isinstance(pitch_range, PitchRange) else PitchRange(*pitch_range)
-        )
+        if isinstance(pitch_range, tuple):
+            pitch_range = PitchRange(*pitch_range)
+        self.pitch_range = pitch_range or model_range(model)
         self.collapse_ax = collapse_ax
         self._chords = chords
         self._pending: ChordLoop | None = None
@@ -119,6 +124,13 @@ class Soloist:
         self._bar = 0
         self._last_index: int | None = None
         self._prev_pitch: int | None = None
+        self._motion = 0
+        self._phrase = PhrasePlace()
+        context = model.info.context
+        #: Whether the model reads the place in the phrase (the ``phrase`` context group).
+        self._reads_phrase = context is not None and "phrase" in context.groups
+        #: The learned choice among a token's pitches (None: the grammar's rules).
+        self.pitch_choice = model.info.pitch_choice
         self._count_tokens = 0
         self._count_notes = 0
         self._count_rests = 0
@@ -151,7 +163,7 @@ class Soloist:
         check_sampling(settings.temperature, settings.top_p)
         self.temperature = settings.temperature
         self.top_p = settings.top_p
-        self.pitch_range = settings.pitch_range
+        self.pitch_range = settings.pitch_range or model_range(self.model)
 
     def checkpoint(self) -> SoloistCheckpoint:
         """The state before the next bar, for :meth:`rewind`."""
@@ -163,6 +175,8 @@ class Soloist:
             counts=(self._count_tokens, self._count_notes, self._count_rests),
             rng_state=self.rng.getstate(),
             offset=self._offset,
+            motion=self._motion,
+            phrase=self._phrase,
         )
 
     def rewind(self, checkpoint: SoloistCheckpoint) -> None:
@@ -178,6 +192,8 @@ class Soloist:
         self._count_tokens, self._count_notes, self._count_rests = checkpoint.counts
         self.rng.setstate(checkpoint.rng_state)
         self._offset = checkpoint.offset
+        self._motion = checkpoint.motion
+        self._phrase = checkpoint.phrase
 
     def note_checkpoints(self) -> list[tuple[Fraction, SoloistCheckpoint]]:
         """(start beat, state before it) of each note and rest of the last ``next_bar``.
@@ -207,8 +223,10 @@ class Soloist:
             self.model.step(self._last_index, self.context(beat))
             beat += token.duration
             self._last_index = index
+            self._phrase = self._phrase.after(token.is_rest, token.duration)
         if last_pitch is not None:
             self._prev_pitch = last_pitch
+            self._motion = 0
         self._bar = bar
         self._offset = Fraction(0)
         return len(tokens)
@@ -243,6 +261,9 @@ class Soloist:
             set_previous(vector, chord, previous)
             vector.setflags(write=False)
             built[slot] = vector
+        if self._reads_phrase:
+            vector = vector.copy()
+            set_phrase(vector, self._phrase)
         return vector
 
     def next_token(self, beat: Fraction = Fraction(0)) -> Token:
@@ -271,11 +292,16 @@ class Soloist:
             room=room,
             pitch_range=self.pitch_range,
             collapse_ax=self.collapse_ax,
+            choice=self.pitch_choice,
+            motion=self._motion,
         )
+        self._phrase = self._phrase.after(note.pitch is None, note.duration)
         if note.pitch is None:
             self._count_rests += 1
         else:
             self._count_notes += 1
+            if self._prev_pitch is not None:
+                self._motion = (note.pitch > self._prev_pitch) - (note.pitch < self._prev_pitch)
             self._prev_pitch = note.pitch
         return note
 
@@ -300,6 +326,15 @@ class Soloist:
         self._bar += 1
         self._offset = Fraction(0)
         return notes
+
+
+def model_range(model: StepModel) -> PitchRange:
+    """The pitch range a model plays in unless told: the range most of its players' notes
+    fall in, when it learned its pitch choice; else :data:`DEFAULT_RANGE` (52-84)."""
+    choice = model.info.pitch_choice
+    if choice is None or choice.high - choice.low < 11:
+        return DEFAULT_RANGE
+    return PitchRange(choice.low, choice.high)
 
 
 def _token_distance(a: Token, b: Token) -> tuple[int, float, int]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Protocol
 
+from jazzd.music.unparse import DEFAULT_RANGE
 from jazzd.timing.tempo import Timebase
 
 if TYPE_CHECKING:
@@ -54,7 +55,9 @@ def with_some(settings: Any, changes: Any) -> Any:
 
     solo = {k: v for k, v in changes.items() if k in ("temperature", "top_p", "pitch_range")}
     if "register" in changes:
-        solo["pitch_range"] = register_of(changes["register"], settings.pitch_range)
+        # auto (None) moves a range of the default width
+        solo["pitch_range"] = register_of(changes["register"],
+                                          settings.pitch_range or DEFAULT_RANGE)
     play = {k: v for k, v in changes.items() if k in ("dynamics", "swing", "legato")}
     if play:
         solo["play"] = replace(settings.play, **play)

@@ -16,7 +16,12 @@ compute the same numbers. The context of a token is a vector of
 - ``next``: whether the next chord is unknown (1); when it is known, the root
   motion to it (one-hot, 12) and its pitch classes relative to its root (12);
 - ``pitch``: the previous note's pitch class relative to the sounding chord's root
-  (one-hot, 12), or that there is none yet (1): what a step or a leap from it lands on.
+  (one-hot, 12), or that there is none yet (1): what a step or a leap from it lands on;
+- ``phrase``: the place in the phrase (:class:`PhrasePlace`): the beats since the phrase
+  began and its notes so far, each capped at :data:`PHRASE_HORIZON` and divided by it,
+  and the silence just before the token, capped at :data:`SILENCE_HORIZON` and divided by
+  it. A phrase begins with the first note after a silence of :data:`BREATH` beats or more.
+  Models exported before this group read the vector without it (its first values).
 
 The future (until the next change, the next chord) is unknown when the loop
 says so (chords heard live from a keyboard): then the "unknown" flag is 1 and
@@ -27,7 +32,7 @@ chord next.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 import numpy as np
@@ -41,6 +46,12 @@ HORIZON = Fraction(4)
 #: Places in the beat with their own flag; every other place is the last flag.
 SUBDIVISIONS = (Fraction(0), Fraction(1, 2), Fraction(1, 3), Fraction(2, 3),
                 Fraction(1, 4), Fraction(3, 4))
+#: A silence this long (beats) or longer ends a phrase: the next note begins another.
+BREATH = Fraction(1)
+#: The place in a phrase is counted up to this many beats and notes.
+PHRASE_HORIZON = 16
+#: The silence before a token is counted up to this many beats.
+SILENCE_HORIZON = 4
 
 
 @dataclass(frozen=True)
@@ -58,7 +69,7 @@ class Group:
 
 def _groups() -> tuple[Group, ...]:
     sizes = (("position", 4 + len(SUBDIVISIONS) + 1), ("chord", 13), ("change", 3),
-             ("next", 25), ("pitch", 13))
+             ("next", 25), ("pitch", 13), ("phrase", 3))
     built, start = [], 0
     for name, size in sizes:
         built.append(Group(name, start, size))
@@ -69,6 +80,9 @@ def _groups() -> tuple[Group, ...]:
 GROUPS = _groups()
 CONTEXT_SIZE = GROUPS[-1].stop
 GROUP_NAMES = tuple(group.name for group in GROUPS)
+#: The sizes of the context vector a model may read: today's, and that of the models
+#: exported before the ``phrase`` group (they read its first values).
+CONTEXT_SIZES = (GROUPS[-2].stop, CONTEXT_SIZE)
 
 
 def group(name: str) -> Group:
@@ -122,15 +136,18 @@ def _changes(loop: ChordLoop, beat: Fraction) -> tuple[Fraction, Fraction | None
 
 
 def context_at(loop: ChordLoop, beat: Fraction, previous: int | None = None, *,
-               future: bool | None = None) -> np.ndarray:
+               future: bool | None = None, phrase: PhrasePlace | None = None) -> np.ndarray:
     """The context of a token starting at ``beat`` (beats from the solo's start) over ``loop``.
 
     ``previous`` is the MIDI pitch of the solo's last note before it (None: none yet).
     ``future`` False: the chords to come are unknown (live chords); None: as the
-    loop says (``loop.future_known``). Returns a new float32 array of :data:`CONTEXT_SIZE`.
+    loop says (``loop.future_known``). ``phrase``: the place in the phrase (None: the
+    group left 0). Returns a new float32 array of :data:`CONTEXT_SIZE`.
     """
     vector = loop_context(loop, beat, future=future)
     set_previous(vector, loop.chord_at(Fraction(beat)), previous)
+    if phrase is not None:
+        set_phrase(vector, phrase)
     return vector
 
 
@@ -183,3 +200,37 @@ def unknown_future(vector: np.ndarray) -> np.ndarray:
     masked[..., following.start : following.stop] = 0.0
     masked[..., following.start] = 1.0
     return masked
+
+
+@dataclass(frozen=True)
+class PhrasePlace:
+    """Where the next token stands in the phrase: beats since the phrase began, its notes
+    so far, and the silence just before (beats of rest since the last note).
+
+    The solo begins as after a long silence, so its first note begins a phrase.
+    """
+
+    beats: Fraction = Fraction(0)
+    notes: int = 0
+    silence: Fraction = Fraction(SILENCE_HORIZON)
+
+    def after(self, rest: bool, duration: Fraction) -> PhrasePlace:
+        """The place after a rest or a note of ``duration`` beats (a rest lengthens the
+        silence; a note after a breath begins a new phrase)."""
+        if rest:
+            return replace(self, beats=self.beats + duration, silence=self.silence + duration)
+        if self.silence >= BREATH:
+            return PhrasePlace(duration, 1, Fraction(0))
+        return PhrasePlace(self.beats + duration, self.notes + 1, Fraction(0))
+
+    def values(self) -> tuple[float, float, float]:
+        """The ``phrase`` group's three values."""
+        return (float(min(self.beats, PHRASE_HORIZON)) / PHRASE_HORIZON,
+                min(self.notes, PHRASE_HORIZON) / PHRASE_HORIZON,
+                float(min(self.silence, SILENCE_HORIZON)) / SILENCE_HORIZON)
+
+
+def set_phrase(vector: np.ndarray, place: PhrasePlace) -> None:
+    """Set the ``phrase`` group of ``vector`` to ``place``."""
+    start = group("phrase").start
+    vector[start : start + 3] = place.values()

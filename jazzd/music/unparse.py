@@ -27,6 +27,10 @@ The rules (SPEC §2, with the original's defects fixed):
   leaves empty (many chords have no ``X`` pitch class) falls back along
   ``_FALLBACK``.
 
+A model that learned its pitch choice (:mod:`jazzd.music.pitch_choice`) replaces the
+bells and the steering: the candidates are every pitch of the class in the range (no
+note yet, or no interval) or in the interval's window, and the learned weights choose.
+
 Timing: a note starts where the previous one ends; a bar holds exactly four
 beats, the note that crosses the bar line is cut there.
 """
@@ -41,6 +45,7 @@ from functools import lru_cache
 from random import Random
 
 from jazzd.errors import UserError
+from jazzd.music.pitch_choice import PitchChoice, draw, probability_of
 from jazzd.music.theory import Chord
 from jazzd.music.tokens import BAR_BEATS, GRID, Token, snap
 
@@ -173,6 +178,46 @@ def _nearest(pitches: tuple[int, ...], target: int) -> int:
     return min(pitches, key=lambda p: (abs(p - target), p))
 
 
+#: The candidates of a learned choice: (situation, candidates, the window's centre
+#: interval); or the one pitch the rules leave (an int), or None for a rest.
+Candidates = tuple[int, tuple[int, ...], int] | int | None
+
+
+def learned_candidates(
+    token: Token, chord: Chord, prev: int | None, pitch_range: PitchRange = DEFAULT_RANGE,
+    *, collapse_ax: bool = False,
+) -> Candidates:
+    """What a learned pitch choice chooses among for ``token`` after ``prev``."""
+    if token.kind == "R":
+        return None
+    kind = "C" if collapse_ax and token.kind in ("A", "X") else token.kind
+    pitches = class_pitches(chord, kind, pitch_range)
+    if prev is None:
+        return 0, pitches, 0
+    bounds = token.bounds
+    if bounds is None:
+        return 1, pitches, 0
+    lower, upper = bounds
+    interval = (lower + upper) // 2
+    window = _between(pitches, prev + lower, prev + upper)
+    if not window:
+        window = _between(pitches, prev - upper, prev - lower)
+        interval = -interval
+    if window:
+        return 2, window, interval
+    step = -2 if prev > pitch_range.middle else 2
+    return min(max(prev + step, pitch_range.low), pitch_range.high)
+
+
+def _learned_distribution(
+    choice: PitchChoice, found: tuple[int, tuple[int, ...], int], chord: Chord,
+    prev: int | None, motion: int, pitch_range: PitchRange,
+) -> tuple[float, ...]:
+    situation, candidates, centre = found
+    register = choice.register_in(pitch_range.low, pitch_range.high)
+    return choice.cumulative(situation, candidates, prev, centre, motion, chord.root, register)
+
+
 def choose_pitch(
     token: Token,
     chord: Chord,
@@ -181,14 +226,23 @@ def choose_pitch(
     pitch_range: PitchRange = DEFAULT_RANGE,
     *,
     collapse_ax: bool = False,
+    choice: PitchChoice | None = None,
+    motion: int = 0,
 ) -> int | None:
     """The pitch for ``token`` against ``chord`` after ``prev``; None for a rest.
 
     A token with an interval but no previous pitch is played as its class
-    without an interval (the engine avoids that case by masking).
+    without an interval (the engine avoids that case by masking). With a learned
+    ``choice``, ``motion`` is the sign of the line's last step (0: none or a repeat).
     """
     if token.kind == "R":
         return None
+    if choice is not None:
+        found = learned_candidates(token, chord, prev, pitch_range, collapse_ax=collapse_ax)
+        if not isinstance(found, tuple):
+            return found
+        return draw(found[1], _learned_distribution(choice, found, chord, prev, motion,
+                                                    pitch_range), rng)
     kind = "C" if collapse_ax and token.kind in ("A", "X") else token.kind
     pitches = class_pitches(chord, kind, pitch_range)
     if prev is None:
@@ -226,15 +280,68 @@ def unparse(
     room: Fraction = BAR_BEATS,
     pitch_range: PitchRange = DEFAULT_RANGE,
     collapse_ax: bool = False,
+    choice: PitchChoice | None = None,
+    motion: int = 0,
 ) -> Note:
     """The note for ``token`` starting at ``start``, cut to ``room`` beats (the bar line).
 
     The duration is on the 1/24-beat grid of ``tokens.snap`` (parsed tokens already are).
     """
-    pitch = choose_pitch(token, chord, prev, rng, pitch_range, collapse_ax=collapse_ax)
+    pitch = choose_pitch(token, chord, prev, rng, pitch_range, collapse_ax=collapse_ax,
+                         choice=choice, motion=motion)
     duration = token.duration
     if GRID % duration.denominator:  # off the grid: only tokens built by hand
         duration = snap(duration)
     if duration > room:
         duration = room
     return Note(start, duration, pitch, str(token))
+
+
+def pitch_probability(
+    pitch: int, token: Token, chord: Chord, prev: int | None, pitch_range: PitchRange, *,
+    collapse_ax: bool = False, choice: PitchChoice | None = None, motion: int = 0,
+) -> float:
+    """The probability :func:`choose_pitch` gives ``pitch`` for ``token`` (0: never)."""
+    if choice is not None:
+        found = learned_candidates(token, chord, prev, pitch_range, collapse_ax=collapse_ax)
+        if not isinstance(found, tuple):
+            return float(found == pitch)
+        cumulative = _learned_distribution(choice, found, chord, prev, motion, pitch_range)
+        return probability_of(pitch, found[1], cumulative)
+    return _rule_probability(pitch, token, chord, prev, pitch_range, collapse_ax)
+
+
+def _uniform(candidates: tuple[int, ...]) -> tuple[float, ...]:
+    return tuple((i + 1) / len(candidates) for i in range(len(candidates)))
+
+
+def _rule_probability(pitch: int, token: Token, chord: Chord, prev: int | None,
+                      pitch_range: PitchRange, collapse_ax: bool) -> float:
+    """The probability the rules above (no learned choice) give ``pitch``."""
+    kind = "C" if collapse_ax and token.kind in ("A", "X") else token.kind
+    pitches = class_pitches(chord, kind, pitch_range)
+    if prev is None:
+        middle = pitch_range.middle
+        window = _between(pitches, middle - _NEAR, middle + _NEAR - 1)
+        if not window:
+            return float(pitch == _nearest(pitches, middle))
+        return probability_of(pitch, window, _uniform(window))
+    bounds = token.bounds
+    if bounds is None:
+        window = _between(pitches, prev - _NEAR, prev + _NEAR)
+        if not window:
+            return float(pitch == _nearest(pitches, prev))
+        window = _steer(window, prev, pitch_range)
+        return probability_of(pitch, window, _bell(window, prev, BAR_START_SPREAD))
+    lower, upper = bounds
+    interval = (lower + upper) // 2
+    window = _between(pitches, prev + lower, prev + upper)
+    if not window:
+        window = _between(pitches, prev - upper, prev - lower)
+        interval = -interval
+    if window:
+        pull = math.copysign(TOWARD_PREVIOUS, interval) if interval else 0.0
+        window = _steer(window, prev, pitch_range)
+        return probability_of(pitch, window, _bell(window, prev + interval - pull, CENTRE_SPREAD))
+    step = -2 if prev > pitch_range.middle else 2
+    return float(pitch == min(max(prev + step, pitch_range.low), pitch_range.high))

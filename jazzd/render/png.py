@@ -20,6 +20,7 @@ from jazzd.errors import UserError
 from jazzd.files.atomic_output import check_directory, replacing
 from jazzd.music.theory import chord_symbol
 from jazzd.music.tokens import BAR_BEATS
+from jazzd.music.unparse import DEFAULT_RANGE
 from jazzd.render.rendered import Rendered
 from jazzd.timing.timed import note_velocity
 
@@ -96,7 +97,8 @@ def draw(rendered: Rendered) -> Any:
     lane = figure.add_subplot(grid[0])
     roll = figure.add_subplot(grid[1], sharex=lane)
     pitches = [n.pitch for n in (*rendered.notes, *rendered.comp) if n.pitch is not None]
-    low, high = (min(pitches), max(pitches)) if pitches else rendered.music.pitch_range
+    low, high = (min(pitches), max(pitches)) if pitches else (
+        rendered.music.pitch_range or (DEFAULT_RANGE.low, DEFAULT_RANGE.high))
     _draw_grid(roll, bars, rendered.chords.length_beats, low - 1, high + 1)
     if rendered.comp:
         comp = [(n, COMP_COLOUR, COMP_ALPHA) for n in rendered.comp if n.pitch is not None]

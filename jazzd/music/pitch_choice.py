@@ -1,0 +1,162 @@
+"""Learned pitch choice: which of a token's candidate pitches a player picks.
+
+The grammar fixes a token's tone class and, for a token with an interval, a window a
+minor third either side of the interval the player played. Which pitch inside it the
+player picks (the interval itself, the guide tone, the repeated note, the leap, the
+line's direction, the register) is learned from the solos by export
+(:mod:`export.pitch_fit`) as a log-linear choice among the candidates and kept in the
+model file (``jazzd.pitch_choice``). A candidate's score is the sum of the weights of its
+features (:func:`features`); its probability is its score's softmax over the candidates.
+
+Three situations, each with its own weights: ``start`` (no note yet: any pitch of the
+class in the range), ``near`` (a note without an interval after a previous note, the
+first note of a bar: any pitch of the class in the range, the interval from the previous
+pitch learned), ``interval`` (a pitch of the class inside the token's window).
+
+Pure functions; the one draw of chance comes from the ``rng`` passed in.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from random import Random
+
+SITUATIONS = ("start", "near", "interval")
+#: Upper bounds of the interval sizes with a weight of their own (semitones); beyond
+#: the last: one more class (more than an octave).
+LEAP_BOUNDS = (0, 1, 2, 4, 7, 9, 12)
+#: Offsets from the centre of an interval token's window, in the direction of motion.
+OFFSETS = 7
+_LEAPS = len(LEAP_BOUNDS) + 1
+#: Where each feature sits in a situation's block of weights.
+_OFFSET, _LEAP = 0, OFFSETS
+_SAME, _TURN = _LEAP + _LEAPS, _LEAP + _LEAPS + 1
+_ROLE = _TURN + 1
+_Z = _ROLE + 12
+BLOCK = _Z + 2
+WEIGHTS = BLOCK * len(SITUATIONS)
+#: Register distance is counted in octaves from the register's centre.
+OCTAVE = 12.0
+#: Entries kept in a choice's cache of distributions before it starts afresh.
+_CACHE_LIMIT = 1 << 16
+
+
+class PitchChoiceError(ValueError):
+    """A model's ``jazzd.pitch_choice`` cannot be read."""
+
+
+def _leap_class(size: int) -> int:
+    for index, bound in enumerate(LEAP_BOUNDS):
+        if size <= bound:
+            return index
+    return len(LEAP_BOUNDS)
+
+
+def features(situation: int, pitch: int, prev: int | None, centre: int, motion: int,
+             root: int, register: float) -> tuple[tuple[int, ...], float]:
+    """(indices of the candidate's binary features, its register distance in octaves).
+
+    ``situation`` indexes :data:`SITUATIONS`; ``centre`` is the interval token's window
+    centre (the interval the player played, signed; 0 otherwise); ``motion`` the sign of
+    the last step of the line (0: none yet or a repeat); ``root`` the chord's root pitch
+    class; ``register`` the line's register centre (a MIDI pitch).
+    """
+    base = situation * BLOCK
+    indices = [base + _ROLE + (pitch - root) % 12]
+    if prev is not None:
+        step = pitch - prev
+        indices.append(base + _LEAP + _leap_class(abs(step)))
+        if situation == 2:
+            direction = 1 if centre >= 0 else -1
+            offset = max(-3, min(3, (step - centre) * direction))
+            indices.append(base + _OFFSET + offset + 3)
+        if motion and step:
+            indices.append(base + (_SAME if (step > 0) == (motion > 0) else _TURN))
+    return tuple(indices), (pitch - register) / OCTAVE
+
+
+@dataclass(frozen=True, eq=False)
+class PitchChoice:
+    """The learned weights (:data:`WEIGHTS` of them) and the players' register.
+
+    ``centre`` is the players' mean pitch; ``low`` and ``high`` the range most of their
+    notes fall in (the default pitch range of a model that carries this).
+    """
+
+    weights: tuple[float, ...]
+    centre: float
+    low: int
+    high: int
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if len(self.weights) != WEIGHTS or not all(math.isfinite(w) for w in self.weights):
+            raise PitchChoiceError(f"expected {WEIGHTS} finite weights, got {len(self.weights)}")
+        if not (0 <= self.low < self.high <= 127 and self.low <= self.centre <= self.high):
+            raise PitchChoiceError(f"impossible register {self.low}-{self.high} "
+                                   f"around {self.centre}")
+
+    def to_json(self) -> str:
+        return json.dumps({"weights": [round(w, 6) for w in self.weights],
+                           "centre": round(self.centre, 3), "low": self.low, "high": self.high},
+                          sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> PitchChoice:
+        try:
+            found = json.loads(text)
+            return cls(tuple(float(w) for w in found["weights"]), float(found["centre"]),
+                       int(found["low"]), int(found["high"]))
+        except (ValueError, TypeError, KeyError) as exc:
+            raise PitchChoiceError(str(exc)) from None
+
+    def score(self, situation: int, pitch: int, prev: int | None, centre: int, motion: int,
+              root: int, register: float) -> float:
+        """The candidate's score (log of its unnormalised probability)."""
+        indices, z = features(situation, pitch, prev, centre, motion, root, register)
+        base = situation * BLOCK + _Z
+        weights = self.weights
+        return sum(weights[i] for i in indices) + weights[base] * z + weights[base + 1] * z * z
+
+    def cumulative(self, situation: int, candidates: tuple[int, ...], prev: int | None,
+                   centre: int, motion: int, root: int, register: float
+                   ) -> tuple[float, ...]:
+        """The candidates' cumulative probabilities (the last is 1), cached."""
+        key = (situation, candidates, prev, centre, motion, root, register)
+        found = self._cache.get(key)
+        if found is None:
+            scores = [self.score(situation, p, prev, centre, motion, root, register)
+                      for p in candidates]
+            top = max(scores)
+            total, running = 0.0, []
+            for value in scores:
+                total += math.exp(value - top)
+                running.append(total)
+            found = tuple(value / total for value in running)
+            if len(self._cache) >= _CACHE_LIMIT:
+                self._cache.clear()
+            self._cache[key] = found
+        return found
+
+    def register_in(self, low: int, high: int) -> float:
+        """The register centre inside a range ``low``-``high``: the players', held at least
+        half an octave inside the range's edges."""
+        return min(max(self.centre, low + 6.0), high - 6.0)
+
+
+def draw(candidates: tuple[int, ...], cumulative: tuple[float, ...], rng: Random) -> int:
+    """One of ``candidates`` by its cumulative probabilities; one draw of ``rng``."""
+    index = bisect_right(cumulative, rng.random())
+    return candidates[min(index, len(candidates) - 1)]
+
+
+def probability_of(pitch: int, candidates: tuple[int, ...], cumulative: tuple[float, ...]
+                   ) -> float:
+    """The probability the distribution gives ``pitch`` (0 outside the candidates)."""
+    if pitch not in candidates:
+        return 0.0
+    index = candidates.index(pitch)
+    return cumulative[index] - (cumulative[index - 1] if index else 0.0)
