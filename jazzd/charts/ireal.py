@@ -35,7 +35,10 @@ from jazzd.errors import UserError
 from jazzd.music.tokens import BAR_BEATS, GRID
 
 MUSIC_PREFIX = "1r34LbKcu7"
-LINK = re.compile(r"irealb(?:ook)?://[^\s\"'<>]+")
+#: A link in text or HTML: ``irealb://`` is URL-encoded to its end; ``irealbook://``, the
+#: readable form, may hold spaces and comments (``<D.C.>``): it runs to a quote, a closing
+#: tag or the end of its line.
+LINK = re.compile(r"irealb://[^\s\"'<>]+|irealbook://(?:[^\"\r\n<]|<(?!/))+")
 #: The meters that are 4/4 to the grammar (four quarter notes a bar).
 FOUR_FOUR = ("44", "22")
 _TOKEN = re.compile(
@@ -58,7 +61,7 @@ class Tune:
 
 def links_in(text: str) -> list[str]:
     """Every iReal Pro link in ``text`` (a link, a text file, an HTML export)."""
-    return [html.unescape(link) for link in LINK.findall(text)]
+    return [html.unescape(link.rstrip()) for link in LINK.findall(text)]
 
 
 def tunes_of(link: str) -> list[Tune]:
@@ -129,8 +132,11 @@ def read_tune(tune: Tune) -> Chart:
     for match in _TOKEN.finditer(music):
         reader.take(match.lastgroup or "other", match.group())
     bars = reader.finish()
-    if not bars:
+    if not bars and not music.strip():
         raise _broken(tune, "no bars in its chart")
+    if not bars:  # bar lines and blank cells only
+        raise UserError(f"iReal Pro tune {tune.title!r} has no chords: give a chart with "
+                        "chord symbols")
     return Chart(tune.title, tuple(bars), reader.other_meter, tempo, style.strip() or None
                  if style else None)
 

@@ -3,7 +3,9 @@
 Read with the standard library's XML parser (ElementTree; expat refuses entity
 expansion attacks). The part with ``<harmony>`` elements gives the chords, each at its
 place in the bar (the notes' and ``<forward>``/``<backup>`` durations before it, plus
-its ``<offset>``). The form comes from ``<barline>`` (``<repeat>``, ``<ending>``,
+its ``<offset>``). In a transposing part (``<transpose>``, a lead sheet for a Bb or Eb
+instrument) the chords are written as its notes are and sound ``<chromatic>`` semitones
+away, as MusicXML defines it. The form comes from ``<barline>`` (``<repeat>``, ``<ending>``,
 ``<segno>``, ``<coda>``), ``<direction>`` signs and words ("D.S. al Coda", "To Coda",
 "Fine") and ``<sound>`` (``dacapo``, ``dalsegno``, ``tocoda``, ``fine``, ``tempo``). A
 compressed ``.mxl`` is a zip whose ``META-INF/container.xml`` names the score.
@@ -129,6 +131,8 @@ def _words(text: str, signs: dict[str, object]) -> None:
         signs["jump_until"] = until_of(lowered)
     elif "to coda" in lowered:
         signs["to_coda"] = True
+    elif lowered.strip(" .:") == "coda":  # the coda's label written as a word
+        signs["coda"] = True
     elif lowered.startswith("fine"):
         signs["fine"] = True
 
@@ -170,6 +174,7 @@ def read_musicxml(data: bytes, where: str, title: str) -> Chart:
     if part is None:
         raise UserError(f"{where} has no chord symbols (<harmony>): give a lead sheet with chords")
     divisions = 1
+    shift = 0  # a transposing part's <transpose>: its written chords -> concert pitch
     found: dict[str, float] = {}
     other_meter = None
     bars = []
@@ -185,6 +190,9 @@ def read_musicxml(data: bytes, where: str, title: str) -> Chart:
             tag = element.tag
             if tag == "attributes":
                 divisions = _int(element.findtext("divisions"), divisions) or 1
+                transpose = element.find("transpose")
+                if transpose is not None:  # a part for a Bb or Eb instrument, as written
+                    shift = _int(transpose.findtext("chromatic"))
                 for time in element.findall("time"):
                     meter = (time.findtext("beats", "").strip(),
                              time.findtext("beat-type", "").strip())
@@ -196,7 +204,8 @@ def read_musicxml(data: bytes, where: str, title: str) -> Chart:
                 beat = Fraction(position + offset, divisions)
                 beat = min(max(Fraction(round(beat * GRID), GRID), Fraction(0)),
                            BAR_BEATS - Fraction(1, GRID))
-                chords[beat] = harmony_of(element, number, where)
+                harmony = harmony_of(element, number, where)
+                chords[beat] = harmony.transposed(shift) if harmony is not None else None
             elif tag == "note":
                 if element.find("chord") is None and element.find("grace") is None:
                     position += _int(element.findtext("duration"))
@@ -230,13 +239,16 @@ def read_musicxml(data: bytes, where: str, title: str) -> Chart:
                         signs["coda"] = True
                     elif kind.tag == "words" and kind.text:
                         _words(kind.text, signs)
+                    elif kind.tag == "rehearsal" and (kind.text or "").strip(" .:").lower() \
+                            == "coda":
+                        signs["coda"] = True
                 sound = element.find("sound")
                 if sound is not None:
                     _sound(sound, signs, found)
             elif tag == "sound":
                 _sound(element, signs, found)
-        if not bars and not chords and measure.get("implicit") == "yes":
-            continue  # a pickup bar before the chords
+        if not bars and measure.get("implicit") == "yes":
+            continue  # a pickup before bar 1: no bar of the form (as a musician counts)
         if endings:
             signs["endings"] = endings
         if close_endings:

@@ -49,11 +49,14 @@ def chart_kind(source: str) -> str:
     with path.open("rb") as stream:
         head = stream.read(4096)
     suffix = path.suffix.lower()
+    if not head:
+        raise UserError(f"{source} is empty: give a chart (MusicXML, iReal Pro, Impro-Visor) "
+                        "or a MIDI file")
     if head.startswith(b"MThd") or (head.startswith(b"RIFF") and b"RMID" in head[:12]):
         return "midi"
     if head.startswith(b"PK\x03\x04"):
         return "mxl"
-    text = head.decode("utf-8", "replace").lstrip("\ufeff \t\r\n")
+    text = head.decode(_encoding(head), "replace").lstrip("\ufeff \t\r\n")
     if "irealb://" in text or "irealbook://" in text:
         return "ireal"
     if text.startswith("<?xml") or "<score-partwise" in text or "<score-timewise" in text:
@@ -62,15 +65,35 @@ def chart_kind(source: str) -> str:
         return "leadsheet"
     by_suffix = {".musicxml": "musicxml", ".xml": "musicxml", ".mxl": "mxl", ".ls": "leadsheet",
                  ".txt": "ireal", ".html": "ireal", ".htm": "ireal"}
-    return by_suffix.get(suffix, "midi")
+    kind = by_suffix.get(suffix, "midi")
+    if kind in ("leadsheet", "ireal") and _binary(head):
+        raise UserError(f"{source} is not a text file (binary data): give a chart exported as "
+                        "text (an iReal Pro link, an Impro-Visor leadsheet)")
+    return kind
+
+
+def _encoding(head: bytes) -> str:
+    """The encoding a chart file's first bytes show: UTF-16 by its byte-order mark, else UTF-8."""
+    return "utf-16" if head.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8"
+
+
+def _binary(head: bytes) -> bool:
+    """Whether a file's first bytes are no text: a NUL, or more than one in ten bytes a
+    control character other than tab, line feed, form feed and carriage return."""
+    if _encoding(head) == "utf-16":
+        return False
+    controls = sum(1 for byte in head if byte < 32 and byte not in b"\t\n\x0c\r")
+    return b"\x00" in head or controls * 10 > len(head)
 
 
 def entries(source: str) -> list[Entry]:
     """The tunes of a chart source (not MIDI), in order."""
     kind = chart_kind(source)
     if kind == "ireal":
-        text = source if is_link(source) else Path(source).read_text("utf-8", "replace")
-        links = ireal.links_in(text)
+        if is_link(source):  # a link given whole (irealbook:// may hold spaces)
+            links = [source.strip()]
+        else:
+            links = ireal.links_in(Path(source).read_text("utf-8", "replace"))
         if not links:
             raise UserError(f"no iReal Pro link (irealb://...) in {source}: export the "
                             "playlist from iReal Pro again")
@@ -134,4 +157,5 @@ def find_tune(found: list[Entry], name: str | None, source: str) -> Entry:
     closest = difflib.get_close_matches(wanted, list(by_name), n=CLOSEST, cutoff=0.5)
     offer = ", ".join(repr(by_name[key].title) for key in closest)
     hint = f"the closest: {offer}" if offer else "--list-tunes lists them"
-    raise UserError(f"no tune {name!r} in {shown} ({len(found)} tunes): {hint}")
+    count = f"{len(found)} tune" + ("s" if len(found) != 1 else "")
+    raise UserError(f"no tune {name!r} in {shown} ({count}): {hint}")
