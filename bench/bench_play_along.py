@@ -29,9 +29,10 @@ import numpy as np
 
 from jazzd.generate.model import StepModel
 from jazzd.generate.soloist import Soloist
-from jazzd.live.listen import chord_loop
-from jazzd.live.player import BarChange, Player
-from jazzd.live.trading import Answer, Trader
+from jazzd.live.listening.listener import chord_loop
+from jazzd.live.listening.trading import Trader
+from jazzd.live.play.answer import Answer
+from jazzd.live.play.player import BarChange, Player
 from jazzd.midi.port import MemoryPort
 from jazzd.midi.smf import TimedNote
 from jazzd.music.chords import from_progression

@@ -18,7 +18,7 @@ from jazzd.errors import JazzdError, UserError
 
 if TYPE_CHECKING:
     from jazzd.config.load import Config
-    from jazzd.live.signals import Signals
+    from jazzd.live.service.signals import Signals
 
 
 #: The runtime libraries whose versions --version shows (distribution names).
@@ -258,7 +258,7 @@ def run_list_tunes(args: argparse.Namespace) -> int:
 
 def run_learn_mode(args: argparse.Namespace, signals: Signals | None = None) -> int:
     """``--learn``: map controllers on the MIDI input into ``--config``'s ``[control]``."""
-    from jazzd.live.learn import run_learn
+    from jazzd.live.listening.learn import run_learn
     from jazzd.midi.input_port import open_input
 
     if args.render is not None:
@@ -332,13 +332,13 @@ def run_live(args: argparse.Namespace, signals: Signals | None = None) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``jazzd`` console script; returns the exit status.
 
-    The signal handlers go in first (:mod:`jazzd.live.signals`): from here on a
+    The signal handlers go in first (:mod:`jazzd.live.service.signals`): from here on a
     SIGTERM or SIGINT only sets a flag, which live mode checks between its start-up
     steps and then hands to the player, so a stop at any moment exits 0. Live mode
     keeps them to its last instruction (``os._exit``); the other modes give the
     default handlers back first (a stop that came before: exit 0 at once).
     """
-    from jazzd.live.signals import Signals
+    from jazzd.live.service.signals import Signals
 
     signals = Signals()
     signals.install()

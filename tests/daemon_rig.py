@@ -17,7 +17,7 @@ import pytest
 from jazzd.config.load import Config
 from jazzd.live import daemon
 from jazzd.live.daemon import run_daemon
-from jazzd.live.sdnotify import Notifier
+from jazzd.live.service.sdnotify import Notifier
 from jazzd.midi.input_port import MemoryInput
 from jazzd.midi.port import MemoryPort
 from jazzd.timing.clock import FakeClock

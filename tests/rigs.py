@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 from jack_harness import check_balance
 
 from jazzd.generate.patterns import Sixteenths
-from jazzd.live.player import BarSource, Player
+from jazzd.live.play.player import BarSource, Player
 from jazzd.midi.port import MemoryPort
 from jazzd.timing.clock import FakeClock
 from jazzd.timing.scheduler import Scheduler

@@ -9,7 +9,7 @@ import pytest
 from rigs import scheduler_rig
 
 from jazzd.generate.patterns import Sixteenths
-from jazzd.live.bar_queue import BarQueue
+from jazzd.live.play.bar_queue import BarQueue
 from jazzd.music.unparse import Note
 
 

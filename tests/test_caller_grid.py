@@ -6,8 +6,8 @@ from fractions import Fraction
 
 import pytest
 
-from jazzd.live.caller_grid import PICKUP_ACCENT, CallerGrid, call_downbeat, shift_answer
-from jazzd.live.trading import Answer
+from jazzd.live.listening.caller_grid import PICKUP_ACCENT, CallerGrid, call_downbeat
+from jazzd.live.play.answer import Answer, shift_answer
 from jazzd.midi.smf import TimedNote
 from jazzd.timing.tempo import TempoMap
 

@@ -11,7 +11,7 @@ from jack_harness import jazzd_env
 from jazzd.config.keys import ControlConfig
 from jazzd.config.load import Config, parse_config, with_overrides
 from jazzd.errors import UserError
-from jazzd.live.control import control_change, register_of, temperature_of
+from jazzd.live.listening.control import control_change, register_of, temperature_of
 from jazzd.music.unparse import PitchRange
 
 WIDE = PitchRange(52, 84)

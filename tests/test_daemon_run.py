@@ -18,7 +18,7 @@ from jazzd.config.keys import DaemonConfig, MusicConfig
 from jazzd.config.load import Config
 from jazzd.errors import OutputLost, UserError
 from jazzd.live.daemon import run_daemon
-from jazzd.live.sdnotify import Notifier
+from jazzd.live.service.sdnotify import Notifier
 from jazzd.midi.port import MemoryPort
 from jazzd.timing.clock import MonotonicClock
 

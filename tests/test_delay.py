@@ -15,9 +15,9 @@ from test_player_transport import CLOCK, START, STOP, TICK, BandClock
 
 from jazzd.generate.model import StepModel, default_model_path
 from jazzd.generate.patterns import Sixteenths
-from jazzd.live.changes import BarChange
-from jazzd.live.listen import chord_loop
-from jazzd.live.player import Player
+from jazzd.live.listening.listener import chord_loop
+from jazzd.live.play.inbox import BarChange
+from jazzd.live.play.player import Player
 from jazzd.midi.input_port import MemoryInput
 from jazzd.midi.messages import CLOCKS_PER_BEAT
 from jazzd.midi.port import MemoryPort

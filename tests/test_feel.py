@@ -30,7 +30,7 @@ from jazzd.generate.performance import (
 )
 from jazzd.generate.performer import FixedTempo
 from jazzd.generate.session import open_session
-from jazzd.live.osc import SettingChange, decode
+from jazzd.live.remote.osc import SettingChange, decode
 from jazzd.music.unparse import Note
 from jazzd.render.render_file import render_solo
 from jazzd.timing.tempo import TempoMap

@@ -2,13 +2,16 @@
 
     files <- midi <- music <- charts <- timing, generate, sound <- config <- render, live
         <- the CLI
+    live: service <- play <- remote <- listening <- the daemon and its builders
 
 A package imports only from packages below it (or from itself), so ``config`` is
 imported by ``render``, ``live`` and the top level only, and imports nothing above it;
+the rooms of ``live`` stand on each other in the same way;
 the CLI is imported by ``render``, ``live`` and the top level only; ``errors`` by
 anyone. Every import counts, the lazy ones inside functions and those under
-``TYPE_CHECKING`` too, and between files they make no cycle. The top of the package
-holds the command and the errors only.
+``TYPE_CHECKING`` too, and between files they make no cycle. No folder imports a
+folder that imports it back. The top of the package holds the command and the errors
+only; no folder holds more than 12 modules.
 """
 
 from __future__ import annotations
@@ -19,8 +22,11 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "jazzd"
 
 #: The layer of each package: a package imports from lower numbers (and itself) only.
+#: ``live``'s rooms are layers of their own: the process, the player loop, remote control,
+#: the MIDI input, and the daemon with its builders at the top.
 RANKS = {"files": 0, "midi": 1, "music": 2, "charts": 3, "timing": 4, "generate": 4,
-         "sound": 4, "config": 5, "render": 6, "live": 6, "top": 7}
+         "sound": 4, "config": 5, "render": 6, "live.service": 6, "live.play": 7,
+         "live.remote": 8, "live.listening": 9, "live": 10, "top": 11}
 #: Top-level modules only render, live and the top level may import.
 COMMAND_SIDE = {"jazzd.cli", "jazzd.__main__"}
 
@@ -66,7 +72,16 @@ def imports(name: str, path: Path, known: dict[str, Path]) -> set[tuple[str, boo
 
 def layer(name: str) -> str:
     parts = name.split(".")
+    if len(parts) > 3 and ".".join(parts[1:3]) in RANKS:
+        return ".".join(parts[1:3])
     return parts[1] if len(parts) > 2 or (len(parts) == 2 and parts[1] in RANKS) else "top"
+
+
+def folder(name: str, path: Path) -> str:
+    """The room a module is in: its folder, or itself for a module at the top."""
+    if path.parent == PACKAGE and path.name != "__init__.py":
+        return name
+    return path.parent.relative_to(PACKAGE.parent).as_posix()
 
 
 def graph() -> dict[str, set[tuple[str, bool]]]:
@@ -89,7 +104,7 @@ def test_every_import_points_down_the_layers() -> None:
         for target, _ in targets:
             down = layer(target)
             if target in COMMAND_SIDE:
-                if source not in ("render", "live", "top"):
+                if source.split(".")[0] not in ("render", "live", "top"):
                     wrong.append(f"{name} -> {target}")
             elif down != "top" and down != source and RANKS[down] >= RANKS[source]:
                 wrong.append(f"{name} -> {target}")
@@ -117,6 +132,41 @@ def test_no_cycle_between_files_counting_every_import() -> None:
         if name not in state:
             visit(name)
     assert cycles == []
+
+
+def test_no_cycle_between_folders_counting_every_import() -> None:
+    known = modules()
+    rooms: dict[str, set[str]] = {}
+    for name, targets in graph().items():
+        for target, _ in targets:
+            if folder(name, known[name]) != folder(target, known[target]):
+                rooms.setdefault(folder(name, known[name]), set()).add(
+                    folder(target, known[target]))
+    assert "jazzd/live/play" in rooms["jazzd/live/listening"]  # the reader sees the rooms
+
+    def reaches(start: str, goal: str) -> bool:
+        seen, todo = set(), [start]
+        while todo:
+            room = todo.pop()
+            if room == goal:
+                return True
+            if room not in seen:
+                seen.add(room)
+                todo.extend(rooms.get(room, ()))
+        return False
+
+    assert sorted(f"{a} <-> {b}" for a, targets in rooms.items() for b in targets
+                  if a < b and reaches(b, a)) == []
+
+
+def test_no_folder_holds_more_than_twelve_modules() -> None:
+    counts: dict[str, int] = {}
+    for path in PACKAGE.rglob("*.py"):
+        if path.name != "__init__.py":
+            room = path.parent.relative_to(PACKAGE.parent).as_posix()
+            counts[room] = counts.get(room, 0) + 1
+    assert counts["jazzd/live"] > 1
+    assert {room: n for room, n in counts.items() if n > 12} == {}
 
 
 def test_the_top_of_the_package_holds_at_most_five_modules() -> None:

@@ -12,7 +12,7 @@ import pytest
 from jazzd.config.edit import set_keys
 from jazzd.config.load import load_config
 from jazzd.errors import UserError
-from jazzd.live.learn import LearnSession, learn_loop, run_learn
+from jazzd.live.listening.learn import LearnSession, learn_loop, run_learn
 from jazzd.midi.input_port import MemoryInput
 
 

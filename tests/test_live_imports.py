@@ -38,13 +38,14 @@ JAZZD_MODULES = {
     "jazzd.generate.models",
     "jazzd.generate.onnx_header", "jazzd.generate.performance", "jazzd.generate.performer",
     "jazzd.generate.sampling", "jazzd.generate.session", "jazzd.generate.soloist",
-    "jazzd.live", "jazzd.live.bar_queue", "jazzd.live.changes", "jazzd.live.daemon",
-    "jazzd.live.inputs", "jazzd.live.outputs", "jazzd.live.parts", "jazzd.live.player",
-    "jazzd.live.reload",
-    "jazzd.live.sdnotify", "jazzd.live.signals", "jazzd.live.status",
-    # The preset bank and the typed changes the controllers post (pure Python, no library:
-    # python-osc itself loads only with [osc] port).
-    "jazzd.live.osc", "jazzd.live.remote", "jazzd.config.presets",
+    "jazzd.live", "jazzd.live.builders", "jazzd.live.daemon", "jazzd.live.inputs",
+    "jazzd.live.outputs", "jazzd.live.reload",
+    "jazzd.live.play", "jazzd.live.play.answer", "jazzd.live.play.bar_queue",
+    "jazzd.live.play.inbox", "jazzd.live.play.player",
+    "jazzd.live.service", "jazzd.live.service.background", "jazzd.live.service.sdnotify",
+    "jazzd.live.service.signals", "jazzd.live.service.status_line",
+    # The preset bank (pure Python, no library: OSC loads only with [osc] port).
+    "jazzd.live.remote", "jazzd.live.remote.preset_bank", "jazzd.config.presets",
     "jazzd.midi", "jazzd.midi.backends", "jazzd.midi.discovery", "jazzd.midi.jack_watch",
     "jazzd.midi.keep_connected", "jazzd.midi.messages", "jazzd.midi.port",
     "jazzd.midi.rtmidi_port",

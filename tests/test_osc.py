@@ -15,8 +15,8 @@ from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.udp_client import SimpleUDPClient
 
-from jazzd.live.complaints import Complaints
-from jazzd.live.osc import (
+from jazzd.live.remote.bad_input import Complaints
+from jazzd.live.remote.osc import (
     PresetChoice,
     ProgressionChange,
     Reach,
@@ -25,8 +25,8 @@ from jazzd.live.osc import (
     StatusRequest,
     decode,
 )
-from jazzd.live.osc_receiver import Receiver
-from jazzd.live.osc_server import OscControl
+from jazzd.live.remote.osc_receiver import Receiver
+from jazzd.live.remote.osc_server import OscControl
 
 REACH = Reach(presets={"ballad", "burn"})
 
@@ -223,7 +223,7 @@ def test_any_typed_message_decodes_or_is_rejected(address, args) -> None:
 
 
 def test_the_receiver_frames_the_latest_of_each_kind_and_forgets_them() -> None:
-    from jazzd.live.osc_receiver import read_frame, write_frame
+    from jazzd.live.remote.osc_receiver import read_frame, write_frame
 
     each = receiver()
     for value in (0.5, 0.6):
@@ -248,7 +248,7 @@ def _message(address: str, *args) -> bytes:
 
 
 def test_the_player_takes_commands_at_most_once_per_gap_and_is_told_when() -> None:
-    from jazzd.live.osc_server import TAKE_GAP_S
+    from jazzd.live.remote.osc_server import TAKE_GAP_S
 
     now = [10.0]
     woken = Woken()

@@ -25,7 +25,7 @@ from band import Band
 from jack_harness import Jazzd, NotifySocket, is_note_on, unique
 from osc_client import OscClient, free_udp_port
 
-from jazzd.live.osc_server import TAKE_GAP_S
+from jazzd.live.remote.osc_server import TAKE_GAP_S
 from jazzd.music.recognize import recognize
 
 pytestmark = [pytest.mark.jack, pytest.mark.slow]

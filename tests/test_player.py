@@ -23,9 +23,9 @@ from jazzd.config.load import Config
 from jazzd.errors import OutputLost
 from jazzd.generate.model import StepModel, default_model_path
 from jazzd.generate.soloist import Soloist
-from jazzd.live.player import BarChange, Player
+from jazzd.live.play.player import BarChange, Player
 from jazzd.live.reload import Reload, Reloader
-from jazzd.live.sdnotify import Notifier
+from jazzd.live.service.sdnotify import Notifier
 from jazzd.music.chords import from_progression
 from jazzd.timing.clock import FakeClock
 

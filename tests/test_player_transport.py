@@ -17,7 +17,7 @@ import pytest
 from rigs import balanced
 
 from jazzd.generate.patterns import Sixteenths
-from jazzd.live.player import Player
+from jazzd.live.play.player import Player
 from jazzd.midi.input_port import MemoryInput
 from jazzd.midi.port import MemoryPort
 from jazzd.timing.clock import FakeClock
@@ -171,7 +171,7 @@ def test_send_clock_starts_on_the_first_downbeat_and_a_tempo_change_moves_the_ti
 ) -> None:
     from rigs import scheduler_rig
 
-    from jazzd.live.player import BarChange
+    from jazzd.live.play.player import BarChange
     from jazzd.timing.clock_send import ClockSender
 
     clock, port, scheduler = scheduler_rig(120.0, origin=1.0)

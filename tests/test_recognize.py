@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from jazzd.live.held_chord import CHORD_WINDOW_S, HeldChord
+from jazzd.live.listening.held_chord import CHORD_WINDOW_S, HeldChord
 from jazzd.music.recognize import name_voicing, recognize
 
 # Eb = 3, G = 7, Bb = 10, Db = 1, F = 5, C = 0; A = 9, C# = 1, E = 4, G# = 8, B = 11
@@ -81,7 +81,8 @@ def test_recognition_and_a_calls_parse_never_import_music21_or_mido():
 import sys
 from fractions import Fraction
 from jazzd.music.chords import default_loop
-from jazzd.live.trading import Answer, call_tokens
+from jazzd.live.listening.trading import call_tokens
+from jazzd.live.play.answer import Answer
 from jazzd.midi.smf import TimedNote
 from jazzd.music.recognize import recognize
 [recognize(v) for v in [(55, 61, 65), (57, 61, 64, 68), (1, 2, 3), (60, 66, 71, 75)]]

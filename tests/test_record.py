@@ -18,7 +18,7 @@ from jazzd.config.load import Config
 from jazzd.errors import UserError
 from jazzd.live.daemon import run_daemon
 from jazzd.live.record import SessionRecorder, check_record_path
-from jazzd.live.sdnotify import Notifier
+from jazzd.live.service.sdnotify import Notifier
 from jazzd.midi.input_port import InputEvent
 from jazzd.midi.port import MemoryPort
 from jazzd.midi.recording import TICKS_PER_BEAT, Mark, Take, Track, is_kept, save, time_zero

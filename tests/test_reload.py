@@ -14,7 +14,7 @@ from jazzd.config.keys import MusicConfig
 from jazzd.config.load import Config, Origin, with_overrides
 from jazzd.generate.model import StepModel
 from jazzd.live import reload as live_reload
-from jazzd.live.player import BarChange, Player
+from jazzd.live.play.player import BarChange, Player
 from jazzd.live.reload import FORK_MARGIN_S, FORK_WAIT_S, Reload, Reloader
 from jazzd.music.chords import from_progression
 

@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from jazzd.live.sdnotify import Notifier
+from jazzd.live.service.sdnotify import Notifier
 
 
 @pytest.fixture

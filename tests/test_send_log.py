@@ -8,7 +8,7 @@ from jazzd.config.keys import DaemonConfig
 from jazzd.config.load import Config
 from jazzd.errors import UserError
 from jazzd.live.daemon import run_daemon
-from jazzd.live.sdnotify import Notifier
+from jazzd.live.service.sdnotify import Notifier
 from jazzd.midi.port import MemoryPort
 from jazzd.midi.send_log import SendLog, read_send_log
 

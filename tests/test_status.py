@@ -18,13 +18,13 @@ from jack_harness import jazzd_command, jazzd_env
 from rigs import player_rig, scheduler_rig
 
 from jazzd.generate.patterns import Sixteenths
-from jazzd.live.player import Player
-from jazzd.live.status import (
+from jazzd.live.play.player import Player
+from jazzd.live.service.background import normal_scheduling
+from jazzd.live.service.status_line import (
     CLEAR,
     Snapshot,
     StatusLine,
     format_status,
-    normal_scheduling,
     read_snapshot,
     wanted,
 )

@@ -10,7 +10,8 @@ import pytest
 
 from jazzd.generate.model import StepModel, default_model_path
 from jazzd.generate.soloist import Soloist, nearest_token
-from jazzd.live.trading import Answer, CallTracker, call_tokens
+from jazzd.live.listening.trading import CallTracker, call_tokens
+from jazzd.live.play.answer import Answer
 from jazzd.midi.smf import TimedNote
 from jazzd.music.chords import from_progression
 from jazzd.music.tokens import BAR_BEATS, Token, bar_duration, parse_token

@@ -241,7 +241,7 @@ class InputConfig:
 
 @dataclass(frozen=True)
 class OscConfig:
-    """OSC control over UDP (``jazzd.live.osc_server``): the port (0: none), the address."""
+    """OSC control over UDP (``jazzd.live.remote.osc_server``): the port (0: none), the address."""
 
     port: int = key(0, Whole(0, 65535), Flag(
         "--osc-port", "take OSC control messages (/jazzd/...) on UDP port N (see "

@@ -1,1 +1,3 @@
-"""Live mode: the player loop, reloads, signals, and the daemon that starts and stops them."""
+"""Live mode: the daemon that starts the parts in order and stops them in reverse, and its
+rooms: the player loop (``play``), the MIDI input (``listening``), remote control
+(``remote``) and the process (``service``)."""

@@ -1,20 +1,20 @@
 """The live daemon: start the parts in order, play until stopped, stop them in reverse.
 
-Start-up, in :func:`_start_and_play` (the parts: :mod:`jazzd.live.parts`): signal
+Start-up, in :func:`_start_and_play` (the parts: :mod:`jazzd.live.builders`): signal
 handlers, chords and model (the session), the JACK watch, the MIDI output and
 input, the clock follower, the listener, the scheduler and the player, OSC, the
 reloader, the first two bars queued, the status line on a terminal
-(:mod:`jazzd.live.status`), READY=1. Each part is whole when its constructor
+(:mod:`jazzd.live.service.status_line`), READY=1. Each part is whole when its constructor
 returns and joins one ``ExitStack``, so the shut-down is the start-up reversed:
 STOPPING=1; note-offs for every open note on its channel, sustain off, all notes
 off; the status line cleared; the reloader, OSC, the follower, the input and the
 output closed; the JACK watch closed; the stats written.
 
-Signals (:mod:`jazzd.live.signals`): SIGTERM and SIGINT stop at once; during
+Signals (:mod:`jazzd.live.service.signals`): SIGTERM and SIGINT stop at once; during
 start-up they end it with exit 0 at the end of the step under way (before the
 port opens when they come while loading). SIGHUP rereads the
 config file and the chord source (:mod:`jazzd.live.reload`); the change is
-heard from the next bar line (:mod:`jazzd.live.player`).
+heard from the next bar line (:mod:`jazzd.live.play.player`).
 
 A MIDI output that stops working (the JACK server quits) raises
 :class:`~jazzd.errors.OutputLost`: one error line and exit status 1, so a
@@ -33,10 +33,7 @@ from typing import Any
 
 from jazzd.config.load import Config
 from jazzd.errors import JazzdError
-from jazzd.live.changes import Follower
-from jazzd.live.inputs import open_input_port, plays_along
-from jazzd.live.outputs import open_outputs
-from jazzd.live.parts import (
+from jazzd.live.builders import (
     Started,
     bar_source,
     check_before_loading,
@@ -54,10 +51,13 @@ from jazzd.live.parts import (
     switch_interval,
     write_stats,
 )
-from jazzd.live.player import Player
+from jazzd.live.inputs import open_input_port, plays_along
+from jazzd.live.outputs import open_outputs
+from jazzd.live.play.inbox import Follower
+from jazzd.live.play.player import Player
 from jazzd.live.reload import Reloader
-from jazzd.live.sdnotify import Notifier
-from jazzd.live.signals import Signals
+from jazzd.live.service.sdnotify import Notifier
+from jazzd.live.service.signals import Signals
 from jazzd.midi.jack_watch import JackService
 from jazzd.music.theory import chord_symbol
 from jazzd.timing.clock import MonotonicClock
@@ -92,7 +92,7 @@ def run_daemon(
     SIGHUP rereads the config's file (``config.origin``: the flags keep overriding
     it). SIGTERM/SIGINT during start-up return 0 without
     opening the port (or after closing it). ``status``: the live status line on
-    stdout (:mod:`jazzd.live.status`), None for "where a person watches".
+    stdout (:mod:`jazzd.live.service.status_line`), None for "where a person watches".
     ``signals``: handlers the caller installed earlier (``jazzd.cli.main``, first thing,
     before the config and the lazy imports) and keeps after the return, so no moment is
     left uncovered; without them the daemon installs its own and restores the previous
@@ -287,7 +287,7 @@ def _listen(
     solo), and the follower hearing the input too."""
     source, listener = soloist, None
     if plays_along(config) and not test_pattern and input_port is not None:
-        from jazzd.live.listen import play_along
+        from jazzd.live.listening.listener import play_along
 
         source, listener = play_along(config, soloist, timebase, wake=clock.interrupt,
                                       presets=bank)
@@ -328,7 +328,7 @@ def _ready(
         notifier.ready(f"waiting for a chord on {input_port.name}, then {bpm:g} BPM")
         if not player.wait_until(lambda: listener.chord is not None):
             return False
-        from jazzd.live.listen import chord_loop
+        from jazzd.live.listening.listener import chord_loop
 
         log.info("first chord %s", chord_symbol(listener.chord))
         player.source.set_chords(chord_loop(listener.chord))

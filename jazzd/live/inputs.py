@@ -23,7 +23,7 @@ def wants_input(config: Config) -> bool:
 
 def plays_along(config: Config) -> bool:
     """Whether the notes, controllers or program changes on the input steer the solo
-    (:mod:`jazzd.live.listen`)."""
+    (:mod:`jazzd.live.listening.listener`)."""
     band = config.band
     return (
         band.live_chords or bool(band.trade_bars) or bool(config.control.mapped())

@@ -18,7 +18,6 @@ kernel kills it if the daemon dies any other way (``PR_SET_PDEATHSIG``).
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import logging
 import os
 import pickle
@@ -32,7 +31,8 @@ from typing import Any, Protocol
 from jazzd.config.chart import with_chart
 from jazzd.config.load import Config, load_config, reapply_flags
 from jazzd.errors import UserError
-from jazzd.live.player import BarChange
+from jazzd.live.play.inbox import BarChange
+from jazzd.live.service.background import die_with_parent
 
 log = logging.getLogger(__name__)
 
@@ -43,24 +43,10 @@ CAN_FORK = sys.platform.startswith("linux") and hasattr(os, "fork")
 FORK_MARGIN_S = 0.01
 #: ...for at most this long.
 FORK_WAIT_S = 2.0
-#: prctl(2) option: the signal the kernel sends a process when its parent dies.
-PR_SET_PDEATHSIG = 1
-
-
-def die_with_parent(parent: int) -> None:
-    """In a forked child: have the kernel SIGKILL it when ``parent`` dies (Linux).
-
-    The signal comes when the forking thread ends, which for the reload worker
-    is when the daemon ends. A parent that died before the call is caught by
-    the ``getppid`` check.
-    """
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0 or os.getppid() != parent:
-        os._exit(1)
 
 
 class Inbox(Protocol):
-    """Where a reload goes (``jazzd.live.player.Player`` fits)."""
+    """Where a reload goes (``jazzd.live.play.player.Player`` fits)."""
 
     def post(self, change: BarChange) -> None: ...
 
@@ -74,7 +60,7 @@ class Reload:
     config: Config | None = None
     chords: Any = None
     error: str | None = None
-    #: The presets with their chords read (``jazzd.live.remote.PresetBank``).
+    #: The presets with their chords read (``jazzd.live.remote.osc_changes.PresetBank``).
     presets: Any = None
 
 
@@ -139,7 +125,7 @@ class Reloader:
     def load(self) -> Reload:
         """Reread the config file (the flags keep overriding it) and the chord source."""
         from jazzd.generate.session import load_chords
-        from jazzd.live.remote import load_bank
+        from jazzd.live.remote.preset_bank import load_bank
 
         origin = self.config.origin
         config = with_chart(reapply_flags(load_config(origin.path), origin)).config

@@ -4,10 +4,11 @@ Parsing an OSC packet in Python takes tens of microseconds: a flood of 10,000 a
 second would keep a thread of the daemon busy, and a thread that holds the
 interpreter's lock when the kernel preempts it holds up the real-time player for
 milliseconds. So the socket is read by a process of its own (``python -m
-jazzd.live.osc_receiver``, started by :meth:`OscControl.start` with the socket the
+jazzd.live.remote.osc_receiver``, started by :meth:`OscControl.start` with the socket the
 daemon bound, so a port that cannot be had is one error line at start-up). The
-receiver (:class:`jazzd.live.osc_receiver.Receiver`) parses (python-osc), decodes
-(:mod:`jazzd.live.osc`), counts what it rejects (:class:`jazzd.live.complaints.Complaints`,
+receiver (:class:`jazzd.live.remote.osc_receiver.Receiver`) parses (python-osc), decodes
+(:mod:`jazzd.live.remote.osc`), counts what it rejects
+(:class:`jazzd.live.remote.bad_input.Complaints`,
 logged on jazzd's stderr), and keeps the latest command of each kind (the
 latest temperature, the latest progression, ...). At most every ``FRAME_GAP_S``
 it writes what it kept, the status requests and its counts to its stdout as
@@ -36,8 +37,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from jazzd.errors import UserError
-from jazzd.live.complaints import Complaints
-from jazzd.live.osc import (
+from jazzd.live.remote.bad_input import Complaints
+from jazzd.live.remote.osc import (
     Command,
     PresetChoice,
     Reach,
@@ -45,7 +46,8 @@ from jazzd.live.osc import (
     SettingChange,
     decode,
 )
-from jazzd.live.osc_receiver import command_key, read_frame_bytes
+from jazzd.live.remote.osc_receiver import command_key, read_frame_bytes
+from jazzd.live.service.background import normal_scheduling
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +134,7 @@ class OscControl:
         self.port = sock.getsockname()[1]  # port 0: the one the system chose
         self._socket = sock
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "jazzd.live.osc_receiver", str(sock.fileno())],
+            [sys.executable, "-m", "jazzd.live.remote.osc_receiver", str(sock.fileno())],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, pass_fds=(sock.fileno(),),
         )
         self._thread = threading.Thread(target=self._read, name="jazzd-osc", daemon=True)
@@ -192,8 +194,6 @@ class OscControl:
     # -- the reader thread --------------------------------------------------------
 
     def _read(self) -> None:
-        from jazzd.live.status import normal_scheduling
-
         normal_scheduling()  # below the real-time player, whatever started it
         assert self._process is not None
         stream = self._process.stdout

@@ -1,12 +1,12 @@
 """The OSC receiver process: UDP packets -> the latest command of each kind, as frames.
 
-``python -m jazzd.live.osc_receiver FD`` reads the socket the daemon bound (inherited
-as ``FD``), parses each packet (python-osc), decodes it (:mod:`jazzd.live.osc`),
-counts what it rejects (:class:`jazzd.live.complaints.Complaints`, logged on
+``python -m jazzd.live.remote.osc_receiver FD`` reads the socket the daemon bound (inherited
+as ``FD``), parses each packet (python-osc), decodes it (:mod:`jazzd.live.remote.osc`),
+counts what it rejects (:class:`jazzd.live.remote.bad_input.Complaints`, logged on
 jazzd's stderr) and keeps the latest command of each kind. At most every
 ``FRAME_GAP_S`` it writes what it kept, the status requests and its counts to its
 stdout as one length-prefixed pickled frame (only counts: at most every
-``COUNTS_GAP_S``). Why a process of its own: :mod:`jazzd.live.osc_server`.
+``COUNTS_GAP_S``). Why a process of its own: :mod:`jazzd.live.remote.osc_server`.
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ import time
 from collections.abc import Sequence
 from typing import Any, BinaryIO
 
-from jazzd.live.complaints import Complaints
-from jazzd.live.osc import Command, Reach, Rejected, SettingChange, StatusRequest, decode
+from jazzd.live.remote.bad_input import Complaints
+from jazzd.live.remote.osc import Command, Reach, Rejected, SettingChange, StatusRequest, decode
+from jazzd.live.service.background import die_with_parent
 
 log = logging.getLogger(__name__)
 
@@ -176,9 +177,8 @@ def serve(sock: socket.socket, out: BinaryIO, stop_fd: int, receiver: Receiver) 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m jazzd.live.osc_receiver FD``: the receiver on the inherited socket FD;
+    """``python -m jazzd.live.remote.osc_receiver FD``: the receiver on the inherited socket FD;
     frames on stdout; ends when stdin ends (the daemon stops) or the daemon dies."""
-    from jazzd.live.reload import die_with_parent
 
     args = list(sys.argv[1:] if argv is None else argv)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the daemon's: it closes stdin

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from jazzd.config.keys import ControlConfig
+from jazzd.live.play.inbox import register_of
 from jazzd.music.unparse import PitchRange
 
 TEMPERATURE_LOW = 0.1
@@ -34,13 +35,6 @@ class Control:
 def temperature_of(value: int) -> float:
     """0-127 onto TEMPERATURE_LOW..TEMPERATURE_HIGH."""
     return TEMPERATURE_LOW + (TEMPERATURE_HIGH - TEMPERATURE_LOW) * value / 127
-
-
-def register_of(value: int, width: PitchRange) -> PitchRange:
-    """A pitch range as wide as ``width`` centred on MIDI note ``value``, kept in 0-127."""
-    span = width.high - width.low
-    low = min(max(value - span // 2, 0), 127 - span)
-    return PitchRange(low, low + span)
 
 
 def control_change(

@@ -1,9 +1,11 @@
-"""What reaches the player from outside: changes, and the parts that make or lead them.
+"""The player's inbox: the changes that reach it from outside, and the parts that make or
+lead them.
 
 A :class:`BarChange` is heard from the next bar line (or the next note); the MIDI
 input and OSC hand them over as a :class:`Listening`; a :class:`Transport` starts,
 stops and moves the music; a :class:`Follower` is a transport that is also the
-timebase (a MIDI clock, a player's notes, a Link session).
+timebase (a MIDI clock, a player's notes, a Link session); :class:`Inputs` polls several
+inputs (the MIDI input and OSC) as one.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Protocol
 
-from jazzd.music.unparse import DEFAULT_RANGE
+from jazzd.music.unparse import DEFAULT_RANGE, PitchRange
 from jazzd.timing.tempo import Timebase
 
 if TYPE_CHECKING:
@@ -33,7 +35,7 @@ class BarChange:
     #: Heard from the next note (within a beat), not from the next bar line.
     from_next_note: bool = False
     mute: bool | None = None
-    #: A trade's answer (``jazzd.live.trading.Answer``): the source answers from its bar.
+    #: A trade's answer (``jazzd.live.listening.trading.Answer``): the source answers from its bar.
     answer: Any = None
     #: Trading on the caller's grid (the internal clock): the time of the caller's bar
     #: line the answer starts on; jazzd's next bar line moves there (tempo unchanged).
@@ -51,8 +53,6 @@ class BarChange:
 def with_some(settings: Any, changes: Any) -> Any:
     """``settings`` (PlayedSettings) with ``changes`` (name -> value) in place; ``register``
     moves the pitch range to centre on that note, keeping its width."""
-    from jazzd.live.control import register_of
-
     solo = {k: v for k, v in changes.items() if k in ("temperature", "top_p", "pitch_range")}
     if "register" in changes:
         # auto (None) moves a range of the default width
@@ -64,8 +64,16 @@ def with_some(settings: Any, changes: Any) -> Any:
     return replace(settings, **solo)
 
 
+def register_of(value: int, width: PitchRange) -> PitchRange:
+    """A pitch range as wide as ``width`` centred on MIDI note ``value``, kept in 0-127."""
+    span = width.high - width.low
+    low = min(max(value - span // 2, 0), 127 - span)
+    return PitchRange(low, low + span)
+
+
 class Listening(Protocol):
-    """What the player needs from the MIDI input (``jazzd.live.listen.Listener`` fits)."""
+    """What the player needs from its inputs (``jazzd.live.listening.listener.Listener``
+    fits)."""
 
     def poll(self, now: float) -> list[BarChange]:
         """The changes the input has made by ``now``."""
@@ -111,3 +119,24 @@ class Follower(Transport, Timebase, Protocol):
     def close(self) -> None:
         """Let go of what it holds (Link leaves its session)."""
         ...
+
+
+class Inputs:
+    """Several inputs polled as one (the MIDI input and OSC)."""
+
+    def __init__(self, *inputs: Any) -> None:
+        self.inputs = [each for each in inputs if each is not None]
+
+    def poll(self, now: float) -> list[BarChange]:
+        return [change for each in self.inputs for change in each.poll(now)]
+
+    def due(self) -> float | None:
+        times = [due for each in self.inputs if (due := each.due()) is not None]
+        return min(times) if times else None
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for each in self.inputs:
+            counts.update(each.counts)
+        return counts

@@ -1,15 +1,17 @@
-"""The MIDI input as the player hears it: held chords, a trade's calls, controllers.
+"""The MIDI input as the player hears it: held chords, a trade's calls, controllers, presets.
 
 The input port's callback hands each message with its timestamp (the
 daemon's monotonic clock) to :meth:`Listener.feed`, which only queues it and
 wakes the player. The player asks :meth:`Listener.poll` on every turn of its
-loop and gets :class:`~jazzd.live.player.BarChange` s back:
+loop and gets :class:`~jazzd.live.play.inbox.BarChange` s back:
 
-- live chords (:mod:`jazzd.live.held_chord`): a new chord, heard from the next note;
-- trading (:mod:`jazzd.live.trading`): the answer to a call, from a bar line;
+- live chords (:mod:`jazzd.live.listening.held_chord`): a new chord, heard from the next note;
+- trading (:mod:`jazzd.live.listening.trading`): the answer to a call, from a bar line;
   a note during the answer stops it from the next note;
-- controllers (``[control]``, :mod:`jazzd.live.control`): temperature, register,
-  velocity, mute, heard from the next note.
+- controllers (``[control]``, :mod:`jazzd.live.listening.control`): temperature, register,
+  velocity, mute, heard from the next note;
+- program changes: the preset of that program (``[presets.NAME] program``,
+  :mod:`jazzd.live.remote.preset_bank`), from the next bar line.
 
 Anything else on the input (clock and transport, pitch bends, unmapped
 controllers, malformed bytes) is counted and ignored; a note-off without its
@@ -28,11 +30,11 @@ from fractions import Fraction
 from typing import Any
 
 from jazzd.config.keys import ControlConfig
-from jazzd.live.caller_grid import CallerGrid, call_downbeat
-from jazzd.live.control import control_change
-from jazzd.live.held_chord import HeldChord
-from jazzd.live.player import BarChange
-from jazzd.live.trading import CallTracker
+from jazzd.live.listening.caller_grid import CallerGrid, call_downbeat
+from jazzd.live.listening.control import control_change
+from jazzd.live.listening.held_chord import HeldChord
+from jazzd.live.listening.trading import CallTracker
+from jazzd.live.play.inbox import BarChange
 from jazzd.midi.messages import CONTROL_CHANGE, NOTE_OFF, NOTE_ON, PROGRAM_CHANGE
 from jazzd.music.chords import ChordLoop, loop_from_chords
 from jazzd.music.theory import Chord, chord_symbol
@@ -71,7 +73,7 @@ class Listener:
         """``timebase``: the player's (its scheduler's); ``wake``: interrupts the player's sleep;
         ``presets``: what a program change chooses; ``caller_grid``: a trade's call is
         counted on the caller's grid and jazzd's bar grid moves to it
-        (:mod:`jazzd.live.caller_grid`, the internal clock).
+        (:mod:`jazzd.live.listening.caller_grid`, the internal clock).
         The input port keeps the notes of ``[input] channel`` only."""
         self._timebase = timebase
         self._wake = wake
@@ -81,7 +83,7 @@ class Listener:
         self._grid: CallerGrid | None = None  # the call's grid (caller_grid)
         self._call: list[tuple[bool, int, int, float]] = []  # its (on?, pitch, velocity, time)
         self.controls = controls if controls is not None else ControlConfig()
-        #: The presets a program change chooses (``jazzd.live.remote.PresetBank``); the
+        #: The presets a program change chooses (``jazzd.live.remote.preset_bank.PresetBank``); the
         #: reload replaces it, and ``controls``, whole (one assignment).
         self.presets = presets
         self._queue: deque[tuple[tuple[int, ...], float]] = deque()
@@ -264,10 +266,10 @@ def play_along(
 
     ``soloist`` keeps its state before each note (opened with note checkpoints: changes
     are heard from the next note); trading wraps it in a
-    :class:`~jazzd.live.trading.Trader`. ``timebase``: the player's; ``wake``: the
+    :class:`~jazzd.live.listening.trading.Trader`. ``timebase``: the player's; ``wake``: the
     player's wake-up (its clock's interrupt).
     """
-    from jazzd.live.trading import Trader
+    from jazzd.live.listening.trading import Trader
 
     source = Trader(soloist) if config.band.trade_bars else soloist
     listener = Listener(

@@ -5,11 +5,12 @@ right after the sends on the bar line of bar k, so model and unparse time
 never sit in front of a send. The loop sleeps to the earliest of the next
 message, the next bar line and the next watchdog ping (:meth:`Player._wake_time`,
 the one place a wake-up is chosen). The queued bars and the source's checkpoints
-are a :class:`~jazzd.live.bar_queue.BarQueue` (clock-free); the changes and the
-parts that make them are declared in :mod:`jazzd.live.changes`.
+are a :class:`~jazzd.live.play.bar_queue.BarQueue` (clock-free); the changes and the
+parts that make them are declared in :mod:`jazzd.live.play.inbox`.
 
-Changes from outside (a reload today; live chords, clock and controller
-changes tomorrow) arrive in one inbox (:meth:`Player.post`, from any thread).
+Changes from outside (a reload, OSC commands and presets, and what the MIDI input
+hears: live chords, a trade's answer, controllers) arrive in one inbox
+(:meth:`Player.post` from any thread, or the inputs' :meth:`Listening.poll`).
 The loop applies them at once, between two sends: while bar c plays, it takes
 back the queued bar c + 1 (its notes leave the queue unsent; the notes of bar
 c keep their note-offs), rewinds the source to its checkpoint before bar
@@ -26,10 +27,10 @@ source to the state before it and generates the rest of that bar (and the
 next) again, so the pitches of every note from there are chosen against the
 new chord. A source that keeps no note checkpoints hears it from the next bar line.
 
-The MIDI input (:mod:`jazzd.live.listen`) is asked for its changes on every
-turn of the loop and names the time it next needs a turn (a chord window
-closing, a call ending). Muted, the player keeps generating and keeping time
-but queues nothing; the mute closes the sounding notes at once.
+The inputs (the MIDI input, :mod:`jazzd.live.listening.listener`, and OSC) are asked
+for their changes on every turn of the loop and name the time they next need a turn (a
+chord window closing, a call ending, an OSC frame). Muted, the player keeps generating
+and keeping time but queues nothing; the mute closes the sounding notes at once.
 
 Led by a transport (a MIDI clock follower, ``--sync midi``): before each wait the
 loop asks it whether the music plays (:meth:`Player.pause` closes the sounding
@@ -53,9 +54,10 @@ from fractions import Fraction
 from typing import Any, Literal
 
 from jazzd.errors import OutputLost
-from jazzd.live.bar_queue import BarQueue, BarSource, bar_beat
-from jazzd.live.changes import BarChange, Listening, Transport, with_some
-from jazzd.live.sdnotify import Notifier
+from jazzd.live.play.answer import shift_answer
+from jazzd.live.play.bar_queue import BarQueue, BarSource, bar_beat
+from jazzd.live.play.inbox import BarChange, Listening, Transport, with_some
+from jazzd.live.service.sdnotify import Notifier
 from jazzd.timing.clock_send import ClockSender
 from jazzd.timing.scheduler import Scheduler
 
@@ -98,7 +100,7 @@ class Player:
     ) -> None:
         """``settings``: the source's settings now (``jazzd.generate.performer.PlayedSettings``),
         which a change's ``set`` changes in part (None: the source takes no settings)."""
-        #: The queued bars and the source's checkpoints (:mod:`jazzd.live.bar_queue`).
+        #: The queued bars and the source's checkpoints (:mod:`jazzd.live.play.bar_queue`).
         self.queue = BarQueue(source, scheduler)
         self.settings = settings
         #: The preset playing (None: the config's [music]).
@@ -407,8 +409,6 @@ class Player:
         if change.answer is not None:
             answer = change.answer
             if change.answer_at is not None:  # the caller's grid: bar ``bar`` starts there
-                from jazzd.live.caller_grid import shift_answer  # trading only
-
                 self.scheduler.timebase.realign(bar_beat(bar), change.answer_at)
                 answer = shift_answer(answer, bar)
             elif answer.bar < bar:  # found too late for its bar line: the next one

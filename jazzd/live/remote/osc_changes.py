@@ -1,59 +1,27 @@
-"""OSC commands and presets as the player's changes.
+"""OSC commands as the player's changes, and the answer to ``/jazzd/status``.
 
-:class:`Remote` is what the player polls for OSC (:class:`jazzd.live.osc_server.OscControl`
-fills it): a setting is heard from the next note, exactly as a controller's
-(temperature, top-p, dynamics, swing, register, velocity, mute); the tempo, a
-progression and a preset from the next bar line. A value equal to the one playing
-changes nothing (a fader resending its value costs the player no work).
-
-:class:`PresetBank` holds the config's presets with their chord loops read
-ahead (at start-up, or by the reload), so choosing one (a program change on the
-MIDI input, ``/jazzd/preset``) costs the player no file or music21 work.
-:class:`Inputs` lets the player poll the MIDI input and OSC as one.
+:class:`Remote` is what the player polls for OSC
+(:class:`jazzd.live.remote.osc_server.OscControl` fills it): a setting is heard from
+the next note, exactly as a controller's (temperature, top-p, dynamics, swing, register,
+velocity, mute); the tempo, a progression and a preset from the next bar line. A value
+equal to the one playing changes nothing (a fader resending its value costs the player no
+work). A preset chosen is the bank's change (:mod:`jazzd.live.remote.preset_bank`).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
-from jazzd.config.keys import MusicConfig
-from jazzd.config.presets import Presets
-from jazzd.live.osc import PresetChoice, ProgressionChange, SettingChange
-from jazzd.live.player import BarChange
+from jazzd.live.play.inbox import BarChange
+from jazzd.live.remote.osc import PresetChoice, ProgressionChange, SettingChange
+from jazzd.live.remote.preset_bank import PresetBank
 
 log = logging.getLogger(__name__)
 
 #: OSC setting names -> the played settings they set (``register`` is the player's).
 _PLAYED = {"temperature", "top_p", "dynamics", "swing", "register"}
-
-
-@dataclass(frozen=True)
-class PresetBank:
-    """The presets, each one's chord loop, and the ``[music]`` they start from."""
-
-    presets: Presets = field(default_factory=Presets)
-    chords: dict[str, Any] = field(default_factory=dict)  # name -> ChordLoop
-    music: MusicConfig = field(default_factory=MusicConfig)
-
-    def change(self, name: str, what: str) -> BarChange:
-        """Play preset ``name`` from the next bar line."""
-        from jazzd.generate.session import played_settings
-
-        music = self.presets.music(name, self.music)
-        return BarChange(
-            what=f"{what}: preset {name}", chords=self.chords[name],
-            settings=played_settings(music), velocity=music.velocity, preset=name,
-        )
-
-
-def load_bank(presets: Presets, music: MusicConfig) -> PresetBank:
-    """The presets with their chords read now (a chord that does not parse: UserError)."""
-    from jazzd.config.presets import load_preset_chords
-
-    return PresetBank(presets, load_preset_chords(presets, music), music)
 
 
 class Remote:
@@ -128,32 +96,11 @@ def _differs(settings: Any, name: str, value: Any) -> bool:
     return getattr(settings, name) != value
 
 
-class Inputs:
-    """Several inputs polled as one (the MIDI input and OSC)."""
-
-    def __init__(self, *inputs: Any) -> None:
-        self.inputs = [each for each in inputs if each is not None]
-
-    def poll(self, now: float) -> list[BarChange]:
-        return [change for each in self.inputs for change in each.poll(now)]
-
-    def due(self) -> float | None:
-        times = [due for each in self.inputs if (due := each.due()) is not None]
-        return min(times) if times else None
-
-    @property
-    def counts(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for each in self.inputs:
-            counts.update(each.counts)
-        return counts
-
-
 def status_arguments(player: Any, now: float) -> list[Any]:
     """The answer to ``/jazzd/status``: bar (from 1), beat in the bar (from 1, a float),
     chord ("" without one), tempo (BPM), preset ("" for [music]), muted (0/1), sends so far,
     the latest send's lateness max and the sends over 1 ms late."""
-    from jazzd.live.status import read_snapshot
+    from jazzd.live.service.status_line import read_snapshot
     from jazzd.music.tokens import BAR_BEATS
 
     snapshot = read_snapshot(player, now)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, TextIO
 
+from jazzd.live.service.background import normal_scheduling
 from jazzd.music.theory import chord_symbol
 from jazzd.music.tokens import BAR_BEATS
 
@@ -52,7 +53,7 @@ class Snapshot:
 
 
 def read_snapshot(player: Any, now: float) -> Snapshot:
-    """The figures of a playing :class:`~jazzd.live.player.Player` at time ``now``."""
+    """The figures of a playing :class:`~jazzd.live.play.player.Player` at time ``now``."""
     scheduler = player.scheduler
     timebase, stats = scheduler.timebase, scheduler.stats
     beat = timebase.beat_at(now)
@@ -212,19 +213,6 @@ def _is_terminal(stream: Any) -> bool:
         return bool(stream.isatty())
     except (AttributeError, ValueError):
         return False
-
-
-def normal_scheduling() -> None:
-    """Put the calling thread at normal scheduling, below the real-time player (a thread
-    started after the player turned real-time would inherit its policy).
-
-    Not at a raised niceness: a thread that the kernel keeps off the CPU while it holds the
-    GIL would hold up the player (a priority inversion). Best effort; lowering is always
-    allowed."""
-    if hasattr(os, "sched_setscheduler"):
-        with contextlib.suppress(OSError):
-            if os.sched_getscheduler(0) != os.SCHED_OTHER:
-                os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
 
 
 def open_status_line(player: Any, stream: TextIO) -> StatusLine:

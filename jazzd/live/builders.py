@@ -20,8 +20,8 @@ from typing import Any
 from jazzd.config.load import Config
 from jazzd.errors import UserError
 from jazzd.files.atomic_output import check_writable
-from jazzd.live.changes import Follower
-from jazzd.live.player import Player
+from jazzd.live.play.inbox import Follower
+from jazzd.live.play.player import Player
 from jazzd.midi.jack_watch import JackService
 from jazzd.timing.clock import MonotonicClock
 from jazzd.timing.clock_send import STOP as CLOCK_STOP
@@ -81,7 +81,7 @@ def follow_tempo(source: Any, timebase: Any) -> None:
 
 def preset_bank(config: Config, test_pattern: bool) -> Any:
     """The config's presets with their chords read now (a bad one: UserError, exit 2)."""
-    from jazzd.live.remote import PresetBank, load_bank
+    from jazzd.live.remote.preset_bank import PresetBank, load_bank
 
     if test_pattern or not config.presets.names:
         return PresetBank(config.presets, {}, config.music)
@@ -97,13 +97,13 @@ def played_settings_of(config: Config) -> Any:
 def osc_remote(config: Config, clock: MonotonicClock, bank: Any, own_tempo: bool,
                player: Callable[[], Player]) -> Any:
     """The OSC server of ``[osc]`` (not started: it answers about ``player()``, which
-    exists when it starts), as the player's :class:`~jazzd.live.remote.Remote`; None
+    exists when it starts), as the player's :class:`~jazzd.live.remote.osc_changes.Remote`; None
     without ``[osc] port``."""
     if not config.osc.port:
         return None
-    from jazzd.live.osc import Reach
-    from jazzd.live.osc_server import QUIET_LIMIT_S, QUIET_MARGIN_S, OscControl
-    from jazzd.live.remote import Remote, status_arguments
+    from jazzd.live.remote.osc import Reach
+    from jazzd.live.remote.osc_changes import Remote, status_arguments
+    from jazzd.live.remote.osc_server import QUIET_LIMIT_S, QUIET_MARGIN_S, OscControl
 
     control = OscControl(
         config.osc.host, config.osc.port, clock=clock.now, wake=clock.interrupt,
@@ -115,7 +115,7 @@ def osc_remote(config: Config, clock: MonotonicClock, bank: Any, own_tempo: bool
 
 
 def polled_together(listener: Any, osc: Any) -> Any:
-    from jazzd.live.remote import Inputs
+    from jazzd.live.play.inbox import Inputs
 
     return Inputs(listener, osc) if listener is not None else osc
 
@@ -123,7 +123,7 @@ def polled_together(listener: Any, osc: Any) -> Any:
 def swap_maps(reload: Any, listener: Any, osc: Any) -> None:
     """A reload's controller map and presets, for the input and OSC (whole objects swapped:
     the player's thread reads them)."""
-    from jazzd.live.osc import Reach
+    from jazzd.live.remote.osc import Reach
 
     if listener is not None:
         listener.controls = reload.config.control
@@ -140,7 +140,7 @@ def swap_maps(reload: Any, listener: Any, osc: Any) -> None:
 
 def start_status_line(player: Player, status: bool | None) -> Any:
     """The started status line: when ``status`` is True, or None and a person watches."""
-    from jazzd.live import status as status_line
+    from jazzd.live.service import status_line
 
     if status is False or (status is None and not status_line.wanted(sys.stdout, os.environ)):
         return None

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from jazzd.live.play.answer import Answer
 from jazzd.midi.smf import TimedNote
 from jazzd.music.chords import ChordLoop
 from jazzd.music.phrase import solo_line, tokenize
@@ -37,16 +38,6 @@ from jazzd.music.tokens import BAR_BEATS, GRID, Token
 SILENCE_BEATS = 1.0
 #: A first note this late in a bar (in beats) is a pickup: the call counts from the next bar.
 PICKUP_FROM_BEAT = 3.0
-
-
-@dataclass(frozen=True)
-class Answer:
-    """jazzd answers the call ``notes`` (beats) from bar ``bar`` for ``bars`` bars."""
-
-    bar: int
-    bars: int
-    notes: tuple[TimedNote, ...]
-    call_start_bar: int
 
 
 def _on_grid(beat: float) -> Fraction:

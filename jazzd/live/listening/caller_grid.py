@@ -7,11 +7,12 @@ so on the internal clock jazzd takes the call's time, not its own grid:
   beat after it played ``PICKUP_ACCENT`` or more louder than every note before it
   (the softer notes before it were a pickup);
 - the call is counted in the caller's beats (:class:`CallerGrid`: beat 0 on the
-  downbeat, jazzd's tempo), with the rules of :class:`~jazzd.live.trading.CallTracker`
+  downbeat, jazzd's tempo), with the rules of :class:`~jazzd.live.listening.trading.CallTracker`
   (its end, its length);
 - the answer starts on the caller's first bar line it can still reach after the
   call, and jazzd's bar grid moves there (tempo unchanged): the player puts its
-  next bar line on that time (:func:`shift_answer` renumbers the answer to that bar).
+  next bar line on that time (:func:`jazzd.live.play.answer.shift_answer` renumbers the
+  answer to that bar).
 
 With a shared clock (``--sync midi``, ``link``, ``notes``) the grid is everybody's
 and nothing moves: the call is counted on it as before.
@@ -20,12 +21,8 @@ and nothing moves: the call is counted on it as before.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from fractions import Fraction
-
-from jazzd.live.trading import Answer
-from jazzd.midi.smf import TimedNote
-from jazzd.music.tokens import BAR_BEATS
 
 #: A note this much louder (velocity) than every note before it in the call's first beat
 #: is the downbeat; the notes before it are a pickup.
@@ -68,10 +65,3 @@ def call_downbeat(onsets: Sequence[tuple[float, int]], beat_s: float) -> float:
     return downbeat
 
 
-def shift_answer(answer: Answer, bar: int) -> Answer:
-    """``answer`` (counted in the caller's bars) renumbered to start at jazzd's ``bar``."""
-    bars = bar - answer.bar
-    beats = BAR_BEATS * bars
-    notes = tuple(TimedNote(n.start + beats, n.end + beats, n.pitch, n.velocity)
-                  for n in answer.notes)
-    return replace(answer, bar=bar, notes=notes, call_start_bar=answer.call_start_bar + bars)

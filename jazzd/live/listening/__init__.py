@@ -1,0 +1,1 @@
+"""What listens to the MIDI input: held chords, trading, controllers, MIDI learn."""

@@ -1,0 +1,1 @@
+"""The player loop: the bars queued ahead, the loop that sends them, its inbox of changes."""
