@@ -89,8 +89,10 @@ def test_a_recorded_trade_holds_the_callers_phrase_and_every_note_the_band_heard
     assert len([m for _, m in chords if m[0] & 0xF0 == 0x90]) > 0  # the chords sound too
 
 
-def test_sigterm_mid_run_after_a_reload_leaves_a_whole_readable_file(jack_server, notify,
-                                                                     tmp_path):
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_stop_mid_run_after_a_reload_leaves_a_whole_readable_file(jack_server, notify,
+                                                                    tmp_path, stop):
+    """SIGTERM (systemctl stop) or SIGINT (Ctrl-C) mid-run, after a SIGHUP reload."""
     recorder = Recorder(unique("rec"))
     (tmp_path / "sets").mkdir()
     path = tmp_path / "sets" / "set.mid"
@@ -100,8 +102,9 @@ def test_sigterm_mid_run_after_a_reload_leaves_a_whole_readable_file(jack_server
             jazzd.ready()
             time.sleep(1.5)
             jazzd.send_signal(signal.SIGHUP)  # a reload: the recording goes on
+            reloaded = time.monotonic()
             time.sleep(2.0)
-            status, err = jazzd.stop()
+            status, err = jazzd.stop(stop)
         time.sleep(0.2)
         heard = recorder.stop()
     finally:
@@ -113,6 +116,8 @@ def test_sigterm_mid_run_after_a_reload_leaves_a_whole_readable_file(jack_server
     messages = [m for _, m in sent]
     with judged_by(jack_server, recorder.client):
         assert [m for _, m in heard if m[0] < 0xF0] == messages  # what was heard, all of it
+        # ... and a second and more of it heard after the reload (the same monotonic clock)
+        assert len([t for t, m in heard if is_note_on(m) and t > reloaded + 1.0]) > 3
     assert check_balance(messages) > 5
     check_ends_with_all_notes_off(messages)
 
