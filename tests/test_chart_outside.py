@@ -214,6 +214,32 @@ def test_an_impro_visor_leadsheet_plays_its_bars_and_slots(tmp_path):
     assert played(out) == expected(bars, list(range(1, 13)))
 
 
+def test_utf16_files_and_chords_in_a_second_part_read_as_the_same_tunes(tmp_path):
+    """Text saved as UTF-16 (Windows' "Unicode"), and a score whose chords are in its
+    second part (a piano part first, without any)."""
+    link = ireal_link([ireal_tune("Nightjar Bossa", NIGHTJAR, "Bossa Nova", 140)])
+    lead = (DATA / "harbour_lights.musicxml").read_text()
+    rests = "".join(f'<measure number="{n}"><attributes><divisions>1</divisions><time><beats>4'
+                    '</beats><beat-type>4</beat-type></time></attributes><note><rest measure='
+                    f'"yes"/><duration>4</duration></note></measure>' for n in range(17))
+    two_parts = lead.replace("<part-list>", '<part-list><score-part id="P0"><part-name>Piano'
+                             "</part-name></score-part>").replace(
+        '<part id="P1">', f'<part id="P0">{rests}</part><part id="P1">')
+    files = {"book.txt": ("Mine:\n" + link, NIGHTJAR_BARS, NIGHTJAR_ORDER),
+             "lead.xml": (lead.replace('encoding="UTF-8"', 'encoding="UTF-16"'), HARBOUR,
+                          HARBOUR_ORDER)}
+    for name, (text, bars, order) in files.items():
+        (tmp_path / name).write_bytes(text.encode("utf-16"))
+        _, out = render(tmp_path, "--chords", str(tmp_path / name))
+        assert played(out) == expected(bars, order), name
+    (tmp_path / "tram.ls").write_bytes((DATA / "tram_stop.ls").read_text().encode("utf-16"))
+    stdout, _ = render(tmp_path, "--chords", str(tmp_path / "tram.ls"))
+    assert seconds(12, 168) in stdout
+    (tmp_path / "two.musicxml").write_text(two_parts)
+    _, out = render(tmp_path, "--chords", str(tmp_path / "two.musicxml"))
+    assert played(out) == expected(HARBOUR, HARBOUR_ORDER)
+
+
 def bad_charts(tmp_path: Path) -> list[tuple[list[str], str]]:
     """(arguments, what the one line says) for each bad chart, written into tmp_path."""
     lead = (DATA / "harbour_lights.musicxml").read_text()

@@ -93,7 +93,8 @@ def entries(source: str) -> list[Entry]:
         if is_link(source):  # a link given whole (irealbook:// may hold spaces)
             links = [source.strip()]
         else:
-            links = ireal.links_in(Path(source).read_text("utf-8", "replace"))
+            data = Path(source).read_bytes()
+            links = ireal.links_in(data.decode(_encoding(data), "replace"))
         if not links:
             raise UserError(f"no iReal Pro link (irealb://...) in {source}: export the "
                             "playlist from iReal Pro again")
@@ -113,7 +114,7 @@ def entries(source: str) -> list[Entry]:
     if kind == "musicxml":
         return [_one(musicxml.read_musicxml(data, source, path.stem))]
     if kind == "leadsheet":
-        text = data.decode("utf-8", "replace")
+        text = data.decode(_encoding(data), "replace")
         return [_one(improvisor.read_leadsheet(text, source, path.stem))]
     raise ValueError(f"{source} holds MIDI, not a chart")
 
