@@ -30,7 +30,8 @@ from jazzd.music.tokens import parse_token
 # Where each value lives: position 0-10 (beat 0-3; on the beat, 1/2, 1/3, 2/3, 1/4, 3/4,
 # other), chord 11-23 (tones from the root, minor), change 24-26 (starts here, since,
 # until), next 27-51 (unknown, root motion 28-39, tones 40-51), pitch 52-64 (pc, none),
-# phrase 65-67 (beats since it began, its notes, the silence before).
+# phrase 65-67 (beats since it began, its notes, the silence before), register 68 (the
+# previous pitch's height: (pitch - 64) / 12).
 DM7 = {11: 1, 14: 1, 18: 1, 21: 1, 23: 1}  # D F A C over D, minor
 G7 = {11: 1, 15: 1, 18: 1, 21: 1}  # G B D F over G
 NEXT_G7 = {33: 1, 40: 1, 44: 1, 47: 1, 50: 1}  # up a fourth, 0 4 7 10
@@ -45,26 +46,31 @@ def _phrase(beats: float, notes: int, silence: float) -> dict[int, float]:
     return {index: value for index, value in values.items() if value}
 
 
+def _register(previous: int) -> dict[int, float]:
+    """The register group 68: the previous MIDI pitch, from E4 (64) in octaves."""
+    return {68: (previous - 64) / 12}
+
+
 # Bar 2 of the hand-worked tune (beats 4-8: Dm7 then G7 at beat 6; the loop goes back to
 # C at beat 8), token by token: (onset, the non-zero values), worked by hand. The phrase:
 # bar 1 ends with a beat of rest, then S,1.000 at beat 3 begins a new phrase.
 BAR_2 = [
     (4, {0: 1, 4: 1, **DM7, 24: 1, 26: 0.5, **NEXT_G7, 52: 1,  # after D: pc 0 of D
-         **_phrase(1, 1, 0)}),
+         **_phrase(1, 1, 0), **_register(74)}),
     (4.5, {0: 1, 5: 1, **DM7, 25: 0.125, 26: 0.375, **NEXT_G7, 52: 1,
-           **_phrase(1.5, 1, 0.5)}),  # after R,0.500
+           **_phrase(1.5, 1, 0.5), **_register(74)}),  # after R,0.500
     (4.75, {0: 1, 9: 1, **DM7, 25: 0.1875, 26: 0.3125, **NEXT_G7, 62: 1,  # after C
-            **_phrase(1.75, 2, 0)}),
+            **_phrase(1.75, 2, 0), **_register(72)}),
     (5, {1: 1, 4: 1, **DM7, 25: 0.25, 26: 0.25, **NEXT_G7, 61: 1,  # after B
-         **_phrase(2, 3, 0)}),
+         **_phrase(2, 3, 0), **_register(71)}),
     (5.25, {1: 1, 8: 1, **DM7, 25: 0.3125, 26: 0.1875, **NEXT_G7, 58: 1,  # after G#
-            **_phrase(2.25, 4, 0)}),
+            **_phrase(2.25, 4, 0), **_register(68)}),
     (6, {2: 1, 4: 1, **G7, 24: 1, 26: 0.5, **NEXT_C, 53: 1,  # G# over G: 1
-         **_phrase(3, 4, 0.75)}),  # a rest shorter than a beat: the phrase goes on
+         **_phrase(3, 4, 0.75), **_register(68)}),  # a rest shorter than a beat: the phrase goes on
     (7, {3: 1, 4: 1, **G7, 25: 0.25, 26: 0.25, **NEXT_C, 56: 1,  # after B
-         **_phrase(4, 5, 0)}),
+         **_phrase(4, 5, 0), **_register(71)}),
     (7.5, {3: 1, 5: 1, **G7, 25: 0.375, 26: 0.125, **NEXT_C, 61: 1,  # after E: 9 over G
-           **_phrase(4.5, 6, 0)}),
+           **_phrase(4.5, 6, 0), **_register(76)}),
 ]
 
 
@@ -78,8 +84,8 @@ def _dense(values: dict[int, float]) -> np.ndarray:
 def test_groups_tile_the_vector() -> None:
     assert [(g.name, g.start, g.size) for g in GROUPS] == [
         ("position", 0, 11), ("chord", 11, 13), ("change", 24, 3), ("next", 27, 25),
-        ("pitch", 52, 13), ("phrase", 65, 3)]
-    assert CONTEXT_SIZE == 68
+        ("pitch", 52, 13), ("phrase", 65, 3), ("register", 68, 1)]
+    assert CONTEXT_SIZE == 69
 
 
 def test_the_contexts_of_a_test_made_chord_track_and_bar_are_exact(tmp_path: Path) -> None:
@@ -95,6 +101,7 @@ def test_the_contexts_of_a_test_made_chord_track_and_bar_are_exact(tmp_path: Pat
     assert rows[0][64] == 1 and rows[0][52:64].sum() == 0
     # ... and as after a long silence, so its first note begins a phrase
     assert list(rows[0][65:68]) == [0, 0, 1]
+    assert rows[0][68] == 0  # no height before the first note
 
 
 def test_the_future_unknown_hides_until_and_next_only() -> None:
@@ -146,11 +153,14 @@ def test_the_soloist_feeds_what_training_computes(tmp_path: Path) -> None:
         if note.pitch is not None:
             previous = note.pitch
     assert any(row[65] > 0 for row in model.fed)  # the phrase group was fed
+    assert any(row[68] != 0 for row in model.fed)  # and the register
 
 
-def test_a_model_from_before_the_phrase_group_reads_the_first_values(tmp_path: Path) -> None:
-    """A model exported with the context of 65 values loads; its step reads those."""
-    old_size = group("phrase").start
+@pytest.mark.parametrize("before", ["phrase", "register"])
+def test_a_model_from_before_a_group_reads_the_first_values(tmp_path: Path, before: str) -> None:
+    """A model exported with the context before the phrase group (65 values) or the
+    register group (68) loads; its step reads those."""
+    old_size = group(before).start
     model = RecordingModel.load(tiny_model(tmp_path / "old.onnx", context=old_size))
     assert model.info.context.size == old_size
     model.fed = ()
@@ -160,7 +170,7 @@ def test_a_model_from_before_the_phrase_group_reads_the_first_values(tmp_path: P
     assert all(len(row) == CONTEXT_SIZE for row in model.fed)  # the soloist's vectors ...
     fresh = StepModel.load(tiny_model(tmp_path / "old.onnx", context=old_size))
     model.reset()
-    for row in model.fed[:3]:  # ... of which the step reads the first 65: the rest is ignored
+    for row in model.fed[:3]:  # ... of which the step reads the first: the rest is ignored
         cut = row.copy()
         cut[old_size:] = 7.0
         np.testing.assert_array_equal(fresh.step(None, cut), model.step(None, row))
@@ -171,7 +181,7 @@ def test_a_model_from_before_the_phrase_group_reads_the_first_values(tmp_path: P
 def test_a_context_of_the_wrong_size_is_refused_at_load(tmp_path: Path) -> None:
     from jazzd.errors import UserError
 
-    wrong = tiny_model(tmp_path / "wrong.onnx", context=CONTEXT_SIZE - 4)
+    wrong = tiny_model(tmp_path / "wrong.onnx", context=CONTEXT_SIZE - 5)
     with pytest.raises(UserError, match="context of 64 values"):
         StepModel.load(wrong)
     shape = tiny_model(tmp_path / "shape.onnx", context=CONTEXT_SIZE - 1,

@@ -29,7 +29,13 @@ import numpy as np
 from jazzd.generate.model import StepModel, StepState
 from jazzd.generate.sampling import check_sampling, sample
 from jazzd.music.chords import ChordLoop
-from jazzd.music.context import PhrasePlace, loop_context, set_phrase, set_previous
+from jazzd.music.context import (
+    PhrasePlace,
+    loop_context,
+    set_phrase,
+    set_previous,
+    set_register,
+)
 from jazzd.music.theory import Chord
 from jazzd.music.tokens import BAR_BEATS, Token
 from jazzd.music.unparse import DEFAULT_RANGE, Note, PitchRange, unparse
@@ -129,6 +135,8 @@ class Soloist:
         context = model.info.context
         #: Whether the model reads the place in the phrase (the ``phrase`` context group).
         self._reads_phrase = context is not None and "phrase" in context.groups
+        #: Whether it reads the previous note's height (the ``register`` group).
+        self._reads_register = context is not None and "register" in context.groups
         #: The learned choice among a token's pitches (None: the grammar's rules).
         self.pitch_choice = model.info.pitch_choice
         self._count_tokens = 0
@@ -261,9 +269,12 @@ class Soloist:
             set_previous(vector, chord, previous)
             vector.setflags(write=False)
             built[slot] = vector
-        if self._reads_phrase:
+        if self._reads_phrase or self._reads_register:
             vector = vector.copy()
-            set_phrase(vector, self._phrase)
+            if self._reads_phrase:
+                set_phrase(vector, self._phrase)
+            if self._reads_register:
+                set_register(vector, previous)
         return vector
 
     def next_token(self, beat: Fraction = Fraction(0)) -> Token:

@@ -21,7 +21,11 @@ compute the same numbers. The context of a token is a vector of
   began and its notes so far, each capped at :data:`PHRASE_HORIZON` and divided by it,
   and the silence just before the token, capped at :data:`SILENCE_HORIZON` and divided by
   it. A phrase begins with the first note after a silence of :data:`BREATH` beats or more.
-  Models exported before this group read the vector without it (its first values).
+  Models exported before this group read the vector without it (its first values);
+- ``register``: the previous note's height, (pitch - :data:`REGISTER_CENTRE`) /
+  :data:`REGISTER_SCALE` (0 before the first note): where the line stands, so that the
+  model learns when players turn back. Models exported before it read the vector
+  without it.
 
 The future (until the next change, the next chord) is unknown when the loop
 says so (chords heard live from a keyboard): then the "unknown" flag is 1 and
@@ -52,6 +56,9 @@ BREATH = Fraction(1)
 PHRASE_HORIZON = 16
 #: The silence before a token is counted up to this many beats.
 SILENCE_HORIZON = 4
+#: The ``register`` group's origin and unit (MIDI pitch, semitones): E4, an octave.
+REGISTER_CENTRE = 64
+REGISTER_SCALE = 12
 
 
 @dataclass(frozen=True)
@@ -69,7 +76,7 @@ class Group:
 
 def _groups() -> tuple[Group, ...]:
     sizes = (("position", 4 + len(SUBDIVISIONS) + 1), ("chord", 13), ("change", 3),
-             ("next", 25), ("pitch", 13), ("phrase", 3))
+             ("next", 25), ("pitch", 13), ("phrase", 3), ("register", 1))
     built, start = [], 0
     for name, size in sizes:
         built.append(Group(name, start, size))
@@ -80,9 +87,9 @@ def _groups() -> tuple[Group, ...]:
 GROUPS = _groups()
 CONTEXT_SIZE = GROUPS[-1].stop
 GROUP_NAMES = tuple(group.name for group in GROUPS)
-#: The sizes of the context vector a model may read: today's, and that of the models
-#: exported before the ``phrase`` group (they read its first values).
-CONTEXT_SIZES = (GROUPS[-2].stop, CONTEXT_SIZE)
+#: The sizes of the context vector a model may read: today's, and those of the models
+#: exported before the ``phrase`` and ``register`` groups (they read its first values).
+CONTEXT_SIZES = (GROUPS[-3].stop, GROUPS[-2].stop, CONTEXT_SIZE)
 
 
 def group(name: str) -> Group:
@@ -146,6 +153,7 @@ def context_at(loop: ChordLoop, beat: Fraction, previous: int | None = None, *,
     """
     vector = loop_context(loop, beat, future=future)
     set_previous(vector, loop.chord_at(Fraction(beat)), previous)
+    set_register(vector, previous)
     if phrase is not None:
         set_phrase(vector, phrase)
     return vector
@@ -190,6 +198,13 @@ def set_previous(vector: np.ndarray, chord: Chord, previous: int | None) -> None
     a pitch class, None: no note yet) relative to the root of ``chord``, the chord sounding."""
     start = group("pitch").start
     vector[start + 12 if previous is None else start + (previous - chord.root) % 12] = 1.0
+
+
+def set_register(vector: np.ndarray, previous: int | None) -> None:
+    """Set the ``register`` group of ``vector``: the height of ``previous`` (a MIDI pitch;
+    None: no note yet, 0)."""
+    vector[group("register").start] = (0.0 if previous is None
+                                       else (previous - REGISTER_CENTRE) / REGISTER_SCALE)
 
 
 def unknown_future(vector: np.ndarray) -> np.ndarray:
