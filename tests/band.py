@@ -24,6 +24,7 @@ from jack_harness import (
     NotifySocket,
     check_balance,
     is_note_on,
+    output_to_end,
     parse_event,
     reap,
     start_client,
@@ -141,7 +142,7 @@ class Band:
 
     def stop(self, go: float) -> BandLog:
         self.process.send_signal(signal.SIGINT)
-        out, _ = self.process.communicate(timeout=10)
+        out, _ = output_to_end(self.process)
         log = BandLog(go)
         for line in [*self._lines, *out.splitlines()]:
             kind, _, event = line.partition(" ")

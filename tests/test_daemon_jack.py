@@ -299,7 +299,7 @@ def test_a_dead_jack_server_stops_jazzd_with_one_error_line(
         except subprocess.TimeoutExpired:
             # Still running: make faulthandler print where every thread is stuck.
             jazzd.send_signal(signal.SIGABRT)
-            _, err = jazzd.communicate(timeout=10)
+            _, err = jazzd.finish(timeout=10)
             pytest.fail(f"jazzd did not stop after its JACK server died; stacks:\n{err}")
         exited = time.monotonic()
     finally:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from band import Band, check_nothing_left_sounding, note_ons, play_with_band
-from jack_harness import Jazzd, run_jazzd, unique
+from jack_harness import Jazzd, output_to_end, run_jazzd, unique
 
 from jazzd.config.edit import set_keys
 
@@ -72,7 +72,7 @@ def test_learn_maps_two_knobs_keeps_the_comments_and_a_restarted_jazzd_obeys(
         assert "temperature = CC 21" in lines
         assert not any("already" in line for line in lines), lines  # the turning knob passed
         os.write(master, b"\n\n")  # skip velocity and register
-        out, err = learn.communicate(timeout=20)
+        out, err = output_to_end(learn, timeout=20)
         assert learn.returncode == 0, err
     finally:
         learn.reap()
