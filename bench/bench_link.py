@@ -4,7 +4,7 @@
     python3 bench/bench_link.py follow                 # jazzd over JACK, a peer leads 120 -> 100
 
 ``drift``: jazzd relates Link's clock (CLOCK_MONOTONIC_RAW) to time.monotonic once
-(:class:`jazzd.timing.link_clock.ClockRelation`) and keeps that relation for the run.
+(:class:`jazzd.timing.follow.link_clock.ClockRelation`) and keeps that relation for the run.
 Every ``--every`` seconds a fresh relation is measured; what a deadline computed
 with the first relation is off by is the difference (printed, with its bracket).
 
@@ -30,7 +30,7 @@ def drift(seconds: float, every: float) -> dict:
     """Inside the namespace: the first relation against fresh ones, over ``seconds``."""
     import link
 
-    from jazzd.timing.link_clock import ClockRelation
+    from jazzd.timing.follow.link_clock import ClockRelation
 
     session = link.Link(120.0)  # never enabled: only its clock is read
     first = ClockRelation.measure(session.clock().micros)

@@ -14,7 +14,7 @@ from fractions import Fraction
 
 import link
 
-from jazzd.timing.link_clock import QUANTUM, open_link
+from jazzd.timing.follow.link_clock import QUANTUM, open_link
 
 
 def wait_for(condition, seconds: float) -> float | None:

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from drummers import DRUMS, beat_times, comping, drummer
 
-from jazzd.timing.beat_tracker import LOST_BEATS, BeatTracker
+from jazzd.timing.follow.beat_tracker import LOST_BEATS, BeatTracker
 
 
 def follow(onsets, channels=(DRUMS,)):

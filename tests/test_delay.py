@@ -23,7 +23,7 @@ from jazzd.midi.messages import CLOCKS_PER_BEAT
 from jazzd.midi.port import MemoryPort
 from jazzd.music.unparse import Note
 from jazzd.timing.clock_send import ClockSender
-from jazzd.timing.follower import ClockFollower
+from jazzd.timing.follow.midi_clock import ClockFollower
 from jazzd.timing.scheduler import Scheduler
 
 NOTE_STATUSES = (0x80, 0x90)

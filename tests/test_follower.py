@@ -15,7 +15,7 @@ from fractions import Fraction
 import pytest
 
 from jazzd.midi.input_port import InputEvent, MemoryInput
-from jazzd.timing.follower import DROPOUT_S, ClockFollower
+from jazzd.timing.follow.midi_clock import DROPOUT_S, ClockFollower
 
 CLOCK, START, CONTINUE, STOP = (0xF8,), (0xFA,), (0xFB,), (0xFC,)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from link_rig import can_unshare, in_private_network, link_installed
 
-from jazzd.timing.link_clock import QUANTUM, ClockRelation, LinkFollower
+from jazzd.timing.follow.link_clock import QUANTUM, ClockRelation, LinkFollower
 
 HERE = Path(__file__).resolve().parent
 needs_link = pytest.mark.skipif(not link_installed(), reason="jazzd[link] not installed")
@@ -91,7 +91,7 @@ def test_bar_lines_on_the_quantum_and_a_tempo_change_keeps_the_beat():
 @needs_link
 def test_without_the_extra_one_line_names_it(monkeypatch):
     from jazzd.errors import UserError
-    from jazzd.timing import link_clock
+    from jazzd.timing.follow import link_clock
 
     monkeypatch.setitem(sys.modules, "link", None)  # as if jazzd[link] were not installed
     with pytest.raises(UserError, match=r"pip install 'jazzd\[link\]'"):

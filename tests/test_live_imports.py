@@ -41,7 +41,7 @@ JAZZD_MODULES = {
     "jazzd.live", "jazzd.live.builders", "jazzd.live.daemon", "jazzd.live.inputs",
     "jazzd.live.outputs", "jazzd.live.reload",
     "jazzd.live.play", "jazzd.live.play.answer", "jazzd.live.play.bar_queue",
-    "jazzd.live.play.inbox", "jazzd.live.play.player",
+    "jazzd.live.play.inbox", "jazzd.live.play.player", "jazzd.live.play.taking_changes",
     "jazzd.live.service", "jazzd.live.service.background", "jazzd.live.service.sdnotify",
     "jazzd.live.service.signals", "jazzd.live.service.status_line",
     # The preset bank (pure Python, no library: OSC loads only with [osc] port).

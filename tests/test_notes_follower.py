@@ -9,7 +9,7 @@ from fractions import Fraction
 from drummers import DRUMS, drummer
 
 from jazzd.midi.input_port import InputEvent
-from jazzd.timing.notes_follower import NotesFollower
+from jazzd.timing.follow.notes_follower import NotesFollower
 
 
 def feed(follower, onsets):
@@ -19,7 +19,7 @@ def feed(follower, onsets):
 
 
 def test_silent_until_locked_then_one_line_and_bars_on_the_players_grid(caplog):
-    caplog.set_level(logging.INFO, logger="jazzd.timing.notes_follower")
+    caplog.set_level(logging.INFO, logger="jazzd.timing.follow.notes_follower")
     follower = NotesFollower([DRUMS])
     onsets, beats = drummer([(120, 8)], jitter=0.0)
     assert follower.time_at(Fraction(0)) == math.inf
@@ -40,7 +40,7 @@ def test_silent_until_locked_then_one_line_and_bars_on_the_players_grid(caplog):
 
 
 def test_a_silence_of_over_a_bar_pauses_once_and_the_music_goes_on_at_a_bar(caplog):
-    caplog.set_level(logging.INFO, logger="jazzd.timing.notes_follower")
+    caplog.set_level(logging.INFO, logger="jazzd.timing.follow.notes_follower")
     follower = NotesFollower([DRUMS])
     onsets, _ = drummer([(120, 4)], jitter=0.0)
     feed(follower, onsets)

@@ -19,7 +19,8 @@ from jazzd.generate.performer import PlayedSettings
 from jazzd.generate.soloist import Soloist
 from jazzd.live.daemon import START_DELAY_S
 from jazzd.live.listening.listener import chord_loop, play_along
-from jazzd.live.play.player import CHANGE_MARGIN_S, Player
+from jazzd.live.play.player import Player
+from jazzd.live.play.taking_changes import CHANGE_MARGIN_S
 from jazzd.music.chords import from_progression
 from jazzd.music.recognize import recognize
 from jazzd.music.theory import classify

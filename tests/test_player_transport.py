@@ -21,7 +21,7 @@ from jazzd.live.play.player import Player
 from jazzd.midi.input_port import MemoryInput
 from jazzd.midi.port import MemoryPort
 from jazzd.timing.clock import FakeClock
-from jazzd.timing.follower import ClockFollower
+from jazzd.timing.follow.midi_clock import ClockFollower
 from jazzd.timing.scheduler import Scheduler
 
 CLOCK, START, CONTINUE, STOP = (0xF8,), (0xFA,), (0xFB,), (0xFC,)

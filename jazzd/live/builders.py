@@ -36,11 +36,11 @@ def clock_follower(config: Config, wake: Callable[[], None]) -> Follower | None:
     ``wake``: the player's wake-up, called when the follower moves."""
     source = config.clock.source
     if source == "midi":
-        from jazzd.timing.follower import ClockFollower
+        from jazzd.timing.follow.midi_clock import ClockFollower
 
         return ClockFollower(config.music.bpm, on_change=wake)
     if source == "notes":
-        from jazzd.timing.notes_follower import NotesFollower
+        from jazzd.timing.follow.notes_follower import NotesFollower
 
         kept = config.input.channel
         if kept and kept not in config.clock.channels:
@@ -52,7 +52,7 @@ def clock_follower(config: Config, wake: Callable[[], None]) -> Follower | None:
 
         return NotesFollower(config.clock.channel_indexes, on_change=wake)
     if source == "link":
-        from jazzd.timing.link_clock import open_link
+        from jazzd.timing.follow.link_clock import open_link
 
         return open_link(config.music.bpm, on_change=wake)
     return None
@@ -176,7 +176,7 @@ def check_before_loading(config: Config) -> None:
 
         check_record_path(config.daemon.record)
     if config.clock.source == "link":  # refused now, not after the model has loaded
-        from jazzd.timing.link_clock import require_link
+        from jazzd.timing.follow.link_clock import require_link
 
         require_link()
 

@@ -90,7 +90,7 @@ class Listening(Protocol):
 
 
 class Transport(Protocol):
-    """Start and stop from outside (a MIDI clock follower, ``jazzd.timing.follower``)."""
+    """Start and stop from outside (a MIDI clock follower, ``jazzd.timing.follow.midi_clock``)."""
 
     def rolling(self, now: float) -> bool:
         """Whether the music plays at ``now``."""
@@ -107,7 +107,7 @@ class Transport(Protocol):
 
 class Follower(Transport, Timebase, Protocol):
     """A timebase and transport led from outside: a MIDI clock, a player's notes, a Link
-    session (``jazzd.timing.follower``, ``notes_follower``, ``link_clock``)."""
+    session (``jazzd.timing.follow.midi_clock``, ``notes_follower``, ``link_clock``)."""
 
     #: The MIDI input's listener that leads it (None: it reads no MIDI input).
     on_event: Callable[[InputEvent], None] | None

@@ -1,7 +1,7 @@
 """Following a player's time from the notes (``--sync notes``): a timebase and a transport.
 
-Beside :class:`~jazzd.timing.follower.ClockFollower` (a MIDI clock leads), this one is
-led by a :class:`~jazzd.timing.beat_tracker.BeatTracker` fed the note-ons of the
+Beside :class:`~jazzd.timing.follow.midi_clock.ClockFollower` (a MIDI clock leads), this one is
+led by a :class:`~jazzd.timing.follow.beat_tracker.BeatTracker` fed the note-ons of the
 channels listened to. Until the tracker locks, the music waits, silent. Locked,
 it says so in one line and the music starts on the player's next bar line
 (beat 0 of the tracker's numbering is the player's first note, taken as a
@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from jazzd.midi.input_port import InputEvent
-from jazzd.timing.beat_tracker import LOST_BEATS, BeatLine, BeatTracker
+from jazzd.timing.follow.beat_hypotheses import BeatLine
+from jazzd.timing.follow.beat_tracker import LOST_BEATS, BeatTracker
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""Time led from outside: a MIDI clock, a player's notes (a beat tracker), a Link session."""
