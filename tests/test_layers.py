@@ -17,6 +17,7 @@ only; no folder holds more than 12 modules.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "jazzd"
@@ -179,3 +180,31 @@ def test_every_module_has_its_line_in_the_architecture_page() -> None:
     named = {path.relative_to(PACKAGE.parent).as_posix() for path in PACKAGE.rglob("*.py")
              if path.name != "__init__.py"}
     assert sorted(path for path in named if f"`{path}`" not in page) == []
+
+
+def annotations(tree: ast.AST) -> list[ast.expr]:
+    """Every annotation in ``tree``: of arguments, returns and annotated names."""
+    found: list[ast.expr] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            arguments = node.args
+            for argument in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs,
+                             arguments.vararg, arguments.kwarg]:
+                if argument is not None and argument.annotation is not None:
+                    found.append(argument.annotation)
+            if node.returns is not None:
+                found.append(node.returns)
+        elif isinstance(node, ast.AnnAssign):
+            found.append(node.annotation)
+    return found
+
+
+def test_the_live_parts_meet_through_types_not_any() -> None:
+    """The wiring of live/ is typed: at most 10 uses of ``Any`` in its annotations."""
+    uses = []
+    for path in sorted((PACKAGE / "live").rglob("*.py")):
+        for annotation in annotations(ast.parse(path.read_text())):
+            text = ast.unparse(annotation)
+            uses += [f"{path.relative_to(PACKAGE)}: {text}"] * len(re.findall(r"\bAny\b", text))
+    assert len(annotations(ast.parse("def f(a: Any) -> dict[str, Any]: ..."))) == 2
+    assert len(uses) <= 10, uses

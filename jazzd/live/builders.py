@@ -15,17 +15,30 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from jazzd.config.load import Config
 from jazzd.errors import UserError
 from jazzd.files.atomic_output import check_writable
-from jazzd.live.play.inbox import Follower
+from jazzd.generate.performer import Performer, PlayedSettings
+from jazzd.live.play.inbox import Follower, Inputs, Listening
 from jazzd.live.play.player import Player
+from jazzd.live.reload import Reload
+from jazzd.live.remote.preset_bank import PresetBank, load_bank
 from jazzd.midi.jack_watch import JackService
+from jazzd.midi.port import SendWatch
 from jazzd.timing.clock import MonotonicClock
 from jazzd.timing.clock_send import STOP as CLOCK_STOP
 from jazzd.timing.stats import LatenessStats, write_stats_json
+from jazzd.timing.tempo import Timebase
+
+if TYPE_CHECKING:  # each loads with its feature only (start-up memory): types here
+    from jazzd.generate.patterns import Sixteenths
+    from jazzd.live.listening.listener import Listener
+    from jazzd.live.record import SessionRecorder
+    from jazzd.live.remote.osc_changes import Remote
+    from jazzd.live.service.status_line import StatusLine
+    from jazzd.midi.input_port import InputPort
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +71,9 @@ def clock_follower(config: Config, wake: Callable[[], None]) -> Follower | None:
     return None
 
 
-def bar_source(config: Config, test_pattern: bool, note_checkpoints: bool) -> Any:
+def bar_source(
+    config: Config, test_pattern: bool, note_checkpoints: bool
+) -> Performer | Sixteenths:
     """The soloist of the config's session (keeping its state before each note when
     ``note_checkpoints``), or the test pattern."""
     if test_pattern:
@@ -70,35 +85,31 @@ def bar_source(config: Config, test_pattern: bool, note_checkpoints: bool) -> An
     return open_session(config.music, note_checkpoints=note_checkpoints).performer
 
 
-def follow_tempo(source: Any, timebase: Any) -> None:
+def follow_tempo(source: Performer | Sixteenths, timebase: Timebase) -> None:
     """The performer plays each bar at ``timebase``'s tempo at its first beat (the internal
     clock's, a MIDI clock's, Link's, the notes'); the test pattern has no tempo to follow."""
-    from jazzd.generate.performer import Performer
-
     if isinstance(source, Performer):
         source.tempo = timebase
 
 
-def preset_bank(config: Config, test_pattern: bool) -> Any:
+def preset_bank(config: Config, test_pattern: bool) -> PresetBank:
     """The config's presets with their chords read now (a bad one: UserError, exit 2)."""
-    from jazzd.live.remote.preset_bank import PresetBank, load_bank
-
     if test_pattern or not config.presets.names:
         return PresetBank(config.presets, {}, config.music)
     return load_bank(config.presets, config.music)
 
 
-def played_settings_of(config: Config) -> Any:
+def played_settings_of(config: Config) -> PlayedSettings:
     from jazzd.generate.session import played_settings
 
     return played_settings(config.music)
 
 
-def osc_remote(config: Config, clock: MonotonicClock, bank: Any, own_tempo: bool,
-               player: Callable[[], Player]) -> Any:
+def osc_remote(config: Config, clock: MonotonicClock, bank: PresetBank, own_tempo: bool,
+               player: Callable[[], Player]) -> Remote | None:
     """The OSC server of ``[osc]`` (not started: it answers about ``player()``, which
-    exists when it starts), as the player's :class:`~jazzd.live.remote.osc_changes.Remote`; None
-    without ``[osc] port``."""
+    exists when it starts), as the player's :class:`~jazzd.live.remote.osc_changes.Remote`;
+    None without ``[osc] port``."""
     if not config.osc.port:
         return None
     from jazzd.live.remote.osc import Reach
@@ -114,13 +125,12 @@ def osc_remote(config: Config, clock: MonotonicClock, bank: Any, own_tempo: bool
     return Remote(control, player, bank)
 
 
-def polled_together(listener: Any, osc: Any) -> Any:
-    from jazzd.live.play.inbox import Inputs
-
+def polled_together(listener: Listener | None, osc: Remote | None) -> Listening | None:
+    """The inputs the player polls: the MIDI input's listener and OSC, as one."""
     return Inputs(listener, osc) if listener is not None else osc
 
 
-def swap_maps(reload: Any, listener: Any, osc: Any) -> None:
+def swap_maps(reload: Reload, listener: Listener | None, osc: Remote | None) -> None:
     """A reload's controller map and presets, for the input and OSC (whole objects swapped:
     the player's thread reads them)."""
     from jazzd.live.remote.osc import Reach
@@ -138,7 +148,7 @@ def swap_maps(reload: Any, listener: Any, osc: Any) -> None:
         osc.control.reach = Reach(frozenset(reload.presets.presets.names), osc.control.reach.tempo)
 
 
-def start_status_line(player: Player, status: bool | None) -> Any:
+def start_status_line(player: Player, status: bool | None) -> StatusLine | None:
     """The started status line: when ``status`` is True, or None and a person watches."""
     from jazzd.live.service import status_line
 
@@ -181,7 +191,9 @@ def check_before_loading(config: Config) -> None:
         require_link()
 
 
-def session_recorder(config: Config, clock: MonotonicClock, send_log: Any) -> Any:
+def session_recorder(
+    config: Config, clock: MonotonicClock, send_log: SendWatch | None
+) -> SessionRecorder | None:
     """``--record``'s recorder (:mod:`jazzd.live.record`, loaded with it only): the output
     port's send watch, passing each message on to ``send_log`` too; None without it."""
     if not config.daemon.record:
@@ -212,15 +224,15 @@ class Started:
     """The parts ``--stats-json`` reports on, as they start (None: not started)."""
 
     player: Player | None = None
-    input_port: Any = None
-    osc: Any = None
+    input_port: InputPort | None = None
+    osc: Remote | None = None
     realtime: int = 0
 
 
 def write_stats(config: Config, stats: LatenessStats, clock: MonotonicClock,
                  started: Started) -> None:
     """``--stats-json``: the figures of the run, once every part has stopped."""
-    figures: dict[str, Any] = dict(stats.summary())
+    figures: dict[str, object] = dict(stats.summary())
     player = started.player
     if player is not None:
         figures.update(player.figures())

@@ -29,10 +29,11 @@ import gc
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from jazzd.config.load import Config
 from jazzd.errors import JazzdError
+from jazzd.generate.performer import Performer
 from jazzd.live.builders import (
     Started,
     bar_source,
@@ -53,12 +54,15 @@ from jazzd.live.builders import (
 )
 from jazzd.live.inputs import open_input_port, plays_along
 from jazzd.live.outputs import open_outputs
-from jazzd.live.play.inbox import Follower
+from jazzd.live.play.bar_queue import BarSource
+from jazzd.live.play.inbox import Follower, Listening
 from jazzd.live.play.player import Player
 from jazzd.live.reload import Reloader
+from jazzd.live.remote.preset_bank import PresetBank
 from jazzd.live.service.sdnotify import Notifier
 from jazzd.live.service.signals import Signals
 from jazzd.midi.jack_watch import JackService
+from jazzd.midi.port import Port
 from jazzd.music.theory import chord_symbol
 from jazzd.timing.clock import MonotonicClock
 from jazzd.timing.clock_send import ClockSender
@@ -66,6 +70,12 @@ from jazzd.timing.realtime import apply_realtime_priority, scheduling_restored
 from jazzd.timing.scheduler import Scheduler
 from jazzd.timing.stats import LatenessStats
 from jazzd.timing.tempo import TempoMap, Timebase
+
+if TYPE_CHECKING:  # each loads with its feature only (start-up memory): types here
+    from jazzd.generate.patterns import Sixteenths
+    from jazzd.live.listening.listener import Listener
+    from jazzd.live.record import SessionRecorder
+    from jazzd.midi.input_port import InputPort
 
 log = logging.getLogger(__name__)
 
@@ -82,10 +92,10 @@ def run_daemon(
     *,
     test_pattern: bool = False,
     notifier: Notifier | None = None,
-    open_port: Callable[..., Any] | None = None,
+    open_port: Callable[..., Port] | None = None,
     status: bool | None = None,
     signals: Signals | None = None,
-    open_input: Callable[..., Any] | None = None,
+    open_input: Callable[..., InputPort] | None = None,
 ) -> int:
     """Run live until SIGTERM/SIGINT or ``config.daemon.bars``; returns the exit status.
 
@@ -129,9 +139,9 @@ class _Given:
     config: Config
     signals: Signals
     test_pattern: bool
-    open_port: Callable[..., Any]
+    open_port: Callable[..., Port]
     status: bool | None
-    open_input: Callable[..., Any] | None
+    open_input: Callable[..., InputPort] | None
 
 
 def _run(given: _Given, notifier: Notifier | None) -> int:
@@ -239,7 +249,7 @@ def _timing(
 
 def _open_ports(
     given: _Given, stack: contextlib.ExitStack, jack: JackService, clock: MonotonicClock
-) -> tuple[Any, Any, Any] | None:
+) -> tuple[Port, InputPort | None, SessionRecorder | None] | None:
     """The output (the MIDI port, the synth or both, with the send log), the input (None
     without an input feature) and ``--record``'s recorder (None without it), joined to
     ``stack``; None when a stop came first."""
@@ -280,12 +290,14 @@ def _open_ports(
 
 
 def _listen(
-    config: Config, soloist: Any, timebase: Timebase, input_port: Any,
-    follower: Follower | None, clock: MonotonicClock, bank: Any, test_pattern: bool,
-) -> tuple[Any, Any]:
+    config: Config, soloist: Performer | Sixteenths, timebase: Timebase,
+    input_port: InputPort | None, follower: Follower | None, clock: MonotonicClock,
+    bank: PresetBank, test_pattern: bool,
+) -> tuple[BarSource, Listener | None]:
     """The player's source and the listener of the MIDI input (None when nothing steers the
     solo), and the follower hearing the input too."""
-    source, listener = soloist, None
+    source: BarSource = soloist
+    listener = None
     if plays_along(config) and not test_pattern and input_port is not None:
         from jazzd.live.listening.listener import play_along
 
@@ -298,7 +310,8 @@ def _listen(
 
 
 def _player(
-    config: Config, source: Any, scheduler: Scheduler, notifier: Notifier, inputs: Any,
+    config: Config, source: BarSource, scheduler: Scheduler, notifier: Notifier,
+    inputs: Listening | None,
     follower: Follower | None, test_pattern: bool,
 ) -> Player:
     music = config.music
@@ -317,8 +330,8 @@ def _player(
 
 
 def _ready(
-    config: Config, notifier: Notifier, player: Player, listener: Any,
-    own_tempo: TempoMap | None, port: Any, input_port: Any,
+    config: Config, notifier: Notifier, player: Player, listener: Listener | None,
+    own_tempo: TempoMap | None, port: Port, input_port: InputPort | None,
 ) -> bool:
     """READY=1 with what jazzd waits for; with live chords, the wait for the first chord
     (False: stopped first). jazzd's own tempo starts START_DELAY_S after READY (and a

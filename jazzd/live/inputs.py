@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from jazzd.config.load import Config
+from jazzd.midi.jack_watch import JackService
+
+if TYPE_CHECKING:  # the input port's module loads with the input only (start-up memory)
+    from jazzd.midi.input_port import InputPort
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +36,9 @@ def plays_along(config: Config) -> bool:
 
 
 def open_input_port(
-    config: Config, open_input: Callable[..., Any] | None = None, jack: Any = None
-) -> Any:
+    config: Config, open_input: Callable[..., InputPort] | None = None,
+    jack: JackService | None = None,
+) -> InputPort | None:
     """The input port the config asks for, or None when no feature reads it.
 
     ``open_input`` defaults to :func:`jazzd.midi.input_port.open_input` (tests pass

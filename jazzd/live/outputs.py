@@ -10,11 +10,12 @@ sends every message to both.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from jazzd.config.load import Config
 from jazzd.live.inputs import wants_input
 from jazzd.midi.backends import INPUT_SUFFIX, SYNTH_SUFFIX, check_port_name
+from jazzd.midi.jack_watch import JackService
+from jazzd.midi.port import Port, SendWatch
 
 
 def wants_midi(config: Config) -> bool:
@@ -26,13 +27,13 @@ def wants_midi(config: Config) -> bool:
 
 def open_outputs(
     config: Config,
-    open_midi: Callable[..., Any],
-    open_synth: Callable[..., Any] | None = None,
+    open_midi: Callable[..., Port],
+    open_synth: Callable[..., Port] | None = None,
     *,
-    jack: Any = None,
-    send_log: Any = None,
+    jack: JackService | None = None,
+    send_log: SendWatch | None = None,
     on_failure: Callable[[], None] | None = None,
-) -> Any:
+) -> Port:
     """Open what the config asks for (MIDI first, then the synth) as one port.
 
     The port name is checked first, with the clients named after it (the input, the

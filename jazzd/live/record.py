@@ -21,17 +21,17 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
 
 from jazzd.errors import UserError
 from jazzd.files.atomic_output import check_writable
 from jazzd.midi.input_port import InputEvent
 from jazzd.midi.port import SendWatch
 from jazzd.midi.recording import Mark, Take, Track, is_kept, save
-from jazzd.music.theory import chord_symbol
+from jazzd.music.chords import ChordLoop
+from jazzd.music.theory import Chord, chord_symbol
 from jazzd.timing.tempo import Timebase
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ class SessionRecorder:
 
     # -- what is kept ------------------------------------------------------------
 
-    def record(self, message: Any) -> None:
+    def record(self, message: Sequence[int]) -> None:
         """The output port sent ``message`` just now."""
         if is_kept(message):
             self.sent.add(self.clock(), message)
@@ -110,7 +110,7 @@ class SessionRecorder:
             self.played.add(event.time, event.message)
             self._count()
 
-    def chord(self, time: float, chord: Any) -> None:
+    def chord(self, time: float, chord: Chord) -> None:
         """``chord`` sounds from ``time`` on."""
         with self._marks_lock:
             self.marks.append(Mark(time, chord_symbol(chord), tuple(chord.voicing)))
@@ -196,10 +196,10 @@ class ChordWatch:
     def __init__(self, recorder: SessionRecorder, timebase: Timebase) -> None:
         self.recorder = recorder
         self.timebase = timebase
-        self._pending: list[tuple[Fraction, Any]] = []
-        self._last: Any = None
+        self._pending: list[tuple[Fraction, Chord]] = []
+        self._last: Chord | None = None
 
-    def queued(self, start: Fraction, end: Fraction, loop: Any) -> None:
+    def queued(self, start: Fraction, end: Fraction, loop: ChordLoop | None) -> None:
         """Beats ``start`` to ``end`` were queued over ``loop`` (None: no harmony)."""
         self._pending = [mark for mark in self._pending if mark[0] < start]
         if loop is None:

@@ -26,13 +26,15 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from jazzd.config.chart import with_chart
 from jazzd.config.load import Config, load_config, reapply_flags
 from jazzd.errors import UserError
 from jazzd.live.play.inbox import BarChange
+from jazzd.live.remote.preset_bank import PresetBank, load_bank
 from jazzd.live.service.background import die_with_parent
+from jazzd.music.chords import ChordLoop
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +60,10 @@ class Reload:
     """The outcome of rereading the config and the chords."""
 
     config: Config | None = None
-    chords: Any = None
+    chords: ChordLoop | None = None
     error: str | None = None
-    #: The presets with their chords read (``jazzd.live.remote.osc_changes.PresetBank``).
-    presets: Any = None
+    #: The presets with their chords read.
+    presets: PresetBank | None = None
 
 
 def as_reload(load: Callable[[], Reload]) -> Reload:
@@ -125,7 +127,6 @@ class Reloader:
     def load(self) -> Reload:
         """Reread the config file (the flags keep overriding it) and the chord source."""
         from jazzd.generate.session import load_chords
-        from jazzd.live.remote.preset_bank import load_bank
 
         origin = self.config.origin
         config = with_chart(reapply_flags(load_config(origin.path), origin)).config

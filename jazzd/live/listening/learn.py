@@ -21,11 +21,12 @@ import select
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from jazzd.config.keys import ControlConfig
 from jazzd.config.load import Config
 from jazzd.errors import UserError
+from jazzd.midi.input_port import InputEvent, InputPort
 from jazzd.midi.messages import CONTROL_CHANGE
 
 log = logging.getLogger(__name__)
@@ -163,7 +164,7 @@ def learn_loop(
 def run_learn(
     config_path: str | None,
     config: Config,
-    open_input: Callable[..., Any],
+    open_input: Callable[[Config], InputPort],
     stdin: TextIO,
     out: TextIO,
     *,
@@ -176,7 +177,7 @@ def run_learn(
         raise UserError("--learn asks at a terminal: run it with stdin on a terminal")
     controls: queue.Queue[tuple[int, float]] = queue.Queue()
 
-    def hear(event: Any) -> None:
+    def hear(event: InputEvent) -> None:
         controller = control_of(event.message)
         if controller is not None:
             controls.put((controller, event.time))

@@ -27,20 +27,26 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING
 
 from jazzd.config.keys import ControlConfig
+from jazzd.config.load import Config
 from jazzd.live.listening.caller_grid import CallerGrid, call_downbeat
 from jazzd.live.listening.control import control_change
 from jazzd.live.listening.held_chord import HeldChord
-from jazzd.live.listening.trading import CallTracker
+from jazzd.live.listening.trading import Answering, CallTracker, Trader
+from jazzd.live.play.bar_queue import BarSource
 from jazzd.live.play.inbox import BarChange
+from jazzd.live.remote.preset_bank import PresetBank
 from jazzd.midi.messages import CONTROL_CHANGE, NOTE_OFF, NOTE_ON, PROGRAM_CHANGE
 from jazzd.music.chords import ChordLoop, loop_from_chords
 from jazzd.music.theory import Chord, chord_symbol
 from jazzd.music.tokens import BAR_BEATS
 from jazzd.music.unparse import DEFAULT_RANGE
 from jazzd.timing.tempo import Timebase
+
+if TYPE_CHECKING:  # the input port's module loads with the input only (start-up memory)
+    from jazzd.midi.input_port import InputEvent
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +73,7 @@ class Listener:
         live_chords: bool = False,
         trade_bars: int = 0,
         controls: ControlConfig | None = None,
-        presets: Any = None,
+        presets: PresetBank | None = None,
         caller_grid: bool = False,
     ) -> None:
         """``timebase``: the player's (its scheduler's); ``wake``: interrupts the player's sleep;
@@ -102,8 +108,8 @@ class Listener:
             self._queue.append((tuple(message), time))
         self._wake()
 
-    def on_event(self, event: Any) -> None:
-        """An input port's listener (``jazzd.midi.input_port.InputEvent``): :meth:`feed`."""
+    def on_event(self, event: InputEvent) -> None:
+        """An input port's listener: :meth:`feed`."""
         self.feed(event.message, event.time)
 
     # -- from the player --------------------------------------------------------
@@ -155,7 +161,7 @@ class Listener:
                                          answer_at=at))
         return changes
 
-    def _call_timebase(self) -> Any:
+    def _call_timebase(self) -> Timebase | CallerGrid:
         """What a call is counted on: the caller's grid while there is one, else the player's."""
         return self._grid if self._grid is not None else self._timebase
 
@@ -259,9 +265,9 @@ class Listener:
 
 
 def play_along(
-    config: Any, soloist: Any, timebase: Timebase, *, wake: Callable[[], None],
-    presets: Any = None,
-) -> tuple[Any, Listener]:
+    config: Config, soloist: Answering, timebase: Timebase, *, wake: Callable[[], None],
+    presets: PresetBank | None = None,
+) -> tuple[BarSource, Listener]:
     """The player's source and the listener for the config's ``[band]`` and ``[control]``.
 
     ``soloist`` keeps its state before each note (opened with note checkpoints: changes
@@ -269,8 +275,6 @@ def play_along(
     :class:`~jazzd.live.listening.trading.Trader`. ``timebase``: the player's; ``wake``: the
     player's wake-up (its clock's interrupt).
     """
-    from jazzd.live.listening.trading import Trader
-
     source = Trader(soloist) if config.band.trade_bars else soloist
     listener = Listener(
         timebase,

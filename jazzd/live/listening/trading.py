@@ -24,11 +24,14 @@ listens, the soloist's bars while it answers (primed with the call's tokens,
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Protocol
 
+from jazzd.generate.performer import PlayedSettings
 from jazzd.live.play.answer import Answer
+from jazzd.live.play.bar_queue import BarSource, Checkpoint
 from jazzd.midi.smf import TimedNote
 from jazzd.music.chords import ChordLoop
 from jazzd.music.phrase import solo_line, tokenize
@@ -153,18 +156,25 @@ def call_tokens(answer: Answer, chords: ChordLoop) -> tuple[list[Token], int | N
     return tokens, last
 
 
+class Answering(BarSource, Protocol):
+    """The soloist a trader answers with (``jazzd.generate.performer.Performer`` fits): a
+    bar source that can be primed with a call's tokens."""
+
+    def prime(self, tokens: Sequence[Token], last_pitch: int | None, bar: int) -> int: ...
+
+
 @dataclass(frozen=True, eq=False)
 class TraderCheckpoint:
     bar: int
     answer_from: int
     answer_to: int
-    soloist: Any
+    soloist: Checkpoint
 
 
 class Trader:
     """The player's source while trading: rest bars while listening, the soloist answering."""
 
-    def __init__(self, soloist: Any) -> None:
+    def __init__(self, soloist: Answering) -> None:
         self.soloist = soloist
         self._bar = 0
         self._answer_from = 0
@@ -196,10 +206,10 @@ class Trader:
             return self.soloist.next_bar()
         return []
 
-    def set_chords(self, loop: Any) -> None:
+    def set_chords(self, loop: ChordLoop) -> None:
         self.soloist.set_chords(loop)
 
-    def configure(self, settings: Any) -> None:
+    def configure(self, settings: PlayedSettings) -> None:
         self.soloist.configure(settings)
 
     def checkpoint(self) -> TraderCheckpoint:
@@ -221,6 +231,3 @@ class Trader:
             (beat, TraderCheckpoint(bar, self._answer_from, self._answer_to, saved))
             for beat, saved in self.soloist.note_checkpoints()
         ]
-
-    def stats(self) -> Any:
-        return self.soloist.stats()

@@ -15,11 +15,21 @@ from __future__ import annotations
 
 import dataclasses
 from fractions import Fraction
-from typing import Any, Protocol
+from typing import Protocol
 
+from jazzd.generate.performer import PlayedSettings
+from jazzd.music.chords import ChordLoop
 from jazzd.music.tokens import BAR_BEATS
 from jazzd.timing.scheduler import Scheduler
 from jazzd.timing.timed import NoteLike
+
+
+class Checkpoint(Protocol):
+    """A source's state before a bar or a note, opaque but for its bar's number (a frozen
+    dataclass: the queue renumbers it with ``dataclasses.replace``)."""
+
+    @property
+    def bar(self) -> int: ...
 
 
 class BarSource(Protocol):
@@ -27,30 +37,30 @@ class BarSource(Protocol):
 
     def next_bar(self) -> list[NoteLike]: ...
 
-    def set_chords(self, loop: Any) -> None:
+    def set_chords(self, loop: ChordLoop) -> None:
         """Play over ``loop`` from the next bar on."""
         ...
 
-    def configure(self, settings: Any) -> None:
-        """Use these settings (``jazzd.generate.soloist.SoloSettings``) from the next bar on."""
+    def configure(self, settings: PlayedSettings) -> None:
+        """Use these settings from the next bar on (a bare soloist ignores ``play``)."""
         ...
 
-    def checkpoint(self) -> Any:
-        """The state before the next bar: a dataclass with the field ``bar`` (its number)."""
+    def checkpoint(self) -> Checkpoint:
+        """The state before the next bar."""
         ...
 
-    def rewind(self, checkpoint: Any) -> None:
+    def rewind(self, checkpoint: Checkpoint) -> None:
         """Back to a checkpoint: ``next_bar`` returns that bar again."""
         ...
 
-    def note_checkpoints(self) -> list[tuple[Fraction, Any]]:
+    def note_checkpoints(self) -> list[tuple[Fraction, Checkpoint]]:
         """(start beat, the state before it) of each note of the last bar ``next_bar``
         returned; empty when the source keeps none (a change then waits for the bar line)."""
         ...
 
     @property
-    def chords(self) -> Any:
-        """The chord loop played now (``jazzd.music.chords.ChordLoop``); None: no harmony."""
+    def chords(self) -> ChordLoop | None:
+        """The chord loop played now; None: no harmony."""
         ...
 
 
@@ -58,7 +68,7 @@ class ChordWatch(Protocol):
     """Told the chords of what is queued, of a move and of each bar line (``--record``'s
     chords: ``jazzd.live.record.ChordWatch``)."""
 
-    def queued(self, start: Fraction, end: Fraction, loop: Any) -> None: ...
+    def queued(self, start: Fraction, end: Fraction, loop: ChordLoop | None) -> None: ...
 
     def moved(self) -> None: ...
 
@@ -85,9 +95,9 @@ class BarQueue:
         #: Notes before this beat are not queued (the music was moved to it).
         self._from_beat = Fraction(0)
         #: The source's state before each queued bar that has not started yet.
-        self._checkpoints: dict[int, Any] = {}
+        self._checkpoints: dict[int, Checkpoint] = {}
         #: Per queued bar: (start beat, the source's state before it) of each of its notes.
-        self._note_checkpoints: dict[int, list[tuple[Fraction, Any]]] = {}
+        self._note_checkpoints: dict[int, list[tuple[Fraction, Checkpoint]]] = {}
         #: Told the chords of each bar queued and of each bar line (None: nobody asks).
         self.chord_watch: ChordWatch | None = None
 

@@ -13,13 +13,20 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
+from jazzd.generate.performer import PlayedSettings
+from jazzd.live.play.answer import Answer
+from jazzd.music.chords import ChordLoop
 from jazzd.music.unparse import DEFAULT_RANGE, PitchRange
 from jazzd.timing.tempo import Timebase
 
 if TYPE_CHECKING:
     from jazzd.midi.input_port import InputEvent
+
+#: The value of one played setting in a change's ``set``: a number, a pitch range, None
+#: (auto).
+Played = float | PitchRange | None
 
 
 @dataclass(frozen=True)
@@ -27,16 +34,16 @@ class BarChange:
     """Settings heard from the next bar line on; None leaves a setting as it is."""
 
     what: str = "changed"
-    chords: Any = None
-    settings: Any = None
+    chords: ChordLoop | None = None
+    settings: PlayedSettings | None = None
     channel: int | None = None  # 0-15
     velocity: int | None = None
     bpm: float | None = None
     #: Heard from the next note (within a beat), not from the next bar line.
     from_next_note: bool = False
     mute: bool | None = None
-    #: A trade's answer (``jazzd.live.listening.trading.Answer``): the source answers from its bar.
-    answer: Any = None
+    #: A trade's answer: the source answers from its bar.
+    answer: Answer | None = None
     #: Trading on the caller's grid (the internal clock): the time of the caller's bar
     #: line the answer starts on; jazzd's next bar line moves there (tempo unchanged).
     answer_at: float | None = None
@@ -45,13 +52,13 @@ class BarChange:
     #: Some of the played settings, by name (``temperature``, ``top_p``, ``dynamics``,
     #: ``swing``, ``legato``, ``pitch_range``; ``register``: the range's centre note): the
     #: player's current settings with these in place go to the source.
-    set: Any = None  # Mapping[str, Any]
+    set: Mapping[str, Played] | None = None
     #: The preset this change plays (the status line shows it; "": [music] again).
     preset: str | None = None
 
 
-def with_some(settings: Any, changes: Any) -> Any:
-    """``settings`` (PlayedSettings) with ``changes`` (name -> value) in place; ``register``
+def with_some(settings: PlayedSettings, changes: Mapping[str, Played]) -> PlayedSettings:
+    """``settings`` with ``changes`` (name -> value) in place; ``register``
     moves the pitch range to centre on that note, keeping its width."""
     solo = {k: v for k, v in changes.items() if k in ("temperature", "top_p", "pitch_range")}
     if "register" in changes:
@@ -112,7 +119,7 @@ class Follower(Transport, Timebase, Protocol):
     #: The MIDI input's listener that leads it (None: it reads no MIDI input).
     on_event: Callable[[InputEvent], None] | None
 
-    def figures(self) -> dict[str, Any]:
+    def figures(self) -> dict[str, object]:
         """What ``--stats-json`` says of it."""
         ...
 
@@ -124,7 +131,7 @@ class Follower(Transport, Timebase, Protocol):
 class Inputs:
     """Several inputs polled as one (the MIDI input and OSC)."""
 
-    def __init__(self, *inputs: Any) -> None:
+    def __init__(self, *inputs: Listening | None) -> None:
         self.inputs = [each for each in inputs if each is not None]
 
     def poll(self, now: float) -> list[BarChange]:

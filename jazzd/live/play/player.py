@@ -35,9 +35,10 @@ import time
 from collections import deque
 from collections.abc import Callable
 from fractions import Fraction
-from typing import Any, Literal
+from typing import Literal
 
 from jazzd.errors import OutputLost
+from jazzd.generate.performer import PlayedSettings
 from jazzd.live.play.bar_queue import BarQueue, BarSource, bar_beat
 from jazzd.live.play.inbox import BarChange, Listening, Transport
 from jazzd.live.play.taking_changes import TakingChanges
@@ -72,7 +73,7 @@ class Player(TakingChanges):
         transport: Transport | None = None,
         clock_out: ClockSender | None = None,
         listener: Listening | None = None,
-        settings: Any = None,
+        settings: PlayedSettings | None = None,
     ) -> None:
         """``settings``: the source's settings now (``jazzd.generate.performer.PlayedSettings``),
         which a change's ``set`` changes in part (None: the source takes no settings)."""
@@ -180,11 +181,11 @@ class Player(TakingChanges):
                 self._fill()
             self.notifier.ping_if_due(now)
 
-    def figures(self) -> dict[str, Any]:
+    def figures(self) -> dict[str, object]:
         """What ``--stats-json`` adds to the lateness figures about the run."""
         timebase, scheduler = self.scheduler.timebase, self.scheduler
         origin = timebase.time_at(Fraction(0))
-        figures: dict[str, Any] = {
+        figures: dict[str, object] = {
             "bpm": timebase.bpm_at(Fraction(0)),
             "origin_monotonic_s": origin if math.isfinite(origin) else None,
             "bars_played": self.current_bar,

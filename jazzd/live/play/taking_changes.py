@@ -31,8 +31,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
 from fractions import Fraction
-from typing import Any
 
+from jazzd.generate.performer import PlayedSettings
 from jazzd.live.play.answer import shift_answer
 from jazzd.live.play.bar_queue import BarQueue, BarSource, bar_beat
 from jazzd.live.play.inbox import BarChange, with_some
@@ -57,7 +57,7 @@ class TakingChanges:
     queue: BarQueue
     scheduler: Scheduler
     clock: Clock
-    settings: Any
+    settings: PlayedSettings | None
     preset: str | None
     channel: int
     velocity: int

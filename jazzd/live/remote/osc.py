@@ -19,12 +19,12 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from jazzd.config.keys import check_value
 from jazzd.config.kinds import AUTO
 from jazzd.errors import UserError
 from jazzd.generate.limits import MAX_SWING, MAX_TEMPERATURE, MIN_SWING, MIN_TEMPERATURE
+from jazzd.music.chords import ChordLoop, from_progression
 from jazzd.timing.tempo import MAX_BPM, MIN_BPM
 
 #: Every address starts with this.
@@ -81,7 +81,7 @@ class ProgressionChange:
     """New chords from the next bar line: the text and the loop parsed from it."""
 
     text: str
-    chords: Any  # jazzd.music.chords.ChordLoop
+    chords: ChordLoop
 
 
 @dataclass(frozen=True)
@@ -106,6 +106,11 @@ class Rejected:
 
 Command = SettingChange | ProgressionChange | PresetChoice | StatusRequest
 
+#: An argument of the answer to ``/jazzd/status``.
+StatusArgument = int | float | str
+#: Where a datagram came from (host, port): where an answer goes.
+Sender = tuple[str, int]
+
 
 @dataclass(frozen=True)
 class Reach:
@@ -115,8 +120,9 @@ class Reach:
     tempo: bool = True
 
 
-def decode(address: str, args: Sequence[Any], reach: Reach = Reach()) -> Command | Rejected:
-    """The command one OSC message asks for, or why it asks for nothing."""
+def decode(address: str, args: Sequence[object], reach: Reach = Reach()) -> Command | Rejected:
+    """The command one OSC message asks for, or why it asks for nothing (``args``: what
+    python-osc read, of any kind: checked here)."""
     if not address.startswith(PREFIX):
         return Rejected("address", f"unknown address {_cut(address)} (all start with {PREFIX})")
     name = address[len(PREFIX):]
@@ -137,7 +143,7 @@ def decode(address: str, args: Sequence[Any], reach: Reach = Reach()) -> Command
     return _value(setting, args[0])
 
 
-def _value(setting: Setting, arg: Any) -> SettingChange | Rejected:
+def _value(setting: Setting, arg: object) -> SettingChange | Rejected:
     where = f"{PREFIX}{setting.name}"
     if setting.auto and arg == AUTO:
         return SettingChange(setting.name, None)
@@ -172,9 +178,7 @@ def _value(setting: Setting, arg: Any) -> SettingChange | Rejected:
     return SettingChange(setting.name, value)
 
 
-def _progression(args: Sequence[Any]) -> ProgressionChange | Rejected:
-    from jazzd.music.chords import from_progression
-
+def _progression(args: Sequence[object]) -> ProgressionChange | Rejected:
     if len(args) != 1 or not isinstance(args[0], str):
         return Rejected("type", "/jazzd/progression takes one string such as \"Dm7 G7 Cmaj7\"")
     try:
@@ -183,7 +187,7 @@ def _progression(args: Sequence[Any]) -> ProgressionChange | Rejected:
         return Rejected("progression", f"/jazzd/progression: {exc} (the chords play on)")
 
 
-def _preset(args: Sequence[Any], reach: Reach) -> PresetChoice | Rejected:
+def _preset(args: Sequence[object], reach: Reach) -> PresetChoice | Rejected:
     if len(args) != 1 or not isinstance(args[0], str):
         return Rejected("type", "/jazzd/preset takes the preset's name as one string")
     if args[0] not in reach.presets:
@@ -192,7 +196,7 @@ def _preset(args: Sequence[Any], reach: Reach) -> PresetChoice | Rejected:
     return PresetChoice(args[0])
 
 
-def _kind_of(arg: Any) -> str:
+def _kind_of(arg: object) -> str:
     if isinstance(arg, str):
         return f"the string {_cut(arg)!r}"
     if isinstance(arg, bytes):

@@ -12,10 +12,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any
 
-from jazzd.live.play.inbox import BarChange
-from jazzd.live.remote.osc import PresetChoice, ProgressionChange, SettingChange
+from jazzd.generate.performer import PlayedSettings
+from jazzd.live.play.inbox import BarChange, Played
+from jazzd.live.play.player import Player
+from jazzd.live.remote.osc import (
+    Command,
+    PresetChoice,
+    ProgressionChange,
+    SettingChange,
+    StatusArgument,
+)
+from jazzd.live.remote.osc_server import OscControl
 from jazzd.live.remote.preset_bank import PresetBank
 
 log = logging.getLogger(__name__)
@@ -27,8 +35,9 @@ _PLAYED = {"temperature", "top_p", "dynamics", "swing", "register"}
 class Remote:
     """The player's view of OSC: :meth:`poll` turns the latest commands into changes."""
 
-    def __init__(self, control: Any, player: Callable[[], Any], bank: PresetBank) -> None:
-        """``control``: an OscControl; ``player()``: the player (its settings now)."""
+    def __init__(self, control: OscControl, player: Callable[[], Player],
+                 bank: PresetBank) -> None:
+        """``player()``: the player (its settings now)."""
         self.control = control
         self._player = player
         self.bank = bank
@@ -45,10 +54,10 @@ class Remote:
         commands = self.control.poll(now)
         return self.changes(commands) if commands else []
 
-    def changes(self, commands: Sequence[Any]) -> list[BarChange]:
+    def changes(self, commands: Sequence[Command]) -> list[BarChange]:
         """The changes ``commands`` make, given what the player plays now."""
         player = self._player()
-        played: dict[str, Any] = {}
+        played: dict[str, Played] = {}
         changes: list[BarChange] = []
         for command in commands:
             if isinstance(command, SettingChange):
@@ -66,7 +75,8 @@ class Remote:
         return changes
 
     @staticmethod
-    def _setting(command: SettingChange, player: Any, played: dict[str, Any]) -> BarChange | None:
+    def _setting(command: SettingChange, player: Player,
+                 played: dict[str, Played]) -> BarChange | None:
         name, value = command.name, command.value
         if name == "mute":
             if value == player.muted:
@@ -84,11 +94,11 @@ class Remote:
         return None
 
 
-def _shown(value: Any) -> str:
+def _shown(value: Played | bool) -> str:
     return "auto" if value is None else f"{value:g}"
 
 
-def _differs(settings: Any, name: str, value: Any) -> bool:
+def _differs(settings: PlayedSettings, name: str, value: Played | bool) -> bool:
     if name == "register":
         return True
     if name in ("dynamics", "swing"):
@@ -96,7 +106,7 @@ def _differs(settings: Any, name: str, value: Any) -> bool:
     return getattr(settings, name) != value
 
 
-def status_arguments(player: Any, now: float) -> list[Any]:
+def status_arguments(player: Player, now: float) -> list[StatusArgument]:
     """The answer to ``/jazzd/status``: bar (from 1), beat in the bar (from 1, a float),
     chord ("" without one), tempo (BPM), preset ("" for [music]), muted (0/1), sends so far,
     the latest send's lateness max and the sends over 1 ms late."""

@@ -22,10 +22,18 @@ import struct
 import sys
 import time
 from collections.abc import Sequence
-from typing import Any, BinaryIO
+from typing import BinaryIO, TypedDict
 
 from jazzd.live.remote.bad_input import Complaints
-from jazzd.live.remote.osc import Command, Reach, Rejected, SettingChange, StatusRequest, decode
+from jazzd.live.remote.osc import (
+    Command,
+    Reach,
+    Rejected,
+    Sender,
+    SettingChange,
+    StatusRequest,
+    decode,
+)
 from jazzd.live.service.background import die_with_parent
 
 log = logging.getLogger(__name__)
@@ -53,6 +61,16 @@ def command_key(command: Command) -> str:
     return type(command).__name__
 
 
+class Frame(TypedDict):
+    """What the receiver process hands the daemon, pickled: the latest command of each kind,
+    the senders that asked for the status, and the counts so far."""
+
+    commands: list[Command]
+    status: list[Sender | None]
+    counts: dict[str, int]
+    rejected: dict[str, int]
+
+
 class Receiver:
     """Datagrams -> the latest command of each kind, status requests, counts (any process)."""
 
@@ -62,12 +80,12 @@ class Receiver:
         self.complaints = complaints
         self.reach = reach if reach is not None else Reach(presets=_AnyName(), tempo=True)
         self.pending: dict[str, Command] = {}
-        self.status: list[Any] = []
+        self.status: list[Sender | None] = []
         self.counts = {"packets": 0, "messages": 0, "commands": 0, "status": 0}
         #: The counts changed since the last frame.
         self.counted = False
 
-    def receive(self, data: bytes, sender: Any = None) -> None:
+    def receive(self, data: bytes, sender: Sender | None = None) -> None:
         """Parse and decode one datagram from ``sender``; never raises for its content."""
         from pythonosc.osc_packet import OscPacket, ParseError
 
@@ -95,9 +113,9 @@ class Receiver:
                 self.pending.pop(key, None)  # re-inserted: the dict keeps arrival order
                 self.pending[key] = command
 
-    def frame(self) -> dict[str, Any]:
+    def frame(self) -> Frame:
         """What was kept since the last frame (then forgotten), and the counts so far."""
-        frame = {
+        frame: Frame = {
             "commands": list(self.pending.values()), "status": self.status,
             "counts": dict(self.counts), "rejected": dict(self.complaints.counts),
         }
@@ -125,7 +143,7 @@ class _AnyName:
         return iter(())
 
 
-def write_frame(out: BinaryIO, frame: dict[str, Any]) -> None:
+def write_frame(out: BinaryIO, frame: Frame) -> None:
     data = pickle.dumps(frame, protocol=pickle.HIGHEST_PROTOCOL)
     out.write(_LENGTH.pack(len(data)) + data)
     out.flush()
@@ -139,7 +157,7 @@ def read_frame_bytes(stream: BinaryIO) -> bytes | None:
     return stream.read(_LENGTH.unpack(head)[0])
 
 
-def read_frame(stream: BinaryIO) -> dict[str, Any] | None:
+def read_frame(stream: BinaryIO) -> Frame | None:
     """The next frame, None at the end of the stream."""
     data = read_frame_bytes(stream)
     return None if data is None else pickle.loads(data)

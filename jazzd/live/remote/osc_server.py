@@ -34,7 +34,6 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from jazzd.errors import UserError
 from jazzd.live.remote.bad_input import Complaints
@@ -43,10 +42,12 @@ from jazzd.live.remote.osc import (
     PresetChoice,
     Reach,
     Rejected,
+    Sender,
     SettingChange,
+    StatusArgument,
     decode,
 )
-from jazzd.live.remote.osc_receiver import command_key, read_frame_bytes
+from jazzd.live.remote.osc_receiver import Frame, command_key, read_frame_bytes
 from jazzd.live.service.background import normal_scheduling
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,7 @@ class OscControl:
         clock: Callable[[], float],
         wake: Callable[[], None] = lambda: None,
         reach: Reach | None = None,
-        status: Callable[[], Sequence[Any]] | None = None,
+        status: Callable[[], Sequence[StatusArgument]] | None = None,
         complaints: Complaints | None = None,
         quiet: Callable[[], object] = lambda: None,
     ) -> None:
@@ -102,7 +103,7 @@ class OscControl:
         self._taken_at = -float("inf")
         self._due: float | None = None
         #: The receiver's counts and rejections, as of its latest frame.
-        self._received: dict[str, Any] = {
+        self._received: dict[str, dict[str, int]] = {
             "counts": {"packets": 0, "messages": 0, "commands": 0, "status": 0}, "rejected": {}
         }
         self.answered = 0
@@ -181,7 +182,7 @@ class OscControl:
         """When commands wait that the player has not been woken for (None: none wait)."""
         return self._due
 
-    def figures(self) -> dict[str, Any]:
+    def figures(self) -> dict[str, object]:
         """Counts for ``--stats-json``: packets, messages, commands, status requests
         answered, and each kind rejected."""
         counts = dict(self._received["counts"])
@@ -208,7 +209,7 @@ class OscControl:
                 return
             self.take(frame)
 
-    def take(self, frame: dict[str, Any]) -> None:
+    def take(self, frame: Frame) -> None:
         """One frame of the receiver: its commands kept for the player, its status
         requests answered."""
         self._received = {"counts": frame["counts"], "rejected": frame["rejected"]}
@@ -237,7 +238,7 @@ class OscControl:
                 return
         self._wake()
 
-    def _answer(self, sender: Any) -> None:
+    def _answer(self, sender: Sender | None) -> None:
         from pythonosc.osc_message_builder import OscMessageBuilder
 
         if sender is None or self.status is None or self._socket is None:
@@ -256,5 +257,5 @@ def _address_of(command: PresetChoice | SettingChange) -> str:
     return "/jazzd/preset" if isinstance(command, PresetChoice) else f"/jazzd/{command.name}"
 
 
-def _argument_of(command: PresetChoice | SettingChange) -> Any:
+def _argument_of(command: PresetChoice | SettingChange) -> object:
     return command.name if isinstance(command, PresetChoice) else command.value

@@ -8,11 +8,11 @@ the change that plays it from the next bar line.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from jazzd.config.keys import MusicConfig
 from jazzd.config.presets import Presets
 from jazzd.live.play.inbox import BarChange
+from jazzd.music.chords import ChordLoop
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,7 @@ class PresetBank:
     """The presets, each one's chord loop, and the ``[music]`` they start from."""
 
     presets: Presets = field(default_factory=Presets)
-    chords: dict[str, Any] = field(default_factory=dict)  # name -> ChordLoop
+    chords: dict[str, ChordLoop] = field(default_factory=dict)
     music: MusicConfig = field(default_factory=MusicConfig)
 
     def change(self, name: str, what: str) -> BarChange:

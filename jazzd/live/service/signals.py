@@ -15,7 +15,11 @@ from __future__ import annotations
 import signal
 import threading
 from collections.abc import Callable
-from typing import Any
+from types import FrameType
+
+#: A signal's disposition as ``signal.signal`` returns it: a function, SIG_DFL or SIG_IGN,
+#: or None (set from outside Python).
+Handler = Callable[[int, FrameType | None], object] | int | signal.Handlers | None
 
 
 class Signals:
@@ -27,7 +31,7 @@ class Signals:
         self._hup_pending = False
         self._on_stop: Callable[[], None] | None = None
         self._on_hup: Callable[[], None] | None = None
-        self._previous: dict[int, Any] = {}
+        self._previous: dict[int, Handler] = {}
 
     @property
     def stop_requested(self) -> bool:

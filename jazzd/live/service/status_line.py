@@ -24,11 +24,14 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, TextIO
+from typing import Protocol, TextIO
 
 from jazzd.live.service.background import normal_scheduling
+from jazzd.music.chords import ChordLoop
 from jazzd.music.theory import chord_symbol
 from jazzd.music.tokens import BAR_BEATS
+from jazzd.timing.clock import Clock
+from jazzd.timing.scheduler import Scheduler
 
 #: Seconds between two redraws.
 INTERVAL_S = 0.25
@@ -52,8 +55,28 @@ class Snapshot:
     confidence: float | None = None
 
 
-def read_snapshot(player: Any, now: float) -> Snapshot:
-    """The figures of a playing :class:`~jazzd.live.play.player.Player` at time ``now``."""
+class Harmony(Protocol):
+    """What the status line reads of the player's source: the chords it plays over."""
+
+    @property
+    def chords(self) -> ChordLoop | None: ...
+
+
+class Watched(Protocol):
+    """What the status line reads of the player (``jazzd.live.play.player.Player`` fits):
+    it stands below the player, which it only reads."""
+
+    scheduler: Scheduler
+    clock: Clock
+    bars: int | None
+    preset: str | None
+
+    @property
+    def source(self) -> Harmony: ...
+
+
+def read_snapshot(player: Watched, now: float) -> Snapshot:
+    """The figures of a playing player at time ``now``."""
     scheduler = player.scheduler
     timebase, stats = scheduler.timebase, scheduler.stats
     beat = timebase.beat_at(now)
@@ -208,14 +231,14 @@ class _ClearLineFirst(logging.Formatter):
         return CLEAR + self._inner.format(record)
 
 
-def _is_terminal(stream: Any) -> bool:
+def _is_terminal(stream: TextIO) -> bool:
     try:
         return bool(stream.isatty())
     except (AttributeError, ValueError):
         return False
 
 
-def open_status_line(player: Any, stream: TextIO) -> StatusLine:
+def open_status_line(player: Watched, stream: TextIO) -> StatusLine:
     """A status line about ``player`` on ``stream``'s terminal (not started)."""
     clock = player.clock
     return StatusLine(
