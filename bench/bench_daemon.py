@@ -46,7 +46,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from jack_harness import NotifySocket, cpu_seconds, start_jack, stop_jack  # noqa: E402
+from jack_harness import (  # noqa: E402
+    NotifySocket,
+    cpu_seconds,
+    output_to_end,
+    start_jack,
+    stop_jack,
+)
 
 
 def memory_kb(pid: int) -> tuple[int, int]:
@@ -148,7 +154,7 @@ def run_mode(
             samples.append((time.monotonic(), cpu))
         time.sleep(0.1 if sighup_every is not None else 0.5)
     recorder.send_signal(signal.SIGINT)
-    out, _ = recorder.communicate(timeout=10)
+    out, _ = output_to_end(recorder)
     ready_at = notify.arrived("READY=1")
     notify.close()
     if daemon.returncode != 0:

@@ -29,7 +29,7 @@ sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO / "bench"))
 
 from bench_daemon import memory_kb  # noqa: E402
-from jack_harness import NotifySocket, start_jack, stop_jack  # noqa: E402
+from jack_harness import NotifySocket, output_to_end, start_jack, stop_jack  # noqa: E402
 
 
 def open_notes(recorded: str) -> int:
@@ -89,7 +89,7 @@ def main() -> int:
                 time.sleep(0.2)
             log = daemon.stderr.read()
             recorder.send_signal(signal.SIGINT)
-            recorded, _ = recorder.communicate(timeout=10)
+            recorded, _ = output_to_end(recorder)
             notify.close()
         finally:
             stop_jack(server)

@@ -3,7 +3,8 @@
 Plans are lists of ``(seconds after go, message bytes)``; :func:`clock_plan` writes
 a MIDI clock (24 ticks per quarter note) with transport around it. :func:`play_with_band`
 is one run of jazzd with the band (jazzd listens to it and plays into its recorder);
-:func:`note_ons` and :func:`check_nothing_left_sounding` read what the band recorded.
+:func:`check_nothing_left_sounding` reads what the band recorded (``BandLog.received``; its
+note-ons: :func:`jack_harness.note_ons`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from jack_harness import (
     Jazzd,
     NotifySocket,
     check_balance,
-    is_note_on,
     output_to_end,
     parse_event,
     reap,
@@ -188,11 +188,6 @@ def play_with_band(
         log = band.stop(0.0)
     assert status == 0, err
     return BandRun(go, err, json.loads(stats_path.read_text()), log)
-
-
-def note_ons(log: BandLog) -> list[tuple[float, int]]:
-    """(arrival, pitch) of every note-on the band recorded."""
-    return [(t, m[1]) for t, m in log.received if is_note_on(m)]
 
 
 def check_nothing_left_sounding(log: BandLog) -> int:

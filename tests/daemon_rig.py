@@ -1,9 +1,9 @@
 """The live daemon as it is assembled (``run_daemon``), run in this process on a fake clock.
 
 The daemon's own wiring: config -> session, input, listener, player, scheduler, port;
-only the clock, the ports and the notifier are the test's. :class:`BandClock` delivers the
-band's messages to the in-memory input when the daemon's sleep reaches their time (as the
-input's thread would); the output is a MemoryPort stamped on the same clock.
+only the clock, the ports and the notifier are the test's. A :class:`band_clock.BandClock`
+delivers the band's messages to the in-memory input when the daemon's sleep reaches their
+time; the output is a MemoryPort stamped on the same clock.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pytest
+from band_clock import BandClock
+from jack_harness import note_ons
 
 from jazzd.config.load import Config
 from jazzd.live import daemon
@@ -27,34 +29,6 @@ Message = tuple[int, ...]
 
 #: Fake seconds a run may last: past them the daemon is stuck (waiting for what never comes).
 LIMIT_S = 600.0
-
-
-class BandClock(FakeClock):
-    """A fake clock whose sleeps deliver the band's messages due before their deadline; a
-    message that wakes the daemon ends its sleep there. A sleep past ``LIMIT_S`` fails the
-    run (a daemon that would wait forever)."""
-
-    def __init__(self, events: list[tuple[float, Message]], port: MemoryInput) -> None:
-        super().__init__(0.0)
-        self.events = sorted(events, key=lambda event: event[0])
-        self.port = port
-
-    def sleep_until(self, deadline: float) -> bool:
-        if deadline > LIMIT_S:
-            raise AssertionError(f"the daemon still runs after {LIMIT_S:g} s of the band's time")
-        if self.interrupted:
-            return False
-        while self.events and self.events[0][0] <= deadline:
-            at, message = self.events.pop(0)
-            self.time = max(self.time, at)
-            self.port.feed(message, at)
-            if self.interrupted:
-                return False
-        self.time = max(self.time, deadline)
-        return True
-
-    def figures(self) -> dict[str, object]:
-        return {}
 
 
 class ReadyNotifier(Notifier):
@@ -80,7 +54,7 @@ class DaemonRun:
     sent: list[tuple[float, Message]] = field(default_factory=list)
 
     def note_ons(self) -> list[tuple[float, Message]]:
-        return [(t, m) for t, m in self.sent if m[0] & 0xF0 == 0x90 and m[2] > 0]
+        return note_ons(self.sent)
 
 
 @contextmanager
@@ -97,7 +71,7 @@ def run_with_band(
     """``run_daemon(config)`` with the band's ``events`` (clock time, message) on its input;
     it must end by itself (``config.daemon.bars``) with status 0."""
     port_in = MemoryInput()
-    clock = BandClock(events, port_in)
+    clock = BandClock(events, port_in, limit_s=LIMIT_S)
     port = MemoryPort(clock=clock.now)
     notifier = ReadyNotifier(clock)
     with _daemon_clock(clock):

@@ -10,9 +10,9 @@
   read by :func:`parse_midi_dump`) and :class:`AudioRecorder` (audio and MIDI on the
   server's frame clock); the band that plays to jazzd, and a run of jazzd with it, are
   ``tests/band.py``;
-- judging: :func:`is_note_on`, :func:`check_balance`, :func:`check_ends_with_all_notes_off`,
-  and :func:`judged_by` (a recording whose client missed JACK cycles cannot judge); the
-  in-process rigs judge with :func:`check_balance` too.
+- judging: :func:`is_note_on`, :func:`note_ons`, :func:`check_balance`,
+  :func:`check_ends_with_all_notes_off` and :func:`judged_by` (a recording whose client
+  missed JACK cycles cannot judge); the in-process rigs judge with them too.
 
 The server runs in synchronous mode (``-S``): without it, a recorder short of CPU
 for one 1.3 ms period loses that period's MIDI on this busy 2-core machine.
@@ -32,9 +32,11 @@ import threading
 import time
 import uuid
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
+
+from waiting import waited
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -73,12 +75,8 @@ def wait_for_ports(
     """Until every port in ``names`` exists on the JACK server of ``env`` (default: this
     process's environment); AssertionError after ``timeout``."""
     env = dict(os.environ) if env is None else env
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if set(names) <= set(jack_ports(env) or ()):
-            return
-        time.sleep(0.01)
-    raise AssertionError(f"JACK ports {names} did not appear: {jack_ports(env)}")
+    if waited(lambda: set(names) <= set(jack_ports(env) or ()), timeout, poll_s=0.01) is None:
+        raise AssertionError(f"JACK ports {names} did not appear: {jack_ports(env)}")
 
 
 # -- the JACK server ------------------------------------------------------------------
@@ -255,13 +253,11 @@ class NotifySocket:
     def wait_for(self, state: str, timeout: float = 20.0, after: float = -math.inf) -> float:
         """Monotonic time at which ``state`` arrived (since ``after``); AssertionError after
         ``timeout``."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            stamp = self.arrived(state, after)
-            if stamp is not None:
-                return stamp
-            time.sleep(0.005)
-        raise AssertionError(f"no {state} on NOTIFY_SOCKET; got {self.received}")
+        if waited(lambda: self.arrived(state, after) is not None, timeout) is None:
+            raise AssertionError(f"no {state} on NOTIFY_SOCKET; got {self.received}")
+        stamp = self.arrived(state, after)
+        assert stamp is not None
+        return stamp
 
     def drain(self) -> list[str]:
         time.sleep(0.1)
@@ -358,13 +354,11 @@ class StderrLines:
 
     def first(self, text: str, timeout: float = 5.0) -> float | None:
         """The arrival time of the first line holding ``text``; None after ``timeout``."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for stamp, line in list(self.lines):
-                if text in line:
-                    return stamp
-            time.sleep(0.01)
-        return None
+        def found() -> float | None:
+            return next((stamp for stamp, line in list(self.lines) if text in line), None)
+
+        waited(lambda: found() is not None, timeout, poll_s=0.01)
+        return found()
 
     def join(self) -> None:
         self._thread.join(timeout=5)
@@ -506,6 +500,13 @@ class MidiDump:
 
 def is_note_on(msg: Message) -> bool:
     return msg[0] & 0xF0 == 0x90 and msg[2] > 0
+
+
+def note_ons(events: Iterable[tuple[float, Message]]) -> list[tuple[float, Message]]:
+    """The note-ons of (time, message) events, in order: what a recorder, the band
+    (``BandLog.received``), an in-memory port (``rigs.timed_events``) or a MIDI file's track
+    (``midi_builder.track_events``) holds."""
+    return [(t, m) for t, m in events if is_note_on(m)]
 
 
 def is_note_off(msg: Message) -> bool:

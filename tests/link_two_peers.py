@@ -13,17 +13,9 @@ import time
 from fractions import Fraction
 
 import link
+from waiting import waited
 
 from jazzd.timing.follow.link_clock import QUANTUM, open_link
-
-
-def wait_for(condition, seconds: float) -> float | None:
-    start = time.monotonic()
-    while time.monotonic() - start < seconds:
-        if condition():
-            return time.monotonic() - start
-        time.sleep(0.005)
-    return None
 
 
 def main() -> int:
@@ -34,8 +26,8 @@ def main() -> int:
     # is a second old when jazzd, proposing 90, joins it.
     time.sleep(1.0)
     follower = open_link(90.0)  # jazzd proposes 90, the session has 120
-    found = wait_for(lambda: follower.session.numPeers() == 1, 5.0)
-    tempo_joined = wait_for(lambda: abs(follower.bpm_at(Fraction(0)) - 120) < 0.01, 5.0)
+    found = waited(lambda: follower.session.numPeers() == 1, 5.0)
+    tempo_joined = waited(lambda: abs(follower.bpm_at(Fraction(0)) - 120) < 0.01, 5.0)
     follower.origin = follower._bar_line_after(time.monotonic() + 0.1)
     # The peer's phase at jazzd's bar lines (quantum 4): 0 when aligned.
     phases = []
@@ -47,7 +39,7 @@ def main() -> int:
     state = peer.captureAppSessionState()
     state.setTempo(100.0, peer.clock().micros())
     peer.commitAppSessionState(state)
-    tempo_heard = wait_for(lambda: abs(follower.bpm_at(Fraction(0)) - 100) < 0.01, 5.0)
+    tempo_heard = waited(lambda: abs(follower.bpm_at(Fraction(0)) - 100) < 0.01, 5.0)
     # Start/stop from the peer.
     state = peer.captureAppSessionState()
     state.setIsPlaying(True, peer.clock().micros())
@@ -57,11 +49,11 @@ def main() -> int:
     state = peer.captureAppSessionState()
     state.setIsPlaying(False, peer.clock().micros())
     peer.commitAppSessionState(state)
-    stopped = wait_for(lambda: not follower.rolling(time.monotonic()), 5.0)
+    stopped = waited(lambda: not follower.rolling(time.monotonic()), 5.0)
     state = peer.captureAppSessionState()
     state.setIsPlaying(True, peer.clock().micros())
     peer.commitAppSessionState(state)
-    restarted = wait_for(lambda: follower.rolling(time.monotonic()), 5.0)
+    restarted = waited(lambda: follower.rolling(time.monotonic()), 5.0)
     cue = follower.take_cue()
     after_cue = None
     if cue is not None:

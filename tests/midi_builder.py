@@ -1,4 +1,5 @@
-"""Build small MIDI files with mido for the export tests."""
+"""Build small MIDI files with mido for the export tests, and read a file's track back as
+(beats, bytes) events (:func:`track_events`) for the render tests."""
 
 from __future__ import annotations
 
@@ -38,6 +39,18 @@ def write(path: Path, tracks: Sequence[mido.MidiTrack]) -> Path:
     midi.tracks.extend(tracks)
     midi.save(path)
     return path
+
+
+def track_events(path: Path, track: int) -> list[tuple[float, tuple[int, ...]]]:
+    """(beats from the start, bytes) of every MIDI message (not meta) of ``track`` of the
+    file ``path``: its ticks over the file's ticks per beat (exact; no tempo involved)."""
+    midi = mido.MidiFile(path)
+    events, now = [], 0
+    for message in midi.tracks[track]:
+        now += message.time
+        if not message.is_meta:
+            events.append((now / midi.ticks_per_beat, tuple(message.bytes())))
+    return events
 
 
 # A two-bar tune, worked by hand in tests/test_corpus.py.

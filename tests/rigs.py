@@ -83,6 +83,19 @@ def player_rig(
     return PlayerRig(player, port, clock)
 
 
+def stop_past(player: Player, clock: FakeClock, seconds: float) -> None:
+    """The player is asked to stop (``request_stop``) when it would sleep past ``seconds``."""
+    original = clock.sleep_until
+
+    def sleep_until(deadline: float) -> bool:
+        if deadline > seconds:
+            player.request_stop()
+            return False
+        return original(deadline)
+
+    clock.sleep_until = sleep_until  # type: ignore[method-assign]
+
+
 def timed_events(port: MemoryPort) -> list[Event]:
     """What ``port`` received, as (fake seconds rounded to 1 ns, message)."""
     return [(round(t, 9), m) for t, m in zip(port.times, port.messages, strict=True)]

@@ -9,9 +9,10 @@ from __future__ import annotations
 from fractions import Fraction as F
 
 import pytest
-from rigs import balanced, player_rig, scheduler_rig, sixteenths_events, timed_events
+from band_clock import BandClock
+from rigs import balanced, player_rig, scheduler_rig, sixteenths_events, stop_past, timed_events
 from test_player import post_at
-from test_player_transport import CLOCK, START, STOP, TICK, BandClock
+from test_player_transport import CLOCK, START, STOP, TICK
 
 from jazzd.generate.model import StepModel, default_model_path
 from jazzd.generate.patterns import Sixteenths
@@ -91,15 +92,7 @@ def test_a_change_just_before_the_bar_line_takes_back_no_note_sent_early():
 
 def test_a_stop_with_a_delay_closes_every_sounding_note():
     player, port, clock = player_rig(bars=None, note_delay_s=0.04)
-    original = clock.sleep_until
-
-    def sleep_until(deadline: float) -> bool:
-        if deadline > 2.3:
-            player.request_stop()
-            return False
-        return original(deadline)
-
-    clock.sleep_until = sleep_until
+    stop_past(player, clock, 2.3)
     assert not player.run()
     assert player.scheduler.open_notes
     player.scheduler.flush()

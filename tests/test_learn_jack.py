@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 
 import pytest
-from band import Band, check_nothing_left_sounding, note_ons, play_with_band
-from jack_harness import Jazzd, output_to_end, run_jazzd, unique
+from band import Band, check_nothing_left_sounding, play_with_band
+from jack_harness import Jazzd, note_ons, output_to_end, run_jazzd, unique
 
 from jazzd.config.edit import set_keys
 
@@ -91,7 +91,7 @@ def test_learn_maps_two_knobs_keeps_the_comments_and_a_restarted_jazzd_obeys(
         "--model", "metheny",  # the corpus model at a cold temperature can rest for bars
     )
     check_nothing_left_sounding(log)
-    ons = [t for t, _ in note_ons(log)]
+    ons = [t for t, _ in note_ons(log.received)]
     assert [t for t in ons if t < go + mute]
     assert not [t for t in ons if go + mute + 0.02 < t < go + unmute]
     assert [t for t in ons if t > go + unmute]
@@ -139,7 +139,7 @@ def test_a_running_jazzd_takes_a_learned_map_on_sighup(jack_server, notify, tmp_
         "--model", "metheny", after_go=learned,
     )
     check_nothing_left_sounding(log)
-    ons = [t for t, _ in note_ons(log)]
+    ons = [t for t, _ in note_ons(log.received)]
     assert [t for t in ons if t < go + mute]
     assert not [t for t in ons if go + mute + 0.02 < t < go + unmute]
     assert [t for t in ons if t > go + unmute]

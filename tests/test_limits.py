@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -19,6 +18,7 @@ from pathlib import Path
 import mido
 import numpy as np
 import pytest
+from jack_harness import Jazzd
 from midi_builder import track, write
 
 from jazzd.cli import main
@@ -32,51 +32,42 @@ from jazzd.music.theory import TONE_KINDS, chord_from_pitches
 from jazzd.music.tokens import parse_token
 from jazzd.music.unparse import PitchRange, choose_pitch
 
-REPO = Path(__file__).resolve().parents[1]
 #: A case must end within this many seconds (a cold start of the interpreter included).
 SECONDS = 15.0
 #: ... and within this resident memory, in MB.
 MEGABYTES = 400
 
 
-def run_jazzd(*args: str) -> tuple[int, list[str], float, float]:
-    """``python -m jazzd ARGS``: exit status, stderr lines, seconds, peak resident MB."""
-    started = time.monotonic()
-    child = subprocess.Popen(
-        [sys.executable, "-m", "jazzd", *args],
-        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )
+def run_measured(*args: str) -> tuple[int, list[str], float, float]:
+    """``python -m jazzd ARGS`` to its end (:class:`jack_harness.Jazzd`): exit status, stderr
+    lines, seconds, peak resident MB."""
     peak_kb = [0]
     done = threading.Event()
+    with Jazzd(*args, backend=None, stdout=subprocess.DEVNULL) as child:
 
-    def watch() -> None:
-        # VmHWM of this process image (ru_maxrss would count the memory of the test
-        # process the child was forked from, e.g. after an export test loaded TensorFlow).
-        while not done.wait(0.01):
-            with contextlib.suppress(OSError, ValueError):
-                for line in open(f"/proc/{child.pid}/status"):  # noqa: SIM115
-                    if line.startswith("VmHWM:"):
-                        peak_kb[0] = max(peak_kb[0], int(line.split()[1]))
+        def watch() -> None:
+            # VmHWM of this process image (ru_maxrss would count the memory of the test
+            # process the child was forked from, e.g. after an export test loaded TensorFlow).
+            while not done.wait(0.01):
+                with contextlib.suppress(OSError, ValueError):
+                    for line in open(f"/proc/{child.pid}/status"):  # noqa: SIM115
+                        if line.startswith("VmHWM:"):
+                            peak_kb[0] = max(peak_kb[0], int(line.split()[1]))
 
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    try:
-        _, err = child.communicate(timeout=60)
-    except subprocess.TimeoutExpired:
-        child.kill()
-        child.communicate()
-        raise
-    finally:
-        done.set()
-        watcher.join()
-    seconds = time.monotonic() - started
-    peak_mb = peak_kb[0] / 1024
-    return child.returncode, err.strip().splitlines(), seconds, peak_mb
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        try:
+            status, err = child.finish(timeout=60)
+        finally:
+            done.set()
+            watcher.join()
+    seconds = time.monotonic() - child.started
+    return status, err.strip().splitlines(), seconds, peak_kb[0] / 1024
 
 
 def assert_refused(args: list[str], *needles: str) -> str:
     """The command exits 2 with one line containing every needle, quickly, no traceback."""
-    code, lines, seconds, _ = run_jazzd(*args)
+    code, lines, seconds, _ = run_measured(*args)
     assert code == 2, lines
     assert len(lines) == 1 and lines[0].startswith("jazzd: error: "), lines
     for needle in needles:
@@ -101,7 +92,7 @@ def test_case_1_a_twelve_note_cluster_is_all_chord_tones(tmp_path: Path) -> None
         pitch = choose_pitch(parse_token(token), chord, 64, rng, PitchRange())
         assert pitch is not None and 52 <= pitch <= 84
     path = write(tmp_path / "cluster.mid", [track("Piano", 0, [(0, 4, p) for p in range(60, 72)])])
-    code, lines, seconds, peak = run_jazzd("--chords", str(path), *render_args(tmp_path))
+    code, lines, seconds, peak = run_measured("--chords", str(path), *render_args(tmp_path))
     assert code == 0 and not lines, lines
     assert (tmp_path / "out.mid").is_file()
     assert seconds < SECONDS and peak < MEGABYTES
@@ -118,7 +109,7 @@ def test_case_2_dense_chords_are_named_from_their_pitch_classes(tmp_path: Path) 
         pitches = sorted(rng.choice(np.arange(21, 109), size=58, replace=False).tolist())
         dense += [(bar * 4, bar * 4 + 4, int(p)) for p in pitches]
     path = write(tmp_path / "dense.mid", [track("Piano", 0, dense)])
-    code, lines, seconds, peak = run_jazzd("--chords", str(path), *render_args(tmp_path))
+    code, lines, seconds, peak = run_measured("--chords", str(path), *render_args(tmp_path))
     assert code == 0 and not lines, lines
     assert seconds < SECONDS and peak < MEGABYTES
 
@@ -158,7 +149,7 @@ def test_case_3_a_chord_file_over_the_size_limit_is_refused_before_reading(tmp_p
 def test_case_3_a_chord_file_over_the_note_limit_is_refused(tmp_path: Path) -> None:
     many = _raw_midi(tmp_path / "many.mid", MAX_MIDI_NOTES + 1)
     assert many.stat().st_size <= MAX_MIDI_FILE_BYTES
-    code, lines, seconds, peak = run_jazzd("--chords", str(many), *render_args(tmp_path))
+    code, lines, seconds, peak = run_measured("--chords", str(many), *render_args(tmp_path))
     assert code == 2 and len(lines) == 1, lines
     assert f"more than MAX_MIDI_NOTES = {MAX_MIDI_NOTES}" in lines[0]
     assert seconds < SECONDS and peak < MEGABYTES
@@ -302,7 +293,7 @@ def huge_state_model(path: Path, n_a: int) -> Path:
 def test_case_8_a_declared_state_of_4e8_is_refused_before_a_session(tmp_path: Path) -> None:
     path = huge_state_model(tmp_path / "huge.onnx", 400_000_000)
     assert read_header(path).inputs["a"] == (1, 400_000_000)
-    code, lines, seconds, peak = run_jazzd("--model", str(path), *render_args(tmp_path))
+    code, lines, seconds, peak = run_measured("--model", str(path), *render_args(tmp_path))
     assert code == 2 and len(lines) == 1, lines
     assert "400000000" in lines[0] and f"MAX_STATE_SIZE = {MAX_STATE_SIZE}" in lines[0]
     assert seconds < SECONDS and peak < MEGABYTES

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.udp_client import SimpleUDPClient
+from waiting import wait_for
 
 from jazzd.live.remote.bad_input import Complaints
 from jazzd.live.remote.osc import (
@@ -112,13 +113,6 @@ def started(**kwargs) -> tuple[OscControl, Woken]:
     control = OscControl("127.0.0.1", 0, clock=time.monotonic, wake=woken, reach=REACH, **kwargs)
     control.start()
     return control, woken
-
-
-def wait_for(condition, limit_s: float = 10.0) -> None:
-    give_up = time.monotonic() + limit_s
-    while not condition():
-        assert time.monotonic() < give_up, "timed out"
-        time.sleep(0.005)
 
 
 def test_commands_sent_over_udp_wake_the_player_and_the_latest_of_each_kind_wins() -> None:

@@ -15,6 +15,7 @@ from rigs import (
     player_rig,
     scheduler_rig,
     sixteenths_events,
+    stop_past,
     timed_events,
 )
 
@@ -86,15 +87,7 @@ def test_generation_stays_one_bar_ahead():
 
 def test_a_stop_mid_note_flushes_offs_sustain_and_all_notes_off():
     player, port, clock = player_rig(bars=None)
-    original = clock.sleep_until
-
-    def sleep_until(deadline: float) -> bool:
-        if deadline > 2.3:
-            player.request_stop()
-            return False
-        return original(deadline)
-
-    clock.sleep_until = sleep_until
+    stop_past(player, clock, 2.3)
     assert not player.run()
     open_before = player.scheduler.open_notes
     assert len(open_before) == 1

@@ -1,9 +1,8 @@
 """The player led by a MIDI clock, on a fake timeline: waits for Start, plays on the tick grid,
 Stop closes the notes at once, Continue goes on where it stopped, Song Position moves it.
 
-:class:`BandClock` is a FakeClock that delivers the band's messages (through a MemoryInput,
-as the input's thread would) when the player's sleep reaches their times; a message that
-wakes the player ends its sleep there.
+The band is a :class:`band_clock.BandClock`: its messages reach the player's input when
+the player's sleep reaches their times.
 """
 
 from __future__ import annotations
@@ -14,42 +13,19 @@ from collections.abc import Callable
 from fractions import Fraction
 
 import pytest
-from rigs import balanced
+from band_clock import BandClock
+from jack_harness import note_ons
+from rigs import balanced, timed_events
 
 from jazzd.generate.patterns import Sixteenths
 from jazzd.live.play.player import Player
 from jazzd.midi.input_port import MemoryInput
 from jazzd.midi.port import MemoryPort
-from jazzd.timing.clock import FakeClock
 from jazzd.timing.follow.midi_clock import ClockFollower
 from jazzd.timing.scheduler import Scheduler
 
 CLOCK, START, CONTINUE, STOP = (0xF8,), (0xFA,), (0xFB,), (0xFC,)
 TICK = 60 / 120 / 24  # 120 BPM
-
-
-class BandClock(FakeClock):
-    """Sleeps deliver the band's messages due before the deadline; a wake-up ends the sleep."""
-
-    def __init__(self, events: list[tuple[float, object]], port: MemoryInput) -> None:
-        super().__init__(0.0)
-        self.events = sorted(events, key=lambda event: event[0])
-        self.port = port
-
-    def sleep_until(self, deadline: float) -> bool:
-        if self.interrupted:
-            return False
-        while self.events and self.events[0][0] <= deadline:
-            at, what = self.events.pop(0)
-            self.time = max(self.time, at)
-            if callable(what):
-                what()
-            else:
-                self.port.feed(what, at)
-            if self.interrupted:
-                return False
-        self.time = max(self.time, deadline)
-        return True
 
 
 def ticks(first_tick: int, count: int, at: float, rng: random.Random, jitter: float) -> list:
@@ -68,10 +44,6 @@ def rig(events: list, bars: int | None = None) -> tuple[Player, MemoryPort, Band
     port_in.add_listener(follower.on_event)
     player.prime()
     return player, port, clock
-
-
-def note_ons(port: MemoryPort) -> list[tuple[float, tuple[int, ...]]]:
-    return [(t, m) for t, m in zip(port.times, port.messages, strict=True) if m[0] == 0x90]
 
 
 def test_follows_start_stop_continue_and_song_position_on_the_tick_grid() -> None:
@@ -97,7 +69,7 @@ def test_follows_start_stop_continue_and_song_position_on_the_tick_grid() -> Non
     clock.events.append((t2 + 24 * TICK + 0.1, player.request_stop))
 
     assert player.run() is False  # stopped by request
-    ons = note_ons(port)
+    ons = note_ons(timed_events(port))
     assert port.times[0] >= t0 - jitter  # nothing before the first tick after Start
     # First run: a note every sixteenth (6 ticks), on the ideal grid despite the jitter.
     first = [t for t, _ in ons if t < stop_at]
@@ -145,7 +117,7 @@ def test_a_dropout_closes_the_notes_within_the_dropout_time_and_the_music_goes_o
     assert closing and all(m[0] == 0x80 for _, m in closing)
     assert not [m for t, m in sent if last + 0.25 < t < back - 0.002]
     assert balanced([m for t, m in sent if t <= last + 0.25])
-    after = [t for t, m in note_ons(port) if t >= back]
+    after = [t for t, m in note_ons(timed_events(port)) if t >= back]
     # The song goes on from the tick after the last one heard; the notes flown over the
     # 250 ms are not played again.
     assert after and after[0] - back < 0.25 + TICK * 6

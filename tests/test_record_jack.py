@@ -14,7 +14,7 @@ import time
 
 import mido
 import pytest
-from band import CLOCK, START, Band, check_nothing_left_sounding, note_ons, play_with_band
+from band import CLOCK, START, Band, check_nothing_left_sounding, play_with_band
 from jack_harness import (
     Jazzd,
     Recorder,
@@ -22,6 +22,7 @@ from jack_harness import (
     check_ends_with_all_notes_off,
     is_note_on,
     judged_by,
+    note_ons,
     unique,
 )
 
@@ -70,8 +71,8 @@ def test_a_recorded_trade_holds_the_callers_phrase_and_every_note_the_band_heard
     (sent_name, sent), (played_name, played), (chords_name, chords) = tracks_of(path)
     assert (sent_name, chords_name) == (f"{sent_name.split()[0]} (sent)", "chords")
     assert played_name.endswith("-in (received)")
-    heard = note_ons(log)
-    recorded = [(t, m[1]) for t, m in sent if is_note_on(m)]
+    heard = [(t, m[1]) for t, m in note_ons(log.received)]
+    recorded = [(t, m[1]) for t, m in note_ons(sent)]
     print(f"{len(recorded)} note-ons recorded, {len(heard)} heard by the band; "
           f"{len([m for _, m in played if is_note_on(m)])} of the call's")
     assert [p for _, p in recorded] == [p for _, p in heard]  # every one, in order

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from rigs import player_rig
+from waiting import wait_for
 
 from jazzd.config.keys import MusicConfig
 from jazzd.config.load import Config, Origin, with_overrides
@@ -84,14 +85,6 @@ def record_posts(player: Player) -> list[BarChange]:
 
     player.post = post
     return changes
-
-
-def wait_for(done: Callable[[], bool], what: str) -> None:
-    for _ in range(3000):
-        if done():
-            return
-        threading.Event().wait(0.01)
-    raise AssertionError(f"waited 30 s for {what}")
 
 
 def test_a_sighup_during_a_reload_reloads_again_after_it():

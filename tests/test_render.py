@@ -7,9 +7,12 @@ import sys
 from fractions import Fraction
 from itertools import pairwise
 from pathlib import Path
+from typing import NamedTuple
 
 import mido
 import pytest
+from jack_harness import note_ons
+from midi_builder import track_events
 from solo_summary import summarize
 from tiny_onnx import tiny_model
 
@@ -246,8 +249,15 @@ def test_render_and_live_refuse_a_value_with_the_same_message(
     assert capsys.readouterr().err.strip() == f"jazzd: error: {live.value}"
 
 
-def note_ons(path: Path, track: int) -> list[mido.Message]:
-    return [m for m in mido.MidiFile(path).tracks[track] if m.type == "note_on" and m.velocity]
+class NoteOn(NamedTuple):
+    note: int
+    velocity: int
+    channel: int
+
+
+def notes_of(path: Path, track: int) -> list[NoteOn]:
+    """Every note-on of a track of the MIDI file ``path``."""
+    return [NoteOn(m[1], m[2], m[0] & 0x0F) for _, m in note_ons(track_events(path, track))]
 
 
 @needs_model
@@ -258,17 +268,17 @@ def test_the_solo_plays_on_channel_1_around_velocity_90_by_default(tmp_path: Pat
     for seed in (1, 2, 4):
         solo = tmp_path / f"seed{seed}.mid"
         assert main(["--render", str(solo), "--bars", "32", "--seed", str(seed)]) == 0
-        velocities += [m.velocity for m in note_ons(solo, 1)]
+        velocities += [m.velocity for m in notes_of(solo, 1)]
     out = tmp_path / "default.mid"
     assert main(["--render", str(out), "--bars", "32", "--seed", "3", "--comp"]) == 0
-    velocities += [m.velocity for m in note_ons(out, 1)]
-    assert {m.channel for m in note_ons(out, 1)} == {0}
+    velocities += [m.velocity for m in notes_of(out, 1)]
+    assert {m.channel for m in notes_of(out, 1)} == {0}
     assert abs(sum(velocities) / len(velocities) - 90) < 5 and len(set(velocities)) > 10
-    assert {m.channel for m in note_ons(out, 2)} == {1}
+    assert {m.channel for m in notes_of(out, 2)} == {1}
     flat = tmp_path / "flat.mid"
     assert main(["--render", str(flat), "--bars", "32", "--seed", "3", "--dynamics", "0"]) == 0
-    assert {m.velocity for m in note_ons(flat, 1)} == {90}
-    assert [m.note for m in note_ons(flat, 1)] == [m.note for m in note_ons(out, 1)]
+    assert {m.velocity for m in notes_of(flat, 1)} == {90}
+    assert [m.note for m in notes_of(flat, 1)] == [m.note for m in notes_of(out, 1)]
 
 
 @needs_model
@@ -283,9 +293,9 @@ def test_render_reads_the_config_file_and_flags_override_it(tmp_path: Path) -> N
     midi = mido.MidiFile(out)
     assert [m.tempo for m in midi.tracks[0] if m.type == "set_tempo"] == [mido.bpm2tempo(100)]
     assert midi.length == pytest.approx(32 * 4 * 60 / 100, abs=0.005)  # daemon.bars is live-only
-    assert {(m.channel, m.velocity) for m in note_ons(out, 1)} == {(8, 70)}
-    assert {m.channel for m in note_ons(out, 2)} == {10}  # the next channel, skipping drums
-    comp_pcs = {m.note % 12 for m in note_ons(out, 2)}
+    assert {(m.channel, m.velocity) for m in notes_of(out, 1)} == {(8, 70)}
+    assert {m.channel for m in notes_of(out, 2)} == {10}  # the next channel, skipping drums
+    comp_pcs = {m.note % 12 for m in notes_of(out, 2)}
     assert comp_pcs == {2, 5, 9, 0} | {7, 11, 2, 5}  # D-7 (= Dm7) and G7
 
     again = tmp_path / "again.mid"
@@ -297,7 +307,7 @@ def test_render_reads_the_config_file_and_flags_override_it(tmp_path: Path) -> N
          "--bars", "2", "--model", "metheny"]
     )
     assert code == 0
-    assert {(m.channel, m.velocity) for m in note_ons(flagged, 1)} == {(1, 80)}
+    assert {(m.channel, m.velocity) for m in notes_of(flagged, 1)} == {(1, 80)}
 
 
 @pytest.mark.parametrize("name", ["solo.txt", "solo", "solo.midi"])

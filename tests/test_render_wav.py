@@ -19,6 +19,8 @@ import mido
 import numpy as np
 import pytest
 from audio_checks import TIMGM, dbfs, peak_dbfs, read_wav, require_fluidsynth, sounds_pitch
+from jack_harness import note_ons
+from midi_builder import track_events
 
 from jazzd.cli import main
 from jazzd.config.keys import MusicConfig, SoundConfig
@@ -56,23 +58,11 @@ def solo(tmp_path_factory) -> tuple[Path, Path]:
     return render(tmp, "solo.mid"), render(tmp, "solo.wav")
 
 
-def note_ons(path: Path, track: int = 1) -> list[tuple[float, int]]:
-    """(seconds, pitch) of every note-on of a track of a MIDI file."""
-    midi = mido.MidiFile(path)
-    now = 0
-    found = []
-    for message in midi.tracks[track]:
-        now += message.time
-        if message.type == "note_on" and message.velocity > 0:
-            found.append((now / midi.ticks_per_beat * 60 / BPM, message.note))
-    return found
-
-
 def test_the_wav_sounds_the_solo_of_the_mid(solo) -> None:
     mid, out = solo
     samples, rate = read_wav(out)
     mono = samples.mean(axis=1)
-    notes = note_ons(mid)
+    notes = [(beat * 60 / BPM, m[1]) for beat, m in note_ons(track_events(mid, 1))]
     assert len(notes) > 100
     heard = [sounds_pitch(mono, rate, start, pitch) for start, pitch in notes]
     right = sum(bool(h) for h in heard) / len(notes)
@@ -147,14 +137,9 @@ def test_the_synth_gets_the_messages_of_the_mid_in_order_at_their_frames(tmp_pat
     assert synth.programs == {**dict.fromkeys(range(16), 56), 3: 4}  # 0-based: comp after 3
     mid = write_midi(tmp_path / "x.mid", notes, bars=1, bpm=BPM, channel=2, velocity=77,
                      comp=comp)
-    expected = []
-    for track in mido.MidiFile(mid).tracks[1:]:
-        now = 0
-        for message in track:
-            now += message.time
-            if not message.is_meta:
-                seconds = now / mido.MidiFile(mid).ticks_per_beat * 60 / BPM
-                expected.append((round(seconds * 44100), tuple(message.bytes())))
+    expected = [(round(beat * 60 / BPM * 44100), message)
+                for track in range(1, len(mido.MidiFile(mid).tracks))
+                for beat, message in track_events(mid, track)]
     assert sorted(synth.sent) == sorted(expected)
     assert next(m for _, m in synth.sent if m[0] & 0x0F == 3) == (0x93, 48, COMP_VELOCITY)
 

@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 
 import pytest
-from band import Band, check_nothing_left_sounding, held, note_ons, play_with_band
-from jack_harness import Jazzd, unique
+from band import Band, check_nothing_left_sounding, held, play_with_band
+from jack_harness import Jazzd, note_ons, unique
 
 pytestmark = [pytest.mark.jack, pytest.mark.slow]
 
@@ -57,7 +57,7 @@ def pitches(notify, tmp_path: Path, name: str, controller: bool) -> tuple[list[i
     )
     assert check_nothing_left_sounding(log) > 8
     assert "reloaded: changes start at bar 1" in err, err
-    return [pitch for _, pitch in note_ons(log)], err
+    return [m[1] for _, m in note_ons(log.received)], err
 
 
 def test_a_temperature_cc_after_a_sighup_plays_with_the_reloaded_top_p(jack_server, notify,
