@@ -16,14 +16,18 @@ from pathlib import Path
 import numpy as np
 
 from jazzd.errors import UserError, first_line
+from jazzd.files.checked_input import check_input_file
 from jazzd.files.embedded import data_file
+from jazzd.generate.limits import MAX_TEMPERATURE, MIN_TEMPERATURE
 from jazzd.generate.model_rules import (
     MAX_MODEL_BYTES,
     MAX_STATE_SIZE,
     MAX_VOCABULARY,
     check_vocabulary,
 )
+from jazzd.generate.onnx_header import MalformedModel, read_header
 from jazzd.generate.performance import Style, StyleError
+from jazzd.music.context import CONTEXT_SIZE, CONTEXT_SIZES, GROUP_NAMES, group
 from jazzd.music.pitch_choice import PitchChoice, PitchChoiceError
 from jazzd.music.tokens import TokenError, Vocabulary
 
@@ -79,8 +83,6 @@ class ModelInfo:
 
 def read_context(meta: dict, where: str) -> ContextSpec:
     """The ``jazzd.context`` metadata of a format 3 model; UserError when it is not this jazzd's."""
-    from jazzd.music.context import CONTEXT_SIZE, CONTEXT_SIZES, GROUP_NAMES, group
-
     try:
         described = json.loads(meta.get("jazzd.context", ""))
         size, groups = int(described["size"]), tuple(described["groups"])
@@ -169,9 +171,6 @@ def check_declared_sizes(path: Path) -> None:
     ``a``, ``c``) and ``MAX_VOCABULARY`` (input ``x``); no dimension may exceed the
     larger of the two. Raises UserError naming the limit and the value.
     """
-    from jazzd.files.checked_input import check_input_file
-    from jazzd.generate.onnx_header import MalformedModel, read_header
-
     check_input_file(path, "model file", "MAX_MODEL_BYTES", MAX_MODEL_BYTES)
     try:
         header = read_header(path)
@@ -280,8 +279,6 @@ def read_pitch_choice(meta: dict, where: str) -> PitchChoice | None:
 
 def read_temperature(meta: dict, where: str) -> float:
     """The model's own sampling temperature (``jazzd.temperature``, 1 when absent)."""
-    from jazzd.generate.limits import MAX_TEMPERATURE, MIN_TEMPERATURE
-
     text = meta.get("jazzd.temperature")
     if text is None:
         return 1.0

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from jazzd.errors import UserError
 from jazzd.files.embedded import data_file
+from jazzd.generate.onnx_header import MalformedModel, read_header
 
 #: Embedded name -> file in ``data/``; the first is the default.
 EMBEDDED = {"default": "model.onnx", "metheny": "metheny.onnx"}
@@ -39,15 +40,13 @@ def load_model(name: str | Path | None = None):
 
     None: the default model.
     """
-    from jazzd.generate.model import StepModel
+    from jazzd.generate.model import StepModel  # numpy loads with a model, not a listing
 
     return StepModel.load(model_path(name))
 
 
 def describe(path: Path) -> str:
     """One line: the model's format, size and what it learned, read from its header."""
-    from jazzd.generate.onnx_header import MalformedModel, read_header
-
     try:
         meta = read_header(path).metadata
     except (MalformedModel, OSError) as exc:

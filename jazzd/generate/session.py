@@ -12,13 +12,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from jazzd.errors import UserError
+from jazzd.generate.models import load_model
+from jazzd.generate.performance import PlaySettings
+from jazzd.generate.performer import FixedTempo, Performer, PlayedSettings
+from jazzd.generate.soloist import Soloist, SoloSettings
+from jazzd.music import chords
+from jazzd.music.chords import ChordLoop
+from jazzd.music.unparse import PitchRange
 
 if TYPE_CHECKING:
     from jazzd.charts.tune import Tune
-    from jazzd.generate.performance import PlaySettings
-    from jazzd.generate.performer import Performer, PlayedSettings
-    from jazzd.generate.soloist import Soloist, SoloSettings
-    from jazzd.music.chords import ChordLoop
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +64,6 @@ def load_tune(music: MusicSettings) -> Tune | None:
 def load_chords(music: MusicSettings) -> ChordLoop:
     """The chord loop the settings ask for: a progression, a chart or MIDI chord file, or
     the embedded loop."""
-    from jazzd.music import chords
-
     tune = load_tune(music)
     if music.progression:
         return chords.from_progression(music.progression)
@@ -75,24 +76,17 @@ def load_chords(music: MusicSettings) -> ChordLoop:
 
 def solo_settings(music: MusicSettings) -> SoloSettings:
     """The soloist's reloadable settings (sampling and pitch range) from ``music``."""
-    from jazzd.generate.soloist import SoloSettings
-    from jazzd.music.unparse import PitchRange
-
     chosen = None if music.pitch_range is None else PitchRange(*music.pitch_range)
     return SoloSettings(music.temperature, music.top_p, chosen)
 
 
 def play_settings(music: MusicSettings) -> PlaySettings:
     """How the solo is played (dynamics, legato, swing) from ``music``."""
-    from jazzd.generate.performance import PlaySettings
-
     return PlaySettings(music.dynamics, music.legato, music.swing)
 
 
 def played_settings(music: MusicSettings) -> PlayedSettings:
     """Everything a reload changes from a bar line on: the soloist's and the performance's."""
-    from jazzd.generate.performer import PlayedSettings
-
     solo = solo_settings(music)
     return PlayedSettings(solo.temperature, solo.top_p, solo.pitch_range, play_settings(music))
 
@@ -114,11 +108,6 @@ def open_session(
     """Load the chords and the model, draw the seed (unless set) and build the soloist;
     ``note_checkpoints``: it keeps its state before each note (changes heard from the next
     note, live)."""
-
-    from jazzd.generate.models import load_model
-    from jazzd.generate.performer import FixedTempo, Performer
-    from jazzd.generate.soloist import Soloist
-
     loop = load_chords(music)
     model = load_model(music.model)
     seed = music.seed if music.seed is not None else random.SystemRandom().randrange(2**31)

@@ -15,6 +15,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from jazzd.errors import UserError
+from jazzd.files.embedded import data_file, derived_table
 from jazzd.music.theory import Chord, chord_from_pitches, chord_from_symbol, chord_symbol
 from jazzd.music.tokens import BAR_BEATS, GRID
 
@@ -179,7 +180,7 @@ def load_chord_file(path: str | Path, track: str | int | None = None) -> ChordLo
     with ``track``); the loop runs from the bar of the first note to the end of
     the bar of the last note.
     """
-    from jazzd.midi import smf as midifile
+    from jazzd.midi import smf as midifile  # mido's reader loads with a MIDI file only
 
     tracks = midifile.read_midi(path)
     pitched = [t for t in tracks if not t.is_drums and t.notes]
@@ -228,8 +229,6 @@ def default_loop() -> ChordLoop:
     from this very ``loop.mid`` (same SHA-256): the same loop that
     :func:`load_chord_file` derives, without reading MIDI or asking music21.
     """
-    from jazzd.files.embedded import data_file, derived_table
-
     path = data_file("loop.mid")
     entry = derived_table().get("default_loop")
     if entry is not None and path.is_file() and file_sha256(path) == entry["sha256"]:
