@@ -42,11 +42,16 @@ def modules() -> dict[str, Path]:
     return found
 
 
-def imports(name: str, path: Path, known: dict[str, Path]) -> set[tuple[str, bool]]:
-    """(jazzd module imported, whether at load time) for every import in ``path``."""
+def imports(name: str, path: Path, known: dict[str, Path],
+            in_functions: bool = False) -> set[tuple[str, bool]]:
+    """(jazzd module imported, whether at load time) for every import in ``path`` (or only
+    those inside a function's body)."""
     tree = ast.parse(path.read_text())
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     at_load = {id(node) for node in tree.body}
+    functions = [node for node in ast.walk(tree)
+                 if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)]
+    inside = {id(node) for function in functions for node in ast.walk(function)}
     found = set()
 
     def add(target: str, node: ast.stmt) -> None:
@@ -56,6 +61,8 @@ def imports(name: str, path: Path, known: dict[str, Path]) -> set[tuple[str, boo
             found.add((target, id(node) in at_load))
 
     for node in ast.walk(tree):
+        if in_functions and id(node) not in inside:
+            continue
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name.startswith("jazzd"):
@@ -208,3 +215,16 @@ def test_the_live_parts_meet_through_types_not_any() -> None:
             uses += [f"{path.relative_to(PACKAGE)}: {text}"] * len(re.findall(r"\bAny\b", text))
     assert len(annotations(ast.parse("def f(a: Any) -> dict[str, Any]: ..."))) == 2
     assert len(uses) <= 10, uses
+
+
+def test_at_most_thirty_of_jazzds_modules_are_imported_inside_functions() -> None:
+    """Imports of jazzd's own modules stand at the top of the file, where a reader sees the
+    graph; inside a function only where deferring keeps an optional dependency or start-up
+    memory out (counted: each importing module and module imported, once)."""
+    known = modules()
+    deferred = set()
+    for name, path in known.items():
+        for target, _ in imports(name, path, known, in_functions=True):
+            deferred.add((name, target))
+    assert ("jazzd.cli", "jazzd.live.daemon") in deferred  # the reader sees them
+    assert len(deferred) <= 30, sorted(deferred)

@@ -14,17 +14,19 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from jazzd.config.load import Config
 from jazzd.errors import UserError
 from jazzd.files.atomic_output import check_writable
 from jazzd.generate.performer import Performer, PlayedSettings
+from jazzd.generate.session import open_session, played_settings
 from jazzd.live.play.inbox import Follower, Inputs, Listening
 from jazzd.live.play.player import Player
 from jazzd.live.reload import Reload
 from jazzd.live.remote.preset_bank import PresetBank, load_bank
+from jazzd.live.service import status_line
 from jazzd.midi.jack_watch import JackService
 from jazzd.midi.port import SendWatch
 from jazzd.timing.clock import MonotonicClock
@@ -37,7 +39,6 @@ if TYPE_CHECKING:  # each loads with its feature only (start-up memory): types h
     from jazzd.live.listening.listener import Listener
     from jazzd.live.record import SessionRecorder
     from jazzd.live.remote.osc_changes import Remote
-    from jazzd.live.service.status_line import StatusLine
     from jazzd.midi.input_port import InputPort
 
 log = logging.getLogger(__name__)
@@ -49,11 +50,11 @@ def clock_follower(config: Config, wake: Callable[[], None]) -> Follower | None:
     ``wake``: the player's wake-up, called when the follower moves."""
     source = config.clock.source
     if source == "midi":
-        from jazzd.timing.follow.midi_clock import ClockFollower
+        from jazzd.timing.follow.midi_clock import ClockFollower  # --sync midi only
 
         return ClockFollower(config.music.bpm, on_change=wake)
     if source == "notes":
-        from jazzd.timing.follow.notes_follower import NotesFollower
+        from jazzd.timing.follow.notes_follower import NotesFollower  # --sync notes only
 
         kept = config.input.channel
         if kept and kept not in config.clock.channels:
@@ -65,7 +66,7 @@ def clock_follower(config: Config, wake: Callable[[], None]) -> Follower | None:
 
         return NotesFollower(config.clock.channel_indexes, on_change=wake)
     if source == "link":
-        from jazzd.timing.follow.link_clock import open_link
+        from jazzd.timing.follow.link_clock import open_link  # the link extra: --sync link only
 
         return open_link(config.music.bpm, on_change=wake)
     return None
@@ -77,11 +78,9 @@ def bar_source(
     """The soloist of the config's session (keeping its state before each note when
     ``note_checkpoints``), or the test pattern."""
     if test_pattern:
-        from jazzd.generate.patterns import Sixteenths
+        from jazzd.generate.patterns import Sixteenths  # --test-pattern only
 
         return Sixteenths()
-    from jazzd.generate.session import open_session
-
     return open_session(config.music, note_checkpoints=note_checkpoints).performer
 
 
@@ -100,8 +99,6 @@ def preset_bank(config: Config, test_pattern: bool) -> PresetBank:
 
 
 def played_settings_of(config: Config) -> PlayedSettings:
-    from jazzd.generate.session import played_settings
-
     return played_settings(config.music)
 
 
@@ -112,17 +109,9 @@ def osc_remote(config: Config, clock: MonotonicClock, bank: PresetBank, own_temp
     None without ``[osc] port``."""
     if not config.osc.port:
         return None
-    from jazzd.live.remote.osc import Reach
-    from jazzd.live.remote.osc_changes import Remote, status_arguments
-    from jazzd.live.remote.osc_server import QUIET_LIMIT_S, QUIET_MARGIN_S, OscControl
+    from jazzd.live.remote.osc_changes import open_remote  # OSC loads with [osc] port only
 
-    control = OscControl(
-        config.osc.host, config.osc.port, clock=clock.now, wake=clock.interrupt,
-        reach=Reach(presets=frozenset(bank.presets.names), tempo=own_tempo),
-        status=lambda: status_arguments(player(), clock.now()),
-        quiet=lambda: player().wait_for_quiet(QUIET_MARGIN_S, QUIET_LIMIT_S),
-    )
-    return Remote(control, player, bank)
+    return open_remote(config.osc.host, config.osc.port, clock, bank, own_tempo, player)
 
 
 def polled_together(listener: Listener | None, osc: Remote | None) -> Listening | None:
@@ -133,8 +122,6 @@ def polled_together(listener: Listener | None, osc: Remote | None) -> Listening 
 def swap_maps(reload: Reload, listener: Listener | None, osc: Remote | None) -> None:
     """A reload's controller map and presets, for the input and OSC (whole objects swapped:
     the player's thread reads them)."""
-    from jazzd.live.remote.osc import Reach
-
     if listener is not None:
         listener.controls = reload.config.control
         listener.presets = reload.presets
@@ -145,13 +132,12 @@ def swap_maps(reload: Reload, listener: Listener | None, osc: Remote | None) -> 
         )
     if osc is not None:
         osc.bank = reload.presets
-        osc.control.reach = Reach(frozenset(reload.presets.presets.names), osc.control.reach.tempo)
+        osc.control.reach = replace(osc.control.reach,
+                                    presets=frozenset(reload.presets.presets.names))
 
 
-def start_status_line(player: Player, status: bool | None) -> StatusLine | None:
+def start_status_line(player: Player, status: bool | None) -> status_line.StatusLine | None:
     """The started status line: when ``status`` is True, or None and a person watches."""
-    from jazzd.live.service import status_line
-
     if status is False or (status is None and not status_line.wanted(sys.stdout, os.environ)):
         return None
     line = status_line.open_status_line(player, sys.stdout)
@@ -186,7 +172,7 @@ def check_before_loading(config: Config) -> None:
 
         check_record_path(config.daemon.record)
     if config.clock.source == "link":  # refused now, not after the model has loaded
-        from jazzd.timing.follow.link_clock import require_link
+        from jazzd.timing.follow.link_clock import require_link  # --sync link only
 
         require_link()
 
@@ -198,7 +184,7 @@ def session_recorder(
     port's send watch, passing each message on to ``send_log`` too; None without it."""
     if not config.daemon.record:
         return None
-    from jazzd.live.record import SessionRecorder
+    from jazzd.live.record import SessionRecorder  # with --record only
 
     name = config.midi.port_name
     return SessionRecorder(

@@ -63,6 +63,7 @@ from jazzd.live.service.sdnotify import Notifier
 from jazzd.live.service.signals import Signals
 from jazzd.midi.jack_watch import JackService
 from jazzd.midi.port import Port
+from jazzd.midi.rtmidi_port import open_output
 from jazzd.music.theory import chord_symbol
 from jazzd.timing.clock import MonotonicClock
 from jazzd.timing.clock_send import ClockSender
@@ -115,7 +116,7 @@ def run_daemon(
         signals.install()
     try:
         if open_port is None:
-            from jazzd.midi.rtmidi_port import open_output as open_port
+            open_port = open_output
         given = _Given(config, signals, test_pattern, open_port, status,
                        open_input)
         with scheduling_restored():
@@ -256,7 +257,7 @@ def _open_ports(
     config, signals = given.config, given.signals
     send_log = None
     if config.daemon.send_log:
-        from jazzd.midi.send_log import SendLog
+        from jazzd.midi.send_log import SendLog  # --send-log only
 
         send_log = stack.enter_context(contextlib.closing(SendLog(config.daemon.send_log)))
     recorder = session_recorder(config, clock, send_log)
@@ -299,7 +300,7 @@ def _listen(
     source: BarSource = soloist
     listener = None
     if plays_along(config) and not test_pattern and input_port is not None:
-        from jazzd.live.listening.listener import play_along
+        from jazzd.live.listening.listener import play_along  # an input feature only
 
         source, listener = play_along(config, soloist, timebase, wake=clock.interrupt,
                                       presets=bank)
@@ -341,7 +342,7 @@ def _ready(
         notifier.ready(f"waiting for a chord on {input_port.name}, then {bpm:g} BPM")
         if not player.wait_until(lambda: listener.chord is not None):
             return False
-        from jazzd.live.listening.listener import chord_loop
+        from jazzd.live.listening.listener import chord_loop  # live chords only
 
         log.info("first chord %s", chord_symbol(listener.chord))
         player.source.set_chords(chord_loop(listener.chord))

@@ -53,7 +53,7 @@ def open_input_port(
             )
         return None
     if open_input is None:
-        from jazzd.midi.input_port import open_input
+        from jazzd.midi.input_port import open_input  # an input feature only
     return open_input(
         backend=config.midi.backend,
         port_name=config.midi.port_name,

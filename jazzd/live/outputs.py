@@ -55,7 +55,7 @@ def open_outputs(
     if not config.sound.synth:
         return port
     if open_synth is None:
-        from jazzd.sound.synth_port import open_synth
+        from jazzd.sound.synth_port import open_synth  # --synth only
     try:
         synth = open_synth(
             config.sound, config.music.channel_index, f"{midi.port_name}{SYNTH_SUFFIX}", **own
@@ -66,6 +66,6 @@ def open_outputs(
         raise
     if port is None:
         return synth
-    from jazzd.midi.tee import TeePort
+    from jazzd.midi.tee import TeePort  # --synth beside MIDI only
 
     return TeePort([port, synth], **outer)

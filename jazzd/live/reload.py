@@ -31,6 +31,7 @@ from typing import Protocol
 from jazzd.config.chart import with_chart
 from jazzd.config.load import Config, load_config, reapply_flags
 from jazzd.errors import UserError
+from jazzd.generate.session import load_chords, played_settings
 from jazzd.live.play.inbox import BarChange
 from jazzd.live.remote.preset_bank import PresetBank, load_bank
 from jazzd.live.service.background import die_with_parent
@@ -126,8 +127,6 @@ class Reloader:
 
     def load(self) -> Reload:
         """Reread the config file (the flags keep overriding it) and the chord source."""
-        from jazzd.generate.session import load_chords
-
         origin = self.config.origin
         config = with_chart(reapply_flags(load_config(origin.path), origin)).config
         chords = load_chords(config.music) if self.with_chords else None
@@ -171,8 +170,6 @@ class Reloader:
         if reload.error is not None or reload.config is None:
             log.error("reload failed, playing on unchanged: %s", reload.error)
             return None
-        from jazzd.generate.session import played_settings
-
         old, new = self.config, reload.config
         if (
             new.midi != old.midi

@@ -45,6 +45,7 @@ from jazzd.midi.backends import (
     rtmidi_module,
 )
 from jazzd.midi.discovery import choose_port
+from jazzd.midi.keep_connected import KeepConnected, own_port_name
 from jazzd.midi.messages import (
     ACTIVE_SENSING,
     CHANNEL_LENGTHS,
@@ -58,7 +59,6 @@ from jazzd.midi.messages import (
 
 if TYPE_CHECKING:
     from jazzd.midi.jack_watch import JackService
-    from jazzd.midi.keep_connected import KeepConnected
 
 log = logging.getLogger(__name__)
 
@@ -276,8 +276,6 @@ class RtMidiInput(InputPort):
         watch = jack.watch()
         if watch is None:
             return
-        from jazzd.midi.keep_connected import KeepConnected, own_port_name
-
         own = own_port_name(watch, self.source, self.client_name, self.client_name)
         self._keeper = KeepConnected(watch, own, wanted, self.source, "input",
                                      on_found=self._found)

@@ -22,6 +22,7 @@ from pathlib import Path
 from jazzd.config.keys import MusicConfig, SoundConfig
 from jazzd.errors import UserError
 from jazzd.files.atomic_output import check_directory, replacing
+from jazzd.generate.session import open_session
 from jazzd.midi.messages import next_channel
 from jazzd.music.tokens import BAR_BEATS
 from jazzd.music.unparse import Note
@@ -168,8 +169,6 @@ def render_file(
     :func:`jazzd.config.load.load_config` and the flags; the format follows ``out``'s
     extension (:data:`WRITERS`); a directory that does not exist is refused first.
     """
-    from jazzd.generate.session import open_session
-
     write = writer_for(out)
     check_directory(out)
     if isinstance(bars, bool) or not isinstance(bars, int) or bars < 1:

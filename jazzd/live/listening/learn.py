@@ -23,6 +23,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TextIO
 
+from jazzd.config.edit import set_keys
 from jazzd.config.keys import ControlConfig
 from jazzd.config.load import Config
 from jazzd.errors import UserError
@@ -195,8 +196,6 @@ def run_learn(
     if not session.learned:
         print("jazzd: nothing learned, nothing written", file=out)
         return 0
-    from jazzd.config.edit import set_keys
-
     set_keys(Path(config_path), "control", session.learned)
     learned = ", ".join(f"control.{t} = {cc}" for t, cc in session.learned.items())
     print(

@@ -20,11 +20,15 @@ from jazzd.live.remote.osc import (
     Command,
     PresetChoice,
     ProgressionChange,
+    Reach,
     SettingChange,
     StatusArgument,
 )
-from jazzd.live.remote.osc_server import OscControl
+from jazzd.live.remote.osc_server import QUIET_LIMIT_S, QUIET_MARGIN_S, OscControl
 from jazzd.live.remote.preset_bank import PresetBank
+from jazzd.live.service.status_line import read_snapshot
+from jazzd.music.tokens import BAR_BEATS
+from jazzd.timing.clock import MonotonicClock
 
 log = logging.getLogger(__name__)
 
@@ -110,9 +114,6 @@ def status_arguments(player: Player, now: float) -> list[StatusArgument]:
     """The answer to ``/jazzd/status``: bar (from 1), beat in the bar (from 1, a float),
     chord ("" without one), tempo (BPM), preset ("" for [music]), muted (0/1), sends so far,
     the latest send's lateness max and the sends over 1 ms late."""
-    from jazzd.live.service.status_line import read_snapshot
-    from jazzd.music.tokens import BAR_BEATS
-
     snapshot = read_snapshot(player, now)
     beats = float(BAR_BEATS)
     beat = max(snapshot.beat, 0.0)
@@ -121,3 +122,16 @@ def status_arguments(player: Player, now: float) -> list[StatusArgument]:
         float(snapshot.bpm), player.preset or "", int(player.muted), int(snapshot.sent),
         round(snapshot.late_max_s * 1e3, 3), int(snapshot.late_over_1ms),
     ]
+
+
+def open_remote(host: str, port: int, clock: MonotonicClock, bank: PresetBank, own_tempo: bool,
+                player: Callable[[], Player]) -> Remote:
+    """The OSC server on ``host:port`` (not started: it answers about ``player()``, which
+    exists when it starts) as the player's :class:`Remote`."""
+    control = OscControl(
+        host, port, clock=clock.now, wake=clock.interrupt,
+        reach=Reach(presets=frozenset(bank.presets.names), tempo=own_tempo),
+        status=lambda: status_arguments(player(), clock.now()),
+        quiet=lambda: player().wait_for_quiet(QUIET_MARGIN_S, QUIET_LIMIT_S),
+    )
+    return Remote(control, player, bank)

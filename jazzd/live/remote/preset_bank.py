@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from jazzd.config.keys import MusicConfig
-from jazzd.config.presets import Presets
+from jazzd.config.presets import Presets, load_preset_chords
+from jazzd.generate.session import played_settings
 from jazzd.live.play.inbox import BarChange
 from jazzd.music.chords import ChordLoop
 
@@ -25,8 +26,6 @@ class PresetBank:
 
     def change(self, name: str, what: str) -> BarChange:
         """Play preset ``name`` from the next bar line."""
-        from jazzd.generate.session import played_settings
-
         music = self.presets.music(name, self.music)
         return BarChange(
             what=f"{what}: preset {name}", chords=self.chords[name],
@@ -36,6 +35,4 @@ class PresetBank:
 
 def load_bank(presets: Presets, music: MusicConfig) -> PresetBank:
     """The presets with their chords read now (a chord that does not parse: UserError)."""
-    from jazzd.config.presets import load_preset_chords
-
     return PresetBank(presets, load_preset_chords(presets, music), music)
