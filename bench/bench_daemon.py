@@ -10,7 +10,7 @@ a recorder in another process (``tests/midi_recorder.py``: arrival times on
 the system-wide monotonic clock, its own, not JACK's frame stamps, which
 wander by milliseconds with the dummy driver). Scenarios:
 
-- ``floor``: ``bench/floor_loop.py``, a bare sleep-and-send loop playing the
+- ``floor``: ``tests/floor_loop.py``, a bare sleep-and-send loop playing the
   test pattern on the same server: the best this machine allows from Python;
 - ``pattern``: ``jazzd --test-pattern`` with default settings
   (``realtime_priority = "auto"``); ``pattern-nort``: real-time scheduling off;
@@ -105,7 +105,7 @@ def run_mode(
     sighup_every: float | None = None,
     label: str | None = None,
 ) -> dict:
-    """One run: ``mode`` "pattern", "solo" or "floor" (the bare loop, bench/floor_loop.py)."""
+    """One run: ``mode`` "pattern", "solo" or "floor" (the bare loop, tests/floor_loop.py)."""
     label = label or mode
     bars = math.ceil(seconds * bpm / 240)
     client = f"bench-rec-{label}"
@@ -119,7 +119,7 @@ def run_mode(
     notify = NotifySocket(str(workdir / f"notify-{label}.sock"))
     stats_path = workdir / f"stats-{label}.json"
     if mode == "floor":
-        args = [sys.executable, str(REPO / "bench" / "floor_loop.py"), client, str(bpm),
+        args = [sys.executable, str(REPO / "tests" / "floor_loop.py"), client, str(bpm),
                 str(bars), str(stats_path)]
     else:
         args = [

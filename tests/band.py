@@ -101,6 +101,8 @@ class Band:
         self.in_port = f"{client}-rec:in" if record else None
         #: With ``flood`` (messages a second): the port the junk comes from.
         self.junk_port = f"{client}-junk:out" if flood else None
+        #: What it sends, in order: (seconds after go, bytes).
+        self.plan = plan
         plan_path = workdir / f"{client}.json"
         plan_path.write_text(json.dumps(plan))
         self.process = start_client(
@@ -131,6 +133,14 @@ class Band:
                 return
             self._lines.append(line)
         raise AssertionError("the band's plan did not finish in time")
+
+    def send_lateness(self, go: float, log: BandLog) -> list[float]:
+        """Seconds each planned message went out after its time (``go``: :meth:`go`'s):
+        a bare loop on the same server in the same run, the floor of the tests in which the
+        band leads (see tests/floor.py)."""
+        assert len(log.sent) == len(self.plan), (len(log.sent), len(self.plan))
+        return [stamp - (go + at) for (at, _), (stamp, _) in zip(self.plan, log.sent,
+                                                                  strict=True)]
 
     def crash(self) -> None:
         """Kill the band, as a DAW that crashes: its ports go without a goodbye."""

@@ -14,6 +14,7 @@ import time
 
 import pytest
 from band import CLOCK, START, STOP, Band, clock_plan
+from floor import percentile
 from jack_harness import Jazzd, check_balance, is_note_off, is_note_on, judged_by, unique
 
 pytestmark = [pytest.mark.jack, pytest.mark.slow]
@@ -67,10 +68,14 @@ def test_jazzd_follows_start_clock_at_120_then_100_bpm_and_stop(jack_server, tmp
     log, status, err, clients = follow_the_band(band, notify, "--listen", band.out_port)
     assert status == 0, err
     with judged_by(jack_server, *clients):
-        check_follow(log)
+        check_follow(log, band.send_lateness(log.go, log))
 
 
-def check_follow(log) -> None:
+def check_follow(log, floor: list[float]) -> None:
+    """``floor``: the band's own sends after their times in the same run (tests/floor.py):
+    each bound on time is what jazzd may add to what the machine took from a bare loop."""
+    floor_p99, floor_max = percentile(floor, 0.99), max(floor)
+    print(f"the band's sends (the floor): p99 {floor_p99 * 1e3:.2f} max {floor_max * 1e3:.2f} ms")
     messages = [message for _, message in log.received]
     check_balance(messages)
     ticks = [t for t, message in log.sent if message == (CLOCK,)]
@@ -80,10 +85,12 @@ def check_follow(log) -> None:
     assert len(grid) == 16 * TICKS_PER_BEAT
     ons = [t for t, message in log.received if is_note_on(message)]
     assert ons and ons[0] >= grid[0]  # nothing before the first tick after Start
-    assert all(t < stop_sent + 0.003 for t in ons)  # no note after Stop
+    assert all(t < stop_sent + 0.003 + floor_max for t in ons)  # no note after Stop
     # Every note closed within 10 ms of Stop, and nothing after but the final all-notes-off.
     after_stop = [(t, m) for t, m in log.received if t >= stop_sent and m[0] & 0xF0 != 0xB0]
-    assert all(is_note_off(m) and t - stop_sent < 0.010 for t, m in after_stop), after_stop
+    assert all(is_note_off(m) and t - stop_sent < 0.010 + floor_max for t, m in after_stop), (
+        after_stop
+    )
     print(f"notes closed {max(t for t, _ in after_stop) - stop_sent:.4f} s after Stop"
           if after_stop else "no note sounding at Stop")
     timed = onsets_against_ticks(log, grid)
@@ -97,8 +104,8 @@ def check_follow(log) -> None:
     p50, p99 = jitter[len(jitter) // 2], jitter[int(0.99 * (len(jitter) - 1))]
     print(f"onset latency p50 {median * 1e3:.2f} ms; jitter p50 {p50 * 1e3:.2f} "
           f"p99 {p99 * 1e3:.2f} max {jitter[-1] * 1e3:.2f} ms")
-    assert -0.002 < median < 0.010
-    assert p99 < 0.008  # generous: a shared, noisy machine
+    assert -0.002 < median < 0.010 + floor_p99
+    assert p99 < 0.008 + floor_p99
     after_change = [t for t in ons if t > grid[9 * 24]]
     intervals = [b - a for a, b in itertools.pairwise(after_change)]
     assert statistics.median(intervals) == pytest.approx(60 / 100 / 4, abs=0.001)
@@ -173,6 +180,7 @@ def test_a_flood_of_junk_neither_breaks_nor_delays_the_clock(jack_server, tmp_pa
         median = statistics.median(steady)
         jitter = sorted(abs(lat - median) for lat in steady)
         p99 = jitter[int(0.99 * (len(jitter) - 1))]
+        floor_p99 = percentile(band.send_lateness(log.go, log), 0.99)
         print(f"under the flood: onset latency p50 {median * 1e3:.2f} ms, jitter p99 "
-              f"{p99 * 1e3:.2f} ms")
-        assert p99 < 0.008  # generous: a shared, noisy machine
+              f"{p99 * 1e3:.2f} ms; the band's sends (the floor) p99 {floor_p99 * 1e3:.2f} ms")
+        assert p99 < 0.008 + floor_p99

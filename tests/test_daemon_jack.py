@@ -19,6 +19,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from floor import FloorLoop, bare_stop_s
 from jack_harness import (
     Jazzd,
     MidiDump,
@@ -62,10 +63,12 @@ def test_connect_to_jack_midi_dump_plays_8_bars_on_the_grid(jack_server, tmp_pat
             "--stats-json", str(stats_path), notify=notify,
         ) as jazzd:
             ready = jazzd.ready()
-            status, err = jazzd.finish()
-            ended = time.monotonic()
+            with FloorLoop(tmp_path, BPM, 8) as floor:  # the bare loop, beside it
+                status, err = jazzd.finish()
+                ended = time.monotonic()
     finally:
         events = dump.stop()
+    stop_floor_s = bare_stop_s()
     assert status == 0, err
     messages = [msg for _, msg in events]
     with judged_by(jack_server, dump.client):
@@ -87,8 +90,9 @@ def test_connect_to_jack_midi_dump_plays_8_bars_on_the_grid(jack_server, tmp_pat
     # a wrong tempo) is off by tens of ms: the grid is 38 ms wide.
     assert errors[len(errors) // 2] <= GRID_TOLERANCE_S / 2, errors
     assert errors[int(len(errors) * 0.9)] <= GRID_TOLERANCE_S, errors
-    # The run ends soon after the last bar: READY + start delay + 8 bars + shutdown.
-    assert ended - ready <= solo_s + START_DELAY_S + 1.5
+    # The run ends soon after the last bar: READY + start delay + 8 bars + shutdown (1.5 s
+    # more than a bare JACK client takes to stop, measured beside it).
+    assert ended - ready <= solo_s + START_DELAY_S + 1.5 + stop_floor_s
 
     stats = json.loads(stats_path.read_text())
     print("daemon stats", stats)
@@ -97,7 +101,10 @@ def test_connect_to_jack_midi_dump_plays_8_bars_on_the_grid(jack_server, tmp_pat
     assert stats["open_notes_at_exit"] == 0
     assert stats["bars_played"] == 8
     assert set(stats["lateness_ms"]) == {"p50", "p99", "max"}
-    assert stats["lateness_ms"]["p50"] <= 1.0  # the fine figure: see bench/bench_daemon.py
+    # 1 ms more than the bare loop that ran beside it (the fine figure: bench/bench_daemon.py)
+    print(f"lateness p50: jazzd {stats['lateness_ms']['p50']} ms, the bare loop beside it "
+          f"{floor.lateness_ms['p50']} ms")
+    assert stats["lateness_ms"]["p50"] <= floor.lateness_ms["p50"] + 1.0
 
 
 def test_virtual_port_connected_with_jack_connect(jack_server, notify):
@@ -132,7 +139,7 @@ def test_sigterm_mid_note_leaves_nothing_open_and_exits_0_within_1s(jack_server,
     finally:
         events = recorder.stop()
     assert status == 0, err
-    assert exited - killed <= 1.0
+    assert exited - killed <= 1.0 + bare_stop_s()  # 1 s more than a bare JACK client takes
     messages = [msg for _, msg in events]
     with judged_by(jack_server, recorder.client):
         check_balance(messages)
@@ -305,7 +312,7 @@ def test_a_dead_jack_server_stops_jazzd_with_one_error_line(
     finally:
         jazzd.reap()  # when it did not stop by itself (the server is tidied by its fixture)
     assert status == 1, err
-    assert exited - killed <= 3.0
+    assert exited - killed <= 3.0 + bare_stop_s()  # 3 s more than a bare JACK client takes
     lines = [line for line in err.splitlines() if not line.startswith("jazzd: INFO")]
     assert lines == [
         "jazzd: error: MIDI output lost: the JACK server shut down; stopping (start the MIDI "

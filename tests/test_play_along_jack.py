@@ -13,6 +13,7 @@ import random
 
 import pytest
 from band import Band, check_nothing_left_sounding, held, play_with_band
+from floor import FloorLoop
 from jack_harness import note_ons, unique
 
 from jazzd.music.recognize import recognize
@@ -144,10 +145,13 @@ def test_a_flood_of_junk_with_live_chords_delays_no_send_and_leaves_nothing_soun
     plan += [(3.2 + 0.001 * p, [0x80, p, 0]) for p in range(128)]  # the flood's notes let go
     plan += held(3.5, (57, 61, 64, 68), 6.0)
     band = Band(unique("band"), plan, tmp_path)
-    go, _, stats, log = play_with_band(
-        band, notify, tmp_path, "--live-chords", "--bpm", "160", "--bars", "4", "--seed", "6",
-        "--log-level", "info",
-    )  # seed 6: a solo that plays through the flood's second (seed 2 rests in it)
+    # The bare loop beside it (tests/floor.py), as long as jazzd's start and its 4 bars; not
+    # the band's sends, which run behind a plan of 10,000 messages in a second by design.
+    with FloorLoop(tmp_path, 160, 6) as floor:
+        go, _, stats, log = play_with_band(
+            band, notify, tmp_path, "--live-chords", "--bpm", "160", "--bars", "4", "--seed", "6",
+            "--log-level", "info",
+        )  # seed 6: a solo that plays through the flood's second (seed 2 rests in it)
     check_nothing_left_sounding(log)
     lateness = stats["lateness_ms"]
     sent = sum(1 for _, m in log.sent if m[0] != 0x90 or m[1] not in (51, 55, 61, 65))
@@ -156,4 +160,6 @@ def test_a_flood_of_junk_with_live_chords_delays_no_send_and_leaves_nothing_soun
     assert stats["play_along"]["notes"] >= 2000
     assert [t for t, _ in note_ons(log.received) if go + 2.0 < t < go + 3.0]  # it played on through
     assert stats["open_notes_at_exit"] == 0
-    assert lateness["p99"] < 10.0  # generous: the shared test machine, not a figure
+    # 10 ms more than the bare loop that ran beside it
+    print(f"lateness p99: jazzd {lateness['p99']} ms, the bare loop {floor.lateness_ms['p99']} ms")
+    assert lateness["p99"] < 10.0 + floor.lateness_ms["p99"]

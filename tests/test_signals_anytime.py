@@ -176,8 +176,15 @@ def test_stop_and_continue_drops_overdue_notes_and_resumes_on_the_grid(
         check_balance([msg for _, msg in events])
     figures = json.loads(stats_path.read_text())
     assert figures["stalls"]["count"] == 1, figures
-    assert 20 <= figures["stalls"]["dropped_notes"] <= 30, figures  # ~3 s of sixteenths
-    assert 2.5 <= figures["stalls"]["longest_s"] <= 4.0, figures
+    # Judged against the stop as this test measured it (3 s asleep, longer on a busy
+    # machine): the stall jazzd saw is that, less up to half a second (the stop came
+    # between two sends), plus up to a second (its wake after SIGCONT); its sixteenths
+    # dropped, give or take the first and last.
+    stall_s = resumed - stopped
+    assert stall_s - 0.5 <= figures["stalls"]["longest_s"] <= stall_s + 1.0, (stall_s, figures)
+    sixteenths = stall_s / (60 / 130 / 4)
+    assert sixteenths - 6 <= figures["stalls"]["dropped_notes"] <= sixteenths + 4, (
+        stall_s, figures)
     assert figures["lateness_ms"]["max"] < 50, figures  # the stall is not lateness
     warnings = [line for line in err.splitlines() if "WARNING" in line]
     assert len(warnings) == 1 and "stalled" in warnings[0], err  # one warning per stall

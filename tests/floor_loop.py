@@ -1,24 +1,33 @@
 """The floor: a bare sleep-and-send loop on the same JACK server, as its own process.
 
-    python3 bench/floor_loop.py DESTINATION BPM BARS STATS.json
+    python3 tests/floor_loop.py DESTINATION BPM BARS STATS.json [PRIORITY]
 
 It opens a python-rtmidi JACK client, connects to the port whose name contains
 DESTINATION, and plays what ``jazzd --test-pattern`` plays (sixteenths, note-off
 then note-on on each deadline) on absolute deadlines: it sleeps in halves
 toward each deadline and spins the last 2 ms. No scheduler, no model, no
 accounting between wake and send: the best this machine allows from Python.
-It writes its lateness figures and its origin, for the benchmark to compare.
+With PRIORITY (a test beside jazzd passes jazzd's own, 5), the loop runs SCHED_FIFO at that
+priority where permitted, as jazzd's player does by default: the same footing.
+It writes its lateness figures and its origin: the floor a timing test (tests/floor.py)
+or the benchmark (bench/bench_daemon.py) compares jazzd with.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
 import time
 
 
-def main(destination: str, bpm: float, bars: int, out: str) -> int:
+def main(destination: str, bpm: float, bars: int, out: str, priority: int = 0) -> int:
     import rtmidi
+
+    if priority > 0:  # where not permitted, the loop runs as it can (as jazzd does)
+        with contextlib.suppress(AttributeError, OSError):
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(priority))
 
     midiout = rtmidi.MidiOut(rtapi=rtmidi.API_UNIX_JACK, name="floor")
     ports = midiout.get_ports()
@@ -61,4 +70,5 @@ def main(destination: str, bpm: float, bars: int, out: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), sys.argv[4]))
+    sys.exit(main(sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), sys.argv[4],
+                  int(sys.argv[5]) if len(sys.argv) > 5 else 0))
