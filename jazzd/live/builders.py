@@ -3,8 +3,9 @@
 The bar source and the preset bank, the clock follower, OSC as the player's input,
 the status line, the checks made before the model loads, and what the shut-down
 does with them: the player's last messages (:func:`playing`) and ``--stats-json``
-(:func:`write_stats`). The modules of a feature (the model, OSC, Link, the MIDI
-clock follower) are imported inside the function that builds it, when it is on.
+(:func:`write_stats`). The modules of an optional feature (OSC, Link, the MIDI clock
+and notes followers, ``--record``, the test pattern) are imported inside the function
+that builds it, when it is on: the default live path never loads them.
 """
 
 from __future__ import annotations
