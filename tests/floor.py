@@ -6,6 +6,8 @@ and the same machine, at the same moment: what a bare process achieves there and
   while jazzd runs: its lateness figures, in the units of jazzd's ``lateness_ms``;
 - :func:`bare_stop_s`: how long a bare JACK client (``jack_midi_dump``) takes from the
   signal to its exit: the floor of "exits within ...";
+- :class:`BareWatch`: ``jack_evmon`` (JACK's own client of its port and client events):
+  when a bare client hears a port go, the floor of "jazzd noticed within ...";
 - the band's own sends against its plan (:meth:`band.Band.send_lateness`): the floor of the
   tests in which the band leads.
 
@@ -23,7 +25,16 @@ import sys
 import time
 from pathlib import Path
 
-from jack_harness import REPO, MidiDump, Recorder, jazzd_env, output_to_end, reap, unique
+from jack_harness import (
+    REPO,
+    MidiDump,
+    Recorder,
+    StderrLines,
+    jazzd_env,
+    output_to_end,
+    reap,
+    unique,
+)
 
 from jazzd.timing.realtime import AUTO_PRIORITY
 
@@ -78,3 +89,31 @@ def bare_stop_s(signum: int = signal.SIGINT) -> float:
         return time.monotonic() - sent
     finally:
         dump.reap()
+
+
+class BareWatch:
+    """``jack_evmon`` on this process's JACK server, started now (give it a moment before the
+    event it is to hear): it prints a line for every port and client that comes or goes."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            ["stdbuf", "-oL", "jack_evmon"], stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True,
+        )
+        self.lines = StderrLines(self.process, self.process.stdout)
+
+    def heard_gone(self, after: float, timeout: float = 10.0) -> float:
+        """When it first heard a port or client go after ``after`` (AssertionError if not)."""
+        stamp = self.lines.first("unregistered", timeout, after=after)
+        assert stamp is not None, f"jack_evmon heard nothing go: {self.lines.lines}"
+        return stamp
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(timeout=10)
+        finally:
+            self.reap()
+
+    def reap(self) -> None:
+        reap(self.process)

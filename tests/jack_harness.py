@@ -341,21 +341,26 @@ def run_jazzd(
 
 
 class StderrLines:
-    """A process's stderr read as it comes, each line with its monotonic arrival time."""
+    """A process's stderr (or ``stream``, another of its pipes) read as it comes, each line
+    with its monotonic arrival time."""
 
-    def __init__(self, process: subprocess.Popen) -> None:
+    def __init__(self, process: subprocess.Popen, stream: Any = None) -> None:
         self.lines: list[tuple[float, str]] = []
-        self._thread = threading.Thread(target=self._read, args=(process,), daemon=True)
+        stream = process.stderr if stream is None else stream
+        self._thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
         self._thread.start()
 
-    def _read(self, process: subprocess.Popen) -> None:
-        for line in iter(process.stderr.readline, ""):
+    def _read(self, stream: Any) -> None:
+        for line in iter(stream.readline, ""):
             self.lines.append((time.monotonic(), line.rstrip()))
 
-    def first(self, text: str, timeout: float = 5.0) -> float | None:
-        """The arrival time of the first line holding ``text``; None after ``timeout``."""
+    def first(self, text: str, timeout: float = 5.0, after: float = -math.inf) -> float | None:
+        """The arrival time of the first line holding ``text`` (since ``after``); None after
+        ``timeout``."""
+
         def found() -> float | None:
-            return next((stamp for stamp, line in list(self.lines) if text in line), None)
+            return next((stamp for stamp, line in list(self.lines)
+                         if stamp > after and text in line), None)
 
         waited(lambda: found() is not None, timeout, poll_s=0.01)
         return found()

@@ -20,6 +20,7 @@ import pytest
 from jazzd.errors import UserError
 from jazzd.files import embedded
 from jazzd.files.embedded import data_file, derived_table
+from jazzd.music import chords
 from jazzd.music.chords import default_loop, file_sha256, load_chord_file, loop_from_table
 from jazzd.music.theory import (
     chord_from_pitches,
@@ -134,7 +135,8 @@ def test_a_changed_loop_file_is_read_anew(monkeypatch: pytest.MonkeyPatch, tmp_p
     runpy.run_path(str(REPO / "scripts" / "make_loop.py"))["build"](
         (("C7", 48, (0, 4, 7, 10), 4),)
     ).save(other)
-    monkeypatch.setattr(embedded, "data_file", lambda name: tmp_path / name)
+    # Where default_loop looks the name up (jazzd.music.chords imports it at its top).
+    monkeypatch.setattr(chords, "data_file", lambda name: tmp_path / name)
     loop = default_loop()
     assert loop.bars == 1 and loop.chord_at(0).voicing == (48, 52, 55, 58)
 
