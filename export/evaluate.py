@@ -123,22 +123,47 @@ def summary(scores: Sequence[Score]) -> dict:
 
 
 def evaluate(model_name: str | None, midi: Sequence[str], wjazzd: Sequence[str] = (),
-             out: Callable[[str], None] = print) -> dict:
-    """Score every file and solo with the model; the per-file lines go to ``out``."""
+             out: Callable[[str], None] = print, held: int | None = None,
+             seed: int = 0) -> dict:
+    """Score every file and solo with the model; the per-file lines go to ``out``.
+
+    ``held``: only the solos ``python -m export --validation HELD --seed SEED`` holds out
+    of these corpora (by performer and tune), the figures also by corpus (``midi``,
+    ``wjazzd``).
+    """
     from export.cli import load_corpus
+    from export.split import split_by_player_and_tune
     from jazzd.generate.models import load_model
 
     model = load_model(model_name)
-    corpus = load_corpus(midi, wjazzd, None, None, out=out).corpus
+    parts = load_corpus(midi, wjazzd, None, None, out=out).corpus.parts
+    if held is not None:
+        try:
+            parts = split_by_player_and_tune(parts, held, seed).held
+        except ValueError as exc:
+            raise UserError(f"--held {held}: {exc}") from None
     scores = []
-    for part in corpus.parts:
+    for part in parts:
         if not part.tokens:
             raise UserError(f"{part.source} has no solo tokens: give a file with a solo")
         scores.append(score_part(model, part))
         found = scores[-1]
         out(f"{found.source}: {found.tokens} tokens, nll {found.nll_per_token:.4f} nats/token, "
             f"{found.nll_per_note:.4f} nats/note, {found.outside} outside the vocabulary")
-    return summary(scores)
+    result = summary(scores)
+    if held is not None:
+        for kind in ("midi", "wjazzd"):
+            chosen = [s for s in scores if corpus_kind(s.source) == kind]
+            if chosen:
+                result[kind] = {k: v for k, v in summary(chosen).items() if k != "files"}
+    return result
+
+
+def corpus_kind(source: str) -> str:
+    """``wjazzd`` for a WJazzD solo (its melody CSV), ``midi`` for a MIDI file."""
+    from export.wjazzd import MELODY_SUFFIX
+
+    return "wjazzd" if source.endswith(MELODY_SUFFIX) else "midi"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -151,9 +176,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="MIDI files with a solo and chords, or directories of them")
     parser.add_argument("--wjazzd", nargs="+", metavar="DIR", default=[],
                         help="Weimar Jazz Database directories (melody/ and beats/ CSV)")
+    parser.add_argument("--held", type=int, default=None, metavar="N",
+                        help="only the solos export --validation N holds out (by performer "
+                             "and tune), the figures also by corpus")
+    parser.add_argument("--seed", type=int, default=0, metavar="S",
+                        help="the split's seed, as export --seed (default 0)")
     args = parser.parse_args(argv)
     try:
-        result = evaluate(args.model, args.midi, args.wjazzd)
+        result = evaluate(args.model, args.midi, args.wjazzd, held=args.held, seed=args.seed)
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         return error.exit_status

@@ -98,6 +98,15 @@ def test_export_trains_the_context_model_and_evaluate_scores_it(tmp_path: Path) 
     assert seed.returncode == 0, seed.stderr[-2000:]
     assert json.loads(seed.stdout.strip().splitlines()[-1])["tokens"] == result["tokens"]
 
+    # --held 1 scores exactly the solo export --validation 1 held out (the same split)
+    held = _run("-m", "export.evaluate", "--model", str(out), "--midi", str(first),
+                str(second), "--held", "1", "--seed", "0")
+    assert held.returncode == 0, held.stderr[-2000:]
+    figures = json.loads(held.stdout.strip().splitlines()[-1])
+    assert [Path(f).name for f in figures["files"]] == [
+        Path(f).name for f in provenance["validation_files"]]
+    assert figures["midi"]["tokens"] == figures["tokens"] and "wjazzd" not in figures
+
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--model", "no-such-model"], "neither an embedded model (default, metheny)"),
