@@ -75,6 +75,7 @@ from export.split import split_by_player_and_tune  # noqa: E402
 from export.wjazzd import MELODY_SUFFIX, Solo  # noqa: E402
 from jazzd.generate.feel import PHRASE_GAP  # noqa: E402
 from jazzd.generate.models import load_model  # noqa: E402
+from jazzd.generate.soloist import model_range  # noqa: E402
 from jazzd.midi.smf import TimedNote  # noqa: E402
 
 #: The issue's swing goals: band -> the players' interquartile range (SOURCE.md).
@@ -324,6 +325,7 @@ def feel_tables(args: argparse.Namespace, sources: dict[str, list[str]], folder:
     first_tempo: list[musicality.Figures] = []
     plan = [(bpm, seed) for bpm in args.tempos for seed in args.seeds]
     plan += [(bpm, args.seeds[0]) for bpm in args.band_tempos]
+    learned = model_range(load_model(args.model))  # the range the renders play in (auto)
     for name, flags in sources.items():
         slug = re.sub(r"\W+", "_", name).strip("_")
         for bpm, seed in plan:
@@ -332,7 +334,8 @@ def feel_tables(args: argparse.Namespace, sources: dict[str, list[str]], folder:
                               ["--model", args.model, "--bpm", str(bpm)])
             auto.append(render_feel(out, bpm))
             if bpm == args.tempos[0]:
-                first_tempo.append(musicality.measure_file(out))
+                first_tempo.append(musicality.measure_file(
+                    out, pitch_range=(learned.low, learned.high)))
             if bpm in args.tempos and seed == args.seeds[0]:
                 out = folder / f"{slug}_{bpm}_{seed}_straight.mid"
                 musicality.render(out, flags, seed, args.swing_bars,

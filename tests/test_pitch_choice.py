@@ -150,3 +150,18 @@ def test_register_of_players_notes() -> None:
 
     centre, low, high = register_of([Part()])  # type: ignore[list-item]
     assert centre == pytest.approx(67.0) and 55 <= low < 58 and 77 < high <= 79
+
+
+def test_the_players_path_scores_as_the_features_say_to_the_bit() -> None:
+    """The distribution a player computes (inline) sums the weights :func:`features`
+    names, in the same order: the same floats, so renders do not depend on the path."""
+    rng = random.Random(5)
+    choice = PitchChoice(tuple(rng.uniform(-3, 3) for _ in range(WEIGHTS)), 66.5, 51, 82)
+    for _ in range(3000):
+        situation = rng.randrange(3)
+        prev = None if situation == 0 else rng.randrange(40, 90)
+        candidates = tuple(sorted(rng.sample(range(36, 100), rng.randrange(1, 8))))
+        rest = (prev, rng.randrange(-14, 15), rng.choice((-1, 0, 1)), rng.randrange(12),
+                rng.choice((66.5, 60.0, 71.25)))
+        expected = [choice.score(situation, pitch, *rest) for pitch in candidates]
+        assert choice._scores(situation, candidates, *rest) == expected

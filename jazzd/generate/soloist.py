@@ -30,6 +30,7 @@ from jazzd.generate.model import StepModel, StepState
 from jazzd.generate.sampling import check_sampling, sample
 from jazzd.music.chords import ChordLoop
 from jazzd.music.context import (
+    CONTEXT_SIZE,
     PhrasePlace,
     loop_context,
     set_phrase,
@@ -137,6 +138,8 @@ class Soloist:
         self._reads_phrase = context is not None and "phrase" in context.groups
         #: Whether it reads the previous note's height (the ``register`` group).
         self._reads_register = context is not None and "register" in context.groups
+        #: The vector of a step that reads the phrase or the register (valid until the next).
+        self._scratch = np.zeros(CONTEXT_SIZE, dtype=np.float32)
         #: The learned choice among a token's pitches (None: the grammar's rules).
         self.pitch_choice = model.info.pitch_choice
         self._count_tokens = 0
@@ -246,8 +249,9 @@ class Soloist:
         """The context of a token starting at ``beat`` over the current chords (None: unused).
 
         The chords to come are known unless the loop says otherwise (live chords). The
-        vector is read-only and shared: it is built once per place of the loop and
-        previous pitch class, then reused.
+        vector is shared: what the loop and the previous pitch class say is built once per
+        place and reused; the place in the phrase and the register, when the model reads
+        them, are written into one buffer the next call overwrites.
         """
         if not self.model.uses_context:
             return None
@@ -269,8 +273,9 @@ class Soloist:
             set_previous(vector, chord, previous)
             vector.setflags(write=False)
             built[slot] = vector
-        if self._reads_phrase or self._reads_register:
-            vector = vector.copy()
+        if self._reads_phrase or self._reads_register:  # written into one buffer, reused
+            np.copyto(self._scratch, vector)
+            vector = self._scratch
             if self._reads_phrase:
                 set_phrase(vector, self._phrase)
             if self._reads_register:

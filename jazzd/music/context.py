@@ -36,8 +36,9 @@ chord next.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from fractions import Fraction
+from typing import NamedTuple
 
 import numpy as np
 
@@ -98,6 +99,11 @@ def group(name: str) -> Group:
         if found.name == name:
             return found
     raise KeyError(name)
+
+
+#: Where the groups set at every step begin (looked up once).
+_PHRASE_START = group("phrase").start
+_REGISTER_START = group("register").start
 
 
 def relative_tones(chord: Chord) -> np.ndarray:
@@ -203,8 +209,8 @@ def set_previous(vector: np.ndarray, chord: Chord, previous: int | None) -> None
 def set_register(vector: np.ndarray, previous: int | None) -> None:
     """Set the ``register`` group of ``vector``: the height of ``previous`` (a MIDI pitch;
     None: no note yet, 0)."""
-    vector[group("register").start] = (0.0 if previous is None
-                                       else (previous - REGISTER_CENTRE) / REGISTER_SCALE)
+    vector[_REGISTER_START] = (0.0 if previous is None
+                               else (previous - REGISTER_CENTRE) / REGISTER_SCALE)
 
 
 def unknown_future(vector: np.ndarray) -> np.ndarray:
@@ -217,12 +223,12 @@ def unknown_future(vector: np.ndarray) -> np.ndarray:
     return masked
 
 
-@dataclass(frozen=True)
-class PhrasePlace:
+class PhrasePlace(NamedTuple):
     """Where the next token stands in the phrase: beats since the phrase began, its notes
     so far, and the silence just before (beats of rest since the last note).
 
-    The solo begins as after a long silence, so its first note begins a phrase.
+    The solo begins as after a long silence, so its first note begins a phrase. (A named
+    tuple: the player makes one a token, and it costs less than a frozen dataclass.)
     """
 
     beats: Fraction = Fraction(0)
@@ -233,19 +239,22 @@ class PhrasePlace:
         """The place after a rest or a note of ``duration`` beats (a rest lengthens the
         silence; a note after a breath begins a new phrase)."""
         if rest:
-            return replace(self, beats=self.beats + duration, silence=self.silence + duration)
+            return PhrasePlace(self.beats + duration, self.notes, self.silence + duration)
         if self.silence >= BREATH:
-            return PhrasePlace(duration, 1, Fraction(0))
-        return PhrasePlace(self.beats + duration, self.notes + 1, Fraction(0))
+            return PhrasePlace(duration, 1, _NONE)
+        return PhrasePlace(self.beats + duration, self.notes + 1, _NONE)
 
     def values(self) -> tuple[float, float, float]:
         """The ``phrase`` group's three values."""
-        return (float(min(self.beats, PHRASE_HORIZON)) / PHRASE_HORIZON,
+        return (min(float(self.beats), PHRASE_HORIZON) / PHRASE_HORIZON,
                 min(self.notes, PHRASE_HORIZON) / PHRASE_HORIZON,
-                float(min(self.silence, SILENCE_HORIZON)) / SILENCE_HORIZON)
+                min(float(self.silence), SILENCE_HORIZON) / SILENCE_HORIZON)
+
+
+_NONE = Fraction(0)
 
 
 def set_phrase(vector: np.ndarray, place: PhrasePlace) -> None:
     """Set the ``phrase`` group of ``vector`` to ``place``."""
-    start = group("phrase").start
+    start = _PHRASE_START
     vector[start : start + 3] = place.values()

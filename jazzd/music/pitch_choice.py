@@ -55,6 +55,10 @@ def _leap_class(size: int) -> int:
     return len(LEAP_BOUNDS)
 
 
+#: The leap class of every interval size up to two octaves.
+_LEAP_OF = tuple(_leap_class(size) for size in range(25))
+
+
 def features(situation: int, pitch: int, prev: int | None, centre: int, motion: int,
              root: int, register: float) -> tuple[tuple[int, ...], float]:
     """(indices of the candidate's binary features, its register distance in octaves).
@@ -121,6 +125,31 @@ class PitchChoice:
         weights = self.weights
         return sum(weights[i] for i in indices) + weights[base] * z + weights[base + 1] * z * z
 
+    def _scores(self, situation: int, candidates: tuple[int, ...], prev: int | None,
+                centre: int, motion: int, root: int, register: float) -> list[float]:
+        """:meth:`score` of every candidate, the same sums in the same order, inline (the
+        player's path: a distribution not yet cached)."""
+        weights = self.weights
+        base = situation * BLOCK
+        role, leap, offsets = base + _ROLE, base + _LEAP, base + _OFFSET + 3
+        same, turn = weights[base + _SAME], weights[base + _TURN]
+        linear, square = weights[base + _Z], weights[base + _Z + 1]
+        direction = 1 if centre >= 0 else -1
+        found = []
+        for pitch in candidates:
+            total = weights[role + (pitch - root) % 12]
+            if prev is not None:
+                step = pitch - prev
+                size = step if step >= 0 else -step
+                total += weights[leap + (_LEAP_OF[size] if size < len(_LEAP_OF) else _LEAPS - 1)]
+                if situation == 2:
+                    total += weights[offsets + max(-3, min(3, (step - centre) * direction))]
+                if motion and step:
+                    total += same if (step > 0) == (motion > 0) else turn
+            z = (pitch - register) / OCTAVE
+            found.append(total + linear * z + square * z * z)
+        return found
+
     def cumulative(self, situation: int, candidates: tuple[int, ...], prev: int | None,
                    centre: int, motion: int, root: int, register: float
                    ) -> tuple[float, ...]:
@@ -128,8 +157,7 @@ class PitchChoice:
         key = (situation, candidates, prev, centre, motion, root, register)
         found = self._cache.get(key)
         if found is None:
-            scores = [self.score(situation, p, prev, centre, motion, root, register)
-                      for p in candidates]
+            scores = self._scores(situation, candidates, prev, centre, motion, root, register)
             top = max(scores)
             total, running = 0.0, []
             for value in scores:
