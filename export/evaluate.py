@@ -70,6 +70,7 @@ def score_part(model, part, pitch_range: tuple[int, int] = SCORING_RANGE) -> Sco
     from export.pitch_fit import motions
     from jazzd.generate.soloist import nearest_token
     from jazzd.music.context import context_at
+    from jazzd.music.pitch_choice import LOCAL_NOTES, local_centre
     from jazzd.music.unparse import PitchRange, pitch_probability
 
     vocabulary = model.vocabulary
@@ -95,8 +96,10 @@ def score_part(model, part, pitch_range: tuple[int, int] = SCORING_RANGE) -> Sco
         total -= math.log(max(float(probs[index]), 1e-12))
         previous = index
         if not token.is_rest:
+            local = local_centre(pitches[max(0, notes - LOCAL_NOTES):notes])
             chance = pitch_probability(pitches[notes], tokens[index], part.chords.chord_at(beat),
-                                       before, scoring, choice=choice, motion=moves[notes])
+                                       before, scoring, choice=choice, motion=moves[notes],
+                                       local=local)
             if chance <= 0.0:
                 unreachable += 1
             pitch_total -= math.log(max(chance, FLOOR))

@@ -18,7 +18,16 @@ import numpy as np
 
 from export.corpus import Corpus
 from export.features import onsets, previous_pitches
-from jazzd.music.pitch_choice import BLOCK, WEIGHTS, PitchChoice, features
+from jazzd.music.pitch_choice import (
+    BLOCK,
+    LOCAL_NOTES,
+    LOCAL_WEIGHT,
+    WEIGHTS,
+    Z_WEIGHT,
+    PitchChoice,
+    features,
+    local_centre,
+)
 from jazzd.music.tokens import Token
 from jazzd.music.unparse import PitchRange, learned_candidates
 
@@ -45,6 +54,8 @@ class Choice:
     motion: int
     root: int
     played: int
+    #: The line's local centre before the note (:func:`local_centre`).
+    local: int | None = None
 
 
 def motions(pitches: Sequence[int]) -> list[int]:
@@ -79,7 +90,9 @@ def note_choices(part: Corpus, *, pitch_range: PitchRange = TRAINING_RANGE
             if pitch not in candidates:
                 yield token, beat, None
                 continue
-        yield token, beat, Choice(situation, candidates, centre, prev, motion, chord.root, pitch)
+        local = local_centre(pitches[max(0, number - 1 - LOCAL_NOTES):number - 1])
+        yield token, beat, Choice(situation, candidates, centre, prev, motion, chord.root, pitch,
+                                  local)
 
 
 def register_of(parts: Sequence[Corpus]) -> tuple[float, int, int]:
@@ -103,11 +116,13 @@ def _design(choices: Sequence[Choice], register: float
         offset += len(choice.candidates)
         block = np.zeros((len(choice.candidates), WEIGHTS), dtype=np.float64)
         for row, pitch in enumerate(choice.candidates):
-            indices, z = features(choice.situation, pitch, choice.prev, choice.centre,
-                                  choice.motion, choice.root, register)
+            indices, z, near = features(choice.situation, pitch, choice.prev, choice.centre,
+                                        choice.motion, choice.root, register, choice.local)
             block[row, list(indices)] = 1.0
-            base = choice.situation * BLOCK + BLOCK - 2
-            block[row, base], block[row, base + 1] = z, z * z
+            base = choice.situation * BLOCK
+            block[row, base + Z_WEIGHT], block[row, base + Z_WEIGHT + 1] = z, z * z
+            block[row, base + LOCAL_WEIGHT] = near
+            block[row, base + LOCAL_WEIGHT + 1] = near * near
         played.append(starts[-1] + choice.candidates.index(choice.played))
         rows.append(block)
     matrix = np.concatenate(rows) if rows else np.zeros((0, WEIGHTS))

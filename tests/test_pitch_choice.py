@@ -12,10 +12,13 @@ import pytest
 from export.pitch_fit import Choice, fit_weights, motions, register_of
 from jazzd.music.pitch_choice import (
     BLOCK,
+    LOCAL_WEIGHT,
     WEIGHTS,
+    Z_WEIGHT,
     PitchChoice,
     PitchChoiceError,
     features,
+    local_centre,
 )
 from jazzd.music.theory import chord_from_symbol
 from jazzd.music.tokens import parse_token
@@ -80,7 +83,7 @@ def test_the_probability_read_is_the_frequency_drawn(token: str, prev: int | Non
 
 
 def test_every_learned_pick_is_of_the_class_and_in_the_range() -> None:
-    choice = _choice(**{f"w{CENTRE}": 3.0, f"w{2 * BLOCK + BLOCK - 1}": -1.0})
+    choice = _choice(**{f"w{CENTRE}": 3.0, f"w{2 * BLOCK + Z_WEIGHT + 1}": -1.0})
     narrow = PitchRange(60, 72)
     rng = random.Random(1)
     for token in ("C,0.500,<P5,M2>", "S,0.250", "A,0.500,<M3,M-2>", "X,1.000,<d5,P1>"):
@@ -99,14 +102,16 @@ def test_every_learned_pick_is_of_the_class_and_in_the_range() -> None:
 
 def test_features_say_the_leap_the_direction_and_the_offset() -> None:
     # after a rise (motion 1), a fifth up from G (67 -> 74) in a window centred on a fourth
-    indices, z = features(2, 74, 67, 5, 1, 7, 66.0)
+    indices, z, near = features(2, 74, 67, 5, 1, 7, 66.0, 70)
     base = 2 * BLOCK
     assert base + 0 + 3 + 2 in indices  # two semitones past the centre, upward
     assert base + 7 + 4 in indices  # a leap of 5-7 semitones
     assert base + 15 in indices  # on in the same direction
     assert base + 17 + 7 in indices  # D over G: the fifth
     assert z == pytest.approx((74 - 66) / 12)
-    turn, _ = features(2, 64, 67, -3, 1, 7, 66.0)
+    assert near == pytest.approx((74 - 70) / 12)  # from the line's local centre
+    assert features(2, 74, 67, 5, 1, 7, 66.0)[2] == 0  # no line yet: no distance
+    turn, _, _ = features(2, 64, 67, -3, 1, 7, 66.0)
     assert base + 16 in turn and base + 15 not in turn
 
 
@@ -162,6 +167,21 @@ def test_the_players_path_scores_as_the_features_say_to_the_bit() -> None:
         prev = None if situation == 0 else rng.randrange(40, 90)
         candidates = tuple(sorted(rng.sample(range(36, 100), rng.randrange(1, 8))))
         rest = (prev, rng.randrange(-14, 15), rng.choice((-1, 0, 1)), rng.randrange(12),
-                rng.choice((66.5, 60.0, 71.25)))
+                rng.choice((66.5, 60.0, 71.25)), rng.choice((None, 58, 64, 70)))
         expected = [choice.score(situation, pitch, *rest) for pitch in candidates]
         assert choice._scores(situation, candidates, *rest) == expected
+
+
+def test_the_local_centre_is_the_mean_of_the_last_notes() -> None:
+    assert local_centre([]) is None
+    assert local_centre([60, 64]) == 62
+    assert local_centre([40] * 5 + [60, 62, 64, 65, 67, 69, 71, 72]) == 66  # the last 8
+    # a weight against the distance from it pulls the line back toward where it has been
+    pull = _choice(**{f"w{2 * BLOCK + LOCAL_WEIGHT + 1}": -20.0})
+    token = parse_token("C,0.500,<M3,M-2>")  # from G (67): F, G or B of G7 (65, 67, 71)
+    rng = random.Random(2)
+    for local, nearest in ((60, 65), (74, 71)):
+        counts = Counter(choose_pitch(token, G7, 67, rng, DEFAULT_RANGE, choice=pull,
+                                      local=local) for _ in range(2000))
+        assert set(counts) <= {65, 67, 71}
+        assert counts[nearest] > 0.8 * 2000, counts

@@ -100,8 +100,39 @@ def test_no_input_plays_the_same_notes_with_note_checkpoints_on(model):
     assert port.times == reference_port.times
 
 
-def test_a_live_chord_change_is_heard_from_the_next_note_within_a_beat(model):
-    player, port, clock, listener, soloist = rig(model, bars=6, live_chords=True)
+#: The solos the chord-tone shares are pooled over: about 20 notes of one solo before a
+#: change leave a share of 0.82 under 0.7 one time in ten; three solos, one in a hundred.
+SEEDS = (3, 4, 5)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_live_chord_change_is_heard_from_the_next_note_within_a_beat(model, seed):
+    before, after = _around_a_live_change(model, seed)
+    assert before and after
+
+
+def test_notes_fit_the_chord_heard_before_and_after_a_live_change(model):
+    before, after = [], []
+    for seed in SEEDS:
+        notes_before, notes_after = _around_a_live_change(model, seed)
+        before += notes_before
+        after += notes_after
+    eb7, amaj7 = recognize(EB7), recognize(AMAJ7)
+    in_eb7 = sum(s.message[1] % 12 in eb7.tones | eb7.scale for s in before) / len(before)
+    in_amaj7 = sum(s.message[1] % 12 in amaj7.tones | amaj7.scale for s in after) / len(after)
+    # Tokens are sampled: a share of approach and outside tones is expected; with the wrong
+    # chord the share falls (Amaj7's scale holds 2 of Eb7's 4 tones and 3 of its 7 scale tones).
+    print(f"chord/scale tones: {in_eb7:.2f} over Eb7, {in_amaj7:.2f} over Amaj7 "
+          f"({len(before)} and {len(after)} notes)")
+    assert in_eb7 >= 0.7 and in_amaj7 >= 0.7
+    wrong = sum(s.message[1] % 12 in eb7.tones | eb7.scale for s in after) / len(after)
+    assert wrong < in_amaj7
+
+
+def _around_a_live_change(model, seed: int) -> tuple[list, list]:
+    """The note-ons of a solo (``seed``) before and after a live change from Eb7 to Amaj7
+    mid bar 2, with the first one after it checked to come within a beat."""
+    player, port, clock, listener, soloist = rig(model, bars=6, live_chords=True, seed=seed)
     change_beat = 8 + 4 * 0.55 + 0.3  # mid bar 2
     feed_at(clock, listener, chord_events(seconds(change_beat), AMAJ7, 3.0))
     for t, message in chord_events(0.2, EB7, 2.0):  # before the start: the first chord
@@ -113,24 +144,13 @@ def test_a_live_chord_change_is_heard_from_the_next_note_within_a_beat(model):
     player.prime()
     assert player.run()
     assert balanced(port.messages) and player.scheduler.open_notes == []
-
-    eb7, amaj7 = recognize(EB7), recognize(AMAJ7)
     # The chord is known 40 ms after its first note; from then on the next note is the change.
     heard_from = (seconds(change_beat) + 0.04 + CHANGE_MARGIN_S - 1.0) * BPM / 60
     log = [sent for sent in player.scheduler.log if sent.message[0] & 0xF0 == 0x90]
     first_new = min(float(s.beat) for s in log if float(s.beat) >= heard_from)
     assert first_new - heard_from < 1.0  # the first note after the change is within a beat
-    before = [s for s in log if float(s.beat) < heard_from]
-    after = [s for s in log if float(s.beat) >= heard_from]
-    assert before and after
-    in_eb7 = sum(s.message[1] % 12 in eb7.tones | eb7.scale for s in before) / len(before)
-    in_amaj7 = sum(s.message[1] % 12 in amaj7.tones | amaj7.scale for s in after) / len(after)
-    # Tokens are sampled: a share of approach and outside tones is expected; with the wrong
-    # chord the share falls (Amaj7's scale holds 2 of Eb7's 4 tones and 3 of its 7 scale tones).
-    print(f"chord/scale tones: {in_eb7:.2f} over Eb7, {in_amaj7:.2f} over Amaj7")
-    assert in_eb7 >= 0.7 and in_amaj7 >= 0.7
-    wrong = sum(s.message[1] % 12 in eb7.tones | eb7.scale for s in after) / len(after)
-    assert wrong < in_amaj7
+    return ([s for s in log if float(s.beat) < heard_from],
+            [s for s in log if float(s.beat) >= heard_from])
 
 
 def test_the_pitches_after_a_change_fit_their_tokens_against_the_new_chord(model):
@@ -316,22 +336,26 @@ def fits(notes, chord) -> float:
 
 def test_the_daemon_waits_for_the_first_held_chord_then_follows_a_change():
     first, change = 0.5, 6.0
-    # 8 bars: the share of chord and scale tones after the change is judged over six bars
-    config = daemon_config(8, band=BandConfig(live_chords=True))
-    eb7_only = run_with_band(config, chord_events(first, EB7, 20.0))
-    events = chord_events(first, EB7, change - first - 0.1) + chord_events(change, AMAJ7, 20.0)
-    run = run_with_band(config, events)
-    assert balanced(run.port.messages)
-    assert run.port.messages[-2:] == [(0xB0, 64, 0), (0xB0, 123, 0)]
-    ons = run.note_ons()
-    assert min(t for t, _ in ons) > first + 0.04  # silent until the chord is known
-    # The same solo as over Eb7 alone until the change is known; from its next note on,
-    # another one, over Amaj7.
-    heard_from = change + 0.04 + CHANGE_MARGIN_S
-    differ = [a for a, b in zip(ons, eb7_only.note_ons(), strict=False) if a != b]
-    assert differ and heard_from <= differ[0][0] < heard_from + 60 / BPM
-    before = [(t, m) for t, m in ons if t < heard_from]
-    after = [(t, m) for t, m in ons if t >= heard_from]
+    before, after = [], []
+    for seed in SEEDS:  # the shares below are pooled over the solos (see SEEDS)
+        # 8 bars: the share of chord and scale tones after the change is judged over six bars
+        config = daemon_config(8, music=MusicConfig(bpm=BPM, seed=seed),
+                               band=BandConfig(live_chords=True))
+        eb7_only = run_with_band(config, chord_events(first, EB7, 20.0))
+        events = (chord_events(first, EB7, change - first - 0.1)
+                  + chord_events(change, AMAJ7, 20.0))
+        run = run_with_band(config, events)
+        assert balanced(run.port.messages)
+        assert run.port.messages[-2:] == [(0xB0, 64, 0), (0xB0, 123, 0)]
+        ons = run.note_ons()
+        assert min(t for t, _ in ons) > first + 0.04  # silent until the chord is known
+        # The same solo as over Eb7 alone until the change is known; from its next note on,
+        # another one, over Amaj7.
+        heard_from = change + 0.04 + CHANGE_MARGIN_S
+        differ = [a for a, b in zip(ons, eb7_only.note_ons(), strict=False) if a != b]
+        assert differ and heard_from <= differ[0][0] < heard_from + 60 / BPM
+        before += [(t, m) for t, m in ons if t < heard_from]
+        after += [(t, m) for t, m in ons if t >= heard_from]
     print(f"through the daemon: chord/scale tones {fits(before, recognize(EB7)):.2f} over "
           f"Eb7, {fits(after, recognize(AMAJ7)):.2f} over Amaj7")
     assert fits(before, recognize(EB7)) >= 0.7 and fits(after, recognize(AMAJ7)) >= 0.7

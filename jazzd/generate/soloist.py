@@ -37,6 +37,7 @@ from jazzd.music.context import (
     set_previous,
     set_register,
 )
+from jazzd.music.pitch_choice import LOCAL_NOTES, local_centre
 from jazzd.music.theory import Chord
 from jazzd.music.tokens import BAR_BEATS, Token
 from jazzd.music.unparse import DEFAULT_RANGE, Note, PitchRange, unparse
@@ -85,6 +86,8 @@ class SoloistCheckpoint:
     motion: int = 0
     #: Where the next token stands in the phrase.
     phrase: PhrasePlace = field(default_factory=PhrasePlace)
+    #: The line's last pitches (at most LOCAL_NOTES), for its local centre.
+    recent: tuple[int, ...] = ()
 
 
 class Soloist:
@@ -133,6 +136,8 @@ class Soloist:
         self._prev_pitch: int | None = None
         self._motion = 0
         self._phrase = PhrasePlace()
+        #: The line's last pitches (at most LOCAL_NOTES): its local centre.
+        self._recent: tuple[int, ...] = ()
         context = model.info.context
         #: Whether the model reads the place in the phrase (the ``phrase`` context group).
         self._reads_phrase = context is not None and "phrase" in context.groups
@@ -188,6 +193,7 @@ class Soloist:
             offset=self._offset,
             motion=self._motion,
             phrase=self._phrase,
+            recent=self._recent,
         )
 
     def rewind(self, checkpoint: SoloistCheckpoint) -> None:
@@ -205,6 +211,7 @@ class Soloist:
         self._offset = checkpoint.offset
         self._motion = checkpoint.motion
         self._phrase = checkpoint.phrase
+        self._recent = checkpoint.recent
 
     def note_checkpoints(self) -> list[tuple[Fraction, SoloistCheckpoint]]:
         """(start beat, state before it) of each note and rest of the last ``next_bar``.
@@ -238,6 +245,7 @@ class Soloist:
         if last_pitch is not None:
             self._prev_pitch = last_pitch
             self._motion = 0
+            self._recent = (last_pitch,)
         self._bar = bar
         self._offset = Fraction(0)
         return len(tokens)
@@ -310,6 +318,7 @@ class Soloist:
             collapse_ax=self.collapse_ax,
             choice=self.pitch_choice,
             motion=self._motion,
+            local=local_centre(self._recent) if self.pitch_choice is not None else None,
         )
         self._phrase = self._phrase.after(note.pitch is None, note.duration)
         if note.pitch is None:
@@ -319,6 +328,7 @@ class Soloist:
             if self._prev_pitch is not None:
                 self._motion = (note.pitch > self._prev_pitch) - (note.pitch < self._prev_pitch)
             self._prev_pitch = note.pitch
+            self._recent = (*self._recent[1 - LOCAL_NOTES:], note.pitch)
         return note
 
     def next_bar(self) -> list[Note]:

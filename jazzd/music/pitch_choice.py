@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import math
 from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from random import Random
 
@@ -36,10 +37,15 @@ _OFFSET, _LEAP = 0, OFFSETS
 _SAME, _TURN = _LEAP + _LEAPS, _LEAP + _LEAPS + 1
 _ROLE = _TURN + 1
 _Z = _ROLE + 12
-BLOCK = _Z + 2
+_LOCAL = _Z + 2
+BLOCK = _LOCAL + 2
+#: Where a block's register weights (distance, squared) and local-centre weights sit.
+Z_WEIGHT, LOCAL_WEIGHT = _Z, _LOCAL
 WEIGHTS = BLOCK * len(SITUATIONS)
 #: Register distance is counted in octaves from the register's centre.
 OCTAVE = 12.0
+#: The line's local centre is the mean of this many notes before (rounded).
+LOCAL_NOTES = 8
 #: Entries kept in a choice's cache of distributions before it starts afresh.
 _CACHE_LIMIT = 1 << 16
 
@@ -59,14 +65,24 @@ def _leap_class(size: int) -> int:
 _LEAP_OF = tuple(_leap_class(size) for size in range(25))
 
 
+def local_centre(pitches: Sequence[int]) -> int | None:
+    """The line's local centre: the rounded mean of its last :data:`LOCAL_NOTES` pitches
+    (None before the first)."""
+    recent = pitches[-LOCAL_NOTES:]
+    return round(sum(recent) / len(recent)) if recent else None
+
+
 def features(situation: int, pitch: int, prev: int | None, centre: int, motion: int,
-             root: int, register: float) -> tuple[tuple[int, ...], float]:
-    """(indices of the candidate's binary features, its register distance in octaves).
+             root: int, register: float, local: int | None = None
+             ) -> tuple[tuple[int, ...], float, float]:
+    """(indices of the candidate's binary features, its distance from the register's
+    centre and from the line's local centre, in octaves).
 
     ``situation`` indexes :data:`SITUATIONS`; ``centre`` is the interval token's window
     centre (the interval the player played, signed; 0 otherwise); ``motion`` the sign of
     the last step of the line (0: none yet or a repeat); ``root`` the chord's root pitch
-    class; ``register`` the line's register centre (a MIDI pitch).
+    class; ``register`` the line's register centre (a MIDI pitch); ``local`` the line's
+    local centre (:func:`local_centre`; None: no note yet, distance 0).
     """
     base = situation * BLOCK
     indices = [base + _ROLE + (pitch - root) % 12]
@@ -79,7 +95,8 @@ def features(situation: int, pitch: int, prev: int | None, centre: int, motion: 
             indices.append(base + _OFFSET + offset + 3)
         if motion and step:
             indices.append(base + (_SAME if (step > 0) == (motion > 0) else _TURN))
-    return tuple(indices), (pitch - register) / OCTAVE
+    near = 0.0 if local is None else (pitch - local) / OCTAVE
+    return tuple(indices), (pitch - register) / OCTAVE, near
 
 
 @dataclass(frozen=True, eq=False)
@@ -118,15 +135,19 @@ class PitchChoice:
             raise PitchChoiceError(str(exc)) from None
 
     def score(self, situation: int, pitch: int, prev: int | None, centre: int, motion: int,
-              root: int, register: float) -> float:
+              root: int, register: float, local: int | None = None) -> float:
         """The candidate's score (log of its unnormalised probability)."""
-        indices, z = features(situation, pitch, prev, centre, motion, root, register)
-        base = situation * BLOCK + _Z
+        indices, z, near = features(situation, pitch, prev, centre, motion, root, register,
+                                    local)
+        base = situation * BLOCK
         weights = self.weights
-        return sum(weights[i] for i in indices) + weights[base] * z + weights[base + 1] * z * z
+        return (sum(weights[i] for i in indices) + weights[base + _Z] * z
+                + weights[base + _Z + 1] * z * z + weights[base + _LOCAL] * near
+                + weights[base + _LOCAL + 1] * near * near)
 
     def _scores(self, situation: int, candidates: tuple[int, ...], prev: int | None,
-                centre: int, motion: int, root: int, register: float) -> list[float]:
+                centre: int, motion: int, root: int, register: float,
+                local: int | None = None) -> list[float]:
         """:meth:`score` of every candidate, the same sums in the same order, inline (the
         player's path: a distribution not yet cached)."""
         weights = self.weights
@@ -134,6 +155,7 @@ class PitchChoice:
         role, leap, offsets = base + _ROLE, base + _LEAP, base + _OFFSET + 3
         same, turn = weights[base + _SAME], weights[base + _TURN]
         linear, square = weights[base + _Z], weights[base + _Z + 1]
+        near_linear, near_square = weights[base + _LOCAL], weights[base + _LOCAL + 1]
         direction = 1 if centre >= 0 else -1
         found = []
         for pitch in candidates:
@@ -147,17 +169,20 @@ class PitchChoice:
                 if motion and step:
                     total += same if (step > 0) == (motion > 0) else turn
             z = (pitch - register) / OCTAVE
-            found.append(total + linear * z + square * z * z)
+            near = 0.0 if local is None else (pitch - local) / OCTAVE
+            found.append(total + linear * z + square * z * z + near_linear * near
+                         + near_square * near * near)
         return found
 
     def cumulative(self, situation: int, candidates: tuple[int, ...], prev: int | None,
-                   centre: int, motion: int, root: int, register: float
-                   ) -> tuple[float, ...]:
+                   centre: int, motion: int, root: int, register: float,
+                   local: int | None = None) -> tuple[float, ...]:
         """The candidates' cumulative probabilities (the last is 1), cached."""
-        key = (situation, candidates, prev, centre, motion, root, register)
+        key = (situation, candidates, prev, centre, motion, root, register, local)
         found = self._cache.get(key)
         if found is None:
-            scores = self._scores(situation, candidates, prev, centre, motion, root, register)
+            scores = self._scores(situation, candidates, prev, centre, motion, root, register,
+                                  local)
             top = max(scores)
             total, running = 0.0, []
             for value in scores:

@@ -211,11 +211,12 @@ def learned_candidates(
 
 def _learned_distribution(
     choice: PitchChoice, found: tuple[int, tuple[int, ...], int], chord: Chord,
-    prev: int | None, motion: int, pitch_range: PitchRange,
+    prev: int | None, motion: int, pitch_range: PitchRange, local: int | None = None,
 ) -> tuple[float, ...]:
     situation, candidates, centre = found
     register = choice.register_in(pitch_range.low, pitch_range.high)
-    return choice.cumulative(situation, candidates, prev, centre, motion, chord.root, register)
+    return choice.cumulative(situation, candidates, prev, centre, motion, chord.root, register,
+                             local)
 
 
 def choose_pitch(
@@ -228,12 +229,14 @@ def choose_pitch(
     collapse_ax: bool = False,
     choice: PitchChoice | None = None,
     motion: int = 0,
+    local: int | None = None,
 ) -> int | None:
     """The pitch for ``token`` against ``chord`` after ``prev``; None for a rest.
 
     A token with an interval but no previous pitch is played as its class
     without an interval (the engine avoids that case by masking). With a learned
-    ``choice``, ``motion`` is the sign of the line's last step (0: none or a repeat).
+    ``choice``, ``motion`` is the sign of the line's last step (0: none or a repeat) and
+    ``local`` the line's local centre (:func:`jazzd.music.pitch_choice.local_centre`).
     """
     if token.kind == "R":
         return None
@@ -242,7 +245,7 @@ def choose_pitch(
         if not isinstance(found, tuple):
             return found
         return draw(found[1], _learned_distribution(choice, found, chord, prev, motion,
-                                                    pitch_range), rng)
+                                                    pitch_range, local), rng)
     kind = "C" if collapse_ax and token.kind in ("A", "X") else token.kind
     pitches = class_pitches(chord, kind, pitch_range)
     if prev is None:
@@ -282,13 +285,14 @@ def unparse(
     collapse_ax: bool = False,
     choice: PitchChoice | None = None,
     motion: int = 0,
+    local: int | None = None,
 ) -> Note:
     """The note for ``token`` starting at ``start``, cut to ``room`` beats (the bar line).
 
     The duration is on the 1/24-beat grid of ``tokens.snap`` (parsed tokens already are).
     """
     pitch = choose_pitch(token, chord, prev, rng, pitch_range, collapse_ax=collapse_ax,
-                         choice=choice, motion=motion)
+                         choice=choice, motion=motion, local=local)
     duration = token.duration
     if GRID % duration.denominator:  # off the grid: only tokens built by hand
         duration = snap(duration)
@@ -300,13 +304,15 @@ def unparse(
 def pitch_probability(
     pitch: int, token: Token, chord: Chord, prev: int | None, pitch_range: PitchRange, *,
     collapse_ax: bool = False, choice: PitchChoice | None = None, motion: int = 0,
+    local: int | None = None,
 ) -> float:
     """The probability :func:`choose_pitch` gives ``pitch`` for ``token`` (0: never)."""
     if choice is not None:
         found = learned_candidates(token, chord, prev, pitch_range, collapse_ax=collapse_ax)
         if not isinstance(found, tuple):
             return float(found == pitch)
-        cumulative = _learned_distribution(choice, found, chord, prev, motion, pitch_range)
+        cumulative = _learned_distribution(choice, found, chord, prev, motion, pitch_range,
+                                           local)
         return probability_of(pitch, found[1], cumulative)
     return _rule_probability(pitch, token, chord, prev, pitch_range, collapse_ax)
 
