@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from original_unparse import OriginalUnparser, chord_stream
 
 from jazzd.config.keys import MusicConfig
-from jazzd.generate.model import StepModel
 from jazzd.generate.soloist import Soloist
+from jazzd.generate.step_model import StepModel
 from jazzd.music.chords import default_loop
 from jazzd.music.tokens import BAR_BEATS
 from jazzd.render.render_file import render_file

@@ -56,7 +56,7 @@ import musicality  # noqa: E402
 from export.corpus import Corpus, Source, extract_file, extract_sources  # noqa: E402
 from export.evaluate import score_part  # noqa: E402
 from export.features import Mapper, split_by_file  # noqa: E402
-from jazzd.generate.models import load_model  # noqa: E402
+from jazzd.generate.model_catalog import load_model  # noqa: E402
 from jazzd.music.tokens import Vocabulary  # noqa: E402
 
 NGRAMS = (8, 16)

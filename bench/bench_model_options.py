@@ -10,7 +10,7 @@ calls it). Printed per variant, medians over ``--repeat`` interpreters: the
 session's own memory (after - before, MB: anonymous, file-backed, and the total
 after the timed steps), the load time (ms) and the step time (median and p99,
 µs). The baseline is jazzd's options before issue 9: one intra- and one
-inter-op thread, sequential execution; ``jazzd.generate.model.session_options`` keeps
+inter-op thread, sequential execution; ``jazzd.generate.step_model.session_options`` keeps
 what helped.
 """
 

@@ -3,7 +3,7 @@
     python3 bench/bench_performance.py
 
 The bars are generated first (the soloist's cost is bench_engine.py's); only
-:func:`jazzd.generate.performance.perform_bar` is timed, as the player calls it, a bar ahead.
+:func:`jazzd.generate.expression.perform_bar` is timed, as the player calls it, a bar ahead.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from jazzd.config.keys import MusicConfig
-from jazzd.generate.performance import perform_bar
+from jazzd.generate.expression import perform_bar
 from jazzd.generate.session import open_session
 
 BARS = 256

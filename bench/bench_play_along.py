@@ -27,8 +27,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from jazzd.generate.model import StepModel
 from jazzd.generate.soloist import Soloist
+from jazzd.generate.step_model import StepModel
 from jazzd.live.listening.listener import chord_loop
 from jazzd.live.listening.trading import Trader
 from jazzd.live.play.answer import Answer

@@ -74,7 +74,7 @@ from export.corpus import Corpus  # noqa: E402
 from export.split import split_by_player_and_tune  # noqa: E402
 from export.wjazzd import MELODY_SUFFIX, Solo  # noqa: E402
 from jazzd.generate.feel import PHRASE_GAP  # noqa: E402
-from jazzd.generate.models import load_model  # noqa: E402
+from jazzd.generate.model_catalog import load_model  # noqa: E402
 from jazzd.generate.soloist import model_range  # noqa: E402
 from jazzd.midi.smf import TimedNote  # noqa: E402
 

@@ -3,7 +3,7 @@
     python -m export.evaluate [--model PATH|NAME] [--midi FILES] [--wjazzd DIR]
 
 Each file's solo is read as export reads it (its tokens, its chord part) and fed
-to the model through the runtime (:class:`jazzd.generate.model.StepModel`, onnxruntime),
+to the model through the runtime (:class:`jazzd.generate.step_model.StepModel`, onnxruntime),
 teacher-forced from a zero state at the start of each file, with the context the
 soloist would feed at each token (:func:`jazzd.music.context.context_at` over the
 file's chords, the chords to come known as in a render). A token outside the
@@ -136,7 +136,7 @@ def evaluate(model_name: str | None, midi: Sequence[str], wjazzd: Sequence[str] 
     """
     from export.cli import load_corpus
     from export.split import split_by_player_and_tune
-    from jazzd.generate.models import load_model
+    from jazzd.generate.model_catalog import load_model
 
     model = load_model(model_name)
     parts = load_corpus(midi, wjazzd, None, None, out=out).corpus.parts

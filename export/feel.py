@@ -1,7 +1,7 @@
 """The feel of recorded performances (WJazzD): swing by tempo, articulation, dynamics.
 
 :func:`measure_feel` takes solos with their played notes and returns the
-:class:`jazzd.generate.performance.Style` stored in the model (``jazzd.performance``):
+:class:`jazzd.generate.expression.Style` stored in the model (``jazzd.performance``):
 
 - **Swing by tempo.** A beat of the beat track counts when exactly two notes start in it
   on the transcription's grid, the first on the beat and the second written in the
@@ -46,12 +46,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from export.style import gate_table, shrunk_means
-from jazzd.generate.feel import PHRASE_PLACES, SwingBand, TempoGates, phrase_place
-from jazzd.generate.performance import (
+from jazzd.generate.expression import (
     METRIC_CLASSES,
     Style,
     metric_class,
 )
+from jazzd.generate.feel import PHRASE_PLACES, SwingBand, TempoGates, phrase_place
 from jazzd.music.phrase import MIN_REST
 
 if TYPE_CHECKING:

@@ -25,8 +25,8 @@ import numpy as np
 
 from jazzd.errors import UserError
 from jazzd.files.atomic_output import check_writable, replacing
+from jazzd.generate.expression import Style
 from jazzd.generate.model_rules import check_vocabulary
-from jazzd.generate.performance import Style
 from jazzd.music.pitch_choice import PitchChoice
 from jazzd.music.tokens import Vocabulary
 

@@ -2,10 +2,10 @@
 
 From each note of the solo (:func:`jazzd.music.phrase.played_notes`): its gate, the
 sounding length over its token's length, gathered per duration class
-(:data:`jazzd.generate.performance.GATE_CLASSES`) as five quantiles; its velocity, as an
+(:data:`jazzd.generate.expression.GATE_CLASSES`) as five quantiles; its velocity, as an
 offset per metric position (shrunk toward 0 when a position has few notes), a
 slope per semitone of pitch (the phrase contour), and the standard deviation of
-what is left. The result is a :class:`jazzd.generate.performance.Style`, stored in the
+what is left. The result is a :class:`jazzd.generate.expression.Style`, stored in the
 model's metadata (``jazzd.performance``) and played by the daemon.
 """
 
@@ -16,7 +16,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from jazzd.generate.performance import (
+from jazzd.generate.expression import (
     GATE_CLASSES,
     GATE_QUANTILES,
     METRIC_CLASSES,

@@ -25,7 +25,7 @@ from jazzd.music.context import CONTEXT_SIZE
 
 if TYPE_CHECKING:
     from export.wjazzd import Collection
-    from jazzd.generate.performance import Style
+    from jazzd.generate.expression import Style
 
 #: How the context input is described in the model (key jazzd.context).
 CONTEXT_VERSION = 1

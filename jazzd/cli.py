@@ -229,7 +229,7 @@ def run(args: argparse.Namespace, signals: Signals | None = None) -> int:
     if args.list_tunes:
         return run_list_tunes(args)
     if args.list_models:
-        from jazzd.generate.models import listing
+        from jazzd.generate.model_catalog import listing
 
         print("\n".join(listing()))
         return 0

@@ -235,7 +235,7 @@ import sys, time
 
 import numpy as np
 
-from jazzd.generate.model import StepModel
+from jazzd.generate.step_model import StepModel
 
 model = StepModel.load()
 path, replay = sys.argv[1], len(sys.argv) > 2

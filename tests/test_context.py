@@ -13,8 +13,8 @@ from tiny_onnx import tiny_model
 
 from export.corpus import extract_file
 from export.features import contexts, onsets, previous_pitches
-from jazzd.generate.model import StepModel
 from jazzd.generate.soloist import Soloist
+from jazzd.generate.step_model import StepModel
 from jazzd.music.chords import from_progression, load_chord_file
 from jazzd.music.context import (
     CONTEXT_SIZE,

@@ -14,8 +14,8 @@ from rigs import balanced, player_rig, scheduler_rig, sixteenths_events, stop_pa
 from test_player import post_at
 from test_player_transport import CLOCK, START, STOP, TICK
 
-from jazzd.generate.model import StepModel, default_model_path
 from jazzd.generate.patterns import Sixteenths
+from jazzd.generate.step_model import StepModel, default_model_path
 from jazzd.live.listening.listener import chord_loop
 from jazzd.live.play.inbox import BarChange
 from jazzd.live.play.player import Player

@@ -9,8 +9,8 @@ from itertools import pairwise
 import pytest
 
 from jazzd.errors import UserError
-from jazzd.generate.model import StepModel, default_model_path
 from jazzd.generate.soloist import Soloist, SoloStats, model_range
+from jazzd.generate.step_model import StepModel, default_model_path
 from jazzd.music.chords import default_loop, from_progression
 from jazzd.music.tokens import parse_token
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from midi_builder import BAR_1, BAR_2, second_tune, tune
 
-from jazzd.generate.model import StepModel
+from jazzd.generate.step_model import StepModel
 from jazzd.music.tokens import parse_token
 
 REPO = Path(__file__).resolve().parents[1]

@@ -23,7 +23,7 @@ from tiny_onnx import tiny_model
 
 from jazzd.errors import UserError
 from jazzd.files.atomic_output import check_writable
-from jazzd.generate.model import StepModel
+from jazzd.generate.step_model import StepModel
 from jazzd.timing.stats import write_stats_json
 
 

@@ -126,7 +126,7 @@ def test_export_of_two_files_trains_one_model_listing_both(tmp_path: Path) -> No
 
     import onnxruntime as ort
 
-    from jazzd.generate.model import StepModel
+    from jazzd.generate.step_model import StepModel
     from jazzd.music.tokens import Vocabulary
 
     meta = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"]) \

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from midi_builder import BAR_1, BAR_2, tune
 
-from jazzd.generate.model import StepModel
+from jazzd.generate.step_model import StepModel
 from jazzd.music.tokens import Vocabulary
 
 REPO = Path(__file__).resolve().parents[1]

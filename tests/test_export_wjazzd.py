@@ -12,7 +12,7 @@ import numpy as np
 from midi_builder import tune
 from wjazzd_builder import melody_rows, write_solo
 
-from jazzd.generate.model import StepModel
+from jazzd.generate.step_model import StepModel
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -19,8 +19,7 @@ from export.feel import (
 )
 from export.wjazzd import BEATS_SUFFIX, MELODY_SUFFIX, Solo, SoloBeat, SoloNote, read_solo
 from jazzd.config.keys import MusicConfig, check_value
-from jazzd.generate.feel import PHRASE_PLACES, PhraseState, SwingBand, TempoGates, phrase_places
-from jazzd.generate.performance import (
+from jazzd.generate.expression import (
     PlaySettings,
     Style,
     StyleError,
@@ -28,6 +27,7 @@ from jazzd.generate.performance import (
     swing_point,
     swung_beats,
 )
+from jazzd.generate.feel import PHRASE_PLACES, PhraseState, SwingBand, TempoGates, phrase_places
 from jazzd.generate.performer import FixedTempo
 from jazzd.generate.session import open_session
 from jazzd.live.remote.osc import SettingChange, decode

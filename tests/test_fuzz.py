@@ -244,7 +244,7 @@ def model_seed() -> bytes:
 @given(data=st.data())
 def test_model_header_bytes(model_seed, data):
     """The protobuf header reader that checks declared sizes before onnxruntime runs."""
-    from jazzd.generate.model import check_declared_sizes
+    from jazzd.generate.step_model import check_declared_sizes
 
     path = _in_file(data.draw(mutated([model_seed])), ".onnx")
     try:
@@ -275,7 +275,7 @@ def test_model_metadata(vocabulary, version, n_a):
     onnx = pytest.importorskip("onnx")
     from onnx import helper
 
-    from jazzd.generate.model import StepModel
+    from jazzd.generate.step_model import StepModel
 
     model = onnx.load_from_string(_tiny_model_bytes())
     meta = {"jazzd.vocabulary": vocabulary}

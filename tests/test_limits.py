@@ -25,8 +25,8 @@ from midi_builder import track, write
 from jazzd.cli import main
 from jazzd.config.load import MAX_CONFIG_BYTES, load_config
 from jazzd.errors import UserError
-from jazzd.generate.model import MAX_STATE_SIZE, StepModel
 from jazzd.generate.onnx_header import read_header
+from jazzd.generate.step_model import MAX_STATE_SIZE, StepModel
 from jazzd.midi.smf import MAX_MIDI_FILE_BYTES, MAX_MIDI_NOTES
 from jazzd.music.chords import MAX_CHORDS, from_progression, load_chord_file
 from jazzd.music.theory import TONE_KINDS, chord_from_pitches
@@ -319,7 +319,7 @@ def test_case_8_a_declared_state_within_the_limit_still_loads(tmp_path: Path) ->
 
 
 def test_the_embedded_models_header_matches_its_session() -> None:
-    from jazzd.generate.model import default_model_path
+    from jazzd.generate.step_model import default_model_path
 
     header = read_header(default_model_path())
     assert header.inputs == {"x": (None, 1432), "ctx": (None, 69), "a": (None, 64),

@@ -9,7 +9,7 @@ import pytest
 from tiny_onnx import VOCAB, tiny_model
 
 from jazzd.errors import UserError
-from jazzd.generate.model import StepModel, default_model_path
+from jazzd.generate.step_model import StepModel, default_model_path
 
 
 def test_tiny_model_loads_and_steps(tmp_path: Path) -> None:
@@ -140,7 +140,7 @@ def test_session_options_are_sized_for_one_token_and_change_no_output() -> None:
     """One thread, sequential, no graph optimisation, no arena: the same bits as the defaults."""
     import onnxruntime as ort
 
-    from jazzd.generate.model import OUTPUTS, session_options
+    from jazzd.generate.step_model import OUTPUTS, session_options
 
     options = session_options(ort)
     assert (options.intra_op_num_threads, options.inter_op_num_threads) == (1, 1)

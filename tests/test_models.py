@@ -11,7 +11,7 @@ import pytest
 from tiny_onnx import tiny_model
 
 from jazzd.errors import UserError
-from jazzd.generate.models import EMBEDDED, listing, load_model, model_path
+from jazzd.generate.model_catalog import EMBEDDED, listing, load_model, model_path
 from jazzd.music.context import CONTEXT_SIZE
 
 REPO = Path(__file__).resolve().parents[1]

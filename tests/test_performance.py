@@ -17,8 +17,7 @@ from export.corpus import extract_file
 from export.style import measure_style
 from jazzd.cli import main
 from jazzd.config.keys import MusicConfig
-from jazzd.generate.model import StepModel, default_model_path
-from jazzd.generate.performance import (
+from jazzd.generate.expression import (
     METRIC_CLASSES,
     PlaySettings,
     Style,
@@ -28,6 +27,7 @@ from jazzd.generate.performance import (
     swung_beats,
 )
 from jazzd.generate.session import open_session
+from jazzd.generate.step_model import StepModel, default_model_path
 from jazzd.music.unparse import Note
 from jazzd.render.render_file import render_solo
 

@@ -15,7 +15,7 @@ import pytest
 from jack_harness import Jazzd, Recorder, check_balance, judged_by, unique
 
 from jazzd.cli import main
-from jazzd.generate.model import default_model_path
+from jazzd.generate.step_model import default_model_path
 
 pytestmark = [
     pytest.mark.jack,

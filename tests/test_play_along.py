@@ -14,9 +14,9 @@ from rigs import balanced, scheduler_rig
 
 from jazzd.config.keys import BandConfig, ClockConfig, ControlConfig, DaemonConfig, MusicConfig
 from jazzd.config.load import Config
-from jazzd.generate.model import StepModel, default_model_path
 from jazzd.generate.performer import PlayedSettings
 from jazzd.generate.soloist import Soloist
+from jazzd.generate.step_model import StepModel, default_model_path
 from jazzd.live.daemon import START_DELAY_S
 from jazzd.live.listening.listener import chord_loop, play_along
 from jazzd.live.play.player import Player

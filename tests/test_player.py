@@ -22,8 +22,8 @@ from rigs import (
 from jazzd.config.keys import MusicConfig
 from jazzd.config.load import Config
 from jazzd.errors import OutputLost
-from jazzd.generate.model import StepModel, default_model_path
 from jazzd.generate.soloist import Soloist
+from jazzd.generate.step_model import StepModel, default_model_path
 from jazzd.live.play.player import BarChange, Player
 from jazzd.live.reload import Reload, Reloader
 from jazzd.live.service.sdnotify import Notifier

@@ -168,8 +168,8 @@ def test_reposition_moves_the_real_soloist_to_the_bar_and_chords_of_the_beat() -
     """Song Position with the real model: the solo goes on (its phrase) from the new bar
     (whose number picks the chord from the loop), with no note before the beat."""
 
-    from jazzd.generate.model import StepModel
     from jazzd.generate.soloist import Soloist
+    from jazzd.generate.step_model import StepModel
     from jazzd.music.chords import from_progression
 
     loop = from_progression("C7 F7 G7 Bb7")

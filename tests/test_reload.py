@@ -13,7 +13,7 @@ from waiting import wait_for
 
 from jazzd.config.keys import MusicConfig
 from jazzd.config.load import Config, Origin, with_overrides
-from jazzd.generate.model import StepModel
+from jazzd.generate.step_model import StepModel
 from jazzd.live import reload as live_reload
 from jazzd.live.play.player import BarChange, Player
 from jazzd.live.reload import FORK_MARGIN_S, FORK_WAIT_S, Reload, Reloader

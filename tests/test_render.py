@@ -17,7 +17,7 @@ from solo_summary import summarize
 from tiny_onnx import tiny_model
 
 from jazzd.cli import main
-from jazzd.generate.model import default_model_path
+from jazzd.generate.step_model import default_model_path
 from jazzd.music.chords import default_loop
 from jazzd.music.unparse import Note
 from jazzd.render.midi_file import TICKS_PER_BEAT

@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 
 from jazzd.cli import main
-from jazzd.generate.model import default_model_path
+from jazzd.generate.step_model import default_model_path
 
 #: The seed's one-solo model (``--model metheny``, format 2): the digests of before the
 #: context model, unchanged.

@@ -15,7 +15,7 @@ from PIL import Image
 from jazzd.cli import main
 from jazzd.config.keys import MusicConfig
 from jazzd.errors import UserError
-from jazzd.generate.model import default_model_path
+from jazzd.generate.step_model import default_model_path
 from jazzd.music.chords import from_progression
 from jazzd.music.unparse import Note
 from jazzd.render import png as pianoroll

@@ -146,7 +146,7 @@ import random
 import sys
 from jazzd.music.chords import default_loop, from_progression
 from jazzd.generate.soloist import Soloist
-from jazzd.generate.model import StepModel
+from jazzd.generate.step_model import StepModel
 from jazzd.music.tokens import interval_name, make_token
 
 model = StepModel.load()

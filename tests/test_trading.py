@@ -8,8 +8,8 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from jazzd.generate.model import StepModel, default_model_path
 from jazzd.generate.soloist import Soloist, nearest_token
+from jazzd.generate.step_model import StepModel, default_model_path
 from jazzd.live.listening.trading import CallTracker, call_tokens
 from jazzd.live.play.answer import Answer
 from jazzd.midi.smf import TimedNote

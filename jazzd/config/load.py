@@ -35,7 +35,7 @@ from jazzd.config.keys import (
 from jazzd.config.kinds import shown, suggest
 from jazzd.config.presets import Presets, parse_presets
 from jazzd.errors import UserError
-from jazzd.generate.models import EMBEDDED
+from jazzd.generate.model_catalog import EMBEDDED
 
 #: The largest config file read, in bytes (checked before reading; config.toml has 3 kB).
 MAX_CONFIG_BYTES = 64_000

@@ -8,7 +8,7 @@ from __future__ import annotations
 #: greedy choice, then no number.
 MIN_TEMPERATURE = 0.05
 MAX_TEMPERATURE = 100.0
-#: The swing ratio (:mod:`jazzd.generate.performance`), beat to upbeat: 1 straight,
+#: The swing ratio (:mod:`jazzd.generate.expression`), beat to upbeat: 1 straight,
 #: 2 triplet swing, 4 at the most.
 MIN_SWING = 1.0
 MAX_SWING = 4.0

@@ -2,7 +2,7 @@
 
 A bar source (what the player and the render take) that wraps a
 :class:`~jazzd.generate.soloist.Soloist`: the one place where
-:func:`~jazzd.generate.performance.perform_bar` is applied after unparse, so live
+:func:`~jazzd.generate.expression.perform_bar` is applied after unparse, so live
 and render play the same notes. The performance is a pure function of the bar, the
 seed and the settings, so a checkpoint of the soloist is a checkpoint of the performer too.
 
@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Protocol
 
+from jazzd.generate.expression import PlaySettings, Style, perform_bar
 from jazzd.generate.feel import PhraseState, phrase_places
-from jazzd.generate.performance import PlaySettings, Style, perform_bar
 from jazzd.generate.soloist import Soloist, SoloSettings
 from jazzd.music.tokens import BAR_BEATS, Token
 from jazzd.music.unparse import Note

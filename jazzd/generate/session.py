@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from jazzd.errors import UserError
-from jazzd.generate.models import load_model
-from jazzd.generate.performance import PlaySettings
+from jazzd.generate.expression import PlaySettings
+from jazzd.generate.model_catalog import load_model
 from jazzd.generate.performer import FixedTempo, Performer, PlayedSettings
 from jazzd.generate.soloist import Soloist, SoloSettings
 from jazzd.music import chords

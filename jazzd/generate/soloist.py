@@ -26,8 +26,8 @@ from random import Random
 
 import numpy as np
 
-from jazzd.generate.model import StepModel, StepState
 from jazzd.generate.sampling import check_sampling, sample
+from jazzd.generate.step_model import StepModel, StepState
 from jazzd.music.chords import ChordLoop
 from jazzd.music.context import (
     CONTEXT_SIZE,

@@ -73,7 +73,7 @@ class Note:
     """A note (or a rest when ``pitch`` is None), in beats from the start of the solo.
 
     ``accent`` is the velocity above (below, when negative) the player's velocity,
-    set by the performance layer (:mod:`jazzd.generate.performance`); 0 on the grid.
+    set by the performance layer (:mod:`jazzd.generate.expression`); 0 on the grid.
     """
 
     start: Fraction

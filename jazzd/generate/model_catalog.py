@@ -36,11 +36,11 @@ def model_path(name: str | Path | None) -> Path:
 
 
 def load_model(name: str | Path | None = None):
-    """The :class:`~jazzd.generate.model.StepModel` of an embedded name or a path.
+    """The :class:`~jazzd.generate.step_model.StepModel` of an embedded name or a path.
 
     None: the default model.
     """
-    from jazzd.generate.model import StepModel  # numpy loads with a model, not a listing
+    from jazzd.generate.step_model import StepModel  # numpy loads with a model, not a listing
 
     return StepModel.load(model_path(name))
 

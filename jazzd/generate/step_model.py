@@ -18,6 +18,7 @@ import numpy as np
 from jazzd.errors import UserError, first_line
 from jazzd.files.checked_input import check_input_file
 from jazzd.files.embedded import data_file
+from jazzd.generate.expression import Style, StyleError
 from jazzd.generate.limits import MAX_TEMPERATURE, MIN_TEMPERATURE
 from jazzd.generate.model_rules import (
     MAX_MODEL_BYTES,
@@ -26,7 +27,6 @@ from jazzd.generate.model_rules import (
     check_vocabulary,
 )
 from jazzd.generate.onnx_header import MalformedModel, read_header
-from jazzd.generate.performance import Style, StyleError
 from jazzd.music.context import CONTEXT_SIZE, CONTEXT_SIZES, GROUP_NAMES, group
 from jazzd.music.pitch_choice import PitchChoice, PitchChoiceError
 from jazzd.music.tokens import TokenError, Vocabulary
