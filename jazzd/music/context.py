@@ -44,7 +44,7 @@ import numpy as np
 
 from jazzd.music.chords import ChordLoop
 from jazzd.music.theory import Chord
-from jazzd.music.tokens import BAR_BEATS
+from jazzd.music.tokens import BAR_BEATS, GRID
 
 #: Time since and until a change is capped here (beats): a bar says enough.
 HORIZON = Fraction(4)
@@ -224,37 +224,50 @@ def unknown_future(vector: np.ndarray) -> np.ndarray:
 
 
 class PhrasePlace(NamedTuple):
-    """Where the next token stands in the phrase: beats since the phrase began, its notes
-    so far, and the silence just before (beats of rest since the last note).
+    """Where the next token stands in the phrase: the time since the phrase began, its
+    notes so far, and the silence just before (rest since the last note), the times in
+    steps of the token grid (1/GRID beat: every token's duration is a whole number of them).
 
     The solo begins as after a long silence, so its first note begins a phrase. (A named
-    tuple: the player makes one a token, and it costs less than a frozen dataclass.)
+    tuple of integers: the player makes one a token, at the cost of a few additions.)
     """
 
-    beats: Fraction = Fraction(0)
+    steps: int = 0
     notes: int = 0
-    silence: Fraction = Fraction(SILENCE_HORIZON)
+    silence: int = SILENCE_HORIZON * GRID
 
     def after(self, rest: bool, duration: Fraction) -> PhrasePlace:
         """The place after a rest or a note of ``duration`` beats (a rest lengthens the
         silence; a note after a breath begins a new phrase)."""
+        steps = grid_steps(duration)
         if rest:
-            return PhrasePlace(self.beats + duration, self.notes, self.silence + duration)
-        if self.silence >= BREATH:
-            return PhrasePlace(duration, 1, _NONE)
-        return PhrasePlace(self.beats + duration, self.notes + 1, _NONE)
+            return PhrasePlace(self.steps + steps, self.notes, self.silence + steps)
+        if self.silence >= _BREATH_STEPS:
+            return PhrasePlace(steps, 1, 0)
+        return PhrasePlace(self.steps + steps, self.notes + 1, 0)
 
     def values(self) -> tuple[float, float, float]:
         """The ``phrase`` group's three values."""
-        return (min(float(self.beats), PHRASE_HORIZON) / PHRASE_HORIZON,
+        return (min(self.steps / GRID, PHRASE_HORIZON) / PHRASE_HORIZON,
                 min(self.notes, PHRASE_HORIZON) / PHRASE_HORIZON,
-                min(float(self.silence), SILENCE_HORIZON) / SILENCE_HORIZON)
+                min(self.silence / GRID, SILENCE_HORIZON) / SILENCE_HORIZON)
 
 
-_NONE = Fraction(0)
+def grid_steps(duration: Fraction) -> int:
+    """``duration`` (beats) in steps of the token grid, rounded when off it."""
+    denominator = duration.denominator
+    if GRID % denominator == 0:
+        return duration.numerator * (GRID // denominator)
+    return round(duration * GRID)
+
+
+_BREATH_STEPS = int(BREATH * GRID)
 
 
 def set_phrase(vector: np.ndarray, place: PhrasePlace) -> None:
     """Set the ``phrase`` group of ``vector`` to ``place``."""
     start = _PHRASE_START
-    vector[start : start + 3] = place.values()
+    beats, notes, silence = place.values()
+    vector[start] = beats
+    vector[start + 1] = notes
+    vector[start + 2] = silence

@@ -24,6 +24,7 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from random import Random
+from typing import NamedTuple
 
 SITUATIONS = ("start", "near", "interval")
 #: Upper bounds of the interval sizes with a weight of their own (semitones); beyond
@@ -61,10 +62,6 @@ def _leap_class(size: int) -> int:
     return len(LEAP_BOUNDS)
 
 
-#: The leap class of every interval size up to two octaves.
-_LEAP_OF = tuple(_leap_class(size) for size in range(25))
-
-
 def local_centre(pitches: Sequence[int]) -> int | None:
     """The line's local centre: the rounded mean of its last :data:`LOCAL_NOTES` pitches
     (None before the first)."""
@@ -97,6 +94,18 @@ def features(situation: int, pitch: int, prev: int | None, centre: int, motion: 
             indices.append(base + (_SAME if (step > 0) == (motion > 0) else _TURN))
     near = 0.0 if local is None else (pitch - local) / OCTAVE
     return tuple(indices), (pitch - register) / OCTAVE, near
+
+
+class _Tables(NamedTuple):
+    """A situation's weights by what they are looked up by."""
+
+    roles: tuple[float, ...]  # by pitch class from the chord's root
+    leaps: tuple[float, ...]  # by the size of the step, 0-127
+    offsets: tuple[float, ...]  # by the offset from the window's centre, -3 to 3
+    same: float
+    turn: float
+    heights: tuple[float, ...]  # the register's term by pitch, 0-127
+    nears: tuple[float, ...]  # the local centre's term by distance, -127 to 127
 
 
 @dataclass(frozen=True, eq=False)
@@ -136,42 +145,59 @@ class PitchChoice:
 
     def score(self, situation: int, pitch: int, prev: int | None, centre: int, motion: int,
               root: int, register: float, local: int | None = None) -> float:
-        """The candidate's score (log of its unnormalised probability)."""
+        """The candidate's score (log of its unnormalised probability): the binary features'
+        weights, then the register's term, then the local centre's."""
         indices, z, near = features(situation, pitch, prev, centre, motion, root, register,
                                     local)
         base = situation * BLOCK
         weights = self.weights
-        return (sum(weights[i] for i in indices) + weights[base + _Z] * z
-                + weights[base + _Z + 1] * z * z + weights[base + _LOCAL] * near
-                + weights[base + _LOCAL + 1] * near * near)
+        total = sum(weights[i] for i in indices)
+        total += weights[base + _Z] * z + weights[base + _Z + 1] * z * z
+        return total + (weights[base + _LOCAL] * near + weights[base + _LOCAL + 1] * near * near)
+
+    def _tables(self, situation: int, register: float) -> _Tables:
+        """The situation's weights as lookup tables (made once per register)."""
+        key = ("tables", situation, register)
+        found = self._cache.get(key)
+        if found is None:
+            weights = self.weights
+            base = situation * BLOCK
+            linear, square = weights[base + _Z], weights[base + _Z + 1]
+            near_linear, near_square = weights[base + _LOCAL], weights[base + _LOCAL + 1]
+            found = _Tables(
+                roles=weights[base + _ROLE : base + _ROLE + 12],
+                leaps=tuple(weights[base + _LEAP + _leap_class(size)] for size in range(128)),
+                offsets=weights[base + _OFFSET : base + _OFFSET + OFFSETS],
+                same=weights[base + _SAME], turn=weights[base + _TURN],
+                heights=tuple(linear * ((pitch - register) / OCTAVE)
+                              + square * ((pitch - register) / OCTAVE) * ((pitch - register)
+                                                                         / OCTAVE)
+                              for pitch in range(128)),
+                nears=tuple(near_linear * (d / OCTAVE) + near_square * (d / OCTAVE) * (d / OCTAVE)
+                            for d in range(-127, 128)))
+            self._keep(key, found)
+        return found
 
     def _scores(self, situation: int, candidates: tuple[int, ...], prev: int | None,
                 centre: int, motion: int, root: int, register: float,
                 local: int | None = None) -> list[float]:
-        """:meth:`score` of every candidate, the same sums in the same order, inline (the
-        player's path: a distribution not yet cached)."""
-        weights = self.weights
-        base = situation * BLOCK
-        role, leap, offsets = base + _ROLE, base + _LEAP, base + _OFFSET + 3
-        same, turn = weights[base + _SAME], weights[base + _TURN]
-        linear, square = weights[base + _Z], weights[base + _Z + 1]
-        near_linear, near_square = weights[base + _LOCAL], weights[base + _LOCAL + 1]
+        """:meth:`score` of every candidate, to the bit, from lookup tables (the player's
+        path: a distribution not yet cached)."""
+        tables = self._tables(situation, register)
+        roles, leaps, heights, nears = tables.roles, tables.leaps, tables.heights, tables.nears
         direction = 1 if centre >= 0 else -1
         found = []
         for pitch in candidates:
-            total = weights[role + (pitch - root) % 12]
+            total = roles[(pitch - root) % 12]
             if prev is not None:
                 step = pitch - prev
-                size = step if step >= 0 else -step
-                total += weights[leap + (_LEAP_OF[size] if size < len(_LEAP_OF) else _LEAPS - 1)]
+                total += leaps[step if step >= 0 else -step]
                 if situation == 2:
-                    total += weights[offsets + max(-3, min(3, (step - centre) * direction))]
+                    total += tables.offsets[max(-3, min(3, (step - centre) * direction)) + 3]
                 if motion and step:
-                    total += same if (step > 0) == (motion > 0) else turn
-            z = (pitch - register) / OCTAVE
-            near = 0.0 if local is None else (pitch - local) / OCTAVE
-            found.append(total + linear * z + square * z * z + near_linear * near
-                         + near_square * near * near)
+                    total += tables.same if (step > 0) == (motion > 0) else tables.turn
+            total += heights[pitch]
+            found.append(total + (0.0 if local is None else nears[pitch - local + 127]))
         return found
 
     def cumulative(self, situation: int, candidates: tuple[int, ...], prev: int | None,
@@ -189,10 +215,14 @@ class PitchChoice:
                 total += math.exp(value - top)
                 running.append(total)
             found = tuple(value / total for value in running)
-            if len(self._cache) >= _CACHE_LIMIT:
-                self._cache.clear()
-            self._cache[key] = found
+            self._keep(key, found)
         return found
+
+    def _keep(self, key: tuple, value: tuple[float, ...]) -> None:
+        """Cache ``value``; a full cache starts afresh."""
+        if len(self._cache) >= _CACHE_LIMIT:
+            self._cache.clear()
+        self._cache[key] = value
 
     def register_in(self, low: int, high: int) -> float:
         """The register centre inside a range ``low``-``high``: the players', held at least
