@@ -213,7 +213,7 @@ def load_corpus(midi: Sequence[str], wjazzd: Sequence[str], start: Fraction | No
 def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> int:
     """Every phase, timed; raises UserError for bad input."""
     from export.onnx_export import check_output_path
-    from jazzd.generate.model_rules import check_vocabulary
+    from jazzd.generate.model_info import check_vocabulary
 
     if args.tokens:
         return print_tokens(args, out)

@@ -26,7 +26,7 @@ import numpy as np
 from jazzd.errors import UserError
 from jazzd.files.atomic_output import check_writable, replacing
 from jazzd.generate.expression import Style
-from jazzd.generate.model_rules import check_vocabulary
+from jazzd.generate.model_info import check_vocabulary
 from jazzd.music.pitch_choice import PitchChoice
 from jazzd.music.tokens import Vocabulary
 

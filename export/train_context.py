@@ -87,7 +87,7 @@ def run_context(
     """Train and export the context model; the figures go to ``out``."""
     from export.features import Mapper, feature_mask, sequence, vocabulary_of
     from export.split import split_by_player_and_tune
-    from jazzd.generate.model_rules import MAX_STATE_SIZE, check_vocabulary
+    from jazzd.generate.model_info import MAX_STATE_SIZE, check_vocabulary
 
     parts = corpus.parts
     if not 0 <= args.dropout < 1:

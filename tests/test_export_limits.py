@@ -168,7 +168,7 @@ def test_export_refuses_a_vocabulary_jazzd_would_refuse(tmp_path: Path) -> None:
 
 def test_the_tune_still_passes_the_shared_rule(tmp_path: Path) -> None:
     from export.corpus import extract_file
-    from jazzd.generate.model_rules import check_vocabulary
+    from jazzd.generate.model_info import check_vocabulary
 
     corpus = extract_file(tune(tmp_path / "tune.mid"))
     assert len(corpus.vocabulary) == len(set(corpus.tokens)) > 1

@@ -11,7 +11,7 @@ the CLI is imported by ``render``, ``live`` and the top level only; ``errors`` b
 anyone. Every import counts, the lazy ones inside functions and those under
 ``TYPE_CHECKING`` too, and between files they make no cycle. No folder imports a
 folder that imports it back. The top of the package holds the command and the errors
-only; no folder holds more than 12 modules.
+only; no folder holds more than 12 modules, and no module more than 400 lines.
 """
 
 from __future__ import annotations
@@ -175,6 +175,13 @@ def test_no_folder_holds_more_than_twelve_modules() -> None:
             counts[room] = counts.get(room, 0) + 1
     assert counts["jazzd/live"] > 1
     assert {room: n for room, n in counts.items() if n > 12} == {}
+
+
+def test_no_module_is_longer_than_four_hundred_lines() -> None:
+    lengths = {path.relative_to(PACKAGE.parent).as_posix(): len(path.read_text().splitlines())
+               for path in PACKAGE.rglob("*.py")}
+    assert len(lengths) > 50
+    assert {name: n for name, n in lengths.items() if n > 400} == {}
 
 
 def test_the_top_of_the_package_holds_at_most_five_modules() -> None:

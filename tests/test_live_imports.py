@@ -34,7 +34,7 @@ JAZZD_MODULES = {
     "jazzd.errors", "jazzd.files", "jazzd.files.checked_input",
     "jazzd.files.atomic_output", "jazzd.files.embedded",
     "jazzd.generate", "jazzd.generate.feel", "jazzd.generate.limits", "jazzd.generate.step_model",
-    "jazzd.generate.model_rules",
+    "jazzd.generate.model_info",
     "jazzd.generate.model_catalog",
     "jazzd.generate.onnx_header", "jazzd.generate.expression", "jazzd.generate.performer",
     "jazzd.generate.sampling", "jazzd.generate.session", "jazzd.generate.soloist",

@@ -19,16 +19,17 @@ from jazzd.errors import UserError, first_line
 from jazzd.files.checked_input import check_input_file
 from jazzd.files.embedded import data_file
 from jazzd.generate.expression import Style, StyleError
-from jazzd.generate.limits import MAX_TEMPERATURE, MIN_TEMPERATURE
-from jazzd.generate.model_rules import (
+from jazzd.generate.model_info import (
     MAX_MODEL_BYTES,
     MAX_STATE_SIZE,
     MAX_VOCABULARY,
+    ModelInfo,
     check_vocabulary,
+    read_context,
+    read_pitch_choice,
+    read_temperature,
 )
 from jazzd.generate.onnx_header import MalformedModel, read_header
-from jazzd.music.context import CONTEXT_SIZE, CONTEXT_SIZES, GROUP_NAMES, group
-from jazzd.music.pitch_choice import PitchChoice, PitchChoiceError
 from jazzd.music.tokens import TokenError, Vocabulary
 
 #: The model format this jazzd writes; it reads every format of READ_FORMATS
@@ -51,59 +52,6 @@ class StepState:
     a: np.ndarray
     c: np.ndarray
     last: int | None
-
-
-@dataclass(frozen=True, eq=False)
-class ContextSpec:
-    """The context a format 3 model reads: its groups; the others are fed as 0."""
-
-    groups: tuple[str, ...]
-    mask: np.ndarray  # (size,) float32, 1 over the groups read
-    #: How many of the context vector's first values the model reads (CONTEXT_SIZES).
-    size: int = 0
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    """What a model file says about itself."""
-
-    vocabulary: Vocabulary
-    n_a: int
-    provenance: dict
-    #: The articulation and dynamics measured at export (None: format 1, or no tables).
-    style: Style | None = None
-    #: The context input (None: formats 1 and 2, the token alone).
-    context: ContextSpec | None = None
-    #: The temperature the model plays at (``jazzd.temperature``; 1 when absent): the
-    #: temperature a player sets is relative to it.
-    temperature: float = 1.0
-    #: The learned choice among a token's pitches (None: the grammar's rules choose).
-    pitch_choice: PitchChoice | None = None
-
-
-def read_context(meta: dict, where: str) -> ContextSpec:
-    """The ``jazzd.context`` metadata of a format 3 model; UserError when it is not this jazzd's."""
-    try:
-        described = json.loads(meta.get("jazzd.context", ""))
-        size, groups = int(described["size"]), tuple(described["groups"])
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError):
-        raise UserError(f"{where} is format 3 but has no readable jazzd.context metadata: "
-                        "export the model again") from None
-    if size not in CONTEXT_SIZES:
-        raise UserError(f"{where} reads a context of {size} values, this jazzd computes "
-                        f"{CONTEXT_SIZE}: export the model again with this jazzd")
-    unknown = [name for name in groups if name not in GROUP_NAMES]
-    if unknown:
-        raise UserError(f"{where} reads context group {str(unknown[0])[:40]!r}, unknown to this "
-                        f"jazzd ({', '.join(GROUP_NAMES)}): export the model again")
-    mask = np.zeros(size, dtype=np.float32)
-    for name in groups:
-        found = group(name)
-        if found.stop > size:
-            raise UserError(f"{where} reads context group {name!r} beyond its {size} values: "
-                            "export the model again")
-        mask[found.start : found.stop] = 1.0
-    return ContextSpec(groups, mask, size)
 
 
 def _probability_problem(probs: np.ndarray) -> str | None:
@@ -264,32 +212,6 @@ def read_info(session, where: str) -> ModelInfo:
             ) from None
     return ModelInfo(vocabulary, n_a, provenance, style, context, read_temperature(meta, where),
                      read_pitch_choice(meta, where))
-
-
-def read_pitch_choice(meta: dict, where: str) -> PitchChoice | None:
-    """The model's learned pitch choice (``jazzd.pitch_choice``; None when absent)."""
-    if "jazzd.pitch_choice" not in meta:
-        return None
-    try:
-        return PitchChoice.from_json(meta["jazzd.pitch_choice"])
-    except PitchChoiceError as exc:
-        raise UserError(f"{where} has unreadable jazzd.pitch_choice metadata ({exc}): "
-                        "export the model again") from None
-
-
-def read_temperature(meta: dict, where: str) -> float:
-    """The model's own sampling temperature (``jazzd.temperature``, 1 when absent)."""
-    text = meta.get("jazzd.temperature")
-    if text is None:
-        return 1.0
-    try:
-        value = float(text[:40])
-    except ValueError:
-        value = float("nan")
-    if not MIN_TEMPERATURE <= value <= MAX_TEMPERATURE:
-        raise UserError(f"{where} has jazzd.temperature {text[:40]!r}, not a number from "
-                        f"{MIN_TEMPERATURE} to {MAX_TEMPERATURE}: export the model again")
-    return value
 
 
 class StepModel:
