@@ -17,7 +17,7 @@ import time
 import pytest
 from jack_harness import Jazzd, MidiDump, NotifySocket, unique
 
-from jazzd.midi.send_log import read_send_log
+from jazzd.files.send_log import read_send_log
 
 pytestmark = [pytest.mark.jack, pytest.mark.slow]
 

@@ -25,7 +25,7 @@ from midi_builder import track, write
 from jazzd.cli import main
 from jazzd.config.load import MAX_CONFIG_BYTES, load_config
 from jazzd.errors import UserError
-from jazzd.generate.onnx_header import read_header
+from jazzd.files.onnx_header import read_header
 from jazzd.generate.step_model import MAX_STATE_SIZE, StepModel
 from jazzd.midi.smf import MAX_MIDI_FILE_BYTES, MAX_MIDI_NOTES
 from jazzd.music.chords import MAX_CHORDS, from_progression, load_chord_file

@@ -36,7 +36,7 @@ JAZZD_MODULES = {
     "jazzd.generate", "jazzd.generate.feel", "jazzd.generate.limits", "jazzd.generate.step_model",
     "jazzd.generate.model_info",
     "jazzd.generate.model_catalog",
-    "jazzd.generate.onnx_header", "jazzd.generate.expression", "jazzd.generate.performer",
+    "jazzd.files.onnx_header", "jazzd.generate.expression", "jazzd.generate.performer",
     "jazzd.generate.sampling", "jazzd.generate.session", "jazzd.generate.soloist",
     "jazzd.live", "jazzd.live.builders", "jazzd.live.daemon", "jazzd.live.inputs",
     "jazzd.live.outputs", "jazzd.live.reload",

@@ -27,7 +27,7 @@ from jack_harness import (
     unique,
 )
 
-from jazzd.midi.send_log import read_send_log
+from jazzd.files.send_log import read_send_log
 
 pytestmark = [pytest.mark.jack, pytest.mark.slow]
 

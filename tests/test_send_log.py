@@ -7,10 +7,10 @@ import pytest
 from jazzd.config.keys import DaemonConfig
 from jazzd.config.load import Config
 from jazzd.errors import UserError
+from jazzd.files.send_log import SendLog, read_send_log
 from jazzd.live.daemon import run_daemon
 from jazzd.live.service.sdnotify import Notifier
 from jazzd.midi.port import MemoryPort
-from jazzd.midi.send_log import SendLog, read_send_log
 
 
 def test_every_message_a_port_sends_is_logged_with_its_time_in_order(tmp_path):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from jazzd.errors import UserError
 from jazzd.files.embedded import data_file
-from jazzd.generate.onnx_header import MalformedModel, read_header
+from jazzd.files.onnx_header import MalformedModel, read_header
 
 #: Embedded name -> file in ``data/``; the first is the default.
 EMBEDDED = {"default": "model.onnx", "metheny": "metheny.onnx"}

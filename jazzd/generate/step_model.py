@@ -18,6 +18,7 @@ import numpy as np
 from jazzd.errors import UserError, first_line
 from jazzd.files.checked_input import check_input_file
 from jazzd.files.embedded import data_file
+from jazzd.files.onnx_header import MalformedModel, read_header
 from jazzd.generate.expression import Style, StyleError
 from jazzd.generate.model_info import (
     MAX_MODEL_BYTES,
@@ -29,7 +30,6 @@ from jazzd.generate.model_info import (
     read_pitch_choice,
     read_temperature,
 )
-from jazzd.generate.onnx_header import MalformedModel, read_header
 from jazzd.music.tokens import TokenError, Vocabulary
 
 #: The model format this jazzd writes; it reads every format of READ_FORMATS
@@ -115,7 +115,7 @@ def check_declared_sizes(path: Path) -> None:
 
     The file's size against ``MAX_MODEL_BYTES`` (one ``stat``), then the graph's
     declared input and output shapes and its ``jazzd.n_a`` metadata, read from the
-    protobuf bytes (:mod:`jazzd.generate.onnx_header`), against ``MAX_STATE_SIZE`` (inputs
+    protobuf bytes (:mod:`jazzd.files.onnx_header`), against ``MAX_STATE_SIZE`` (inputs
     ``a``, ``c``) and ``MAX_VOCABULARY`` (input ``x``); no dimension may exceed the
     larger of the two. Raises UserError naming the limit and the value.
     """

@@ -257,7 +257,7 @@ def _open_ports(
     config, signals = given.config, given.signals
     send_log = None
     if config.daemon.send_log:
-        from jazzd.midi.send_log import SendLog  # --send-log only
+        from jazzd.files.send_log import SendLog  # --send-log only
 
         send_log = stack.enter_context(contextlib.closing(SendLog(config.daemon.send_log)))
     recorder = session_recorder(config, clock, send_log)
