@@ -32,7 +32,8 @@ from jack_harness import (
 pytestmark = [pytest.mark.jack, pytest.mark.slow]
 
 RATE = 48000
-PLAY_S = 6.0  # 13 beats at 130 BPM: enough notes of a solo that may open with rests
+#: 19 beats at 130 BPM: enough notes of a solo that breathes as players do (rests of 2-3 beats).
+PLAY_S = 9.0
 
 
 def jack_lsp(*args: str) -> str:
