@@ -203,20 +203,16 @@ class PitchChoice:
     def cumulative(self, situation: int, candidates: tuple[int, ...], prev: int | None,
                    centre: int, motion: int, root: int, register: float,
                    local: int | None = None) -> tuple[float, ...]:
-        """The candidates' cumulative probabilities (the last is 1), cached."""
-        key = (situation, candidates, prev, centre, motion, root, register, local)
-        found = self._cache.get(key)
-        if found is None:
-            scores = self._scores(situation, candidates, prev, centre, motion, root, register,
-                                  local)
-            top = max(scores)
-            total, running = 0.0, []
-            for value in scores:
-                total += math.exp(value - top)
-                running.append(total)
-            found = tuple(value / total for value in running)
-            self._keep(key, found)
-        return found
+        """The candidates' cumulative probabilities (the last is 1), computed afresh: the
+        situations a line meets are too many for a cache to pay (most calls missed one)."""
+        scores = self._scores(situation, candidates, prev, centre, motion, root, register,
+                              local)
+        top = max(scores)
+        total, running = 0.0, []
+        for value in scores:
+            total += math.exp(value - top)
+            running.append(total)
+        return tuple(value / total for value in running)
 
     def _keep(self, key: tuple, value: tuple[float, ...]) -> None:
         """Cache ``value``; a full cache starts afresh."""
