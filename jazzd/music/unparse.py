@@ -165,15 +165,6 @@ def _bell(candidates: tuple[int, ...], centre: float, spread: float) -> tuple[fl
     return tuple(value / total for value in cumulative)
 
 
-def _pick_near(
-    candidates: tuple[int, ...], centre: float, spread: float, rng: Random
-) -> int:
-    """One of ``candidates``, the nearer ``centre`` the likelier; one draw of ``rng``."""
-    cumulative = _bell(candidates, centre, spread)
-    index = bisect_right(cumulative, rng.random())
-    return candidates[min(index, len(candidates) - 1)]
-
-
 def _nearest(pitches: tuple[int, ...], target: int) -> int:
     return min(pitches, key=lambda p: (abs(p - target), p))
 
@@ -246,18 +237,30 @@ def choose_pitch(
             return found
         return draw(found[1], _learned_distribution(choice, found, chord, prev, motion,
                                                     pitch_range, local), rng)
+    found = _rule_choice(token, chord, prev, pitch_range, collapse_ax)
+    if isinstance(found, int):
+        return found
+    window, cumulative = found
+    return _pick(window, rng) if cumulative is None else draw(window, cumulative, rng)
+
+
+def _rule_choice(token: Token, chord: Chord, prev: int | None, pitch_range: PitchRange,
+                 collapse_ax: bool) -> int | tuple[tuple[int, ...], tuple[float, ...] | None]:
+    """What the grammar's rules choose among: the one pitch they leave, or a window with
+    its cumulative weights (None: all alike)."""
     kind = "C" if collapse_ax and token.kind in ("A", "X") else token.kind
     pitches = class_pitches(chord, kind, pitch_range)
     if prev is None:
         middle = pitch_range.middle
         window = _between(pitches, middle - _NEAR, middle + _NEAR - 1)
-        return _pick(window, rng) if window else _nearest(pitches, middle)
+        return (window, None) if window else _nearest(pitches, middle)
     bounds = token.bounds
     if bounds is None:
         window = _between(pitches, prev - _NEAR, prev + _NEAR)
         if not window:
             return _nearest(pitches, prev)
-        return _pick_near(_steer(window, prev, pitch_range), prev, BAR_START_SPREAD, rng)
+        window = _steer(window, prev, pitch_range)
+        return window, _bell(window, prev, BAR_START_SPREAD)
     lower, upper = bounds
     interval = (lower + upper) // 2
     window = _between(pitches, prev + lower, prev + upper)
@@ -267,8 +270,8 @@ def choose_pitch(
     if window:
         # A tie between two pitches either side of the centre goes to the smaller interval.
         pull = math.copysign(TOWARD_PREVIOUS, interval) if interval else 0.0
-        centre = prev + interval - pull
-        return _pick_near(_steer(window, prev, pitch_range), centre, CENTRE_SPREAD, rng)
+        window = _steer(window, prev, pitch_range)
+        return window, _bell(window, prev + interval - pull, CENTRE_SPREAD)
     step = -2 if prev > pitch_range.middle else 2
     return min(max(prev + step, pitch_range.low), pitch_range.high)
 
@@ -324,30 +327,8 @@ def _uniform(candidates: tuple[int, ...]) -> tuple[float, ...]:
 def _rule_probability(pitch: int, token: Token, chord: Chord, prev: int | None,
                       pitch_range: PitchRange, collapse_ax: bool) -> float:
     """The probability the rules above (no learned choice) give ``pitch``."""
-    kind = "C" if collapse_ax and token.kind in ("A", "X") else token.kind
-    pitches = class_pitches(chord, kind, pitch_range)
-    if prev is None:
-        middle = pitch_range.middle
-        window = _between(pitches, middle - _NEAR, middle + _NEAR - 1)
-        if not window:
-            return float(pitch == _nearest(pitches, middle))
-        return probability_of(pitch, window, _uniform(window))
-    bounds = token.bounds
-    if bounds is None:
-        window = _between(pitches, prev - _NEAR, prev + _NEAR)
-        if not window:
-            return float(pitch == _nearest(pitches, prev))
-        window = _steer(window, prev, pitch_range)
-        return probability_of(pitch, window, _bell(window, prev, BAR_START_SPREAD))
-    lower, upper = bounds
-    interval = (lower + upper) // 2
-    window = _between(pitches, prev + lower, prev + upper)
-    if not window:
-        window = _between(pitches, prev - upper, prev - lower)
-        interval = -interval
-    if window:
-        pull = math.copysign(TOWARD_PREVIOUS, interval) if interval else 0.0
-        window = _steer(window, prev, pitch_range)
-        return probability_of(pitch, window, _bell(window, prev + interval - pull, CENTRE_SPREAD))
-    step = -2 if prev > pitch_range.middle else 2
-    return float(pitch == min(max(prev + step, pitch_range.low), pitch_range.high))
+    found = _rule_choice(token, chord, prev, pitch_range, collapse_ax)
+    if isinstance(found, int):
+        return float(pitch == found)
+    window, cumulative = found
+    return probability_of(pitch, window, cumulative or _uniform(window))
