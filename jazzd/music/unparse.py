@@ -188,14 +188,28 @@ def learned_candidates(
     bounds = token.bounds
     if bounds is None:
         return 1, pitches, 0
+    window, interval = _interval_window(pitches, prev, bounds)
+    if window:
+        return 2, window, interval
+    return _step_inward(prev, pitch_range)
+
+
+def _interval_window(pitches: tuple[int, ...], prev: int, bounds: tuple[int, int]
+                     ) -> tuple[tuple[int, ...], int]:
+    """(the pitches in an interval token's window from ``prev``, mirrored downward when
+    none lies upward, and the window's centre interval, signed as the window lies)."""
     lower, upper = bounds
     interval = (lower + upper) // 2
     window = _between(pitches, prev + lower, prev + upper)
     if not window:
         window = _between(pitches, prev - upper, prev - lower)
         interval = -interval
-    if window:
-        return 2, window, interval
+    return window, interval
+
+
+def _step_inward(prev: int, pitch_range: PitchRange) -> int:
+    """A whole step from ``prev`` toward the middle of the range: no pitch of the class
+    in reach."""
     step = -2 if prev > pitch_range.middle else 2
     return min(max(prev + step, pitch_range.low), pitch_range.high)
 
@@ -261,19 +275,13 @@ def _rule_choice(token: Token, chord: Chord, prev: int | None, pitch_range: Pitc
             return _nearest(pitches, prev)
         window = _steer(window, prev, pitch_range)
         return window, _bell(window, prev, BAR_START_SPREAD)
-    lower, upper = bounds
-    interval = (lower + upper) // 2
-    window = _between(pitches, prev + lower, prev + upper)
-    if not window:
-        window = _between(pitches, prev - upper, prev - lower)
-        interval = -interval
+    window, interval = _interval_window(pitches, prev, bounds)
     if window:
         # A tie between two pitches either side of the centre goes to the smaller interval.
         pull = math.copysign(TOWARD_PREVIOUS, interval) if interval else 0.0
         window = _steer(window, prev, pitch_range)
         return window, _bell(window, prev + interval - pull, CENTRE_SPREAD)
-    step = -2 if prev > pitch_range.middle else 2
-    return min(max(prev + step, pitch_range.low), pitch_range.high)
+    return _step_inward(prev, pitch_range)
 
 
 def unparse(
