@@ -47,8 +47,8 @@ WEIGHTS = BLOCK * len(SITUATIONS)
 OCTAVE = 12.0
 #: The line's local centre is the mean of this many notes before (rounded).
 LOCAL_NOTES = 8
-#: Entries kept in a choice's cache of distributions before it starts afresh.
-_CACHE_LIMIT = 1 << 16
+#: Registers whose lookup tables a choice keeps before it starts afresh.
+_CACHE_LIMIT = 64
 
 
 class PitchChoiceError(ValueError):
@@ -157,7 +157,7 @@ class PitchChoice:
 
     def _tables(self, situation: int, register: float) -> _Tables:
         """The situation's weights as lookup tables (made once per register)."""
-        key = ("tables", situation, register)
+        key = (situation, register)
         found = self._cache.get(key)
         if found is None:
             weights = self.weights
@@ -175,14 +175,16 @@ class PitchChoice:
                               for pitch in range(128)),
                 nears=tuple(near_linear * (d / OCTAVE) + near_square * (d / OCTAVE) * (d / OCTAVE)
                             for d in range(-127, 128)))
-            self._keep(key, found)
+            if len(self._cache) >= _CACHE_LIMIT:  # registers a knob swept through: afresh
+                self._cache.clear()
+            self._cache[key] = found
         return found
 
     def _scores(self, situation: int, candidates: tuple[int, ...], prev: int | None,
                 centre: int, motion: int, root: int, register: float,
                 local: int | None = None) -> list[float]:
         """:meth:`score` of every candidate, to the bit, from lookup tables (the player's
-        path: a distribution not yet cached)."""
+        path)."""
         tables = self._tables(situation, register)
         roles, leaps, heights, nears = tables.roles, tables.leaps, tables.heights, tables.nears
         direction = 1 if centre >= 0 else -1
@@ -213,12 +215,6 @@ class PitchChoice:
             total += math.exp(value - top)
             running.append(total)
         return tuple(value / total for value in running)
-
-    def _keep(self, key: tuple, value: tuple[float, ...]) -> None:
-        """Cache ``value``; a full cache starts afresh."""
-        if len(self._cache) >= _CACHE_LIMIT:
-            self._cache.clear()
-        self._cache[key] = value
 
     def register_in(self, low: int, high: int) -> float:
         """The register centre inside a range ``low``-``high``: the players', held at least
