@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from itertools import pairwise
 
 import numpy as np
 
@@ -26,6 +25,7 @@ from jazzd.music.pitch_choice import (
     Z_WEIGHT,
     PitchChoice,
     features,
+    line_motion,
     local_centre,
 )
 from jazzd.music.tokens import Token
@@ -60,10 +60,7 @@ class Choice:
 
 def motions(pitches: Sequence[int]) -> list[int]:
     """The sign of the line's last step before each note (0: none yet, or a repeat)."""
-    found = [0, 0]
-    for before, after in pairwise(pitches):
-        found.append((after > before) - (after < before))
-    return found[: len(pitches)]
+    return [line_motion(pitches[max(0, number - 2):number]) for number in range(len(pitches))]
 
 
 def note_choices(part: Corpus, *, pitch_range: PitchRange = TRAINING_RANGE

@@ -37,7 +37,7 @@ from jazzd.music.context import (
     set_previous,
     set_register,
 )
-from jazzd.music.pitch_choice import LOCAL_NOTES, local_centre
+from jazzd.music.pitch_choice import LOCAL_NOTES, line_motion, local_centre
 from jazzd.music.theory import Chord
 from jazzd.music.tokens import BAR_BEATS, Token
 from jazzd.music.unparse import DEFAULT_RANGE, Note, PitchRange, unparse
@@ -82,8 +82,6 @@ class SoloistCheckpoint:
     rng_state: tuple
     #: Beats into the bar where the state stands (0: before the bar; else before a note).
     offset: Fraction = Fraction(0)
-    #: The sign of the line's last step (0: none yet, or a repeat).
-    motion: int = 0
     #: Where the next token stands in the phrase.
     phrase: PhrasePlace = field(default_factory=PhrasePlace)
     #: The line's last pitches (at most LOCAL_NOTES), for its local centre.
@@ -134,9 +132,9 @@ class Soloist:
         self._bar = 0
         self._last_index: int | None = None
         self._prev_pitch: int | None = None
-        self._motion = 0
         self._phrase = PhrasePlace()
-        #: The line's last pitches (at most LOCAL_NOTES): its local centre.
+        #: The line's last pitches (at most LOCAL_NOTES, the last is _prev_pitch): its local
+        #: centre and the sign of its last step.
         self._recent: tuple[int, ...] = ()
         context = model.info.context
         #: Whether the model reads the place in the phrase (the ``phrase`` context group).
@@ -191,7 +189,6 @@ class Soloist:
             counts=(self._count_tokens, self._count_notes, self._count_rests),
             rng_state=self.rng.getstate(),
             offset=self._offset,
-            motion=self._motion,
             phrase=self._phrase,
             recent=self._recent,
         )
@@ -209,7 +206,6 @@ class Soloist:
         self._count_tokens, self._count_notes, self._count_rests = checkpoint.counts
         self.rng.setstate(checkpoint.rng_state)
         self._offset = checkpoint.offset
-        self._motion = checkpoint.motion
         self._phrase = checkpoint.phrase
         self._recent = checkpoint.recent
 
@@ -244,7 +240,6 @@ class Soloist:
             self._phrase = self._phrase.after(token.is_rest, token.duration)
         if last_pitch is not None:
             self._prev_pitch = last_pitch
-            self._motion = 0
             self._recent = (last_pitch,)
         self._bar = bar
         self._offset = Fraction(0)
@@ -317,7 +312,7 @@ class Soloist:
             pitch_range=self.pitch_range,
             collapse_ax=self.collapse_ax,
             choice=self.pitch_choice,
-            motion=self._motion,
+            motion=line_motion(self._recent),
             local=local_centre(self._recent) if self.pitch_choice is not None else None,
         )
         self._phrase = self._phrase.after(note.pitch is None, note.duration)
@@ -325,8 +320,6 @@ class Soloist:
             self._count_rests += 1
         else:
             self._count_notes += 1
-            if self._prev_pitch is not None:
-                self._motion = (note.pitch > self._prev_pitch) - (note.pitch < self._prev_pitch)
             self._prev_pitch = note.pitch
             self._recent = (*self._recent[1 - LOCAL_NOTES:], note.pitch)
         return note

@@ -62,6 +62,13 @@ def _leap_class(size: int) -> int:
     return len(LEAP_BOUNDS)
 
 
+def line_motion(pitches: Sequence[int]) -> int:
+    """The sign of the line's last step (0: fewer than two notes yet, or a repeat)."""
+    if len(pitches) < 2:
+        return 0
+    return (pitches[-1] > pitches[-2]) - (pitches[-1] < pitches[-2])
+
+
 def local_centre(pitches: Sequence[int]) -> int | None:
     """The line's local centre: the rounded mean of its last :data:`LOCAL_NOTES` pitches
     (None before the first)."""
