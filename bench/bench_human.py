@@ -367,15 +367,19 @@ class Sampling:
     top_p: float | None = None
 
 
-def render_line(sampling: Sampling, loop: ChordLoop, bars: int, seed: int) -> list[TimedNote]:
+def render_line(sampling: Sampling, loop: ChordLoop, bars: int, seed: int,
+                bpm: float | None = None) -> list[TimedNote]:
     """``bars`` bars of jazzd over ``loop`` from its beat 0, as ``jazzd --render --legato
-    --swing 1`` plays them (the same config, session and performer), rests dropped."""
+    --swing 1 [--bpm BPM]`` plays them (the same config, session and performer), rests
+    dropped."""
     from jazzd.config.load import load_config, with_overrides
     from jazzd.generate.session import open_session
     from jazzd.render.render_file import render_solo
 
     flags = {"model": sampling.model, "legato": True, "swing": 1.0, "seed": seed,
              "temperature": sampling.temperature, "top_p": sampling.top_p}
+    if bpm is not None:
+        flags["bpm"] = bpm
     session = open_session(with_overrides(load_config(None), flags).music)
     session.performer.set_chords(loop)
     return rendered_line(render_solo(session.performer, bars))
@@ -589,6 +593,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="jazzd --temperature for every render (default: jazzd's)")
     parser.add_argument("--top-p", type=float, default=None,
                         help="jazzd --top-p for every render (default: jazzd's)")
+    parser.add_argument("--bpm", type=_bpm, default="solo", metavar="solo|default|BPM",
+                        help="the tempo of the renders: each solo's own (default), jazzd's "
+                             "default, or a number")
     parser.add_argument("--control", action="store_true",
                         help="also test the first model against itself with other seeds (the "
                              "test's floor: about 0.5)")
@@ -596,6 +603,26 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"features listed for each model, those most apart (default {TOP})")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures as JSON")
     return parser
+
+
+def tempo_of(part: Corpus, bpm: str) -> float | None:
+    """The tempo a render over ``part``'s changes is played at: the solo's own (``solo``,
+    when known), else ``bpm`` (a number, or ``default``: jazzd's)."""
+    if bpm == "solo":
+        return round(part.tempo, 1) if part.tempo else None
+    return None if bpm == "default" else float(bpm)
+
+
+def _bpm(text: str) -> str:
+    if text in ("solo", "default"):
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 20 <= value <= 400:
+        raise argparse.ArgumentTypeError("give solo, default or beats per minute (20-400)")
+    return text
 
 
 def label(model: str) -> str:
@@ -627,7 +654,7 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> dict:
         f"{args.split_seed}){' with the solos left out' if args.left_out else ''}")
     out(f"windows: {args.window} bars, {len(h)} per side ({total - len(h)} dropped: the player "
         f"plays under {MIN_NOTES} notes); renders --legato --swing 1, seeds {args.seed}-"
-        f"{args.seed + len(parts) - 1}"
+        f"{args.seed + len(parts) - 1}, tempo {args.bpm}"
         + (f", --temperature {args.temperature}" if args.temperature is not None else "")
         + (f", --top-p {args.top_p}" if args.top_p is not None else ""))
     print(f"players read in {time.perf_counter() - began:.0f} s", file=sys.stderr)
@@ -640,7 +667,8 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> dict:
 
     def rendered(sampling: Sampling, first: int) -> np.ndarray:
         def line_of(number: int, part: Corpus) -> list[TimedNote]:
-            return render_line(sampling, _loop(part), len(part.bars), first + number)
+            return render_line(sampling, _loop(part), len(part.bars), first + number,
+                               tempo_of(part, args.bpm))
 
         return np.array(feature_rows(parts, groups, args.window, line_of, kept).values)
 

@@ -21,6 +21,8 @@ then :func:`export.split.split_by_player_and_tune`), so it is the model's. Print
   ``--swing 1``;
 - gate (played length over the time to the next onset) and loudness spread (dB) by the
   same bands, the players' against the renders';
+- density by the same bands: onsets per beat, and the share of onsets a sixteenth or less
+  after the one before (players play a ballad in double time and thin a burner out);
 - issue 12's musicality figures of the renders at the first of ``--tempos``;
 - per-token cost of ``--model`` against ``metheny`` (:func:`bench_model.token_rounds`)
   and READY / own RSS (``bench_ready.py``).
@@ -39,6 +41,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from itertools import pairwise
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -97,6 +100,20 @@ class Feel:
     breath: float | None = None
     marked_phrase: float | None = None
     marked_breath: float | None = None
+    #: Onsets per beat, and the share of inter-onset intervals of a sixteenth or less.
+    density: float | None = None
+    short: float | None = None
+
+
+def density(onsets: Sequence[Fraction], beats: float) -> tuple[float | None, float | None]:
+    """(onsets per beat over ``beats`` beats, the share of inter-onset intervals of a
+    sixteenth or less) of a line's onsets (beats)."""
+    ordered = sorted(set(onsets))
+    gaps = [b - a for a, b in pairwise(ordered)]
+    if not ordered or beats <= 0:
+        return None, None
+    short = sum(gap <= Fraction(1, 4) for gap in gaps) / len(gaps) if gaps else None
+    return len(ordered) / beats, short
 
 
 def _median(values: Sequence[float]) -> float | None:
@@ -117,9 +134,11 @@ def player_feel(solo: Solo) -> Feel:
                                 for n in solo.notes), float(PHRASE_GAP))
     marked, marked_breaths = marked_phrases(
         (n.phrase, float(n.position), float(n.position + n.sounding)) for n in solo.notes)
+    busy = density([n.position for n in solo.notes], solo.bars * 4.0)
     return Feel(solo.tempo, solo_swing(ratios), musicality.gate_median(line),
                 loudness_sd(n.loudness for n in ordered if n.loudness is not None), None,
-                _median(lengths), _median(breaths), _median(marked), _median(marked_breaths))
+                _median(lengths), _median(breaths), _median(marked), _median(marked_breaths),
+                *busy)
 
 
 # ---- the renders -----------------------------------------------------------------
@@ -131,8 +150,9 @@ def render_line(path: Path) -> list[TimedNote]:
     return musicality.solo_line(musicality.pick_solo_track(tracks).notes)
 
 
-def render_feel(path: Path, bpm: float) -> Feel:
-    """A render's feel from its note-on times against the exact beat grid."""
+def render_feel(path: Path, bpm: float, bars: int) -> Feel:
+    """A render's feel from its note-on times against the exact beat grid (``bars``: its
+    length)."""
     line = render_line(path)
     last = int(max(n.end for n in line)) + 2
     ratios = pair_ratios([(n.start, float(n.start)) for n in line],
@@ -143,7 +163,8 @@ def render_feel(path: Path, bpm: float) -> Feel:
     return Feel(bpm, solo_swing(ratios), musicality.gate_median(line),
                 loudness_sd(velocity_db(v) for v in velocities),
                 statistics.pstdev(velocities) if len(velocities) > 1 else None,
-                _median(lengths), _median(breaths))
+                _median(lengths), _median(breaths), None, None,
+                *density([n.start for n in line], bars * 4.0))
 
 
 def column(feels: Sequence[Feel], figure: Callable[[Feel], float | None]) -> dict[int, Spread]:
@@ -332,7 +353,7 @@ def feel_tables(args: argparse.Namespace, sources: dict[str, list[str]], folder:
             out = folder / f"{slug}_{bpm}_{seed}.mid"
             musicality.render(out, flags, seed, args.swing_bars,
                               ["--model", args.model, "--bpm", str(bpm)])
-            auto.append(render_feel(out, bpm))
+            auto.append(render_feel(out, bpm, args.swing_bars))
             if bpm == args.tempos[0]:
                 first_tempo.append(musicality.measure_file(
                     out, pitch_range=(learned.low, learned.high)))
@@ -340,7 +361,7 @@ def feel_tables(args: argparse.Namespace, sources: dict[str, list[str]], folder:
                 out = folder / f"{slug}_{bpm}_{seed}_straight.mid"
                 musicality.render(out, flags, seed, args.swing_bars,
                                   ["--model", args.model, "--bpm", str(bpm), "--swing", "1"])
-                straight.append(render_feel(out, bpm))
+                straight.append(render_feel(out, bpm, args.swing_bars))
     players = [player_feel(s) for s in held]
     all_players = [player_feel(s) for s in everyone]
     bands = sorted({band_of(f.bpm) for f in auto} | {band_of(f.bpm) for f in players if f.bpm > 0})
@@ -363,6 +384,14 @@ def feel_tables(args: argparse.Namespace, sources: dict[str, list[str]], folder:
                            ("all WJazzD players", column(all_players, lambda f: f.loudness_sd)),
                            ("renders (dB)", column(auto, lambda f: f.loudness_sd)),
                            ("renders (velocity)", column(auto, lambda f: f.velocity_sd))]))
+    say("\ndensity by tempo band: onsets per beat / share of inter-onset intervals of a "
+        "sixteenth or less, median (IQR, solos)")
+    say(band_table(bands, [("held-out players", column(players, lambda f: f.density)),
+                           ("all WJazzD players", column(all_players, lambda f: f.density)),
+                           ("renders", column(auto, lambda f: f.density))]))
+    say(band_table(bands, [("held-out players", column(players, lambda f: f.short)),
+                           ("all WJazzD players", column(all_players, lambda f: f.short)),
+                           ("renders", column(auto, lambda f: f.short))]))
     say(f"\nphrases and breaths, beats: median (IQR, solos) of each solo's median; a silence "
         f"of {float(PHRASE_GAP):g} beat or more ends a phrase (the runtime's rule), and the "
         "transcribers' phrase ids for reference")

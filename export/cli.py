@@ -86,6 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--plateau", type=int, default=0, metavar="N",
                         help="with --validation: halve the learning rate after N epochs "
                              "without a better validation NLL (default 0: never)")
+    parser.add_argument("--halve-after", default="", metavar="E,E",
+                        help="halve the learning rate after these epochs (the "
+                             "learning_rate_halved_after of a validation run's provenance, "
+                             "to train on every solo as it trained)")
     parser.add_argument("--patience", type=int, default=5,
                         help="epochs without a better validation NLL before stopping (default 5)")
     parser.add_argument("--epochs", type=int, default=100,
@@ -220,6 +224,7 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> int:
     if args.out is None:
         raise UserError("give --out PATH.onnx (the model to write), or --tokens to print them")
     features = _features(args.features)
+    args.halve_after = _epochs(args.halve_after)
     if args.epochs < 1:
         raise UserError(f"--epochs {args.epochs}: train for at least 1 epoch")
     if args.epochs > MAX_EPOCHS:
@@ -326,6 +331,18 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> int:
     out(f"seconds: parse {parse_seconds:.1f}, tensorflow import {import_seconds:.1f}, "
         f"training {train_seconds:.1f}, export {export_seconds:.1f}")
     return 0
+
+
+def _epochs(text: str) -> tuple[int, ...]:
+    """The epochs of ``--halve-after`` (comma-separated, from 1), UserError for others."""
+    try:
+        epochs = tuple(int(item) for item in text.split(",") if item.strip())
+    except ValueError:
+        epochs = (0,)
+    if any(epoch < 1 for epoch in epochs):
+        raise UserError(f"--halve-after {text[:40]!r}: give epoch numbers from 1, separated by "
+                        "commas (such as 30,34)")
+    return epochs
 
 
 def _features(text: str) -> tuple[str, ...]:

@@ -40,6 +40,7 @@ from jazzd.midi.smf import (
     pick_solo_track,
     read_midi,
     snap_onset,
+    tempo_at,
 )
 from jazzd.music.chords import ChordLoop, file_sha256, loop_from_chords
 from jazzd.music.phrase import MIN_REST, played_notes, solo_line, tokenize
@@ -74,6 +75,8 @@ class Corpus:
     played: tuple[tuple[Fraction, Fraction, Fraction, int, int], ...] = ()
     #: The chords under the solo as jazzd plays over them: beat 0 is ``start``.
     chords: ChordLoop | None = None
+    #: The tempo the solo was played at (beats per minute; None: not known).
+    tempo: float | None = None
 
     @property
     def tokens(self) -> list[str]:
@@ -173,7 +176,8 @@ def extract_file(path: str | Path, **options: object) -> Corpus:
     """Read a MIDI file and extract its corpus (options as for :func:`extract`)."""
     tracks = read_midi(path)
     corpus = extract(tracks, source=Path(path).name, **options)  # type: ignore[arg-type]
-    return dataclasses.replace(corpus, sha256=file_sha256(Path(path)))
+    return dataclasses.replace(corpus, sha256=file_sha256(Path(path)),
+                               tempo=tempo_at(path, corpus.start))
 
 
 @dataclass(frozen=True)

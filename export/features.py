@@ -5,7 +5,7 @@ the tokens before it in the bar end, and its context is
 :func:`jazzd.music.context.context_at` of the file's chord loop at that beat: the
 same function the soloist calls while it plays. The vocabulary keeps the tokens
 seen at least ``min_count`` times; any other token is read as the token the
-runtime maps it to (:func:`jazzd.generate.soloist.nearest_token`), in training and in
+runtime maps it to (:func:`jazzd.music.token_lookup.nearest_token`), in training and in
 evaluation alike.
 """
 
@@ -19,8 +19,8 @@ from fractions import Fraction
 import numpy as np
 
 from export.corpus import Corpus
-from jazzd.generate.soloist import nearest_token
 from jazzd.music.context import CONTEXT_SIZE, PhrasePlace, context_at, group
+from jazzd.music.token_lookup import nearest_token
 from jazzd.music.tokens import BAR_BEATS, Vocabulary, parse_token
 
 
@@ -78,7 +78,8 @@ def contexts(part: Corpus, *, future: bool = True) -> np.ndarray:
     """The context of each token of ``part`` over its own chords, (n, CONTEXT_SIZE)."""
     if part.chords is None:
         raise ValueError(f"{part.source} carries no chords")
-    rows = [context_at(part.chords, beat, previous, future=future, phrase=phrase)
+    rows = [context_at(part.chords, beat, previous, future=future, phrase=phrase,
+                       tempo=part.tempo)
             for beat, previous, phrase in zip(onsets(part), previous_pitches(part),
                                               phrase_places(part), strict=True)]
     return np.stack(rows) if rows else np.zeros((0, CONTEXT_SIZE), np.float32)

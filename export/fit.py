@@ -54,6 +54,8 @@ class Fitted:
     history: tuple[tuple[float, float | None], ...]  # (train loss, validation NLL) per epoch
     seconds: float
     parameters: int
+    #: The epochs after which the learning rate was halved.
+    halved: tuple[int, ...] = ()
 
 
 def build(vocabulary_size: int, units: int = UNITS, embed: int = EMBED, dropout: float = DROPOUT
@@ -175,10 +177,16 @@ def fit(
     max_epochs: int = MAX_EPOCHS,
     patience: int = PATIENCE,
     plateau: int = PLATEAU,
+    halve_after: Sequence[int] = (),
     seed: int = 0,
     out: Callable[[str], None] = print,
 ) -> Fitted:
-    """Train, seeded, one progress line per epoch; keeps the weights of the best epoch."""
+    """Train, seeded, one progress line per epoch; keeps the weights of the best epoch.
+
+    The learning rate halves after ``plateau`` epochs without a better validation NLL
+    (at most once per that many), and after each epoch of ``halve_after`` (a validation
+    run's halvings replayed when training on every solo).
+    """
     import keras
     import tensorflow as tf
 
@@ -194,7 +202,7 @@ def fit(
     rng = np.random.default_rng(seed)
     history: list[tuple[float, float | None]] = []
     best = (math.inf, 0, sequence.get_weights())
-    halved = 0
+    halved: list[int] = []
     for epoch in range(1, max_epochs + 1):
         previous, context, target = windows(train_files, mask, rng)
         done = sequence.fit([previous, context], target, batch_size=BATCH_SIZE, epochs=1,
@@ -210,12 +218,14 @@ def fit(
             + f" (best {best[0]:.4f} at epoch {best[1]}), {time.perf_counter() - began:.0f} s")
         if epoch - best[1] >= patience:
             break
-        if plateau and validation_files and epoch - max(best[1], halved) >= plateau:
+        stalled = (plateau and validation_files
+                   and epoch - max(best[1], halved[-1] if halved else 0) >= plateau)
+        if stalled or epoch in halve_after:
             optimizer.learning_rate.assign(float(optimizer.learning_rate) / 2)
-            halved = epoch
+            halved.append(epoch)
     sequence.set_weights(best[2])
     copy()
     train_nll = nll(sequence, train_files, mask)
     validation_nll = nll(sequence, validation_files, mask) if validation_files else None
     return Fitted(step, len(history), best[1], train_nll, validation_nll, tuple(history),
-                  time.perf_counter() - began, int(step.count_params()))
+                  time.perf_counter() - began, int(step.count_params()), tuple(halved))

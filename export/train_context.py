@@ -135,7 +135,7 @@ def run_context(
     import_seconds = clock() - began
     mask = feature_mask(features)
     fitted = fit(len(vocabulary), train_files, held_files, mask, units=units, embed=args.embed,
-                 dropout=args.dropout, plateau=args.plateau,
+                 dropout=args.dropout, plateau=args.plateau, halve_after=args.halve_after,
                  max_epochs=args.epochs, patience=args.patience if held_files else args.epochs,
                  seed=args.seed, out=(lambda line: None) if args.quiet else out)
     began = clock()
@@ -165,6 +165,7 @@ def run_context(
         "features": list(features),
         "epochs": fitted.best_epoch,
         "epochs_run": fitted.epochs,
+        "learning_rate_halved_after": list(fitted.halved),
         "seed": args.seed,
         "parameters": fitted.parameters,
         "train_nll": fitted.train_nll,

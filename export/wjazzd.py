@@ -347,7 +347,8 @@ def to_corpus(solo: Solo, where: Path | None = None, min_rest: Fraction = MIN_RE
                    for note, (onset, length, _, pitch, velocity) in zip(notes, written,
                                                                         strict=True))
     return Corpus(f"{solo.name}{MELODY_SUFFIX}", "melody", "beat track", Fraction(0), end,
-                  bars, sha256=solo.sha256, played=played, chords=loop)
+                  bars, sha256=solo.sha256, played=played, chords=loop,
+                  tempo=solo.tempo or None)
 
 
 @dataclass(frozen=True)

@@ -119,6 +119,7 @@ def test_a_players_feel_from_the_recorded_onsets():
     assert feel.gate == pytest.approx(0.75)
     assert feel.loudness_sd == pytest.approx(3.0)
     assert feel.velocity_sd is None
+    assert (feel.density, feel.short) == (2.0, 0.0)  # 16 onsets in 2 bars, none a 16th apart
 
 
 def test_a_renders_feel_from_its_note_ons(tmp_path):
@@ -134,11 +135,20 @@ def test_a_renders_feel_from_its_note_ons(tmp_path):
     midi = mido.MidiFile(ticks_per_beat=per_beat)
     midi.tracks.append(track)
     midi.save(tmp_path / "render.mid")
-    feel = players.render_feel(tmp_path / "render.mid", 130)
+    feel = players.render_feel(tmp_path / "render.mid", 130, 2)
     assert feel.swing == pytest.approx(2.0)
+    assert (feel.density, feel.short) == (2.0, 0.0)
     assert feel.velocity_sd == pytest.approx(25.0)
     assert feel.loudness_sd == pytest.approx(20 * math.log10(2))
     assert feel.gate == pytest.approx(0.75)
+
+
+def test_density_counts_onsets_per_beat_and_the_sixteenths_between_them() -> None:
+    onsets = [Fraction(0), Fraction(1, 4), Fraction(1, 2), Fraction(1), Fraction(2),
+              Fraction(2)]  # two notes at one onset count once
+    assert players.density(onsets, 4.0) == (1.25, 0.5)
+    assert players.density([], 4.0) == (None, None)
+    assert players.density([Fraction(1)], 4.0) == (0.25, None)
 
 
 def test_a_wjazzd_solo_swings_as_the_players_do():

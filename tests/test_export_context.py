@@ -70,13 +70,14 @@ def test_export_trains_the_context_model_and_evaluate_scores_it(tmp_path: Path) 
     out = tmp_path / "m.onnx"
     trained = _run("-m", "export", "--midi", str(first), str(second), "--out", str(out),
                    "--validation", "1", "--epochs", "3", "--units", "16", "--embed", "4",
-                   "--performance", str(first))
+                   "--performance", str(first), "--halve-after", "2")
     assert trained.returncode == 0, trained.stderr[-2000:]
     assert "validation: 1 files" in trained.stdout and "epoch 3/3" in trained.stdout
     model = StepModel.load(out)
     provenance = model.info.provenance
     assert model.info.context is not None and provenance["architecture"] == "context"
     assert provenance["performance"]["source"] == "a.mid"
+    assert provenance["learning_rate_halved_after"] == [2]
     assert provenance["performance"]["role"].startswith("gate")
     assert provenance["notes"]["files"] == 2 and len(provenance["validation_files"]) == 1
     # the pitch choice is learned from the training file's notes, and kept in the model
@@ -89,9 +90,11 @@ def test_export_trains_the_context_model_and_evaluate_scores_it(tmp_path: Path) 
     assert 0 < result["nll_per_token"] < 10
     assert result["perplexity"] == pytest.approx(np.exp(result["nll_per_token"]), rel=1e-3)
     assert 0 <= result["oov_share"] <= 1
-    # per note: the token's NLL plus the pitch choice's, over notes and rests
+    # per note, over notes and rests: by the file's own token (its NLL plus the pitch
+    # choice's), and whichever token plays the note, which can only be more likely
     assert result["pitch_nll_per_pitched_note"] >= 0
-    assert result["nll_per_note"] >= result["nll_per_token"]
+    assert result["nll_per_note_one_token"] >= result["nll_per_token"]
+    assert 0 < result["nll_per_note"] <= result["nll_per_note_one_token"]
 
     # the one-solo model scores the same file through the same runtime
     seed = _run("-m", "export.evaluate", "--model", "metheny", "--midi", str(first))

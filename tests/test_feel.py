@@ -190,7 +190,10 @@ def swung_offbeats(bpm: float, tempo=None, bars: int = 8) -> tuple[list[Note], l
     if tempo is not None:
         session.performer.tempo = tempo
     played = render_solo(session.performer, bars)
-    grid = render_solo(open_session(music).soloist, bars)
+    unplayed = open_session(music).performer  # the same tokens at the same tempo, unswung
+    unplayed.style = None
+    unplayed.tempo = session.performer.tempo
+    grid = render_solo(unplayed, bars)
     played_off, grid_off = [], []
     for bar in range(bars):
         in_bar = [n for n in grid if bar * 4 <= n.start < bar * 4 + 4]

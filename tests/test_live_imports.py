@@ -50,6 +50,7 @@ JAZZD_MODULES = {
     "jazzd.midi.keep_connected", "jazzd.midi.messages", "jazzd.midi.port",
     "jazzd.midi.rtmidi_port",
     "jazzd.music", "jazzd.music.chords", "jazzd.music.context", "jazzd.music.theory",
+    "jazzd.music.token_lookup",
     "jazzd.music.tokens",
     "jazzd.music.pitch_choice",
     "jazzd.music.unparse",

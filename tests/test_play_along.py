@@ -106,7 +106,7 @@ SEEDS = (3, 4, 5)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_a_live_chord_change_is_heard_from_the_next_note_within_a_beat(model, seed):
+def test_a_live_chord_change_is_heard_from_the_next_note(model, seed):
     before, after = _around_a_live_change(model, seed)
     assert before and after
 
@@ -129,12 +129,12 @@ def test_notes_fit_the_chord_heard_before_and_after_a_live_change(model):
     assert wrong < in_amaj7
 
 
-def _around_a_live_change(model, seed: int) -> tuple[list, list]:
-    """The note-ons of a solo (``seed``) before and after a live change from Eb7 to Amaj7
-    mid bar 2, with the first one after it checked to come within a beat."""
+def _live_solo(model, seed: int, change_beat: float | None) -> list:
+    """The note-ons (scheduler log) of a 6-bar solo (``seed``) over Eb7 held live, changed
+    to Amaj7 at ``change_beat`` (None: never)."""
     player, port, clock, listener, soloist = rig(model, bars=6, live_chords=True, seed=seed)
-    change_beat = 8 + 4 * 0.55 + 0.3  # mid bar 2
-    feed_at(clock, listener, chord_events(seconds(change_beat), AMAJ7, 3.0))
+    if change_beat is not None:
+        feed_at(clock, listener, chord_events(seconds(change_beat), AMAJ7, 3.0))
     for t, message in chord_events(0.2, EB7, 2.0):  # before the start: the first chord
         listener.feed(message, t)
     clock.time = 0.25
@@ -144,11 +144,33 @@ def _around_a_live_change(model, seed: int) -> tuple[list, list]:
     player.prime()
     assert player.run()
     assert balanced(port.messages) and player.scheduler.open_notes == []
+    return [sent for sent in player.scheduler.log if sent.message[0] & 0xF0 == 0x90]
+
+
+Timed = list[tuple[float, tuple]]
+
+
+def heard_from_the_next_note(changed: Timed, unchanged: Timed, heard_from: float) -> None:
+    """Two solos of one seed, (time, note-on) each, with and without a change known from
+    ``heard_from``: the same until then, and the note the unchanged solo plays next is
+    already another one (another pitch or time, or a rest) in the changed one."""
+    index = next(i for i, (a, b) in enumerate(zip(changed, unchanged, strict=False)) if a != b)
+    next_unchanged = min(t for t, _ in unchanged if t >= heard_from)
+    assert heard_from <= min(changed[index][0], unchanged[index][0])
+    assert unchanged[index][0] == next_unchanged
+
+
+def _around_a_live_change(model, seed: int) -> tuple[list, list]:
+    """The note-ons of a solo (``seed``) before and after a live change from Eb7 to Amaj7
+    mid bar 2, checked against the same solo without the change: heard from the next note
+    (players rest: that note may come more than a beat after the change)."""
+    change_beat = 8 + 4 * 0.55 + 0.3  # mid bar 2
+    log = _live_solo(model, seed, change_beat)
+    plain = _live_solo(model, seed, None)
     # The chord is known 40 ms after its first note; from then on the next note is the change.
     heard_from = (seconds(change_beat) + 0.04 + CHANGE_MARGIN_S - 1.0) * BPM / 60
-    log = [sent for sent in player.scheduler.log if sent.message[0] & 0xF0 == 0x90]
-    first_new = min(float(s.beat) for s in log if float(s.beat) >= heard_from)
-    assert first_new - heard_from < 1.0  # the first note after the change is within a beat
+    heard_from_the_next_note([(float(s.beat), s.message) for s in log],
+                             [(float(s.beat), s.message) for s in plain], heard_from)
     return ([s for s in log if float(s.beat) < heard_from],
             [s for s in log if float(s.beat) >= heard_from])
 
@@ -352,8 +374,7 @@ def test_the_daemon_waits_for_the_first_held_chord_then_follows_a_change():
         # The same solo as over Eb7 alone until the change is known; from its next note on,
         # another one, over Amaj7.
         heard_from = change + 0.04 + CHANGE_MARGIN_S
-        differ = [a for a, b in zip(ons, eb7_only.note_ons(), strict=False) if a != b]
-        assert differ and heard_from <= differ[0][0] < heard_from + 60 / BPM
+        heard_from_the_next_note(ons, eb7_only.note_ons(), heard_from)
         before += [(t, m) for t, m in ons if t < heard_from]
         after += [(t, m) for t, m in ons if t >= heard_from]
     print(f"through the daemon: chord/scale tones {fits(before, recognize(EB7)):.2f} over "

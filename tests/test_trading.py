@@ -8,12 +8,13 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from jazzd.generate.soloist import Soloist, nearest_token
+from jazzd.generate.soloist import Soloist
 from jazzd.generate.step_model import StepModel, default_model_path
 from jazzd.live.listening.trading import CallTracker, call_tokens
 from jazzd.live.play.answer import Answer
 from jazzd.midi.smf import TimedNote
 from jazzd.music.chords import from_progression
+from jazzd.music.token_lookup import nearest_token
 from jazzd.music.tokens import BAR_BEATS, Token, bar_duration, parse_token
 
 LEAD = 0.1

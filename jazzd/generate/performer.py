@@ -8,7 +8,8 @@ seed and the settings, so a checkpoint of the soloist is a checkpoint of the per
 
 Two things come from outside the bar: the tempo at the bar's first beat, asked of
 ``tempo`` (the render's fixed tempo, or the live timebase: the internal clock, a MIDI
-clock, Link or the notes followed), for the learned swing and gates by tempo; and
+clock, Link or the notes followed), for the learned swing and gates by tempo and for
+the soloist's choice of notes (a model that reads the ``tempo`` context group); and
 where the phrase stands at the bar line (the phrase contour of loudness), which the
 performer keeps per bar number from the bars it played, so a bar generated again
 (a rewind) starts from the same place.
@@ -85,6 +86,8 @@ class Performer:
         bpm = self.tempo.bpm_at(BAR_BEATS * bar) if self.tempo is not None else None
         if bpm is not None and not (math.isfinite(bpm) and bpm > 0):
             bpm = None  # a follower that cannot tell yet: the style's tempo-free tables
+        if bpm is not None:  # a model that reads the tempo plays as players do at it
+            self.soloist.set_tempo(bpm)
         notes = self.soloist.next_bar()
         places = None
         if self.style is not None and self.style.phrase_accents:

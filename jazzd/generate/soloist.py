@@ -31,14 +31,18 @@ from jazzd.generate.step_model import StepModel, StepState
 from jazzd.music.chords import ChordLoop
 from jazzd.music.context import (
     CONTEXT_SIZE,
+    DEFAULT_TEMPO,
     PhrasePlace,
     loop_context,
     set_phrase,
     set_previous,
     set_register,
+    set_tempo,
+    tempo_values,
 )
 from jazzd.music.pitch_choice import LOCAL_NOTES, line_motion, local_centre
 from jazzd.music.theory import Chord
+from jazzd.music.token_lookup import TokenIndex
 from jazzd.music.tokens import BAR_BEATS, Token
 from jazzd.music.unparse import DEFAULT_RANGE, Note, PitchRange, unparse
 
@@ -86,6 +90,9 @@ class SoloistCheckpoint:
     phrase: PhrasePlace = field(default_factory=PhrasePlace)
     #: The line's last pitches (at most LOCAL_NOTES), for its local centre.
     recent: tuple[int, ...] = ()
+    #: Whether a note has sounded in the bar before ``offset`` (the next note's token
+    #: then carries its interval).
+    noted_in_bar: bool = False
 
 
 class Soloist:
@@ -94,7 +101,10 @@ class Soloist:
     ``model`` is a :class:`StepModel`; ``rng`` a seeded :class:`random.Random`. The
     first pitched note of the solo is drawn only among tokens without an
     interval (the probabilities of interval tokens are masked out while there
-    is no previous pitch).
+    is no previous pitch). The model is then fed the token the note played reads as
+    (its tone class, length and interval from the bar's note before, as the players'
+    solos were read for training), not the token drawn: two tokens whose interval
+    windows overlap can play the same note, and the model goes on from what it heard.
     """
 
     def __init__(
@@ -125,8 +135,9 @@ class Soloist:
         self.collapse_ax = collapse_ax
         self._chords = chords
         self._pending: ChordLoop | None = None
-        vocabulary = model.vocabulary
-        self._tokens: tuple[Token, ...] = tuple(vocabulary.token(i) for i in range(len(vocabulary)))
+        #: Tokens and notes played -> vocabulary indices.
+        self._index = TokenIndex(model.vocabulary)
+        self._tokens: tuple[Token, ...] = self._index.tokens
         # Allowed at the start of a phrase: rests and pitched tokens without an interval.
         self._phrase_start_mask = np.array([not t.has_interval for t in self._tokens])
         self._bar = 0
@@ -141,7 +152,11 @@ class Soloist:
         self._reads_phrase = context is not None and "phrase" in context.groups
         #: Whether it reads the previous note's height (the ``register`` group).
         self._reads_register = context is not None and "register" in context.groups
-        #: The vector of a step that reads the phrase or the register (valid until the next).
+        #: Whether it reads the tempo (the ``tempo`` group), and that group's values.
+        self._reads_tempo = context is not None and "tempo" in context.groups
+        self._tempo = tempo_values(DEFAULT_TEMPO)
+        #: The vector of a step that reads the phrase, the register or the tempo (valid
+        #: until the next).
         self._scratch = np.zeros(CONTEXT_SIZE, dtype=np.float32)
         #: The learned choice among a token's pitches (None: the grammar's rules).
         self.pitch_choice = model.info.pitch_choice
@@ -152,7 +167,7 @@ class Soloist:
         #: Keep the state before each note of a bar (for changes heard from the next note).
         self.keep_note_checkpoints = keep_note_checkpoints
         self._note_checkpoints: list[tuple[Fraction, SoloistCheckpoint]] = []
-        self._nearest: dict[Token, int] = {}  # tokens outside the vocabulary -> nearest
+        self._noted_in_bar = False
         #: Over the current loop, by place in it: the chord sounding there, the context less
         #: the previous pitch, and the contexts built so far from it, one per previous
         #: pitch class relative to the chord's root (12: no note yet).
@@ -171,6 +186,11 @@ class Soloist:
     def set_chords(self, loop: ChordLoop) -> None:
         """Use ``loop`` from the next bar on; its beat 0 stays the solo's beat 0."""
         self._pending = loop
+
+    def set_tempo(self, bpm: float) -> None:
+        """Play as at ``bpm`` beats per minute from the next token on (the ``tempo`` context
+        group of a model that reads it; until set, :data:`DEFAULT_TEMPO`)."""
+        self._tempo = tempo_values(bpm)
 
     def configure(self, settings: SoloSettings) -> None:
         """Sample and unparse with ``settings`` from the next token on."""
@@ -191,6 +211,7 @@ class Soloist:
             offset=self._offset,
             phrase=self._phrase,
             recent=self._recent,
+            noted_in_bar=self._noted_in_bar,
         )
 
     def rewind(self, checkpoint: SoloistCheckpoint) -> None:
@@ -208,6 +229,7 @@ class Soloist:
         self._offset = checkpoint.offset
         self._phrase = checkpoint.phrase
         self._recent = checkpoint.recent
+        self._noted_in_bar = checkpoint.noted_in_bar
 
     def note_checkpoints(self) -> list[tuple[Fraction, SoloistCheckpoint]]:
         """(start beat, state before it) of each note and rest of the last ``next_bar``.
@@ -222,18 +244,13 @@ class Soloist:
         The model state then continues the phrase: each token is fed as if the
         soloist had played it. ``last_pitch`` (the phrase's last pitch) is the
         previous pitch of the first interval token. Tokens outside the model's
-        vocabulary are fed as their nearest token (:func:`nearest_token`).
+        vocabulary are fed as their nearest token
+        (:func:`jazzd.music.token_lookup.nearest_token`).
         Returns how many tokens were fed.
         """
-        vocabulary = self.model.vocabulary
         beat = BAR_BEATS * bar - sum((token.duration for token in tokens), Fraction(0))
         for token in tokens:
-            if token in vocabulary:
-                index = vocabulary.index(token)
-            else:
-                index = self._nearest.get(token)
-                if index is None:
-                    index = self._nearest[token] = nearest_token(self._tokens, token)
+            index = self._index.of(token)
             self.model.step(self._last_index, self.context(beat))
             beat += token.duration
             self._last_index = index
@@ -254,7 +271,7 @@ class Soloist:
         The chords to come are known unless the loop says otherwise (live chords). The
         vector is shared: what the loop and the previous pitch class say is built once per
         place and reused; the place in the phrase and the register, when the model reads
-        them, are written into one buffer the next call overwrites.
+        them, and the tempo, are written into one buffer the next call overwrites.
         """
         if not self.model.uses_context:
             return None
@@ -276,13 +293,15 @@ class Soloist:
             set_previous(vector, chord, previous)
             vector.setflags(write=False)
             built[slot] = vector
-        if self._reads_phrase or self._reads_register:  # written into one buffer, reused
-            np.copyto(self._scratch, vector)
+        if self._reads_phrase or self._reads_register or self._reads_tempo:
+            np.copyto(self._scratch, vector)  # written into one buffer, reused
             vector = self._scratch
             if self._reads_phrase:
                 set_phrase(vector, self._phrase)
             if self._reads_register:
                 set_register(vector, previous)
+            if self._reads_tempo:
+                set_tempo(vector, self._tempo)
         return vector
 
     def next_token(self, beat: Fraction = Fraction(0)) -> Token:
@@ -302,9 +321,10 @@ class Soloist:
         One step of ``next_bar``: model step, sampling, chord lookup, unparse.
         """
         token = self.next_token(start)
+        chord = self._chords.chord_at(start)
         note = unparse(
             token,
-            self._chords.chord_at(start),
+            chord,
             self._prev_pitch,
             self.rng,
             start=start,
@@ -315,6 +335,9 @@ class Soloist:
             motion=line_motion(self._recent),
             local=local_centre(self._recent) if self.pitch_choice is not None else None,
         )
+        # the model hears the note as played, as it read the players' solos
+        self._last_index = self._index.of_note(
+            note.pitch, note.duration, chord, self._prev_pitch if self._noted_in_bar else None)
         self._phrase = self._phrase.after(note.pitch is None, note.duration)
         if note.pitch is None:
             self._count_rests += 1
@@ -322,6 +345,7 @@ class Soloist:
             self._count_notes += 1
             self._prev_pitch = note.pitch
             self._recent = (*self._recent[1 - LOCAL_NOTES:], note.pitch)
+            self._noted_in_bar = True
         return note
 
     def next_bar(self) -> list[Note]:
@@ -330,6 +354,8 @@ class Soloist:
             self._chords, self._pending = self._pending, None
         bar_start = BAR_BEATS * self._bar
         offset = self._offset
+        if offset == 0:
+            self._noted_in_bar = False
         keep = self.keep_note_checkpoints
         self._note_checkpoints = []
         notes: list[Note] = []
@@ -354,30 +380,3 @@ def model_range(model: StepModel) -> PitchRange:
     if choice is None or choice.high - choice.low < 11:
         return DEFAULT_RANGE
     return PitchRange(choice.low, choice.high)
-
-
-def _token_distance(a: Token, b: Token) -> tuple[int, float, int]:
-    """How far token ``b`` is from ``a``: kind, then duration, then interval bounds."""
-    kind = 0 if a.kind == b.kind else (2 if a.is_rest or b.is_rest else 1)
-    bounds_a, bounds_b = a.bounds, b.bounds
-    if bounds_a is None or bounds_b is None:
-        interval = 0 if bounds_a == bounds_b else 48
-    else:
-        interval = abs(bounds_a[0] - bounds_b[0]) + abs(bounds_a[1] - bounds_b[1])
-    return kind, abs(float(a.duration) - float(b.duration)), interval
-
-
-def nearest_token(vocabulary: Sequence[Token], token: Token) -> int:
-    """The index of ``token`` in ``vocabulary``, else of its nearest token.
-
-    Nearest: the same kind first (a rest only for a rest), then the closest
-    duration, then the closest interval bounds; ties go to the lower index.
-    """
-    best, best_key = 0, None
-    for index, candidate in enumerate(vocabulary):
-        if candidate == token:
-            return index
-        key = _token_distance(token, candidate)
-        if best_key is None or key < best_key:
-            best, best_key = index, key
-    return best

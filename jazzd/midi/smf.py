@@ -104,6 +104,26 @@ def read_midi(
     return tracks
 
 
+def tempo_at(path: str | Path, beat: Fraction) -> float:
+    """The tempo (beats per minute) of a MIDI file at ``beat``: its last tempo change at or
+    before it, in any track (120, the standard's default, when there is none). The file
+    is read again: call it after :func:`read_midi` has checked it."""
+    import mido
+
+    midi = mido.MidiFile(path)
+    at = beat * midi.ticks_per_beat
+    changes = []
+    for track in midi.tracks:
+        now = 0
+        for message in track:
+            now += message.time
+            if message.type == "set_tempo":
+                changes.append((now, message.tempo))
+    kept = [tempo for tick, tempo in sorted(changes, key=lambda change: change[0])
+            if tick <= at]
+    return mido.tempo2bpm(kept[-1]) if kept else 120.0
+
+
 def _read_failure(exc: Exception) -> str:
     """Why mido could not read a file, never empty (mido's EOFError carries no text)."""
     if isinstance(exc, EOFError):

@@ -25,7 +25,11 @@ compute the same numbers. The context of a token is a vector of
 - ``register``: the previous note's height, (pitch - :data:`REGISTER_CENTRE`) /
   :data:`REGISTER_SCALE` (0 before the first note): where the line stands, so that the
   model learns when players turn back. Models exported before it read the vector
-  without it.
+  without it;
+- ``tempo``: the tempo the solo is played at, as weights over :data:`TEMPO_CENTRES`
+  (four, summing to 1, linear in the logarithm of the tempo between two centres and
+  clamped beyond them, :func:`tempo_values`): players fill a ballad with double time and
+  thin a burner out. Models exported before it read the vector without it.
 
 The future (until the next change, the next chord) is unknown when the loop
 says so (chords heard live from a keyboard): then the "unknown" flag is 1 and
@@ -36,8 +40,10 @@ chord next.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
+from itertools import pairwise
 from typing import NamedTuple
 
 import numpy as np
@@ -60,6 +66,11 @@ SILENCE_HORIZON = 4
 #: The ``register`` group's origin and unit (MIDI pitch, semitones): E4, an octave.
 REGISTER_CENTRE = 64
 REGISTER_SCALE = 12
+#: The tempos (beats per minute) the ``tempo`` group weighs a tempo between: a ballad, a
+#: medium tempo, up and a burner.
+TEMPO_CENTRES = (80.0, 120.0, 170.0, 240.0)
+#: The tempo a solo is taken at when none is known (jazzd's default).
+DEFAULT_TEMPO = 130.0
 
 
 @dataclass(frozen=True)
@@ -77,7 +88,8 @@ class Group:
 
 def _groups() -> tuple[Group, ...]:
     sizes = (("position", 4 + len(SUBDIVISIONS) + 1), ("chord", 13), ("change", 3),
-             ("next", 25), ("pitch", 13), ("phrase", 3), ("register", 1))
+             ("next", 25), ("pitch", 13), ("phrase", 3), ("register", 1),
+             ("tempo", len(TEMPO_CENTRES)))
     built, start = [], 0
     for name, size in sizes:
         built.append(Group(name, start, size))
@@ -89,8 +101,9 @@ GROUPS = _groups()
 CONTEXT_SIZE = GROUPS[-1].stop
 GROUP_NAMES = tuple(group.name for group in GROUPS)
 #: The sizes of the context vector a model may read: today's, and those of the models
-#: exported before the ``phrase`` and ``register`` groups (they read its first values).
-CONTEXT_SIZES = (GROUPS[-3].stop, GROUPS[-2].stop, CONTEXT_SIZE)
+#: exported before the ``phrase``, ``register`` and ``tempo`` groups (they read its first
+#: values).
+CONTEXT_SIZES = (GROUPS[-4].stop, GROUPS[-3].stop, GROUPS[-2].stop, CONTEXT_SIZE)
 
 
 def group(name: str) -> Group:
@@ -104,6 +117,7 @@ def group(name: str) -> Group:
 #: Where the groups set at every step begin (looked up once).
 _PHRASE_START = group("phrase").start
 _REGISTER_START = group("register").start
+_TEMPO = group("tempo")
 
 
 def relative_tones(chord: Chord) -> np.ndarray:
@@ -149,19 +163,22 @@ def _changes(loop: ChordLoop, beat: Fraction) -> tuple[Fraction, Fraction | None
 
 
 def context_at(loop: ChordLoop, beat: Fraction, previous: int | None = None, *,
-               future: bool | None = None, phrase: PhrasePlace | None = None) -> np.ndarray:
+               future: bool | None = None, phrase: PhrasePlace | None = None,
+               tempo: float | None = None) -> np.ndarray:
     """The context of a token starting at ``beat`` (beats from the solo's start) over ``loop``.
 
     ``previous`` is the MIDI pitch of the solo's last note before it (None: none yet).
     ``future`` False: the chords to come are unknown (live chords); None: as the
     loop says (``loop.future_known``). ``phrase``: the place in the phrase (None: the
-    group left 0). Returns a new float32 array of :data:`CONTEXT_SIZE`.
+    group left 0). ``tempo``: beats per minute (None: :data:`DEFAULT_TEMPO`). Returns a
+    new float32 array of :data:`CONTEXT_SIZE`.
     """
     vector = loop_context(loop, beat, future=future)
     set_previous(vector, loop.chord_at(Fraction(beat)), previous)
     set_register(vector, previous)
     if phrase is not None:
         set_phrase(vector, phrase)
+    set_tempo(vector, tempo_values(DEFAULT_TEMPO if tempo is None else tempo))
     return vector
 
 
@@ -271,3 +288,27 @@ def set_phrase(vector: np.ndarray, place: PhrasePlace) -> None:
     vector[start] = beats
     vector[start + 1] = notes
     vector[start + 2] = silence
+
+
+def tempo_values(bpm: float) -> np.ndarray:
+    """The ``tempo`` group for ``bpm``: weights over :data:`TEMPO_CENTRES` that sum to 1,
+    linear in log(bpm) between the two centres around it, all on the nearest centre
+    beyond them (a tempo that is not a positive number: :data:`DEFAULT_TEMPO`)."""
+    if not (math.isfinite(bpm) and bpm > 0):
+        bpm = DEFAULT_TEMPO
+    values = np.zeros(len(TEMPO_CENTRES), dtype=np.float32)
+    if bpm <= TEMPO_CENTRES[0]:
+        values[0] = 1.0
+        return values
+    for index, (low, high) in enumerate(pairwise(TEMPO_CENTRES)):
+        if bpm <= high:
+            share = math.log(bpm / low) / math.log(high / low)
+            values[index], values[index + 1] = 1.0 - share, share
+            return values
+    values[-1] = 1.0
+    return values
+
+
+def set_tempo(vector: np.ndarray, values: np.ndarray) -> None:
+    """Set the ``tempo`` group of ``vector`` to ``values`` (:func:`tempo_values`)."""
+    vector[_TEMPO.start : _TEMPO.stop] = values
