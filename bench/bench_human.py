@@ -662,6 +662,7 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> dict:
     score_table = [["model", "solos", "windows", "tunes", "logistic acc (folds)", "AUC",
                     "boosted tree acc (folds)", "AUC"]]
     columns = []
+    generated: list[np.ndarray] = []  # each model's feature rows, for the tables by corpus
     control_rows: list[list[str]] = []
     corpora, tunes = np.array(human.corpora), np.array(human.groups)
 
@@ -678,6 +679,7 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> dict:
         subsets = two_sample(h, g, corpora, tunes, args.folds)
         score_table += score_rows(label(model), subsets)
         columns.append((means(g), differences(h, g)))
+        generated.append(g)
         report["models"][model] = {
             "scores": {kind: {name: vars(s) for name, s in scores.items()}
                        for kind, _, _, scores in subsets},
@@ -700,6 +702,17 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> dict:
     out("the features that differ most: mean (generated minus human, in human SDs)")
     out(aligned([["feature", "players", *map(label, models)],
                  *difference_rows(list(FEATURES), means(h), columns, args.top)]))
+    if len(kinds) > 1:
+        for kind in kinds:
+            chosen = corpora == kind
+            by_kind = [(means(g[chosen]), differences(h[chosen], g[chosen])) for g in generated]
+            out("")
+            out(f"the features that differ most over the {kind} windows")
+            out(aligned([["feature", "players", *map(label, models)],
+                         *difference_rows(list(FEATURES), means(h[chosen]), by_kind, args.top)]))
+            for model, (_, apart) in zip(models, by_kind, strict=True):
+                report["models"][model].setdefault("differences_by_corpus", {})[kind] = dict(
+                    zip(FEATURES, apart, strict=True))
     strong = list(FEATURES).index("chord_strong")
     out("")
     out(f"chord tones on beats 1 and 3 (issue 28: within 0.05 of the players'): players "

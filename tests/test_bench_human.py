@@ -215,3 +215,20 @@ def test_the_differences_listed_are_each_models_largest_together() -> None:
     assert [row[0] for row in rows] == ["a", "d"]
     assert rows[1] == ["d", "1.00", "0.00 (+0.00)", "0.00 (-1.00)"]
     assert [row[0] for row in bh.difference_rows(names, [1.0] * 4, columns, 2)] == ["a", "c", "d"]
+
+
+def test_renders_are_played_at_the_solos_tempo_unless_told(tmp_path: Path) -> None:
+    import argparse
+    from dataclasses import replace
+
+    melody = write_solo(tmp_path, "Tester_Tempo")
+    solo = read_solo(melody, tmp_path / "beats" / "Tester_Tempo_FINAL_beattrack.csv")
+    assert not isinstance(solo, str)
+    part = replace(to_corpus(solo), tempo=187.26)
+    assert bh.tempo_of(part, "solo") == 187.3
+    assert bh.tempo_of(replace(part, tempo=None), "solo") is None  # jazzd's own
+    assert bh.tempo_of(part, "default") is None
+    assert bh.tempo_of(part, "96") == 96.0
+    for bad in ("fast", "0", "1000", "nan"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            bh._bpm(bad)
