@@ -21,7 +21,8 @@ differently across corpora, so a beat whose only off-beat onset lies in the swin
 Two classifiers, a standardised logistic regression and a boosted tree, are trained
 with every tune's windows on one side only (``StratifiedGroupKFold`` over tunes); their
 accuracy and AUC on the held-out tunes' windows are printed for all solos and for each
-corpus, then the features that differ most: generated minus human, in human SDs.
+corpus, then the features that differ most, over all windows and over each corpus's:
+generated minus human, in human SDs.
 50 % is indistinguishable (Lopez-Paz & Oquab, ICLR 2017); ``--control`` measures the
 test's own floor, the first model against itself with other seeds.
 
