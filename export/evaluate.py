@@ -94,11 +94,12 @@ def score_part(model, part, pitch_range: tuple[int, int] = SCORING_RANGE) -> Sco
     from export.pitch_fit import motions
     from jazzd.music.context import context_at
     from jazzd.music.pitch_choice import LOCAL_NOTES, local_centre
-    from jazzd.music.token_lookup import nearest_token
+    from jazzd.music.token_lookup import TokenIndex
     from jazzd.music.unparse import pitch_probability
 
     vocabulary = model.vocabulary
-    tokens = tuple(vocabulary.token(i) for i in range(len(vocabulary)))
+    lookup = TokenIndex(vocabulary)
+    tokens = lookup.tokens
     choice = model.info.pitch_choice
     scoring = PitchRange(*pitch_range)
     pitches = [note[3] for note in part.played]
@@ -113,10 +114,8 @@ def score_part(model, part, pitch_range: tuple[int, int] = SCORING_RANGE) -> Sco
         context = (context_at(part.chords, beat, before, phrase=phrase, tempo=part.tempo)
                    if model.uses_context else None)
         probs = model.step(previous, context)
-        if token in vocabulary:
-            index = vocabulary.index(token)
-        else:
-            index = nearest_token(tokens, token)
+        index = lookup.of(token)
+        if token not in vocabulary:
             outside += 1
         own = max(float(probs[index]), 1e-12)
         total -= math.log(own)

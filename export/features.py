@@ -20,7 +20,7 @@ import numpy as np
 
 from export.corpus import Corpus
 from jazzd.music.context import CONTEXT_SIZE, PhrasePlace, context_at, group
-from jazzd.music.token_lookup import nearest_token
+from jazzd.music.token_lookup import TokenIndex
 from jazzd.music.tokens import BAR_BEATS, Vocabulary, parse_token
 
 
@@ -97,17 +97,13 @@ class Mapper:
 
     def __init__(self, vocabulary: Vocabulary) -> None:
         self.vocabulary = vocabulary
-        self._tokens = tuple(vocabulary.token(i) for i in range(len(vocabulary)))
+        self._index = TokenIndex(vocabulary)
         self._cache: dict[str, int] = {}
 
     def __call__(self, text: str) -> int:
         index = self._cache.get(text)
         if index is None:
-            if text in self.vocabulary:
-                index = self.vocabulary.index(text)
-            else:
-                index = nearest_token(self._tokens, parse_token(text))
-            self._cache[text] = index
+            index = self._cache[text] = self._index.of(parse_token(text))
         return index
 
 
