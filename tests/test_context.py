@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from midi_builder import tune
+from recording_model import RecordingModel
 from tiny_onnx import tiny_model
 
 from export.corpus import extract_file
@@ -124,16 +125,6 @@ def test_a_chord_that_never_changes_is_next_to_itself() -> None:
     row = context_at(loop, Fraction(4), None)  # the loop's start again: no change
     assert row[24] == 0 and row[25] == 1 and row[26] == 1
     assert row[28] == 1 and row[40:52].tolist() == row[11:23].tolist()
-
-
-class RecordingModel(StepModel):
-    """The real step model (onnxruntime), keeping the context of every step."""
-
-    fed: tuple[np.ndarray | None, ...] = ()
-
-    def step(self, index, context=None):
-        self.fed = (*self.fed, None if context is None else np.array(context))
-        return super().step(index, context)
 
 
 def test_the_soloist_feeds_what_training_computes(tmp_path: Path) -> None:

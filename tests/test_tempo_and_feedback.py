@@ -12,6 +12,7 @@ import mido
 import numpy as np
 import pytest
 from midi_builder import tune
+from recording_model import RecordingModel
 from tiny_onnx import tiny_model
 from wjazzd_builder import beat_rows, melody_rows, write_solo
 
@@ -21,7 +22,6 @@ from jazzd.generate.expression import PlaySettings
 from jazzd.generate.model_catalog import model_path
 from jazzd.generate.performer import FixedTempo, Performer
 from jazzd.generate.soloist import Soloist
-from jazzd.generate.step_model import StepModel
 from jazzd.music.chords import from_progression
 from jazzd.music.context import (
     CONTEXT_SIZE,
@@ -37,20 +37,10 @@ from jazzd.music.tokens import make_token, parse_token
 TEMPO = group("tempo")
 
 
-class RecordingModel(StepModel):
-    """The real step model (onnxruntime), keeping what every step was fed."""
-
-    fed: tuple[tuple[int | None, np.ndarray | None], ...] = ()
-
-    def step(self, index, context=None):
-        self.fed = (*self.fed, (index, None if context is None else np.array(context)))
-        return super().step(index, context)
-
-
 def _recording(tmp_path: Path) -> RecordingModel:
     model = RecordingModel.load(tiny_model(tmp_path / "m.onnx", context=CONTEXT_SIZE,
                                            context_groups=GROUP_NAMES))
-    model.fed = ()
+    model.forget()
     return model
 
 
@@ -72,12 +62,12 @@ def test_the_soloist_feeds_the_tempo_the_performer_reads_at_each_bar(tmp_path: P
     model = _recording(tmp_path)
     soloist = Soloist(model, from_progression("Dm7 G7 Cmaj7"), random.Random(3))
     soloist.next_bar()  # no tempo told: jazzd's default
-    for _, row in model.fed:
+    for row in model.fed:
         np.testing.assert_array_equal(row[TEMPO.start:TEMPO.stop], tempo_values(DEFAULT_TEMPO))
-    model.fed = ()
+    model.forget()
     Performer(soloist, None, PlaySettings(), 3, FixedTempo(215.0)).next_bar()
     assert model.fed
-    for _, row in model.fed:
+    for row in model.fed:
         np.testing.assert_array_equal(row[TEMPO.start:TEMPO.stop], tempo_values(215.0))
 
 
@@ -86,7 +76,7 @@ def test_each_note_is_fed_back_as_the_token_it_reads_as(tmp_path: Path) -> None:
     it as: a rest, or its tone class against the chord, its length and its interval from
     the bar's previous note (none for a bar's first), else the nearest token."""
     model = RecordingModel.load(model_path("default"))  # the real default and vocabulary
-    model.fed = ()
+    model.forget()
     loop = from_progression("Dm7 G7 Cmaj7 A7")
     soloist = Soloist(model, loop, random.Random(5))
     notes = [(bar, note) for bar in range(6) for note in soloist.next_bar()]
@@ -100,7 +90,7 @@ def test_each_note_is_fed_back_as_the_token_it_reads_as(tmp_path: Path) -> None:
             read = make_token(loop.chord_at(note.start).kind_of(note.pitch), note.duration, step)
             previous, bar_of_previous = note.pitch, bar
         expected.append(nearest_token(vocabulary, read))
-    fed = [index for index, _ in model.fed]
+    fed = list(model.indices)
     assert fed[0] is None and fed[1:] == expected[:-1]
     # what was drawn differs from what was heard at least once (overlapping windows)
     drawn = [model.vocabulary.index(parse_token(note.token)) for _, note in notes]
@@ -118,12 +108,12 @@ def test_a_note_checkpoint_keeps_whether_the_bar_has_sounded(tmp_path: Path) -> 
     pitched = [i for i, note in enumerate(bar) if note.pitch is not None]
     middle = pitched[1] if len(pitched) > 1 else len(bar) - 1
     start, checkpoint = soloist.note_checkpoints()[middle]
-    first_fed = model.fed[-len(bar):]
+    first_fed = model.indices[-len(bar):]
     soloist.rewind(checkpoint)
-    model.fed = ()
+    model.forget()
     again = soloist.next_bar()
     assert again == bar[middle:]
-    assert [i for i, _ in model.fed] == [i for i, _ in first_fed[middle:]]
+    assert list(model.indices) == list(first_fed[middle:])
     assert start == bar[middle].start
 
 
