@@ -74,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="LSTM units (default 128 for context, 64 for seed)")
     parser.add_argument("--embed", type=int, default=32,
                         help="size of the previous token's projection (context; default 32)")
+    parser.add_argument("--token-parts", action=argparse.BooleanOptionalAction, default=True,
+                        help="share each token's weights through its parts (kind, duration, "
+                             "interval; context; the exported graph is the same; default on)")
     parser.add_argument("--dropout", type=float, default=0.2,
                         help="dropout on the LSTM output while training (context; default 0.2)")
     parser.add_argument("--validation", type=int, default=0, metavar="N",

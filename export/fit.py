@@ -3,7 +3,9 @@
 One step reads the previous token (one-hot, zero before the first), projects it
 to ``embed`` numbers, appends the token's context (:mod:`jazzd.music.context`, the
 groups not used set to 0) and runs one LSTM cell of ``units``; a softmax over the
-vocabulary follows. Training unrolls an ``LSTM`` layer over windows of
+vocabulary follows. With the tokens' parts (:mod:`export.factored`), a token's projection
+and output weights are its own plus its parts', summed into the step model.
+Training unrolls an ``LSTM`` layer over windows of
 :data:`WINDOW` tokens of the training files (each epoch from a new seeded offset),
 a share of the windows with the chords to come hidden (:data:`UNKNOWN_SHARE`, as
 live chords are), and stops early on the validation files: whole files, scored
@@ -58,16 +60,22 @@ class Fitted:
     halved: tuple[int, ...] = ()
 
 
-def build(vocabulary_size: int, units: int = UNITS, embed: int = EMBED, dropout: float = DROPOUT
-          ) -> tuple[Any, Any, Callable[[], None]]:
-    """(sequence model, step model, copy the sequence weights into the step model)."""
+def build(vocabulary_size: int, units: int = UNITS, embed: int = EMBED, dropout: float = DROPOUT,
+          members: np.ndarray | None = None) -> tuple[Any, Any, Callable[[], None]]:
+    """(sequence model, step model, copy the sequence weights into the step model).
+
+    ``members`` (parts x vocabulary, 0/1): the parts each token is made of (its kind, its
+    duration, its interval); the token's input projection and output weights are then its
+    own plus its parts', trained together, and copied into the step model summed.
+    """
     import keras
+
+    from export.factored import factored_layers
 
     tokens = keras.Input((None,), dtype="int32", name="previous")
     context = keras.Input((None, CONTEXT_SIZE), name="context")
-    project = keras.layers.Dense(embed, use_bias=False, name="embed")
+    project, dense, summed = factored_layers(vocabulary_size, embed, members)
     lstm = keras.layers.LSTM(units, return_sequences=True, name="lstm")
-    dense = keras.layers.Dense(vocabulary_size, activation="softmax", name="dense")
     one_hot = keras.layers.Lambda(lambda i: keras.ops.one_hot(i, vocabulary_size),
                                   name="one_hot")(tokens)
     joined = keras.layers.Concatenate()([project(one_hot), context])
@@ -79,15 +87,20 @@ def build(vocabulary_size: int, units: int = UNITS, embed: int = EMBED, dropout:
     a_in = keras.Input((units,), name="a")
     c_in = keras.Input((units,), name="c")
     cell = keras.layers.LSTMCell(units, name="lstm_cell")
-    step_in = keras.layers.Concatenate()([project(x), ctx])
+    step_project = keras.layers.Dense(embed, use_bias=False, name="embed_step")
+    step_dense = keras.layers.Dense(vocabulary_size, activation="softmax", name="dense_step")
+    step_in = keras.layers.Concatenate()([step_project(x), ctx])
     out, (a_out, c_out) = cell(step_in, [a_in, c_in])
-    probs = keras.layers.Identity(name="probs")(dense(out))
+    probs = keras.layers.Identity(name="probs")(step_dense(out))
     a_out = keras.layers.Identity(name="a_out")(a_out)
     c_out = keras.layers.Identity(name="c_out")(c_out)
     step = keras.Model([x, ctx, a_in, c_in], [probs, a_out, c_out], name="jazz_context_step")
 
     def copy() -> None:
         cell.set_weights(lstm.get_weights())
+        project_kernel, dense_kernel, dense_bias = summed()
+        step_project.set_weights([project_kernel])
+        step_dense.set_weights([dense_kernel, dense_bias])
 
     return sequence, step, copy
 
@@ -179,6 +192,7 @@ def fit(
     plateau: int = PLATEAU,
     halve_after: Sequence[int] = (),
     seed: int = 0,
+    members: np.ndarray | None = None,
     out: Callable[[str], None] = print,
 ) -> Fitted:
     """Train, seeded, one progress line per epoch; keeps the weights of the best epoch.
@@ -193,7 +207,7 @@ def fit(
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
     began = time.perf_counter()
-    sequence, step, copy = build(vocabulary_size, units, embed, dropout)
+    sequence, step, copy = build(vocabulary_size, units, embed, dropout, members)
     optimizer = keras.optimizers.Adam(LEARNING_RATE, clipnorm=CLIP_NORM)
     sequence.compile(
         optimizer=optimizer,

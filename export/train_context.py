@@ -56,7 +56,10 @@ def model_card(provenance: dict) -> str:
         f"LSTM of {provenance['units']} units over the previous grammar token (projected to "
         f"{provenance['embed']}) and the musical context "
         f"({', '.join(provenance['features']) or 'none'}), "
-        f"vocabulary {provenance['vocabulary_size']}. Notes learned from {learned}"
+        f"vocabulary {provenance['vocabulary_size']}"
+        + (" (each token's weights shared through its kind, duration and interval)"
+           if provenance.get("token_parts") else "")
+        + f". Notes learned from {learned}"
         f"{notes['bars']} bars, {notes['tokens']} tokens); performance "
         f"({performance['role'] if performance else 'gate, accents, contour, spread'}) "
         f"measured from {performance['source'] if performance else 'the same files'}. "
@@ -129,13 +132,17 @@ def run_context(
     began = clock()
     import tensorflow  # noqa: F401  (imported here so its start-up time is reported apart)
 
+    from export.factored import OWN_L2, token_parts
     from export.fit import fit
     from export.onnx_export import export_step
 
     import_seconds = clock() - began
     mask = feature_mask(features)
+    members = (token_parts([vocabulary.token(i) for i in range(len(vocabulary))])
+               if args.token_parts else None)
     fitted = fit(len(vocabulary), train_files, held_files, mask, units=units, embed=args.embed,
-                 dropout=args.dropout, plateau=args.plateau, halve_after=args.halve_after,
+                 members=members, dropout=args.dropout, plateau=args.plateau,
+                 halve_after=args.halve_after,
                  max_epochs=args.epochs, patience=args.patience if held_files else args.epochs,
                  seed=args.seed, out=(lambda line: None) if args.quiet else out)
     began = clock()
@@ -162,6 +169,10 @@ def run_context(
         "units": units,
         "embed": args.embed,
         "dropout": args.dropout,
+        "token_parts": None if members is None else {
+            "parts": int(members.shape[0]), "own_l2": OWN_L2,
+            "role": "each token's projection and output weights: its own plus its kind's, "
+                    "duration's and interval's (export.factored)"},
         "features": list(features),
         "epochs": fitted.best_epoch,
         "epochs_run": fitted.epochs,

@@ -177,11 +177,13 @@ def test_bad_options_are_user_errors(model: StepModel, options: dict, message: s
 def test_bar_lines_cut_notes(model: StepModel) -> None:
     solo = soloist(model, 13, temperature=1.2)
     cut = 0
-    for _ in range(96):
+    for _ in range(960):  # until 11 cuts are seen (how often one comes depends on the model)
         notes = solo.next_bar()
+        assert all(isinstance(n.start, Fraction) for n in notes)
         last = notes[-1]
         if last.duration < parse_token(last.token).duration:
             cut += 1
             assert last.end % 4 == 0
-    assert all(isinstance(n.start, Fraction) for n in notes)
+            if cut > 10:
+                break
     assert cut > 10  # the model's phrases cross bar lines: the cut happens, and it is exact

@@ -24,8 +24,11 @@ def _run(*args: str) -> subprocess.CompletedProcess:
                           timeout=600, check=False)
 
 
-def test_the_step_reads_its_context_the_same_in_onnx_and_keras(tmp_path: Path) -> None:
+@pytest.mark.parametrize("parts", [False, True], ids=["own weights", "token parts"])
+def test_the_step_reads_its_context_the_same_in_onnx_and_keras(tmp_path: Path,
+                                                                parts: bool) -> None:
     from export.corpus import Source, extract_sources
+    from export.factored import token_parts
     from export.features import Mapper, feature_mask, sequence, vocabulary_of
     from export.fit import fit
     from export.onnx_export import export_step
@@ -37,8 +40,10 @@ def test_the_step_reads_its_context_the_same_in_onnx_and_keras(tmp_path: Path) -
     mapper = Mapper(vocabulary)
     files = [sequence(part, mapper) for part in corpus.parts]
     mask = feature_mask(GROUP_NAMES)
+    members = token_parts([vocabulary.token(i) for i in range(len(vocabulary))]) if parts \
+        else None
     fitted = fit(len(vocabulary), files[:1], files[1:], mask, units=16, embed=4,
-                 max_epochs=2, seed=0, out=lambda line: None)
+                 max_epochs=2, seed=0, members=members, out=lambda line: None)
     assert fitted.epochs == 2 and fitted.validation_nll is not None
     target = tmp_path / "context.onnx"
     rows = np.concatenate([f.contexts for f in files])
@@ -78,6 +83,11 @@ def test_export_trains_the_context_model_and_evaluate_scores_it(tmp_path: Path) 
     assert model.info.context is not None and provenance["architecture"] == "context"
     assert provenance["performance"]["source"] == "a.mid"
     assert provenance["learning_rate_halved_after"] == [2]
+    assert provenance["token_parts"]["parts"] > 0  # on by default
+    import onnx
+
+    card = {p.key: p.value for p in onnx.load(str(out)).metadata_props}["jazzd.model_card"]
+    assert "shared through its kind, duration and interval" in card
     assert provenance["performance"]["role"].startswith("gate")
     assert provenance["notes"]["files"] == 2 and len(provenance["validation_files"]) == 1
     # the pitch choice is learned from the training file's notes, and kept in the model

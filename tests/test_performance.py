@@ -224,11 +224,15 @@ def test_the_velocity_spread_of_a_render_is_like_the_human_one(tmp_path: Path) -
 def test_a_reload_changes_the_performance_from_the_next_bar() -> None:
     from jazzd.generate.session import played_settings
 
-    music = MusicConfig(seed=8, progression="Dm7 G7")
-    performer = open_session(music).performer
-    before = performer.checkpoint()
-    straight = performer.next_bar()
-    assert sum(n.pitch is not None for n in straight) > 3  # the bar has notes to change
+    # the first seed whose first bar has notes to change (which one depends on the model)
+    for seed in range(8, 40):
+        music = MusicConfig(seed=seed, progression="Dm7 G7")
+        performer = open_session(music).performer
+        before = performer.checkpoint()
+        straight = performer.next_bar()
+        if sum(n.pitch is not None for n in straight) > 3:
+            break
+    assert sum(n.pitch is not None for n in straight) > 3, "no seed of 8-39 plays 4 notes"
     performer.rewind(before)
     performer.configure(played_settings(replace(music, dynamics=0.0, legato=True)))
     flat = performer.next_bar()

@@ -100,9 +100,14 @@ def test_no_input_plays_the_same_notes_with_note_checkpoints_on(model):
     assert port.times == reference_port.times
 
 
-#: The solos the chord-tone shares are pooled over: about 20 notes of one solo before a
-#: change leave a share of 0.82 under 0.7 one time in ten; three solos, one in a hundred.
+#: The solos a live change is checked to be heard from the next note in.
 SEEDS = (3, 4, 5)
+#: The solos the chord-tone shares are pooled over: a solo holds about 20 notes on each
+#: side of a change, a sample (one solo gave 0.58 over Eb7 and 0.94 over Amaj7). Over 12
+#: solos (200-350 notes a side) a share is known to about +-0.03: the default of issue 28
+#: plays 0.72-0.77 of its notes on chord and scale tones around the change, the one before
+#: it 0.77-0.84; the players 0.80 of theirs over their own changes.
+FIT_SEEDS = range(3, 15)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -113,8 +118,8 @@ def test_a_live_chord_change_is_heard_from_the_next_note(model, seed):
 
 def test_notes_fit_the_chord_heard_before_and_after_a_live_change(model):
     before, after = [], []
-    for seed in SEEDS:
-        notes_before, notes_after = _around_a_live_change(model, seed)
+    for seed in FIT_SEEDS:
+        notes_before, notes_after = _around_a_live_change(model, seed, compare=False)
         before += notes_before
         after += notes_after
     eb7, amaj7 = recognize(EB7), recognize(AMAJ7)
@@ -160,17 +165,19 @@ def heard_from_the_next_note(changed: Timed, unchanged: Timed, heard_from: float
     assert unchanged[index][0] == next_unchanged
 
 
-def _around_a_live_change(model, seed: int) -> tuple[list, list]:
+def _around_a_live_change(model, seed: int, compare: bool = True) -> tuple[list, list]:
     """The note-ons of a solo (``seed``) before and after a live change from Eb7 to Amaj7
-    mid bar 2, checked against the same solo without the change: heard from the next note
-    (players rest: that note may come more than a beat after the change)."""
+    mid bar 2; with ``compare``, checked against the same solo without the change: heard
+    from the next note (players rest: that note may come more than a beat after the
+    change)."""
     change_beat = 8 + 4 * 0.55 + 0.3  # mid bar 2
     log = _live_solo(model, seed, change_beat)
-    plain = _live_solo(model, seed, None)
     # The chord is known 40 ms after its first note; from then on the next note is the change.
     heard_from = (seconds(change_beat) + 0.04 + CHANGE_MARGIN_S - 1.0) * BPM / 60
-    heard_from_the_next_note([(float(s.beat), s.message) for s in log],
-                             [(float(s.beat), s.message) for s in plain], heard_from)
+    if compare:
+        plain = _live_solo(model, seed, None)
+        heard_from_the_next_note([(float(s.beat), s.message) for s in log],
+                                 [(float(s.beat), s.message) for s in plain], heard_from)
     return ([s for s in log if float(s.beat) < heard_from],
             [s for s in log if float(s.beat) >= heard_from])
 
@@ -359,11 +366,10 @@ def fits(notes, chord) -> float:
 def test_the_daemon_waits_for_the_first_held_chord_then_follows_a_change():
     first, change = 0.5, 6.0
     before, after = [], []
-    for seed in SEEDS:  # the shares below are pooled over the solos (see SEEDS)
+    for seed in FIT_SEEDS:  # the shares below are pooled over the solos (see FIT_SEEDS)
         # 8 bars: the share of chord and scale tones after the change is judged over six bars
         config = daemon_config(8, music=MusicConfig(bpm=BPM, seed=seed),
                                band=BandConfig(live_chords=True))
-        eb7_only = run_with_band(config, chord_events(first, EB7, 20.0))
         events = (chord_events(first, EB7, change - first - 0.1)
                   + chord_events(change, AMAJ7, 20.0))
         run = run_with_band(config, events)
@@ -371,10 +377,12 @@ def test_the_daemon_waits_for_the_first_held_chord_then_follows_a_change():
         assert run.port.messages[-2:] == [(0xB0, 64, 0), (0xB0, 123, 0)]
         ons = run.note_ons()
         assert min(t for t, _ in ons) > first + 0.04  # silent until the chord is known
-        # The same solo as over Eb7 alone until the change is known; from its next note on,
-        # another one, over Amaj7.
         heard_from = change + 0.04 + CHANGE_MARGIN_S
-        heard_from_the_next_note(ons, eb7_only.note_ons(), heard_from)
+        if seed in SEEDS:
+            # The same solo as over Eb7 alone until the change is known; from its next note
+            # on, another one, over Amaj7.
+            eb7_only = run_with_band(config, chord_events(first, EB7, 20.0))
+            heard_from_the_next_note(ons, eb7_only.note_ons(), heard_from)
         before += [(t, m) for t, m in ons if t < heard_from]
         after += [(t, m) for t, m in ons if t >= heard_from]
     print(f"through the daemon: chord/scale tones {fits(before, recognize(EB7)):.2f} over "
