@@ -63,3 +63,11 @@ def test_the_step_model_plays_what_the_trained_layers_learned(tmp_path: Path) ->
     assert fitted.validation_nll == pytest.approx(
         -np.mean(np.log([p[i] for p, i in zip(chained, files[1].indices, strict=True)])),
         abs=1e-4)
+
+
+def test_the_parts_are_on_unless_turned_off() -> None:
+    from export.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["--midi", "a.mid"]).token_parts is True
+    assert parser.parse_args(["--midi", "a.mid", "--no-token-parts"]).token_parts is False
