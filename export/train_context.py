@@ -138,8 +138,7 @@ def run_context(
 
     import_seconds = clock() - began
     mask = feature_mask(features)
-    members = (token_parts([vocabulary.token(i) for i in range(len(vocabulary))])
-               if args.token_parts else None)
+    members = token_parts(vocabulary.parsed()) if args.token_parts else None
     fitted = fit(len(vocabulary), train_files, held_files, mask, units=units, embed=args.embed,
                  members=members, dropout=args.dropout, plateau=args.plateau,
                  halve_after=args.halve_after,

@@ -40,8 +40,7 @@ def test_the_step_reads_its_context_the_same_in_onnx_and_keras(tmp_path: Path,
     mapper = Mapper(vocabulary)
     files = [sequence(part, mapper) for part in corpus.parts]
     mask = feature_mask(GROUP_NAMES)
-    members = token_parts([vocabulary.token(i) for i in range(len(vocabulary))]) if parts \
-        else None
+    members = token_parts(vocabulary.parsed()) if parts else None
     fitted = fit(len(vocabulary), files[:1], files[1:], mask, units=16, embed=4,
                  max_epochs=2, seed=0, members=members, out=lambda line: None)
     assert fitted.epochs == 2 and fitted.validation_nll is not None

@@ -42,7 +42,7 @@ def test_the_step_model_plays_what_the_trained_layers_learned(tmp_path: Path) ->
                               Source(second_tune(tmp_path / "b.mid"))])
     vocabulary = vocabulary_of(corpus.tokens)
     files = [sequence(part, Mapper(vocabulary)) for part in corpus.parts]
-    members = token_parts([vocabulary.token(i) for i in range(len(vocabulary))])
+    members = token_parts(vocabulary.parsed())
     mask = feature_mask(GROUP_NAMES)
     fitted = fit(len(vocabulary), files[:1], files[1:], mask, units=8, embed=4,
                  max_epochs=2, seed=0, members=members, out=lambda line: None)

@@ -80,7 +80,7 @@ def test_each_note_is_fed_back_as_the_token_it_reads_as(tmp_path: Path) -> None:
     loop = from_progression("Dm7 G7 Cmaj7 A7")
     soloist = Soloist(model, loop, random.Random(5))
     notes = [(bar, note) for bar in range(6) for note in soloist.next_bar()]
-    vocabulary = [model.vocabulary.token(i) for i in range(len(model.vocabulary))]
+    vocabulary = model.vocabulary.parsed()
     expected, previous, bar_of_previous = [], None, None
     for bar, note in notes:
         if note.pitch is None:
@@ -155,7 +155,7 @@ def test_the_probabilities_of_every_note_and_rest_after_a_step_add_up_to_one(nam
     from jazzd.music.unparse import PitchRange
 
     model = load_model(name)
-    tokens = [model.vocabulary.token(i) for i in range(len(model.vocabulary))]
+    tokens = model.vocabulary.parsed()
     by_duration = pitched_by_duration(tokens)
     loop = from_progression("Dm7 G7 Cmaj7")
     scoring = PitchRange(*SCORING_RANGE)

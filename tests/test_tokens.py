@@ -101,6 +101,7 @@ def test_vocabulary_is_sorted_unique_and_round_trips() -> None:
     assert vocabulary.tokens == ("A,0.250,<M2,M-3>", "C,0.250", "R,0.250", "S,0.500,<m3,M-2>")
     assert [vocabulary.index(t) for t in vocabulary] == [0, 1, 2, 3]
     assert vocabulary.token(3) == Token("S", F(1, 2), "m3", "M-2")
+    assert vocabulary.parsed() == tuple(vocabulary.token(i) for i in range(4))
     assert Vocabulary.from_json(vocabulary.to_json()) == vocabulary
     assert "C,0.250" in vocabulary and "X,0.250" not in vocabulary
     with pytest.raises(TokenError):

@@ -52,8 +52,7 @@ class TokenIndex:
 
     def __init__(self, vocabulary: Vocabulary) -> None:
         self.vocabulary = vocabulary
-        self.tokens: tuple[Token, ...] = tuple(vocabulary.token(i)
-                                               for i in range(len(vocabulary)))
+        self.tokens: tuple[Token, ...] = vocabulary.parsed()
         self._nearest: dict[Token, int] = {}
         self._notes: dict[tuple[str, Fraction, int | None], int] = {}
         #: kind -> (its durations ascending, as floats; for each, its tokens' (index, bounds)

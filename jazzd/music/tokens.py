@@ -206,6 +206,10 @@ class Vocabulary:
     def token(self, index: int) -> Token:
         return parse_token(self.tokens[index])
 
+    def parsed(self) -> tuple[Token, ...]:
+        """Every token, parsed, in index order."""
+        return tuple(parse_token(text) for text in self.tokens)
+
     @property
     def _indices(self) -> dict[str, int]:
         return _index_of(self.tokens)
