@@ -10,7 +10,7 @@ import re
 import subprocess
 
 import pytest
-from audio_checks import require_fluidsynth
+from audio_checks import TIMGM, dbfs, require_fluidsynth
 from jack_harness import jazzd_command, jazzd_env
 
 from jazzd.config.keys import MidiConfig, SoundConfig
@@ -18,6 +18,7 @@ from jazzd.config.load import Config
 from jazzd.live.outputs import open_outputs, wants_midi
 from jazzd.midi.port import MemoryPort
 from jazzd.midi.tee import TeePort
+from jazzd.sound.synth import Synth
 from jazzd.sound.synth_port import driver_order
 
 
@@ -212,3 +213,30 @@ def test_sound_settings_and_flags(tmp_path) -> None:
     sound = with_overrides(load_config(path), flags).sound
     assert (sound.comp_program, sound.audio_driver, sound.audio_device) == (5, "alsa", "hw:1")
     assert sound.synth is True
+
+
+@pytest.mark.parametrize("effects", [True, False])
+def test_a_fade_of_gain_and_effects_ends_in_silence(effects: bool) -> None:
+    """The master gain at 0 leaves the reverb's and chorus's tails sounding (about -40
+    dBFS here); the fade the live synth closes with lowers them too, to silence (FluidSynth
+    leaves a constant 1e-8, -160 dBFS, below what 24 bits can carry)."""
+    require_fluidsynth()
+    synth = Synth(TIMGM, {"synth.gain": 0.5, "synth.sample-rate": 48000.0})
+    try:
+        synth.select_programs(0, 67, 33)
+        for step in range(24):  # sixteenths at 130 BPM, each released before the next
+            synth.send((0x90, 60 + step % 8, 100))
+            synth.write(2768)
+            synth.send((0x80, 60 + step % 8, 0))
+        for step in range(9, -1, -1):  # SynthPort's fade, block by block
+            synth.set_gain(0.5 * step / 10)
+            if effects:
+                synth.set_effects_share(step / 10)
+            synth.write(240)
+        tail = synth.write(4800)
+    finally:
+        synth.close()
+    if effects:
+        assert dbfs(tail) < -144
+    else:
+        assert dbfs(tail) > -60

@@ -4,9 +4,10 @@
 ``libfluidsynth3``) with ctypes. Its import raises ImportError when the
 library is missing, and prints where it found it when ``CI`` is set: both are
 handled here. Its prototypes cover settings, synths, SoundFonts, notes and
-audio drivers; three more are declared here: ``fluid_synth_write_float`` (the
-render reads floats and sets its own level), ``fluid_synth_set_gain`` (the live
-synth fades out on stop) and ``fluid_set_log_function``
+audio drivers; more are declared here: ``fluid_synth_write_float`` (the
+render reads floats and sets its own level), ``fluid_synth_set_gain`` and the
+reverb's and chorus's output levels (the live synth fades out on stop, its
+effects' tails with it) and ``fluid_set_log_function``
 (FluidSynth's messages go to :mod:`logging` at debug level, and its errors
 into the one line the user sees, see :class:`FluidLog`).
 """
@@ -89,6 +90,9 @@ class Fluid:
     lib: Any
     write_float: Callable[..., int]
     set_gain: Callable[..., None]
+    #: ``(synth, level)``: the reverb's and the chorus's output level, every group's.
+    set_reverb_level: Callable[[int, float], object]
+    set_chorus_level: Callable[[int, float], object]
     log: FluidLog
     #: Keeps the C callback alive as long as the library is loaded.
     log_callback: Any
@@ -130,13 +134,32 @@ def fluid() -> Fluid:
         ("fun", _LOG_FUNCTION, 1),
         ("data", ctypes.c_void_p, 1),
     )
-    if None in (write_float, set_gain, set_log_function):
+    set_reverb_level = _effect_level(fluidsynth, "reverb")
+    set_chorus_level = _effect_level(fluidsynth, "chorus")
+    if None in (write_float, set_gain, set_log_function, set_reverb_level, set_chorus_level):
         raise UserError(f"this FluidSynth library is too old (version 2 is needed): {INSTALL_HINT}")
     fluid_log = FluidLog()
     callback = _LOG_FUNCTION(fluid_log)
     for level in (FLUID_PANIC, FLUID_ERR, FLUID_WARN, FLUID_INFO, FLUID_DBG):
         set_log_function(level, callback, None)
-    return Fluid(fluidsynth, write_float, set_gain, fluid_log, callback)
+    return Fluid(
+        fluidsynth, write_float, set_gain, set_reverb_level, set_chorus_level, fluid_log, callback
+    )
+
+
+def _effect_level(fluidsynth: Any, effect: str) -> Callable[[int, float], object] | None:
+    """Set ``effect``'s (reverb, chorus) output level: every group's since FluidSynth 2.2,
+    the older call before it; None when the library has neither."""
+    group = fluidsynth.cfunc(
+        f"fluid_synth_set_{effect}_group_level", ctypes.c_int,
+        ("synth", ctypes.c_void_p, 1), ("fx_group", ctypes.c_int, 1), ("level", ctypes.c_double, 1),
+    )
+    if group is not None:
+        return lambda synth, level: group(synth, -1, level)
+    return fluidsynth.cfunc(
+        f"fluid_synth_set_{effect}_level", ctypes.c_int,
+        ("synth", ctypes.c_void_p, 1), ("level", ctypes.c_double, 1),
+    )
 
 
 @contextlib.contextmanager

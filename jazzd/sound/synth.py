@@ -72,6 +72,9 @@ class Synth:
                 f"cannot load SoundFont {soundfont} (FluidSynth: {reason}): the file is "
                 "corrupt or truncated; pass another with --soundfont"
             )
+        self._effect_levels = (
+            self._number("synth.reverb.level"), self._number("synth.chorus.level")
+        )
         # Bound once: these run for every message.
         self._noteon = lib.fluid_synth_noteon
         self._noteoff = lib.fluid_synth_noteoff
@@ -96,12 +99,15 @@ class Synth:
         if ok != lib.FLUID_OK:
             raise ValueError(f"FluidSynth refused the setting {name} = {value!r}")
 
+    def _number(self, name: str) -> float:
+        value = ctypes.c_double()
+        self._lib.fluid_settings_getnum(self._settings, name.encode(), ctypes.byref(value))
+        return value.value
+
     @property
     def sample_rate(self) -> float:
         """The sample rate set for the synth (a JACK driver runs it at the server's instead)."""
-        value = ctypes.c_double()
-        self._lib.fluid_settings_getnum(self._settings, b"synth.sample-rate", ctypes.byref(value))
-        return value.value
+        return self._number("synth.sample-rate")
 
     def select_programs(self, solo_channel: int, solo_program: int, comp_program: int) -> None:
         """The band's General MIDI programs, numbered 1-128 as musicians number them: the
@@ -124,6 +130,16 @@ class Synth:
     def set_gain(self, gain: float) -> None:
         """FluidSynth's master gain (applied smoothly over one block to sounding notes)."""
         self._fluid.set_gain(self._synth, gain)
+
+    def set_effects_share(self, share: float) -> None:
+        """The reverb's and the chorus's output at ``share`` (0-1) of their set levels.
+
+        The master gain scales the notes, not the effects' tails: a fade to silence
+        lowers both (at 0 the tails stop sounding at once).
+        """
+        reverb, chorus = self._effect_levels
+        self._fluid.set_reverb_level(self._synth, reverb * share)
+        self._fluid.set_chorus_level(self._synth, chorus * share)
 
     # -- playing -----------------------------------------------------------------
 

@@ -8,8 +8,9 @@ and ``right``), connected to the system playback ports; jazzd never starts a
 JACK server (``JACK_NO_START_SERVER`` is set for FluidSynth's libjack).
 
 Closing (after the scheduler's flush: note-offs, sustain off, all notes off)
-fades the gain to zero over :data:`FADE_S`, so the releases end without a
-click, waits :data:`REVERB_WAIT_S` for the reverb, then stops the driver.
+fades the gain and the reverb's and chorus's levels to zero together over
+:data:`FADE_S`, so the releases and the effects' tails end without a click,
+waits :data:`SETTLE_S` for the driver to play the silent blocks, then stops it.
 When the JACK server went away nothing is freed: libjack may wait forever
 for a dead server, and the process is about to exit.
 """
@@ -35,10 +36,10 @@ log = logging.getLogger(__name__)
 
 #: What ``--audio-driver auto`` tries, in order, by ``sys.platform``.
 AUTO_ORDER = {"darwin": ("coreaudio",), "linux": ("jack", "pulseaudio", "alsa")}
-#: The fade to silence when the port closes, in steps, then a wait for the reverb to die down.
+#: The fade to silence when the port closes, in steps, then a wait for the driver to play it.
 FADE_S = 0.05
 FADE_STEPS = 10
-REVERB_WAIT_S = 0.03
+SETTLE_S = 0.03
 #: A live sample rate most audio interfaces run natively (JACK imposes its own).
 SAMPLE_RATE = 48000.0
 JACK_LOST = "Lost the connection to the JACK server"
@@ -91,8 +92,9 @@ class SynthPort(Port):
             return
         for step in range(FADE_STEPS - 1, -1, -1):
             self.synth.set_gain(self.gain * step / FADE_STEPS)
+            self.synth.set_effects_share(step / FADE_STEPS)
             time.sleep(FADE_S / FADE_STEPS)
-        time.sleep(REVERB_WAIT_S)
+        time.sleep(SETTLE_S)
         self.synth.close()
 
 
