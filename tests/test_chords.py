@@ -156,3 +156,22 @@ def test_chords_of_the_original_piano_part(metheny: Path) -> None:
     loop = load_chord_file(metheny, track="Piano")
     assert loop.length_beats % 4 == 0 and loop.bars > 18
     assert len(loop.spans) > 20
+
+
+def test_chord_at_is_the_span_whose_start_is_the_last_at_or_before_the_beat() -> None:
+    """index_at bisects grid steps in integers; it must agree with the plain definition
+    (the last span starting at or before the beat, the loop repeating) for beats on and
+    off the grid, past the loop's end and before its start, as Fractions, ints and floats."""
+    import random
+
+    loop = from_progression("Dm7:1/3 G7:2/3 Cmaj7:5/4 A7:3/4 Dm7:7/24 G7:17/24 C6:4")
+    length = loop.length_beats
+    rng = random.Random(0)
+    beats: list[Fraction | int | float] = [Fraction(k, 48) for k in range(-100, 700)]
+    beats += [Fraction(rng.randrange(-10**6, 10**6), rng.randrange(1, 997)) for _ in range(2000)]
+    beats += list(range(-9, 30)) + [rng.uniform(-50, 50) for _ in range(500)] + [1 / 3, 2.0]
+    for beat in beats:
+        place = Fraction(beat) % length
+        expected = max(i for i, span in enumerate(loop.spans) if span.start <= place)
+        assert loop.index_at(beat) == expected, beat
+        assert loop.chord_at(beat) == loop.spans[expected].chord

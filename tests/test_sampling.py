@@ -58,6 +58,21 @@ def test_sample_follows_the_distribution_and_is_reproducible() -> None:
     ]
 
 
+def test_the_plain_draw_picks_what_the_full_path_picks() -> None:
+    """Temperature 1, no top-p, no mask: the draw goes straight through the cumulative sum
+    of the model's float32 probabilities; it must pick the index the normalised float64
+    distribution picks (an all-True mask forces that path and changes nothing else)."""
+    generator = np.random.default_rng(7)
+    allowed = np.ones(1432, dtype=bool)
+    for _ in range(40):
+        probs = generator.dirichlet(np.full(1432, 0.05)).astype(np.float32)
+        probs[generator.integers(0, 1432, 300)] = 0.0  # zeros, at the ends too
+        probs[:3] = probs[-3:] = 0.0
+        plain, full = np.random.default_rng(1), np.random.default_rng(1)
+        for _ in range(500):
+            assert sample(probs, plain) == sample(probs, full, mask=allowed)
+
+
 def test_sample_never_picks_a_zero_probability_token() -> None:
     probs = np.array([0.0, 1.0, 0.0], dtype=np.float32)
     rng = np.random.default_rng(1)

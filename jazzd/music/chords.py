@@ -48,8 +48,10 @@ class ChordLoop:
     #: Whether the chords to come are known (a file or a progression); False for
     #: chords heard live, whose next change nobody knows.
     future_known: bool = True
-    _starts: tuple[Fraction, ...] = field(init=False, repr=False, compare=False)
     _length: Fraction = field(init=False, repr=False, compare=False)
+    #: The starts and the length in steps of the 1/GRID grid, for a bisection over ints.
+    _start_steps: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    _length_steps: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.spans:
@@ -63,8 +65,10 @@ class ChordLoop:
             position = span.end
         if position % BAR_BEATS:
             raise ValueError("a chord loop lasts a whole number of bars")
-        object.__setattr__(self, "_starts", tuple(span.start for span in self.spans))
         object.__setattr__(self, "_length", position)
+        steps = tuple(int(span.start * GRID) for span in self.spans)
+        object.__setattr__(self, "_start_steps", steps)
+        object.__setattr__(self, "_length_steps", int(position * GRID))
 
     @property
     def length_beats(self) -> Fraction:
@@ -79,8 +83,20 @@ class ChordLoop:
         return self.spans[self.index_at(beat)]
 
     def index_at(self, beat: Fraction | int | float) -> int:
-        """The index in ``spans`` of the span sounding at ``beat`` (looping)."""
-        return bisect_right(self._starts, Fraction(beat) % self._length) - 1
+        """The index in ``spans`` of the span sounding at ``beat`` (looping).
+
+        The spans start on the 1/GRID grid, so the last start at or before ``beat`` is the
+        last at or before the grid step ``beat`` falls in: a Fraction or an int is
+        floored to its step in integers (the player's path), a float goes through
+        Fraction exactly.
+        """
+        if isinstance(beat, float):
+            beat = Fraction(beat)
+        if isinstance(beat, Fraction):
+            steps = beat.numerator * GRID // beat.denominator
+        else:
+            steps = beat * GRID
+        return bisect_right(self._start_steps, steps % self._length_steps) - 1
 
     def chord_at(self, beat: Fraction | int | float) -> Chord:
         """The chord sounding at ``beat``; the loop repeats forever."""

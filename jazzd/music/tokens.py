@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 
 from jazzd.files.embedded import derived_table
 
@@ -124,18 +124,23 @@ class Token:
     def has_interval(self) -> bool:
         return self.upper is not None
 
-    @property
+    @cached_property
     def bounds(self) -> tuple[int, int] | None:
-        """(lower, upper) in semitones from the previous pitch, or None."""
+        """(lower, upper) in semitones from the previous pitch, or None (kept once read)."""
         if self.upper is None or self.lower is None:
             return None
         return interval_semitones(self.lower), interval_semitones(self.upper)
 
-    def __str__(self) -> str:
+    @cached_property
+    def text(self) -> str:
+        """The token as the grammar writes it (kept once written: every note carries it)."""
         text = f"{self.kind},{format_duration(self.duration)}"
         if self.upper is not None:
             text += f",<{self.upper},{self.lower}>"
         return text
+
+    def __str__(self) -> str:
+        return self.text
 
 
 def make_token(kind: str, duration: float | Fraction, step: int | None = None) -> Token:

@@ -309,7 +309,7 @@ def unparse(
         duration = snap(duration)
     if duration > room:
         duration = room
-    return Note(start, duration, pitch, str(token))
+    return Note(start, duration, pitch, token.text)
 
 
 def pitch_probability(
