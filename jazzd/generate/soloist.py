@@ -43,7 +43,7 @@ from jazzd.music.context import (
 from jazzd.music.pitch_choice import LOCAL_NOTES, line_motion, local_centre
 from jazzd.music.theory import Chord
 from jazzd.music.token_lookup import TokenIndex
-from jazzd.music.tokens import BAR_BEATS, Token
+from jazzd.music.tokens import BAR_BEATS, GRID, Token
 from jazzd.music.unparse import DEFAULT_RANGE, Note, PitchRange, unparse
 
 #: A bar never takes more tokens than this (the shortest token lasts 1/24 beat).
@@ -171,7 +171,7 @@ class Soloist:
         #: Over the current loop, by place in it: the chord sounding there, the context less
         #: the previous pitch, and the contexts built so far from it, one per previous
         #: pitch class relative to the chord's root (12: no note yet).
-        self._contexts: dict[Fraction, tuple[Chord, np.ndarray, list[np.ndarray | None]]] = {}
+        self._contexts: dict[int | Fraction, tuple[Chord, np.ndarray, list[np.ndarray | None]]] = {}
         self._contexts_of: ChordLoop | None = None
 
     @property
@@ -278,10 +278,14 @@ class Soloist:
         loop = self._chords
         if loop is not self._contexts_of:
             self._contexts, self._contexts_of = {}, loop
-        place = beat % loop.length_beats
-        found = self._contexts.get(place)
+        # The place in the loop, keyed by grid step (an int hashes and divides much
+        # faster than a Fraction); a beat off the grid keys by its Fraction.
+        steps, off_grid = divmod(beat.numerator * GRID, beat.denominator)
+        key = beat % loop.length_beats if off_grid else steps % loop.length_steps
+        found = self._contexts.get(key)
         if found is None:  # what the loop says there, the same for every previous note
-            found = self._contexts[place] = (
+            place = key if off_grid else Fraction(key, GRID)
+            found = self._contexts[key] = (
                 loop.chord_at(place), loop_context(loop, place, future=loop.future_known),
                 [None] * 13)
         chord, base, built = found

@@ -75,6 +75,11 @@ class ChordLoop:
         return self._length
 
     @property
+    def length_steps(self) -> int:
+        """The length in steps of the 1/GRID grid."""
+        return self._length_steps
+
+    @property
     def bars(self) -> int:
         return int(self.length_beats // BAR_BEATS)
 
