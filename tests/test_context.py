@@ -129,7 +129,7 @@ def test_a_chord_that_never_changes_is_next_to_itself() -> None:
 
 def test_the_soloist_feeds_what_training_computes(tmp_path: Path) -> None:
     """Over the tune's chords, each step reads context_at(its onset, the pitch before,
-    the place in the phrase)."""
+    the place in the phrase), the tune repeating."""
     midi = tune(tmp_path / "tune.mid")
     model = RecordingModel.load(tiny_model(tmp_path / "m.onnx", context=CONTEXT_SIZE,
                                            context_groups=GROUP_NAMES))
@@ -137,7 +137,8 @@ def test_the_soloist_feeds_what_training_computes(tmp_path: Path) -> None:
     model.fed = ()
     loop = load_chord_file(midi)
     soloist = Soloist(model, loop, random.Random(3))
-    notes = [note for _ in range(4) for note in soloist.next_bar()]
+    # past the loop's end: a place's context, built once, is reused on the loop's repeats
+    notes = [note for _ in range(loop.bars + 3) for note in soloist.next_bar()]
     assert len(model.fed) == len(notes)
     previous, place = None, PhrasePlace()
     for note, fed in zip(notes, model.fed, strict=True):
