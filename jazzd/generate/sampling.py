@@ -77,7 +77,7 @@ def sample(
     says what is wrong.
     """
     if temperature == 1.0 and top_p >= 1.0 and mask is None:
-        cumulative = np.cumsum(probs, dtype=np.float64)
+        cumulative = np.cumsum(probs.astype(np.float64))  # (cast first: faster, same sums)
         total = cumulative[-1]
         if total > 0 and math.isfinite(total):
             index = int(np.searchsorted(cumulative, rng.random() * total, side="right"))
