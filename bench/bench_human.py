@@ -1,8 +1,8 @@
 """How human does jazzd look? A classifier two-sample test (issue 28 item 5, issue 27).
 
     python3 bench/bench_human.py [--model default --model PATH.onnx ...] [--held 30]
-        [--split-seed 0] [--left-out] [--window 4] [--folds 5] [--seed 1] [--control]
-        [--temperature T] [--top-p P] [--json PATH]
+        [--split-seed 0] [--left-out] [--window 4] [--folds 5] [--seed 1] [--seed-sets K]
+        [--control] [--temperature T] [--top-p P] [--json PATH]
 
 Players: the solos held out by performer and tune
 (:func:`export.split.split_by_player_and_tune` over ``--midi`` and ``--wjazzd``, loaded as
@@ -24,7 +24,10 @@ accuracy and AUC on the held-out tunes' windows are printed for all solos and fo
 corpus, then the features that differ most, over all windows and over each corpus's:
 generated minus human, in human SDs.
 50 % is indistinguishable (Lopez-Paz & Oquab, ICLR 2017); ``--control`` measures the
-test's own floor, the first model against itself with other seeds.
+test's own floor, the first model against itself with other seeds. One set of renders
+gives an accuracy that moves by about ±0.04 with the seeds; ``--seed-sets K`` renders each
+model K times (seeds ``--seed``, then 100 on, ...) and prints each accuracy as the mean over
+the K tests with its range over them, the features over all K sets' windows.
 
 Needs scikit-learn (``pip install -e .[bench]``), not a runtime dependency.
 """
@@ -74,6 +77,8 @@ MIN_NOTES = 2
 PHRASE_GAP = Fraction(1)
 #: --control renders the first model again with seeds this far on.
 CONTROL_SEEDS = 10_000
+#: --seed-sets: each set of renders starts this many seeds after the one before.
+SET_SEEDS = 100
 #: How many features the table of differences lists for each model.
 TOP = 8
 
@@ -500,6 +505,24 @@ def two_sample(human: np.ndarray, generated: np.ndarray, corpora: np.ndarray,
     return found
 
 
+def pooled(tests: Sequence[list[tuple[str, int, int, dict[str, Score]]]]
+           ) -> list[tuple[str, int, int, dict[str, Score]]]:
+    """The :func:`two_sample` results of several sets of renders as one: each accuracy and
+    AUC their mean over the sets, the range that over the sets' accuracies (not folds')."""
+    first = tests[0]
+    found = []
+    for row, (subset, count, tunes, scores) in enumerate(first):
+        merged = {}
+        for name in scores:
+            each = [test[row][3][name] for test in tests]
+            accuracies = [score.accuracy for score in each]
+            merged[name] = Score(statistics.fmean(accuracies),
+                                 statistics.fmean(score.auc for score in each),
+                                 min(accuracies), max(accuracies))
+        found.append((subset, count, tunes, merged))
+    return found
+
+
 def differences(human: np.ndarray, generated: np.ndarray) -> list[float]:
     """Per feature: generated mean minus human mean, over the human SD (NaN: no spread)."""
     import numpy as np
@@ -590,6 +613,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="most folds of the group-wise cross-validation (default 5)")
     parser.add_argument("--seed", type=int, default=1,
                         help="render seed of the first solo; the next solos count on (default 1)")
+    parser.add_argument("--seed-sets", type=int, default=1, metavar="K",
+                        help=f"render each model K times, seeds {SET_SEEDS} apart, and print "
+                             "the mean accuracy and its range over the K tests (default 1)")
     parser.add_argument("--temperature", type=float, default=None,
                         help="jazzd --temperature for every render (default: jazzd's)")
     parser.add_argument("--top-p", type=float, default=None,
@@ -635,8 +661,8 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> dict:
     """The whole test; prints the tables to ``out`` and returns the figures."""
     import numpy as np
 
-    if args.window < 1 or args.folds < 2:
-        raise UserError("--window takes 1 bar or more, --folds 2 or more")
+    if args.window < 1 or args.folds < 2 or args.seed_sets < 1:
+        raise UserError("--window takes 1 bar or more, --folds 2 or more, --seed-sets 1 or more")
     for given in (args.midi, args.wjazzd):
         if given is not None and not given.is_dir():
             raise UserError(f"{given} is not a directory (none: leave that corpus out)")
@@ -650,18 +676,21 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> dict:
     kinds = sorted(set(human.corpora))
     counts = {kind: sum(corpus_of(p) == kind for p in parts) for kind in kinds}
     total = sum(len(p.bars) // args.window for p in parts)
+    set_seeds = [args.seed + SET_SEEDS * k for k in range(args.seed_sets)]
     out(f"held out: {len(parts)} solos ({', '.join(f'{n} {k}' for k, n in counts.items())}), "
         f"{len(set(groups))} tunes: split_by_player_and_tune({args.held}, seed "
         f"{args.split_seed}){' with the solos left out' if args.left_out else ''}")
     out(f"windows: {args.window} bars, {len(h)} per side ({total - len(h)} dropped: the player "
-        f"plays under {MIN_NOTES} notes); renders --legato --swing 1, seeds {args.seed}-"
-        f"{args.seed + len(parts) - 1}, tempo {args.bpm}"
+        f"plays under {MIN_NOTES} notes); renders --legato --swing 1, seeds "
+        + ", ".join(f"{first}-{first + len(parts) - 1}" for first in set_seeds)
+        + f", tempo {args.bpm}"
         + (f", --temperature {args.temperature}" if args.temperature is not None else "")
         + (f", --top-p {args.top_p}" if args.top_p is not None else ""))
     print(f"players read in {time.perf_counter() - began:.0f} s", file=sys.stderr)
     report: dict = {"solos": [p.source for p in parts], "windows": len(h), "models": {}}
-    score_table = [["model", "solos", "windows", "tunes", "logistic acc (folds)", "AUC",
-                    "boosted tree acc (folds)", "AUC"]]
+    spread = "folds" if args.seed_sets == 1 else f"{args.seed_sets} sets"
+    score_table = [["model", "solos", "windows", "tunes", f"logistic acc ({spread})", "AUC",
+                    f"boosted tree acc ({spread})", "AUC"]]
     columns = []
     generated: list[np.ndarray] = []  # each model's feature rows, for the tables by corpus
     control_rows: list[list[str]] = []
@@ -676,20 +705,27 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> dict:
 
     for model in models:
         began = time.perf_counter()
-        g = rendered(Sampling(model, args.temperature, args.top_p), args.seed)
-        subsets = two_sample(h, g, corpora, tunes, args.folds)
+        sets = [rendered(Sampling(model, args.temperature, args.top_p), first)
+                for first in set_seeds]
+        tests = [two_sample(h, g, corpora, tunes, args.folds) for g in sets]
+        subsets = tests[0] if len(tests) == 1 else pooled(tests)
         score_table += score_rows(label(model), subsets)
+        g = np.vstack(sets)  # the features over every set's windows
         columns.append((means(g), differences(h, g)))
         generated.append(g)
         report["models"][model] = {
             "scores": {kind: {name: vars(s) for name, s in scores.items()}
                        for kind, _, _, scores in subsets},
+            "scores_by_set": [{kind: {name: vars(s) for name, s in scores.items()}
+                               for kind, _, _, scores in test} for test in tests],
             "means": dict(zip(FEATURES, columns[-1][0], strict=True)),
             "differences": dict(zip(FEATURES, columns[-1][1], strict=True))}
         if args.control and model == models[0]:
-            again = rendered(Sampling(model, args.temperature, args.top_p),
-                             args.seed + CONTROL_SEEDS)
-            control = two_sample(g, again, corpora, tunes, args.folds)
+            against = [two_sample(g_set, rendered(Sampling(model, args.temperature, args.top_p),
+                                                   first + CONTROL_SEEDS),
+                                  corpora, tunes, args.folds)
+                       for g_set, first in zip(sets, set_seeds, strict=True)]
+            control = against[0] if len(against) == 1 else pooled(against)
             control_rows = score_rows(f"{label(model)} vs itself", control)
             report["control"] = {kind: {name: vars(s) for name, s in scores.items()}
                                  for kind, _, _, scores in control}
@@ -706,7 +742,8 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> dict:
     if len(kinds) > 1:
         for kind in kinds:
             chosen = corpora == kind
-            by_kind = [(means(g[chosen]), differences(h[chosen], g[chosen])) for g in generated]
+            every = np.tile(chosen, args.seed_sets)  # the generated rows repeat per set
+            by_kind = [(means(g[every]), differences(h[chosen], g[every])) for g in generated]
             out("")
             out(f"the features that differ most over the {kind} windows")
             out(aligned([["feature", "players", *map(label, models)],

@@ -180,6 +180,23 @@ def test_the_classifiers_tell_a_difference_and_not_its_absence() -> None:
         assert score.accuracy < 0.7
 
 
+def test_seed_sets_pool_to_the_mean_and_its_range_over_the_sets() -> None:
+    def test(logistic: float, tree: float) -> list:
+        return [("all", 40, 6, {"logistic": bh.Score(logistic, logistic + 0.1, 0.0, 1.0),
+                                "boosted tree": bh.Score(tree, tree + 0.05, 0.0, 1.0)}),
+                ("midi", 10, 2, {"logistic": bh.Score(0.5, 0.5, 0.4, 0.6),
+                                 "boosted tree": bh.Score(0.7, 0.8, 0.6, 0.8)})]
+
+    pooled = bh.pooled([test(0.60, 0.70), test(0.64, 0.66), test(0.56, 0.67)])
+    subset, count, tunes, scores = pooled[0]
+    assert (subset, count, tunes) == ("all", 40, 6)
+    assert scores["logistic"] == bh.Score(pytest.approx(0.60), pytest.approx(0.70), 0.56, 0.64)
+    assert scores["boosted tree"] == bh.Score(pytest.approx(0.6766667), pytest.approx(0.7266667),
+                                              0.66, 0.70)
+    assert pooled[1][3]["boosted tree"] == bh.Score(pytest.approx(0.7), pytest.approx(0.8),
+                                                    0.7, 0.7)  # the sets' range, not the folds'
+
+
 def test_differences_in_human_sds() -> None:
     import numpy as np
 
