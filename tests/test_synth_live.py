@@ -229,9 +229,10 @@ def test_a_fade_of_gain_and_effects_ends_in_silence(effects: bool) -> None:
             synth.write(2768)
             synth.send((0x80, 60 + step % 8, 0))
         for step in range(9, -1, -1):  # SynthPort's fade, block by block
-            synth.set_gain(0.5 * step / 10)
             if effects:
-                synth.set_effects_share(step / 10)
+                synth.fade(step / 10)
+            else:
+                synth.set_gain(0.5 * step / 10)
             synth.write(240)
         tail = synth.write(4800)
     finally:

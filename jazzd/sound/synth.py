@@ -72,9 +72,9 @@ class Synth:
                 f"cannot load SoundFont {soundfont} (FluidSynth: {reason}): the file is "
                 "corrupt or truncated; pass another with --soundfont"
             )
-        self._effect_levels = (
-            self._number("synth.reverb.level"), self._number("synth.chorus.level")
-        )
+        #: The master gain and the reverb's and chorus's levels it was made with (fade's 1).
+        self._levels = tuple(self._number(name) for name in
+                             ("synth.gain", "synth.reverb.level", "synth.chorus.level"))
         # Bound once: these run for every message.
         self._noteon = lib.fluid_synth_noteon
         self._noteoff = lib.fluid_synth_noteoff
@@ -131,13 +131,15 @@ class Synth:
         """FluidSynth's master gain (applied smoothly over one block to sounding notes)."""
         self._fluid.set_gain(self._synth, gain)
 
-    def set_effects_share(self, share: float) -> None:
-        """The reverb's and the chorus's output at ``share`` (0-1) of their set levels.
+    def fade(self, share: float) -> None:
+        """The master gain, the reverb's and the chorus's output at ``share`` (0-1) of the
+        levels the synth was made with.
 
-        The master gain scales the notes, not the effects' tails: a fade to silence
-        lowers both (at 0 the tails stop sounding at once).
+        The master gain alone scales the notes, not the effects' tails: a fade to silence
+        lowers all three (at 0 the tails stop sounding at once).
         """
-        reverb, chorus = self._effect_levels
+        gain, reverb, chorus = self._levels
+        self.set_gain(gain * share)
         self._fluid.set_reverb_level(self._synth, reverb * share)
         self._fluid.set_chorus_level(self._synth, chorus * share)
 

@@ -69,14 +69,13 @@ class SynthPort(Port):
     """A live FluidSynth with its audio driver running: MIDI bytes in, sound out."""
 
     def __init__(
-        self, synth: Synth, driver: str, client_name: str, gain: float, *,
+        self, synth: Synth, driver: str, client_name: str, *,
         send_log: SendWatch | None = None, on_failure: Callable[[], None] | None = None,
     ) -> None:
         shown = f"{driver}: {client_name}" if driver == "jack" else driver
         super().__init__(f"FluidSynth ({shown})", send_log=send_log, on_failure=on_failure)
         self.backend = f"fluidsynth/{driver}"
         self.synth = synth
-        self.gain = gain
         synth.log.listen(self._on_log)
 
     def _on_log(self, _level: int, text: str) -> None:
@@ -91,8 +90,7 @@ class SynthPort(Port):
         if self.failure is not None:
             return
         for step in range(FADE_STEPS - 1, -1, -1):
-            self.synth.set_gain(self.gain * step / FADE_STEPS)
-            self.synth.set_effects_share(step / FADE_STEPS)
+            self.synth.fade(step / FADE_STEPS)
             time.sleep(FADE_S / FADE_STEPS)
         time.sleep(SETTLE_S)
         self.synth.close()
@@ -129,7 +127,7 @@ def open_synth(
             except OSError as exc:
                 reasons.append((driver, str(exc).rstrip(".")))
                 continue
-            return SynthPort(synth, driver, client_name, sound.gain, send_log=send_log,
+            return SynthPort(synth, driver, client_name, send_log=send_log,
                              on_failure=on_failure)
     except BaseException:
         synth.close()
