@@ -78,18 +78,17 @@ def sample(
     """
     if temperature == 1.0 and top_p >= 1.0 and mask is None:
         cumulative = np.cumsum(probs.astype(np.float64))  # (cast first: faster, same sums)
-        total = cumulative[-1]
-        if total > 0 and math.isfinite(total):
-            index = int(np.searchsorted(cumulative, rng.random() * total, side="right"))
-            index = min(index, len(cumulative) - 1)
-            while probs[index] <= 0:  # rounding at the top end, or a zero at the draw
-                index -= 1
-            return index
+        if cumulative[-1] > 0 and math.isfinite(cumulative[-1]):
+            return _draw(probs, cumulative, rng)
     p = distribution(probs, temperature, top_p, mask)
-    cumulative = np.cumsum(p)
+    return _draw(p, np.cumsum(p), rng)
+
+
+def _draw(weights: np.ndarray, cumulative: np.ndarray, rng: Random) -> int:
+    """The index ``rng``'s draw falls in along ``cumulative`` (the running sum of
+    ``weights``, none negative), never one of weight 0 (rounding at the top end)."""
     index = int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"))
-    # Never return a zero-probability index (rounding at the top end of the cumsum).
-    index = min(index, len(p) - 1)
-    while p[index] == 0:
+    index = min(index, len(cumulative) - 1)
+    while weights[index] <= 0:
         index -= 1
     return index
