@@ -83,6 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="hold out the solos of performers drawn with --seed until N are "
                              "out, and the other solos of their tunes, to stop early on "
                              "(context; default 0: train on all for --epochs)")
+    parser.add_argument("--split-seed", type=int, default=None, metavar="S",
+                        help="draw the --validation split with this seed instead of --seed, "
+                             "so that training seeds can be compared on the same held-out "
+                             "solos (default: --seed)")
     parser.add_argument("--min-count", type=int, default=1, metavar="N",
                         help="context: the vocabulary keeps tokens seen at least N times in "
                              "the training solos; others are read as their nearest (default 1)")
@@ -232,8 +236,11 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> int:
         raise UserError(f"--epochs {args.epochs}: train for at least 1 epoch")
     if args.epochs > MAX_EPOCHS:
         raise UserError(f"--epochs {args.epochs} is over MAX_EPOCHS = {MAX_EPOCHS}")
-    if not 0 <= args.seed <= MAX_SEED:
-        raise UserError(f"--seed {args.seed} is outside 0-{MAX_SEED} (MAX_SEED)")
+    for option, seed in (("--seed", args.seed), ("--split-seed", args.split_seed)):
+        if seed is not None and not 0 <= seed <= MAX_SEED:
+            raise UserError(f"{option} {seed} is outside 0-{MAX_SEED} (MAX_SEED)")
+    if args.split_seed is None:
+        args.split_seed = args.seed
     target = check_output_path(args.out)
     start, end = _beat(args.start_beat, "--start-beat"), _beat(args.end_beat, "--end-beat")
 

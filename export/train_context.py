@@ -5,9 +5,9 @@ The notes come from the ``--midi`` files and the ``--wjazzd`` solos. The perform
 when given, else from the WJazzD solos' played timing and loudness when there are
 any (:mod:`export.feel`), else from the MIDI files: the provenance names which.
 With ``--validation N`` the training stops early on whole solos held out by performer
-and tune (:func:`export.split.split_by_player_and_tune`, drawn with ``--seed``) and
-reports their NLL; without, it trains on every solo for ``--epochs`` epochs (the
-count a validation run chose).
+and tune (:func:`export.split.split_by_player_and_tune`, drawn with ``--split-seed``,
+by default ``--seed``) and reports their NLL; without, it trains on every solo for
+``--epochs`` epochs (the count a validation run chose).
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ def run_context(
         raise UserError(f"--play-temperature {args.play_temperature}: give {MIN_TEMPERATURE} "
                         f"to {MAX_TEMPERATURE} (1: as trained)")
     try:
-        split = split_by_player_and_tune(parts, args.validation, args.seed)
+        split = split_by_player_and_tune(parts, args.validation, args.split_seed)
     except ValueError as exc:
         raise UserError(f"--validation {args.validation}: {exc}") from None
     train_parts, held_parts = list(split.train), list(split.held)
@@ -177,6 +177,7 @@ def run_context(
         "epochs_run": fitted.epochs,
         "learning_rate_halved_after": list(fitted.halved),
         "seed": args.seed,
+        "split_seed": args.split_seed,
         "parameters": fitted.parameters,
         "train_nll": fitted.train_nll,
         "validation_nll": fitted.validation_nll,

@@ -69,12 +69,26 @@ def test_the_step_reads_its_context_the_same_in_onnx_and_keras(tmp_path: Path,
     assert not np.allclose(one, model.step(None, np.zeros(CONTEXT_SIZE, np.float32)))
 
 
+def _seed_splitting_otherwise(files: list[Path]) -> int:
+    """A seed whose validation split of ``files`` (1 held out) differs from seed 0's."""
+    from export.corpus import extract_file
+    from export.split import split_by_player_and_tune
+
+    parts = [extract_file(path) for path in files]
+    first = split_by_player_and_tune(parts, 1, 0).held[0].source
+    return next(seed for seed in range(1, 100)
+                if split_by_player_and_tune(parts, 1, seed).held[0].source != first)
+
+
 def test_export_trains_the_context_model_and_evaluate_scores_it(tmp_path: Path) -> None:
     first, second = tune(tmp_path / "a.mid"), second_tune(tmp_path / "b.mid")
     out = tmp_path / "m.onnx"
+    # trained with another seed, the split drawn with seed 0 (--split-seed)
+    seed = _seed_splitting_otherwise([first, second])
     trained = _run("-m", "export", "--midi", str(first), str(second), "--out", str(out),
                    "--validation", "1", "--epochs", "3", "--units", "16", "--embed", "4",
-                   "--performance", str(first), "--halve-after", "2")
+                   "--performance", str(first), "--halve-after", "2",
+                   "--seed", str(seed), "--split-seed", "0")
     assert trained.returncode == 0, trained.stderr[-2000:]
     assert "validation: 1 files" in trained.stdout and "epoch 3/3" in trained.stdout
     model = StepModel.load(out)
@@ -82,6 +96,7 @@ def test_export_trains_the_context_model_and_evaluate_scores_it(tmp_path: Path) 
     assert model.info.context is not None and provenance["architecture"] == "context"
     assert provenance["performance"]["source"] == "a.mid"
     assert provenance["learning_rate_halved_after"] == [2]
+    assert provenance["seed"] == seed and provenance["split_seed"] == 0
     assert provenance["token_parts"]["parts"] > 0  # on by default
     import onnx
 
@@ -106,11 +121,12 @@ def test_export_trains_the_context_model_and_evaluate_scores_it(tmp_path: Path) 
     assert 0 < result["nll_per_note"] <= result["nll_per_note_one_token"]
 
     # the one-solo model scores the same file through the same runtime
-    seed = _run("-m", "export.evaluate", "--model", "metheny", "--midi", str(first))
-    assert seed.returncode == 0, seed.stderr[-2000:]
-    assert json.loads(seed.stdout.strip().splitlines()[-1])["tokens"] == result["tokens"]
+    metheny = _run("-m", "export.evaluate", "--model", "metheny", "--midi", str(first))
+    assert metheny.returncode == 0, metheny.stderr[-2000:]
+    assert json.loads(metheny.stdout.strip().splitlines()[-1])["tokens"] == result["tokens"]
 
-    # --held 1 scores exactly the solo export --validation 1 held out (the same split)
+    # --held 1 scores exactly the solo export --validation 1 held out (the same split:
+    # its seed is the training's --split-seed)
     held = _run("-m", "export.evaluate", "--model", str(out), "--midi", str(first),
                 str(second), "--held", "1", "--seed", "0")
     assert held.returncode == 0, held.stderr[-2000:]

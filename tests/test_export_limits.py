@@ -84,6 +84,7 @@ def test_one_far_away_note_with_few_ticks_per_beat_is_refused(tmp_path: Path) ->
     (["--start-beat", "nan"], "not a number of beats"),
     (["--seed", "-1"], "--seed -1 is outside"),
     (["--seed", str(2**32)], "MAX_SEED"),
+    (["--split-seed", "-1"], "--split-seed -1 is outside"),
     (["--epochs", "10000000"], "MAX_EPOCHS"),
     (["--halve-after", "30,x"], "--halve-after '30,x': give epoch numbers from 1"),
     (["--halve-after", "0"], "--halve-after '0': give epoch numbers from 1"),
