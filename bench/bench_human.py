@@ -2,7 +2,7 @@
 
     python3 bench/bench_human.py [--model default --model PATH.onnx ...] [--held 30]
         [--split-seed 0] [--left-out] [--window 4] [--folds 5] [--seed 1] [--seed-sets K]
-        [--control] [--temperature T] [--top-p P] [--json PATH]
+        [--control] [--reference] [--temperature T] [--top-p P] [--json PATH]
 
 Players: the solos held out by performer and tune
 (:func:`export.split.split_by_player_and_tune` over ``--midi`` and ``--wjazzd``, loaded as
@@ -28,6 +28,11 @@ test's own floor, the first model against itself with other seeds. One set of re
 gives an accuracy that moves by about ±0.04 with the seeds; ``--seed-sets K`` renders each
 model K times (seeds ``--seed``, then 100 on, ...) and prints each accuracy as the mean over
 the K tests with its range over them, the features over all K sets' windows.
+
+``--reference`` asks how far apart two sets of real players are under the same test: the
+held-out players against other players of the same tunes (the solos the split leaves out
+of training for sharing a held-out tune), as many windows a side per tune, drawn with
+the set's seed, and each model on the same held-out windows beside them.
 
 Needs scikit-learn (``pip install -e .[bench]``), not a runtime dependency.
 """
@@ -332,10 +337,10 @@ def corpus_of(part: Corpus) -> str:
     return "wjazzd" if part.source.endswith(MELODY_SUFFIX) else "midi"
 
 
-def held_out(midi: Path | None, wjazzd: Path | None, count: int, seed: int,
-             left_out: bool = False) -> list[Corpus]:
+def held_and_left_out(midi: Path | None, wjazzd: Path | None, count: int, seed: int
+                      ) -> tuple[list[Corpus], list[Corpus]]:
     """The solos :func:`export.split.split_by_player_and_tune` holds out of the corpora, as
-    the export loads them (``left_out``: also the other solos of their tunes)."""
+    the export loads them, and the other solos of their tunes (left out of training)."""
     from export.cli import load_corpus
     from export.split import split_by_player_and_tune
 
@@ -345,7 +350,14 @@ def held_out(midi: Path | None, wjazzd: Path | None, count: int, seed: int,
         split = split_by_player_and_tune(loaded.corpus.parts, count, seed)
     except ValueError as exc:
         raise UserError(f"--held {count}: {exc}") from None
-    return [*split.held, *(split.left_out if left_out else ())]
+    return list(split.held), list(split.left_out)
+
+
+def held_out(midi: Path | None, wjazzd: Path | None, count: int, seed: int,
+             left_out: bool = False) -> list[Corpus]:
+    """The held-out solos of :func:`held_and_left_out` (``left_out``: and the others)."""
+    held, others = held_and_left_out(midi, wjazzd, count, seed)
+    return [*held, *(others if left_out else ())]
 
 
 def tune_groups(parts: Sequence[Corpus]) -> list[int]:
@@ -427,6 +439,33 @@ def players_windows(parts: Sequence[Corpus], size: int) -> list[list[int]]:
         cut = windows(player_line(part), _loop(part), len(part.bars), size)
         kept.append([i for i, window in enumerate(cut) if len(window.notes) >= MIN_NOTES])
     return kept
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Windows of the held-out players (rows of theirs) and as many windows of other
+    players of the same tunes, tune by tune: ``others[k]`` is of ``chosen[k]``'s tune."""
+
+    chosen: np.ndarray  # indices into the held-out players' rows
+    others: np.ndarray  # (len(chosen), features) the other players' rows
+
+
+def reference(human: Rows, others: Rows, seed: int) -> Reference:
+    """For each tune both sides play, as many windows of each as the fewer side has, drawn
+    with ``seed``; tunes only one side plays are left out."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    chosen: list[int] = []
+    picked: list[int] = []
+    for tune in sorted(set(human.groups) & set(others.groups)):
+        mine = [i for i, group in enumerate(human.groups) if group == tune]
+        theirs = [i for i, group in enumerate(others.groups) if group == tune]
+        count = min(len(mine), len(theirs))
+        chosen += sorted(int(i) for i in rng.choice(mine, count, replace=False))
+        picked += sorted(int(i) for i in rng.choice(theirs, count, replace=False))
+    values = np.array(others.values, dtype=float).reshape(-1, len(FEATURES))
+    return Reference(np.array(chosen, dtype=int), values[picked])
 
 
 # ---- the two-sample test ------------------------------------------------------------
@@ -626,6 +665,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--control", action="store_true",
                         help="also test the first model against itself with other seeds (the "
                              "test's floor: about 0.5)")
+    parser.add_argument("--reference", action="store_true",
+                        help="also test the held-out players against other players of the "
+                             "same tunes, and each model on the same windows (how far apart "
+                             "two sets of real players are)")
     parser.add_argument("--top", type=int, default=TOP, metavar="N",
                         help=f"features listed for each model, those most apart (default {TOP})")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures as JSON")
@@ -666,10 +709,15 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> dict:
     for given in (args.midi, args.wjazzd):
         if given is not None and not given.is_dir():
             raise UserError(f"{given} is not a directory (none: leave that corpus out)")
+    if args.reference and args.left_out:
+        raise UserError("--reference tests against the solos --left-out would add: give one")
     models = args.model or ["default"]
     began = time.perf_counter()
-    parts = held_out(args.midi, args.wjazzd, args.held, args.split_seed, args.left_out)
-    groups = tune_groups(parts)
+    parts, others = held_and_left_out(args.midi, args.wjazzd, args.held, args.split_seed)
+    if args.left_out:
+        parts, others = [*parts, *others], []
+    every_group = tune_groups([*parts, *others])
+    groups = every_group[: len(parts)]
     kept = players_windows(parts, args.window)
     human = feature_rows(parts, groups, args.window, lambda _, part: player_line(part), kept)
     h = np.array(human.values)
@@ -695,6 +743,31 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> dict:
     generated: list[np.ndarray] = []  # each model's feature rows, for the tables by corpus
     control_rows: list[list[str]] = []
     corpora, tunes = np.array(human.corpora), np.array(human.groups)
+    references: list[Reference] = []
+    reference_table: list[list[str]] = []
+    if args.reference:
+        other_rows = feature_rows(others, every_group[len(parts):], args.window,
+                                  lambda _, part: player_line(part),
+                                  players_windows(others, args.window))
+        references = [reference(human, other_rows, first) for first in set_seeds]
+        if not len(references[0].chosen):
+            raise UserError("--reference: no held-out tune is played by other players too")
+
+    def against_reference(sides: Sequence[np.ndarray]
+                          ) -> list[tuple[str, int, int, dict[str, Score]]]:
+        """Each set's held-out windows of the reference against ``sides`` (one per set)."""
+        tests = [two_sample(h[ref.chosen], side, np.full(len(ref.chosen), "same tunes"),
+                            tunes[ref.chosen], args.folds)
+                 for ref, side in zip(references, sides, strict=True)]
+        return tests[0] if len(tests) == 1 else pooled(tests)
+
+    if references:
+        found = against_reference([ref.others for ref in references])
+        reference_table = [["against", "windows", "tunes", f"logistic acc ({spread})", "AUC",
+                            f"boosted tree acc ({spread})", "AUC"],
+                           *[row[:1] + row[2:] for row in score_rows("other players", found)]]
+        report["reference"] = {"other players": {name: vars(score)
+                                                 for name, score in found[0][3].items()}}
 
     def rendered(sampling: Sampling, first: int) -> np.ndarray:
         def line_of(number: int, part: Corpus) -> list[TimedNote]:
@@ -729,12 +802,23 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> dict:
             control_rows = score_rows(f"{label(model)} vs itself", control)
             report["control"] = {kind: {name: vars(s) for name, s in scores.items()}
                                  for kind, _, _, scores in control}
+        if references:
+            found = against_reference([g_set[ref.chosen]
+                                       for g_set, ref in zip(sets, references, strict=True)])
+            reference_table += [row[:1] + row[2:] for row in score_rows(label(model), found)]
+            report["reference"][model] = {name: vars(score)
+                                          for name, score in found[0][3].items()}
         print(f"{label(model)}: rendered and tested in {time.perf_counter() - began:.0f} s",
               file=sys.stderr)
     score_table += control_rows
     report["human_means"] = dict(zip(FEATURES, means(h), strict=True))
     out("")
     out(aligned(score_table))
+    if reference_table:
+        out("")
+        out("the reference: the held-out players' windows of the tunes other players play "
+            "too, against as many of theirs, tune by tune; and each model on the same windows")
+        out(aligned(reference_table))
     out("")
     out("the features that differ most: mean (generated minus human, in human SDs)")
     out(aligned([["feature", "players", *map(label, models)],

@@ -197,6 +197,29 @@ def test_seed_sets_pool_to_the_mean_and_its_range_over_the_sets() -> None:
                                                     0.7, 0.7)  # the sets' range, not the folds'
 
 
+def test_the_reference_pairs_windows_tune_by_tune_and_leaves_lone_tunes_out() -> None:
+
+    width = len(bh.FEATURES)
+
+    def rows(groups: list[int], first: float) -> bh.Rows:
+        values = [[first + k] * width for k in range(len(groups))]
+        return bh.Rows(values, groups, ["wjazzd"] * len(groups))
+
+    human = rows([0, 0, 0, 1, 1, 2], 0.0)  # tune 2: no one else plays it
+    others = rows([1, 0, 3, 1, 1, 1], 100.0)  # tune 3: not held out
+    for seed in range(6):
+        found = bh.reference(human, others, seed)
+        tunes = [human.groups[i] for i in found.chosen]
+        assert tunes == [0, 1, 1]  # as many a tune as the fewer side has
+        assert len(set(found.chosen.tolist())) == 3
+        # each other player's window is of its pair's tune
+        picked = (found.others[:, 0] - 100).astype(int)
+        assert [others.groups[i] for i in picked] == tunes
+        assert found.others.shape == (3, width)
+    draws = {tuple(bh.reference(human, others, seed).others[:, 0]) for seed in range(12)}
+    assert len(draws) > 1  # the seed draws which windows of a tune
+
+
 def test_differences_in_human_sds() -> None:
     import numpy as np
 
@@ -249,3 +272,13 @@ def test_renders_are_played_at_the_solos_tempo_unless_told(tmp_path: Path) -> No
     for bad in ("fast", "0", "1000", "nan"):
         with pytest.raises(argparse.ArgumentTypeError):
             bh._bpm(bad)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--reference", "--left-out"], "--reference tests against the solos --left-out"),
+    (["--seed-sets", "0"], "--seed-sets 1 or more"),
+])
+def test_contradictory_options_are_one_line_and_status_2(
+        args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert bh.main(args) == 2
+    assert message in capsys.readouterr().err
