@@ -90,6 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--min-count", type=int, default=1, metavar="N",
                         help="context: the vocabulary keeps tokens seen at least N times in "
                              "the training solos; others are read as their nearest (default 1)")
+    parser.add_argument("--average", type=float, default=0.0, metavar="M",
+                        help="score and keep a moving average of the weights, updated after "
+                             "each batch with momentum M (context; 0 to below 1, default 0: "
+                             "the weights as trained)")
     parser.add_argument("--plateau", type=int, default=0, metavar="N",
                         help="with --validation: halve the learning rate after N epochs "
                              "without a better validation NLL (default 0: never)")

@@ -105,6 +105,46 @@ def build(vocabulary_size: int, units: int = UNITS, embed: int = EMBED, dropout:
     return sequence, step, copy
 
 
+class Averaged:
+    """A moving average of a model's weights, updated after each training batch: the
+    weights of step t count (1 - momentum) * momentum ** (age), the start's weight folded
+    out as Adam folds out its moments' start (so the first batches are not pulled toward
+    the untrained weights)."""
+
+    def __init__(self, model: Any, momentum: float) -> None:
+        self.model = model
+        self.momentum = momentum
+        self.steps = 0
+        self._sum = [np.zeros_like(w, dtype=np.float64) for w in model.get_weights()]
+
+    def update(self) -> None:
+        """Fold the model's current weights in."""
+        self.steps += 1
+        for total, weight in zip(self._sum, self.model.get_weights(), strict=True):
+            total *= self.momentum
+            total += (1.0 - self.momentum) * weight
+
+    @property
+    def weights(self) -> list[np.ndarray]:
+        """The average so far (the model's own weights before any batch)."""
+        if not self.steps:
+            return self.model.get_weights()
+        scale = 1.0 - self.momentum ** self.steps
+        return [(total / scale).astype(np.float32) for total in self._sum]
+
+    def callback(self) -> Any:
+        """A Keras callback that updates the average after each batch."""
+        import keras
+
+        averaged = self
+
+        class _Update(keras.callbacks.Callback):
+            def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+                averaged.update()
+
+        return _Update()
+
+
 def _inputs(files: Sequence[FileTokens], mask: np.ndarray) -> tuple[np.ndarray, ...]:
     """Whole files padded to one length: (previous, context, target, weight)."""
     length = max(len(f) for f in files)
@@ -193,13 +233,17 @@ def fit(
     halve_after: Sequence[int] = (),
     seed: int = 0,
     members: np.ndarray | None = None,
+    average: float = 0.0,
     out: Callable[[str], None] = print,
 ) -> Fitted:
     """Train, seeded, one progress line per epoch; keeps the weights of the best epoch.
 
     The learning rate halves after ``plateau`` epochs without a better validation NLL
     (at most once per that many), and after each epoch of ``halve_after`` (a validation
-    run's halvings replayed when training on every solo).
+    run's halvings replayed when training on every solo). ``average`` (0 to 1, 0: none):
+    the weights scored and kept are a moving average of the weights after each batch,
+    each batch's weight 1 - ``average`` (:class:`Averaged`); training goes on from its
+    own weights.
     """
     import keras
     import tensorflow as tf
@@ -217,16 +261,23 @@ def fit(
     history: list[tuple[float, float | None]] = []
     best = (math.inf, 0, sequence.get_weights())
     halved: list[int] = []
+    averaged = Averaged(sequence, average) if average else None
     for epoch in range(1, max_epochs + 1):
         previous, context, target = windows(train_files, mask, rng)
         done = sequence.fit([previous, context], target, batch_size=BATCH_SIZE, epochs=1,
-                            shuffle=False, verbose=0)
+                            shuffle=False, verbose=0,
+                            callbacks=[averaged.callback()] if averaged else None)
         loss = float(done.history["loss"][0])
+        own = sequence.get_weights()
+        if averaged:
+            sequence.set_weights(averaged.weights)
         held = nll(sequence, validation_files, mask) if validation_files else None
         history.append((loss, held))
         score = held if held is not None else loss
         if score < best[0]:
             best = (score, epoch, sequence.get_weights())
+        if averaged:
+            sequence.set_weights(own)
         out(f"epoch {epoch}/{max_epochs}: train loss {loss:.4f}"
             + (f", validation nll {held:.4f}" if held is not None else "")
             + f" (best {best[0]:.4f} at epoch {best[1]}), {time.perf_counter() - began:.0f} s")

@@ -95,6 +95,9 @@ def run_context(
     parts = corpus.parts
     if not 0 <= args.dropout < 1:
         raise UserError(f"--dropout {args.dropout}: give a share from 0 up to 1 (such as 0.2)")
+    if not 0 <= args.average < 1:
+        raise UserError(f"--average {args.average}: give a momentum from 0 up to 1 (such as "
+                        "0.995; 0: no average)")
     for flag, value in (("--units", args.units or 128), ("--embed", args.embed)):
         if not 1 <= value <= MAX_STATE_SIZE:
             raise UserError(f"{flag} {value}: give 1 to MAX_STATE_SIZE = {MAX_STATE_SIZE}")
@@ -140,7 +143,8 @@ def run_context(
     mask = feature_mask(features)
     members = token_parts(vocabulary.parsed()) if args.token_parts else None
     fitted = fit(len(vocabulary), train_files, held_files, mask, units=units, embed=args.embed,
-                 members=members, dropout=args.dropout, plateau=args.plateau,
+                 members=members, dropout=args.dropout, average=args.average,
+                 plateau=args.plateau,
                  halve_after=args.halve_after,
                  max_epochs=args.epochs, patience=args.patience if held_files else args.epochs,
                  seed=args.seed, out=(lambda line: None) if args.quiet else out)
@@ -168,6 +172,7 @@ def run_context(
         "units": units,
         "embed": args.embed,
         "dropout": args.dropout,
+        "average": args.average,
         "token_parts": None if members is None else {
             "parts": int(members.shape[0]), "own_l2": OWN_L2,
             "role": "each token's projection and output weights: its own plus its kind's, "

@@ -88,7 +88,7 @@ def test_export_trains_the_context_model_and_evaluate_scores_it(tmp_path: Path) 
     trained = _run("-m", "export", "--midi", str(first), str(second), "--out", str(out),
                    "--validation", "1", "--epochs", "3", "--units", "16", "--embed", "4",
                    "--performance", str(first), "--halve-after", "2",
-                   "--seed", str(seed), "--split-seed", "0")
+                   "--seed", str(seed), "--split-seed", "0", "--average", "0.5")
     assert trained.returncode == 0, trained.stderr[-2000:]
     assert "validation: 1 files" in trained.stdout and "epoch 3/3" in trained.stdout
     model = StepModel.load(out)
@@ -97,6 +97,7 @@ def test_export_trains_the_context_model_and_evaluate_scores_it(tmp_path: Path) 
     assert provenance["performance"]["source"] == "a.mid"
     assert provenance["learning_rate_halved_after"] == [2]
     assert provenance["seed"] == seed and provenance["split_seed"] == 0
+    assert provenance["average"] == 0.5
     assert provenance["token_parts"]["parts"] > 0  # on by default
     import onnx
 

@@ -88,6 +88,8 @@ def test_one_far_away_note_with_few_ticks_per_beat_is_refused(tmp_path: Path) ->
     (["--epochs", "10000000"], "MAX_EPOCHS"),
     (["--halve-after", "30,x"], "--halve-after '30,x': give epoch numbers from 1"),
     (["--halve-after", "0"], "--halve-after '0': give epoch numbers from 1"),
+    (["--average", "1"], "--average 1.0: give a momentum from 0 up to 1"),
+    (["--dropout", "-0.1"], "--dropout -0.1: give a share from 0 up to 1"),
 ])
 def test_out_of_range_numbers_are_one_line(tmp_path: Path, args: list[str], message: str) -> None:
     good = tune(tmp_path / "tune.mid")

@@ -47,6 +47,28 @@ def test_the_nll_in_batches_is_the_nll_of_each_whole_file() -> None:
     assert abs(nll(sequence, files, mask) - expected) < 1e-5
 
 
+def test_the_average_weighs_each_batch_by_its_age_and_folds_out_the_start() -> None:
+    import keras
+
+    from export.fit import Averaged
+
+    keras.utils.set_random_seed(2)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    start = model.get_weights()
+    averaged = Averaged(model, 0.8)
+    np.testing.assert_array_equal(averaged.weights[0], start[0])  # no batch yet: as it is
+    steps = [[w + k for w in start] for k in (1.0, 2.0, 5.0)]
+    for weights in steps:
+        model.set_weights(weights)
+        averaged.update()
+    ages = np.array([0.8**2, 0.8, 1.0]) * 0.2  # each batch's weight, the newest last
+    for index in range(len(start)):
+        expected = sum(a * s[index] for a, s in zip(ages, steps, strict=True)) / ages.sum()
+        np.testing.assert_allclose(averaged.weights[index], expected, rtol=1e-6)
+    assert averaged.weights[0].dtype == np.float32
+    np.testing.assert_array_equal(model.get_weights()[0], steps[-1][0])  # the model's own
+
+
 def test_export_learns_wjazzd_solos_beside_midi_and_says_under_which_licence(
         tmp_path: Path) -> None:
     folder = tmp_path / "wjazzd"
