@@ -32,11 +32,13 @@ def share_of_fitting(notes, chord) -> float:
 def test_live_chords_wait_for_the_first_chord_then_follow_a_change(jack_server, notify,
                                                                    tmp_path):
     eb7, amaj7 = (51, 55, 61, 65), (57, 61, 64, 68)  # Eb7 (1-3-7-9), Amaj7 (root position)
-    first, change, end = 1.0, 5.0, 9.5
+    # four bars after the change (at 120 BPM), so that the shares below are of a few dozen
+    # notes: over two bars a sparse solo played 6-9 notes, and a tie was a coin's throw
+    first, change, end = 1.0, 5.0, 13.5
     plan = held(first, eb7, change - 0.05) + held(change, amaj7, end)
     band = Band(unique("band"), plan, tmp_path)
     go, err, stats, log = play_with_band(
-        band, notify, tmp_path, "--live-chords", "--bpm", "120", "--bars", "4", "--seed", "7"
+        band, notify, tmp_path, "--live-chords", "--bpm", "120", "--bars", "6", "--seed", "7"
     )
     assert check_nothing_left_sounding(log) > 8
     ons = [(t, m[1]) for t, m in note_ons(log.received)]
