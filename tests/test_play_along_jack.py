@@ -49,6 +49,7 @@ def test_live_chords_wait_for_the_first_chord_then_follow_a_change(jack_server, 
     beat = 0.5
     before = [(t, p) for t, p in ons if t < change_at]
     after = [(t, p) for t, p in ons if t > change_at + beat]
+    assert before and after, f"{len(before)} notes before the change, {len(after)} after"
     first_after = min(t for t, _ in ons if t > change_at)
     heard_eb7, heard_amaj7 = recognize(eb7), recognize(amaj7)
     fit_before = share_of_fitting(before, heard_eb7)
