@@ -353,13 +353,6 @@ def held_and_left_out(midi: Path | None, wjazzd: Path | None, count: int, seed: 
     return list(split.held), list(split.left_out)
 
 
-def held_out(midi: Path | None, wjazzd: Path | None, count: int, seed: int,
-             left_out: bool = False) -> list[Corpus]:
-    """The held-out solos of :func:`held_and_left_out` (``left_out``: and the others)."""
-    held, others = held_and_left_out(midi, wjazzd, count, seed)
-    return [*held, *(others if left_out else ())]
-
-
 def tune_groups(parts: Sequence[Corpus]) -> list[int]:
     """A number per solo, the same for solos of the same tune (:func:`export.split.same`)."""
     from export.split import same, who
