@@ -262,14 +262,14 @@ def fit(
     best = (math.inf, 0, sequence.get_weights())
     halved: list[int] = []
     averaged = Averaged(sequence, average) if average else None
+    callbacks = [averaged.callback()] if averaged else None
     for epoch in range(1, max_epochs + 1):
         previous, context, target = windows(train_files, mask, rng)
         done = sequence.fit([previous, context], target, batch_size=BATCH_SIZE, epochs=1,
-                            shuffle=False, verbose=0,
-                            callbacks=[averaged.callback()] if averaged else None)
+                            shuffle=False, verbose=0, callbacks=callbacks)
         loss = float(done.history["loss"][0])
-        own = sequence.get_weights()
-        if averaged:
+        if averaged:  # scored (and kept) as averaged; training goes on from its own
+            own = sequence.get_weights()
             sequence.set_weights(averaged.weights)
         held = nll(sequence, validation_files, mask) if validation_files else None
         history.append((loss, held))
