@@ -2,7 +2,8 @@
 
     python3 bench/bench_human.py [--model default --model PATH.onnx ...] [--held 30]
         [--split-seed 0] [--left-out] [--window 4] [--folds 5] [--seed 1] [--seed-sets K]
-        [--control] [--reference] [--temperature T] [--top-p P] [--json PATH]
+        [--control] [--reference] [--temperature T] [--top-p P] [--imitate wjazzd|midi|own]
+        [--json PATH]
 
 Players: the solos held out by performer and tune
 (:func:`export.split.split_by_player_and_tune` over ``--midi`` and ``--wjazzd``, loaded as
@@ -46,7 +47,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from itertools import pairwise
 from pathlib import Path
@@ -62,6 +63,7 @@ import musicality as mus  # noqa: E402
 from jazzd.errors import UserError  # noqa: E402
 from jazzd.midi.smf import TimedNote  # noqa: E402
 from jazzd.music.chords import ChordLoop  # noqa: E402
+from jazzd.music.context import COLLECTIONS  # noqa: E402
 from jazzd.music.theory import Chord  # noqa: E402
 from jazzd.music.tokens import BAR_BEATS  # noqa: E402
 
@@ -332,9 +334,7 @@ def features(window: Window) -> dict[str, float]:
 
 def corpus_of(part: Corpus) -> str:
     """``wjazzd`` for a Weimar Jazz Database solo, ``midi`` for a MIDI transcription."""
-    from export.wjazzd import MELODY_SUFFIX
-
-    return "wjazzd" if part.source.endswith(MELODY_SUFFIX) else "midi"
+    return part.collection
 
 
 def held_and_left_out(midi: Path | None, wjazzd: Path | None, count: int, seed: int
@@ -376,6 +376,8 @@ class Sampling:
     model: str
     temperature: float | None = None
     top_p: float | None = None
+    #: The collection imitated (``--imitate``).
+    imitate: str | None = None
 
 
 def render_line(sampling: Sampling, loop: ChordLoop, bars: int, seed: int,
@@ -388,7 +390,8 @@ def render_line(sampling: Sampling, loop: ChordLoop, bars: int, seed: int,
     from jazzd.render.render_file import render_solo
 
     flags = {"model": sampling.model, "legato": True, "swing": 1.0, "seed": seed,
-             "temperature": sampling.temperature, "top_p": sampling.top_p}
+             "temperature": sampling.temperature, "top_p": sampling.top_p,
+             "imitate": sampling.imitate}
     if bpm is not None:
         flags["bpm"] = bpm
     session = open_session(with_overrides(load_config(None), flags).music)
@@ -652,6 +655,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="jazzd --temperature for every render (default: jazzd's)")
     parser.add_argument("--top-p", type=float, default=None,
                         help="jazzd --top-p for every render (default: jazzd's)")
+    parser.add_argument("--imitate", choices=(*COLLECTIONS, "own"), default=None,
+                        help="jazzd --imitate for every render; own: each render imitates "
+                             "the collection of the solo whose changes it plays (default: "
+                             "jazzd's)")
     parser.add_argument("--bpm", type=_bpm, default="solo", metavar="solo|default|BPM",
                         help="the tempo of the renders: each solo's own (default), jazzd's "
                              "default, or a number")
@@ -726,7 +733,8 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> dict:
         + ", ".join(f"{first}-{first + len(parts) - 1}" for first in set_seeds)
         + f", tempo {args.bpm}"
         + (f", --temperature {args.temperature}" if args.temperature is not None else "")
-        + (f", --top-p {args.top_p}" if args.top_p is not None else ""))
+        + (f", --top-p {args.top_p}" if args.top_p is not None else "")
+        + (f", --imitate {args.imitate}" if args.imitate is not None else ""))
     print(f"players read in {time.perf_counter() - began:.0f} s", file=sys.stderr)
     report: dict = {"solos": [p.source for p in parts], "windows": len(h), "models": {}}
     spread = "folds" if args.seed_sets == 1 else f"{args.seed_sets} sets"
@@ -764,8 +772,9 @@ def run(args: argparse.Namespace, out: Callable[[str], None] = print) -> dict:
 
     def rendered(sampling: Sampling, first: int) -> np.ndarray:
         def line_of(number: int, part: Corpus) -> list[TimedNote]:
-            return render_line(sampling, _loop(part), len(part.bars), first + number,
-                               tempo_of(part, args.bpm))
+            imitate = part.collection if args.imitate == "own" else args.imitate
+            return render_line(replace(sampling, imitate=imitate), _loop(part),
+                               len(part.bars), first + number, tempo_of(part, args.bpm))
 
         return np.array(feature_rows(parts, groups, args.window, line_of, kept).values)
 

@@ -101,6 +101,8 @@ def score_part(model, part, pitch_range: tuple[int, int] = SCORING_RANGE) -> Sco
     lookup = TokenIndex(vocabulary)
     tokens = lookup.tokens
     choice = model.info.pitch_choice
+    if choice is not None:
+        choice = choice.imitating(part.collection)
     scoring = PitchRange(*pitch_range)
     pitches = [note[3] for note in part.played]
     moves = motions(pitches)
@@ -111,7 +113,8 @@ def score_part(model, part, pitch_range: tuple[int, int] = SCORING_RANGE) -> Sco
     tokens_in_order = (t for bar in part.bars for t in bar)
     for token, beat, before, phrase in zip(tokens_in_order, onsets(part), previous_pitches(part),
                                            phrase_places(part), strict=True):
-        context = (context_at(part.chords, beat, before, phrase=phrase, tempo=part.tempo)
+        context = (context_at(part.chords, beat, before, phrase=phrase, tempo=part.tempo,
+                              collection=part.collection)
                    if model.uses_context else None)
         probs = model.step(previous, context)
         index = lookup.of(token)

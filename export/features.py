@@ -79,7 +79,7 @@ def contexts(part: Corpus, *, future: bool = True) -> np.ndarray:
     if part.chords is None:
         raise ValueError(f"{part.source} carries no chords")
     rows = [context_at(part.chords, beat, previous, future=future, phrase=phrase,
-                       tempo=part.tempo)
+                       tempo=part.tempo, collection=part.collection)
             for beat, previous, phrase in zip(onsets(part), previous_pitches(part),
                                               phrase_places(part), strict=True)]
     return np.stack(rows) if rows else np.zeros((0, CONTEXT_SIZE), np.float32)

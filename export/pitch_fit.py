@@ -9,6 +9,7 @@ the problem is concave, so the fit is unique and deterministic).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -17,6 +18,7 @@ import numpy as np
 
 from export.corpus import Corpus
 from export.features import onsets, previous_pitches
+from jazzd.music.context import COLLECTIONS
 from jazzd.music.pitch_choice import (
     BLOCK,
     LOCAL_NOTES,
@@ -24,6 +26,7 @@ from jazzd.music.pitch_choice import (
     WEIGHTS,
     Z_WEIGHT,
     PitchChoice,
+    Register,
     features,
     line_motion,
     local_centre,
@@ -56,6 +59,8 @@ class Choice:
     played: int
     #: The line's local centre before the note (:func:`local_centre`).
     local: int | None = None
+    #: The register centre of the solo's collection (None: the fit's).
+    register: float | None = None
 
 
 def motions(pitches: Sequence[int]) -> list[int]:
@@ -92,15 +97,24 @@ def note_choices(part: Corpus, *, pitch_range: PitchRange = TRAINING_RANGE
                                   local)
 
 
-def register_of(parts: Sequence[Corpus]) -> tuple[float, int, int]:
-    """(mean pitch, low, high) of the players' notes: the register a model learns."""
+def register_of(parts: Sequence[Corpus]) -> Register:
+    """The mean pitch, low and high of the players' notes: the register a model learns."""
     pitches = np.array([note[3] for part in parts for note in part.played], dtype=np.float64)
     if not len(pitches):
-        return 68.0, 52, 84
+        return Register(68.0, 52, 84)
     low, high = (round(float(q)) for q in np.quantile(pitches, REGISTER_QUANTILES))
     centre = float(pitches.mean())
     low, high = min(low, int(centre) - 6), max(high, int(centre) + 6)
-    return centre, max(low, 0), min(high, 127)
+    return Register(centre, max(low, 0), min(high, 127))
+
+
+def registers_of(parts: Sequence[Corpus]) -> dict[str, Register]:
+    """The register of each collection among ``parts``, by name in the order of
+    :data:`COLLECTIONS`; one collection (or none): every note's, under its name."""
+    present = [name for name in COLLECTIONS if any(p.collection == name for p in parts)]
+    if len(present) < 2:
+        return {present[0] if present else COLLECTIONS[0]: register_of(parts)}
+    return {name: register_of([p for p in parts if p.collection == name]) for name in present}
 
 
 def _design(choices: Sequence[Choice], register: float
@@ -113,8 +127,9 @@ def _design(choices: Sequence[Choice], register: float
         offset += len(choice.candidates)
         block = np.zeros((len(choice.candidates), WEIGHTS), dtype=np.float64)
         for row, pitch in enumerate(choice.candidates):
-            indices, z, near = features(choice.situation, pitch, choice.prev, choice.centre,
-                                        choice.motion, choice.root, register, choice.local)
+            indices, z, near = features(
+                choice.situation, pitch, choice.prev, choice.centre, choice.motion, choice.root,
+                register if choice.register is None else choice.register, choice.local)
             block[row, list(indices)] = 1.0
             base = choice.situation * BLOCK
             block[row, base + Z_WEIGHT], block[row, base + Z_WEIGHT + 1] = z, z * z
@@ -177,16 +192,25 @@ def fit_weights(choices: Sequence[Choice], register: float, *, penalty: float = 
 
 
 def fit_pitch_choice(parts: Sequence[Corpus]) -> tuple[PitchChoice, dict]:
-    """The pitch choice learned from ``parts`` and a summary of the fit."""
-    centre, low, high = register_of(parts)
+    """The pitch choice learned from ``parts`` and a summary of the fit.
+
+    Each solo's notes are chosen around its own collection's register; the choice keeps
+    the first collection's as its own and the others' beside it (:meth:`PitchChoice.imitating`).
+    """
+    registers = registers_of(parts)
+    first, *others = registers.items()
     choices, skipped = [], 0
     for part in parts:
+        centre = registers.get(part.collection, first[1]).centre
         for _, _, choice in note_choices(part):
             if choice is None:
                 skipped += 1
             else:
-                choices.append(choice)
-    weights, nll = fit_weights(choices, centre)
-    choice = PitchChoice(tuple(float(w) for w in weights), centre, low, high)
-    return choice, {"notes": len(choices), "left_out": skipped, "nll_per_note": round(nll, 4),
-                    "register": {"centre": round(centre, 2), "low": low, "high": high}}
+                choices.append(dataclasses.replace(choice, register=centre))
+    weights, nll = fit_weights(choices, first[1].centre)
+    choice = PitchChoice(tuple(float(w) for w in weights), *first[1], registers=tuple(others))
+    summary = {"notes": len(choices), "left_out": skipped, "nll_per_note": round(nll, 4),
+               "register": first[1].to_dict()}
+    if others:
+        summary["registers"] = {name: register.to_dict() for name, register in others}
+    return choice, summary

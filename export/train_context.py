@@ -117,6 +117,10 @@ def run_context(
     except ValueError as exc:
         raise UserError(f"--validation {args.validation}: {exc}") from None
     train_parts, held_parts = list(split.train), list(split.held)
+    if "corpus" in features and len({p.collection for p in train_parts}) < 2:
+        features = tuple(name for name in features if name != "corpus")
+        out("context: the corpus group is left out (the solos trained on come from one "
+            "collection)")
     if split.left_out:
         out(f"left out of training: {len(split.left_out)} solos of the held-out tunes")
     vocabulary = vocabulary_of([t for p in train_parts for t in p.tokens], args.min_count)
@@ -152,7 +156,9 @@ def run_context(
     style, feel_source = _style(played, performance, wjazzd, out)
     pitch_choice, choice_summary = fit_pitch_choice(train_parts)
     out(f"pitch choice: {choice_summary['notes']} notes, nll {choice_summary['nll_per_note']:.4f}"
-        f" nats/note; register {choice_summary['register']}")
+        f" nats/note; register {choice_summary['register']}"
+        + "".join(f"; {name}'s {register}"
+                  for name, register in choice_summary.get("registers", {}).items()))
     wjazzd_count = len(wjazzd.parts) if wjazzd else 0
     provenance = {
         "architecture": "context",

@@ -348,7 +348,7 @@ def to_corpus(solo: Solo, where: Path | None = None, min_rest: Fraction = MIN_RE
                                                                         strict=True))
     return Corpus(f"{solo.name}{MELODY_SUFFIX}", "melody", "beat track", Fraction(0), end,
                   bars, sha256=solo.sha256, played=played, chords=loop,
-                  tempo=solo.tempo or None)
+                  tempo=solo.tempo or None, collection="wjazzd")
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from jazzd.errors import JazzdError, UserError
 
@@ -59,9 +59,17 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     return build_parser().parse_args(argv)
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (what is wrong and where to look), not
+    the usage and then the error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (jazzd --help lists the flags)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface: every flag of every mode."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="jazzd",
         description="A real-time MIDI jazz improviser: an LSTM over a jazz grammar.",
     )

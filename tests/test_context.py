@@ -33,12 +33,13 @@ from jazzd.music.tokens import parse_token
 # until), next 27-51 (unknown, root motion 28-39, tones 40-51), pitch 52-64 (pc, none),
 # phrase 65-67 (beats since it began, its notes, the silence before), register 68 (the
 # previous pitch's height: (pitch - 64) / 12), tempo 69-72 (weights over 80, 120, 170 and
-# 240 beats per minute).
+# 240 beats per minute), corpus 73 (0: WJazzD, 1: a MIDI file).
 DM7 = {11: 1, 14: 1, 18: 1, 21: 1, 23: 1}  # D F A C over D, minor
 G7 = {11: 1, 15: 1, 18: 1, 21: 1}  # G B D F over G
 NEXT_G7 = {33: 1, 40: 1, 44: 1, 47: 1, 50: 1}  # up a fourth, 0 4 7 10
 NEXT_C = {33: 1, 40: 1, 44: 1, 47: 1}  # up a fourth, C E G
 TEMPO_120 = {70: 1}  # the test file's tempo, 120: all on the second centre
+FROM_MIDI = {73: 1}  # the corpus group: a solo read from a MIDI file
 
 
 
@@ -59,22 +60,22 @@ def _register(previous: int) -> dict[int, float]:
 # bar 1 ends with a beat of rest, then S,1.000 at beat 3 begins a new phrase.
 BAR_2 = [
     (4, {0: 1, 4: 1, **DM7, 24: 1, 26: 0.5, **NEXT_G7, 52: 1,  # after D: pc 0 of D
-         **_phrase(1, 1, 0), **_register(74), **TEMPO_120}),
+         **_phrase(1, 1, 0), **_register(74), **TEMPO_120, **FROM_MIDI}),
     (4.5, {0: 1, 5: 1, **DM7, 25: 0.125, 26: 0.375, **NEXT_G7, 52: 1,
-           **_phrase(1.5, 1, 0.5), **_register(74), **TEMPO_120}),  # after R,0.500
+           **_phrase(1.5, 1, 0.5), **_register(74), **TEMPO_120, **FROM_MIDI}),  # after R,0.500
     (4.75, {0: 1, 9: 1, **DM7, 25: 0.1875, 26: 0.3125, **NEXT_G7, 62: 1,  # after C
-            **_phrase(1.75, 2, 0), **_register(72), **TEMPO_120}),
+            **_phrase(1.75, 2, 0), **_register(72), **TEMPO_120, **FROM_MIDI}),
     (5, {1: 1, 4: 1, **DM7, 25: 0.25, 26: 0.25, **NEXT_G7, 61: 1,  # after B
-         **_phrase(2, 3, 0), **_register(71), **TEMPO_120}),
+         **_phrase(2, 3, 0), **_register(71), **TEMPO_120, **FROM_MIDI}),
     (5.25, {1: 1, 8: 1, **DM7, 25: 0.3125, 26: 0.1875, **NEXT_G7, 58: 1,  # after G#
-            **_phrase(2.25, 4, 0), **_register(68), **TEMPO_120}),
+            **_phrase(2.25, 4, 0), **_register(68), **TEMPO_120, **FROM_MIDI}),
     # G# over G: 1; a rest shorter than a beat before: the phrase goes on
     (6, {2: 1, 4: 1, **G7, 24: 1, 26: 0.5, **NEXT_C, 53: 1,
-         **_phrase(3, 4, 0.75), **_register(68), **TEMPO_120}),
+         **_phrase(3, 4, 0.75), **_register(68), **TEMPO_120, **FROM_MIDI}),
     (7, {3: 1, 4: 1, **G7, 25: 0.25, 26: 0.25, **NEXT_C, 56: 1,  # after B
-         **_phrase(4, 5, 0), **_register(71), **TEMPO_120}),
+         **_phrase(4, 5, 0), **_register(71), **TEMPO_120, **FROM_MIDI}),
     (7.5, {3: 1, 5: 1, **G7, 25: 0.375, 26: 0.125, **NEXT_C, 61: 1,  # after E: 9 over G
-           **_phrase(4.5, 6, 0), **_register(76), **TEMPO_120}),
+           **_phrase(4.5, 6, 0), **_register(76), **TEMPO_120, **FROM_MIDI}),
 ]
 
 
@@ -88,8 +89,9 @@ def _dense(values: dict[int, float]) -> np.ndarray:
 def test_groups_tile_the_vector() -> None:
     assert [(g.name, g.start, g.size) for g in GROUPS] == [
         ("position", 0, 11), ("chord", 11, 13), ("change", 24, 3), ("next", 27, 25),
-        ("pitch", 52, 13), ("phrase", 65, 3), ("register", 68, 1), ("tempo", 69, 4)]
-    assert CONTEXT_SIZE == 73
+        ("pitch", 52, 13), ("phrase", 65, 3), ("register", 68, 1), ("tempo", 69, 4),
+        ("corpus", 73, 1)]
+    assert CONTEXT_SIZE == 74
 
 
 def test_the_contexts_of_a_test_made_chord_track_and_bar_are_exact(tmp_path: Path) -> None:
@@ -176,7 +178,7 @@ def test_a_model_from_before_a_group_reads_the_first_values(tmp_path: Path, befo
 def test_a_context_of_the_wrong_size_is_refused_at_load(tmp_path: Path) -> None:
     from jazzd.errors import UserError
 
-    wrong = tiny_model(tmp_path / "wrong.onnx", context=CONTEXT_SIZE - 9)
+    wrong = tiny_model(tmp_path / "wrong.onnx", context=CONTEXT_SIZE - 10)
     with pytest.raises(UserError, match="context of 64 values"):
         StepModel.load(wrong)
     shape = tiny_model(tmp_path / "shape.onnx", context=CONTEXT_SIZE - 1,

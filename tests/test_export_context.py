@@ -107,6 +107,10 @@ def test_export_trains_the_context_model_and_evaluate_scores_it(tmp_path: Path) 
     assert provenance["notes"]["files"] == 2 and len(provenance["validation_files"]) == 1
     # the pitch choice is learned from the training file's notes, and kept in the model
     assert model.info.pitch_choice is not None and provenance["pitch_choice"]["notes"] > 0
+    # MIDI files alone: one collection, so no corpus group and one register
+    assert "the corpus group is left out" in trained.stdout
+    assert "corpus" not in model.info.context.groups and "tempo" in model.info.context.groups
+    assert model.info.pitch_choice.registers == ()
 
     scored = _run("-m", "export.evaluate", "--model", str(out), "--midi", str(first))
     assert scored.returncode == 0, scored.stderr[-2000:]

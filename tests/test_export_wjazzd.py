@@ -9,8 +9,9 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from midi_builder import tune
-from wjazzd_builder import melody_rows, write_solo
+from wjazzd_builder import LINE, melody_rows, write_solo
 
 from jazzd.generate.step_model import StepModel
 
@@ -99,3 +100,44 @@ def test_export_learns_wjazzd_solos_beside_midi_and_says_under_which_licence(
     result = json.loads(scored.stdout.strip().splitlines()[-1])
     assert sorted(result["files"]) == ["Other_Blues_FINAL.csv", "Tester_MyTune_FINAL.csv"]
     assert 0 < result["nll_per_token"] < 10
+
+
+def test_a_model_of_both_collections_reads_which_it_imitates_and_plays_in_its_register(
+        tmp_path: Path) -> None:
+    from fractions import Fraction
+    from random import Random
+
+    from export.corpus import extract_file
+    from jazzd.generate.soloist import Soloist, SoloSettings
+    from jazzd.music.chords import from_progression
+    from jazzd.music.context import group
+
+    folder = tmp_path / "wjazzd"
+    write_solo(folder, "Tester_MyTune")
+    write_solo(folder, "Other_Blues", melody=melody_rows(bpm=150.0))
+    first = tune(tmp_path / "Someone__Song.mid")
+    out = tmp_path / "m.onnx"
+    trained = _run("-m", "export", "--midi", str(first), "--wjazzd", str(folder), "--out",
+                   str(out), "--epochs", "1", "--units", "8", "--embed", "4", "--quiet")
+    assert trained.returncode == 0, trained.stderr[-2000:]
+    model = StepModel.load(out)
+    assert model.info.context is not None and "corpus" in model.info.context.groups
+    choice = model.info.pitch_choice
+    assert choice is not None and [name for name, _ in choice.registers] == ["midi"]
+    # the MIDI file's register, apart from the WJazzD solos' (the choice's own)
+    midi_pitches = [note[3] for note in extract_file(first).played]
+    midi = choice.imitating("midi")
+    assert midi.centre == pytest.approx(np.mean(midi_pitches), abs=1e-3)
+    wjazzd_pitches = [row[4] for row in LINE]
+    assert choice.centre == pytest.approx(np.mean(wjazzd_pitches), abs=1e-3)
+
+    index = group("corpus").start
+    soloist = Soloist(model, from_progression("Dm7 G7 Cmaj7 Cmaj7"), Random(3),
+                      imitate="midi")
+    assert soloist.context(Fraction(0))[index] == 1.0
+    assert (soloist.pitch_range.low, soloist.pitch_range.high) == (midi.low, midi.high)
+    soloist.configure(SoloSettings(imitate="wjazzd"))
+    assert soloist.context(Fraction(0))[index] == 0.0
+    assert (soloist.pitch_range.low, soloist.pitch_range.high) == (choice.low, choice.high)
+    with pytest.raises(ValueError, match="wjazzd or midi"):
+        soloist.configure(SoloSettings(imitate="book"))

@@ -6,10 +6,11 @@ from __future__ import annotations
 import random
 from collections import Counter
 from fractions import Fraction
+from itertools import pairwise
 
 import pytest
 
-from export.pitch_fit import Choice, fit_weights, motions, register_of
+from export.pitch_fit import Choice, fit_weights, motions, register_of, registers_of
 from jazzd.music.pitch_choice import (
     BLOCK,
     LOCAL_WEIGHT,
@@ -155,6 +156,42 @@ def test_register_of_players_notes() -> None:
 
     centre, low, high = register_of([Part()])  # type: ignore[list-item]
     assert centre == pytest.approx(67.0) and 55 <= low < 58 and 77 < high <= 79
+
+
+def test_each_collection_keeps_its_register_and_the_choice_plays_in_the_one_imitated(
+        ) -> None:
+    class Part:
+        def __init__(self, collection: str, pitches: range) -> None:
+            self.collection = collection
+            self.played = tuple((Fraction(0), Fraction(1), Fraction(1), pitch, 80)
+                                for pitch in pitches)
+
+    players, books = Part("wjazzd", range(50, 75)), Part("midi", range(62, 87))
+    found = registers_of([books, players])  # type: ignore[list-item]
+    assert list(found) == ["wjazzd", "midi"]  # in the order of COLLECTIONS
+    assert found["wjazzd"].centre == pytest.approx(62.0)
+    assert found["midi"].centre == pytest.approx(74.0) and 84 < found["midi"].high <= 86
+    # one collection: every note's register, under its name
+    assert registers_of([books]) == {"midi": register_of([books])}  # type: ignore[list-item]
+
+    pull = _choice(**{f"w{Z_WEIGHT + 1}": -2.0}).weights  # the start's squared distance
+    choice = PitchChoice(pull, *found["wjazzd"],
+                         registers=(("midi", found["midi"]),))
+    again = PitchChoice.from_json(choice.to_json())
+    assert again.registers == choice.registers
+    midi = again.imitating("midi")
+    assert (midi.centre, midi.low, midi.high) == found["midi"] and midi.weights == choice.weights
+    assert again.imitating("wjazzd") is again and _choice().imitating("midi").centre == 66.0
+    # the register's pull follows the one imitated: of C4, C5 and C6, C5 is its pick
+    candidates = (60, 72, 84)
+    for played, likeliest in ((midi, 72), (again, 60)):
+        running = played.cumulative(0, candidates, None, 0, 0, 0, played.register_in(0, 127))
+        shares = [b - a for a, b in pairwise((0.0, *running))]
+        assert candidates[shares.index(max(shares))] == likeliest
+    with pytest.raises(PitchChoiceError):
+        PitchChoice.from_json(choice.to_json().replace('"low": 62', '"low": 99'))
+    with pytest.raises(PitchChoiceError):
+        PitchChoice.from_json(choice.to_json().replace('"registers": {', '"registers": {"x": 1, '))
 
 
 def test_the_players_path_scores_as_the_features_say_to_the_bit() -> None:

@@ -23,6 +23,7 @@ progression = "Cmaj7 Am7 Dm7 G7"
 temperature = 1.3
 swing = 2.0
 pitch_range = [60, 90]
+imitate = "midi"
 
 [presets]
 program.1 = "ballad"
@@ -50,6 +51,7 @@ def test_presets_are_read_with_their_program_numbers(tmp_path) -> None:
     burn = presets.music("burn", config.music)
     # keys a preset leaves out play as [music] has them
     assert (burn.temperature, burn.swing, burn.pitch_range) == (1.3, 2.0, (60, 90))
+    assert burn.imitate == "midi" and ballad.imitate == "wjazzd"
     assert burn.dynamics == 1
     assert burn.progression == "Dm7 G7 Cmaj7 Cmaj7"
 
@@ -73,6 +75,7 @@ def test_each_preset_s_chords_are_loaded_ahead(tmp_path) -> None:
         ("[presets.x]\ntemprature = 1.0\n", "unknown key presets.x.temprature: did you mean"),
         ("[presets.x]\nbpm = 100\n", "unknown key presets.x.bpm"),
         ("[presets.x]\ntemperature = 0\n", "presets.x.temperature = 0 must lie between"),
+        ('[presets.x]\nimitate = "book"\n', "presets.x.imitate = 'book' must be one of"),
         ("[presets.x]\nvelocity = 300\n", "presets.x.velocity = 300 must be between 1 and 127"),
         ('[presets.x]\nchords = "a.mid"\nprogression = "C"\n', "set chords or progression"),
         ('[presets]\nx = 3\n', "presets.x must be a table"),

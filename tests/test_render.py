@@ -151,6 +151,8 @@ def mismatched_model(tmp_path: Path) -> str:
         (lambda p: ["--temperature", "1000"], "MAX_TEMPERATURE = 100"),
         (lambda p: ["--pitch-range", "60-64"], "span at least an octave"),
         (lambda p: ["--pitch-range", "high"], "two MIDI numbers"),
+        (lambda p: ["--config", config_file(p, "[music]\nimitate = \"book\"\n")],
+         "wjazzd, midi"),
         (lambda p: ["--bars", "0"], "--bars"),
         (lambda p: ["--bpm", "0"], "--bpm"),
         (lambda p: ["--bpm", "1000"], "MAX_BPM = 400"),
@@ -179,6 +181,19 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path, capsys, extra, message
     lines = captured.err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("jazzd: error: ")
     assert message in lines[0]
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("flags", [["--imitate", "book"], ["--bogus"], ["--bpm"]])
+def test_a_flag_argparse_refuses_is_one_line_and_exit_2(tmp_path: Path, capsys,
+                                                        flags: list[str]) -> None:
+    out = tmp_path / "out.mid"
+    with pytest.raises(SystemExit) as exited:
+        main(["--render", str(out), *flags])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert exited.value.code == 2 and len(lines) == 1, lines
+    assert lines[0].startswith("jazzd: error: ") and flags[0] in lines[0]
+    assert lines[0].endswith("(jazzd --help lists the flags)")
     assert not out.exists()
 
 

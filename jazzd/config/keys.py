@@ -38,6 +38,7 @@ from jazzd.errors import UserError
 from jazzd.generate.limits import MAX_SEED, MAX_SWING, MAX_TEMPERATURE, MIN_SWING, MIN_TEMPERATURE
 from jazzd.midi.backends import BACKENDS
 from jazzd.midi.messages import channel_index
+from jazzd.music.context import COLLECTIONS
 from jazzd.timing.delay import MAX_DELAY_MS, MIN_DELAY_MS
 from jazzd.timing.tempo import MAX_BPM, MIN_BPM
 
@@ -92,6 +93,10 @@ class MusicConfig:
         "--pitch-range", "MIDI pitch range of the solo, a hard limit; auto (default): the "
         "range most of the players' notes fall in, as the model learned it (52-84 for a "
         "model that learned none)", "LOW-HIGH|auto"))
+    imitate: str = key(COLLECTIONS[0], Choice(COLLECTIONS), Flag(
+        "--imitate", "whose solos the line imitates, for a model that learned both: wjazzd "
+        "(default), the players of the Weimar Jazz Database as they played; midi, the "
+        "transcriptions it learned from MIDI files (their register, their grid)"))
     dynamics: float = key(1.0, Share(), Flag(
         "--dynamics", "{range}: how much of the model's learned velocity variation is played "
         "(default {default}; 0 plays every note at --velocity)", "D"))

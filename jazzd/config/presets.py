@@ -33,8 +33,8 @@ from jazzd.generate.session import load_chords
 
 #: The ``[music]`` keys a preset may set: those a reload changes from the next bar line.
 PRESET_KEYS = (
-    "temperature", "top_p", "velocity", "pitch_range", "dynamics", "legato", "swing",
-    "chords", "progression",
+    "temperature", "top_p", "velocity", "pitch_range", "imitate", "dynamics", "legato",
+    "swing", "chords", "progression",
 )
 #: The key of ``[presets]`` that maps program numbers (not a preset's name).
 PROGRAM_KEY = "program"

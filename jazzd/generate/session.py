@@ -18,10 +18,12 @@ from jazzd.generate.performer import FixedTempo, Performer, PlayedSettings
 from jazzd.generate.soloist import Soloist, SoloSettings
 from jazzd.music import chords
 from jazzd.music.chords import ChordLoop
+from jazzd.music.context import COLLECTIONS
 from jazzd.music.unparse import PitchRange
 
 if TYPE_CHECKING:
     from jazzd.charts.tune import Tune
+    from jazzd.generate.model_info import ModelInfo
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +38,20 @@ class MusicSettings(Protocol):
     temperature: float
     top_p: float
     pitch_range: tuple[int, int] | None  # None: the model's learned range
+    imitate: str  # the collection whose solos the line imitates
     dynamics: float
     legato: bool
     swing: float | None  # None: the model's at the tempo played
     bpm: float
     tune: str | None  # a playlist's tune
     transpose: int  # a chart's chords, in semitones
+
+
+def imitates(info: ModelInfo) -> bool:
+    """Whether the model tells the collections apart (the ``corpus`` group or a register
+    of each): whether ``--imitate`` changes what it plays."""
+    reads = info.context is not None and "corpus" in info.context.groups
+    return reads or bool(info.pitch_choice is not None and info.pitch_choice.registers)
 
 
 def load_tune(music: MusicSettings) -> Tune | None:
@@ -77,7 +87,7 @@ def load_chords(music: MusicSettings) -> ChordLoop:
 def solo_settings(music: MusicSettings) -> SoloSettings:
     """The soloist's reloadable settings (sampling and pitch range) from ``music``."""
     chosen = None if music.pitch_range is None else PitchRange(*music.pitch_range)
-    return SoloSettings(music.temperature, music.top_p, chosen)
+    return SoloSettings(music.temperature, music.top_p, chosen, music.imitate)
 
 
 def play_settings(music: MusicSettings) -> PlaySettings:
@@ -88,7 +98,8 @@ def play_settings(music: MusicSettings) -> PlaySettings:
 def played_settings(music: MusicSettings) -> PlayedSettings:
     """Everything a reload changes from a bar line on: the soloist's and the performance's."""
     solo = solo_settings(music)
-    return PlayedSettings(solo.temperature, solo.top_p, solo.pitch_range, play_settings(music))
+    return PlayedSettings(solo.temperature, solo.top_p, solo.pitch_range, solo.imitate,
+                          play_settings(music))
 
 
 @dataclass(frozen=True)
@@ -120,9 +131,13 @@ def open_session(
         temperature=settings.temperature,
         top_p=settings.top_p,
         pitch_range=settings.pitch_range,
+        imitate=settings.imitate,
         collapse_ax=collapse_ax,
         keep_note_checkpoints=note_checkpoints,
     )
+    if settings.imitate != COLLECTIONS[0] and not imitates(model.info):
+        log.info("%s learned from one collection of solos: --imitate %s plays as it learned",
+                 music.model or "the model", settings.imitate)
     if model.info.style is None:
         log.info(
             "%s carries no performance tables (model format 1): every note plays its full "

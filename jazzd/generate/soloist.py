@@ -30,17 +30,19 @@ from jazzd.generate.sampling import check_sampling, sample
 from jazzd.generate.step_model import StepModel, StepState
 from jazzd.music.chords import ChordLoop
 from jazzd.music.context import (
+    COLLECTIONS,
     CONTEXT_SIZE,
     DEFAULT_TEMPO,
     PhrasePlace,
     loop_context,
+    set_corpus,
     set_phrase,
     set_previous,
     set_register,
     set_tempo,
     tempo_values,
 )
-from jazzd.music.pitch_choice import LOCAL_NOTES, line_motion, local_centre
+from jazzd.music.pitch_choice import LOCAL_NOTES, PitchChoice, line_motion, local_centre
 from jazzd.music.theory import Chord
 from jazzd.music.token_lookup import TokenIndex
 from jazzd.music.tokens import BAR_BEATS, GRID, Token
@@ -58,6 +60,9 @@ class SoloSettings:
     top_p: float = 1.0
     #: A hard limit; None: the model's learned range (:func:`model_range`).
     pitch_range: PitchRange | None = None
+    #: The collection whose solos the line imitates (:data:`COLLECTIONS`): the ``corpus``
+    #: context group and the register, of a model that learned them.
+    imitate: str = COLLECTIONS[0]
 
 
 @dataclass(frozen=True)
@@ -116,10 +121,12 @@ class Soloist:
         temperature: float = 1.0,
         top_p: float = 1.0,
         pitch_range: PitchRange | tuple[int, int] | None = None,
+        imitate: str = COLLECTIONS[0],
         collapse_ax: bool = False,
         keep_note_checkpoints: bool = False,
     ) -> None:
         check_sampling(temperature, top_p)
+        check_collection(imitate)
         self.model = model
         #: The model's own temperature, applied first as ``p ** (1 / T)`` in the model's
         #: float32 (one power: a third of the log and exp of ``sampling.distribution``);
@@ -131,7 +138,8 @@ class Soloist:
         self.top_p = top_p
         if isinstance(pitch_range, tuple):
             pitch_range = PitchRange(*pitch_range)
-        self.pitch_range = pitch_range or model_range(model)
+        self.imitate = imitate
+        self.pitch_range = pitch_range or model_range(model, imitate)
         self.collapse_ax = collapse_ax
         self._chords = chords
         self._pending: ChordLoop | None = None
@@ -155,11 +163,14 @@ class Soloist:
         #: Whether it reads the tempo (the ``tempo`` group), and that group's values.
         self._reads_tempo = context is not None and "tempo" in context.groups
         self._tempo = tempo_values(DEFAULT_TEMPO)
-        #: The vector of a step that reads the phrase, the register or the tempo (valid
-        #: until the next).
+        #: Whether it reads the collection imitated (the ``corpus`` group).
+        self._reads_corpus = context is not None and "corpus" in context.groups
+        #: The vector of a step that reads the phrase, the register, the tempo or the
+        #: collection (valid until the next).
         self._scratch = np.zeros(CONTEXT_SIZE, dtype=np.float32)
-        #: The learned choice among a token's pitches (None: the grammar's rules).
-        self.pitch_choice = model.info.pitch_choice
+        #: The learned choice among a token's pitches (None: the grammar's rules), in the
+        #: register of the collection imitated.
+        self.pitch_choice = _choice_for(model, imitate)
         self._count_tokens = 0
         self._count_notes = 0
         self._count_rests = 0
@@ -195,9 +206,12 @@ class Soloist:
     def configure(self, settings: SoloSettings) -> None:
         """Sample and unparse with ``settings`` from the next token on."""
         check_sampling(settings.temperature, settings.top_p)
+        check_collection(settings.imitate)
         self.temperature = settings.temperature
         self.top_p = settings.top_p
-        self.pitch_range = settings.pitch_range or model_range(self.model)
+        self.imitate = settings.imitate
+        self.pitch_choice = _choice_for(self.model, settings.imitate)
+        self.pitch_range = settings.pitch_range or model_range(self.model, settings.imitate)
 
     def checkpoint(self) -> SoloistCheckpoint:
         """The state before the next bar, for :meth:`rewind`."""
@@ -270,8 +284,9 @@ class Soloist:
 
         The chords to come are known unless the loop says otherwise (live chords). The
         vector is shared: what the loop and the previous pitch class say is built once per
-        place and reused; the place in the phrase and the register, when the model reads
-        them, and the tempo, are written into one buffer the next call overwrites.
+        place and reused; the place in the phrase, the register, the tempo and the collection
+        imitated, when the model reads them, are written into one buffer the next call
+        overwrites.
         """
         if not self.model.uses_context:
             return None
@@ -297,7 +312,7 @@ class Soloist:
             set_previous(vector, chord, previous)
             vector.setflags(write=False)
             built[slot] = vector
-        if self._reads_phrase or self._reads_register or self._reads_tempo:
+        if self._reads_phrase or self._reads_register or self._reads_tempo or self._reads_corpus:
             np.copyto(self._scratch, vector)  # written into one buffer, reused
             vector = self._scratch
             if self._reads_phrase:
@@ -306,6 +321,8 @@ class Soloist:
                 set_register(vector, previous)
             if self._reads_tempo:
                 set_tempo(vector, self._tempo)
+            if self._reads_corpus:
+                set_corpus(vector, self.imitate)
         return vector
 
     def next_token(self, beat: Fraction = Fraction(0)) -> Token:
@@ -377,10 +394,23 @@ class Soloist:
         return notes
 
 
-def model_range(model: StepModel) -> PitchRange:
+def model_range(model: StepModel, imitate: str = COLLECTIONS[0]) -> PitchRange:
     """The pitch range a model plays in unless told: the range most of its players' notes
-    fall in, when it learned its pitch choice; else :data:`DEFAULT_RANGE` (52-84)."""
-    choice = model.info.pitch_choice
+    fall in (those of the collection imitated, when it learned theirs apart), when it
+    learned its pitch choice; else :data:`DEFAULT_RANGE` (52-84)."""
+    choice = _choice_for(model, imitate)
     if choice is None or choice.high - choice.low < 11:
         return DEFAULT_RANGE
     return PitchRange(choice.low, choice.high)
+
+
+def _choice_for(model: StepModel, imitate: str) -> PitchChoice | None:
+    """The model's pitch choice in the register of the collection ``imitate``."""
+    choice = model.info.pitch_choice
+    return None if choice is None else choice.imitating(imitate)
+
+
+def check_collection(name: str) -> None:
+    """ValueError unless ``name`` is one of :data:`COLLECTIONS`."""
+    if name not in COLLECTIONS:
+        raise ValueError(f"imitate {name!r}: choose {' or '.join(COLLECTIONS)}")

@@ -29,7 +29,12 @@ compute the same numbers. The context of a token is a vector of
 - ``tempo``: the tempo the solo is played at, as weights over :data:`TEMPO_CENTRES`
   (four, summing to 1, linear in the logarithm of the tempo between two centres and
   clamped beyond them, :func:`tempo_values`): players fill a ballad with double time and
-  thin a burner out. Models exported before it read the vector without it.
+  thin a burner out. Models exported before it read the vector without it;
+- ``corpus``: which of the model's collections the solo comes from (:data:`COLLECTIONS`):
+  0 for a player's performance in the Weimar Jazz Database, 1 for a transcription read
+  from a MIDI file. The two are told apart at a glance (a higher, written register, an
+  even grid), so the model learns both and the player asks for one (``--imitate``).
+  Models exported before it read the vector without it.
 
 The future (until the next change, the next chord) is unknown when the loop
 says so (chords heard live from a keyboard): then the "unknown" flag is 1 and
@@ -71,6 +76,9 @@ REGISTER_SCALE = 12
 TEMPO_CENTRES = (80.0, 120.0, 170.0, 240.0)
 #: The tempo a solo is taken at when none is known (jazzd's default).
 DEFAULT_TEMPO = 130.0
+#: The collections a solo may come from, in the order of the ``corpus`` group's values
+#: (0, 1); the first is what jazzd imitates unless told.
+COLLECTIONS = ("wjazzd", "midi")
 
 
 @dataclass(frozen=True)
@@ -89,7 +97,7 @@ class Group:
 def _groups() -> tuple[Group, ...]:
     sizes = (("position", 4 + len(SUBDIVISIONS) + 1), ("chord", 13), ("change", 3),
              ("next", 25), ("pitch", 13), ("phrase", 3), ("register", 1),
-             ("tempo", len(TEMPO_CENTRES)))
+             ("tempo", len(TEMPO_CENTRES)), ("corpus", 1))
     built, start = [], 0
     for name, size in sizes:
         built.append(Group(name, start, size))
@@ -101,9 +109,10 @@ GROUPS = _groups()
 CONTEXT_SIZE = GROUPS[-1].stop
 GROUP_NAMES = tuple(group.name for group in GROUPS)
 #: The sizes of the context vector a model may read: today's, and those of the models
-#: exported before the ``phrase``, ``register`` and ``tempo`` groups (they read its first
-#: values).
-CONTEXT_SIZES = (GROUPS[-4].stop, GROUPS[-3].stop, GROUPS[-2].stop, CONTEXT_SIZE)
+#: exported before the ``phrase``, ``register``, ``tempo`` and ``corpus`` groups (they read
+#: its first values).
+CONTEXT_SIZES = (GROUPS[-5].stop, GROUPS[-4].stop, GROUPS[-3].stop, GROUPS[-2].stop,
+                 CONTEXT_SIZE)
 
 
 def group(name: str) -> Group:
@@ -118,6 +127,7 @@ def group(name: str) -> Group:
 _PHRASE_START = group("phrase").start
 _REGISTER_START = group("register").start
 _TEMPO = group("tempo")
+_CORPUS_START = group("corpus").start
 
 
 def relative_tones(chord: Chord) -> np.ndarray:
@@ -164,14 +174,15 @@ def _changes(loop: ChordLoop, beat: Fraction) -> tuple[Fraction, Fraction | None
 
 def context_at(loop: ChordLoop, beat: Fraction, previous: int | None = None, *,
                future: bool | None = None, phrase: PhrasePlace | None = None,
-               tempo: float | None = None) -> np.ndarray:
+               tempo: float | None = None, collection: str = COLLECTIONS[0]) -> np.ndarray:
     """The context of a token starting at ``beat`` (beats from the solo's start) over ``loop``.
 
     ``previous`` is the MIDI pitch of the solo's last note before it (None: none yet).
     ``future`` False: the chords to come are unknown (live chords); None: as the
     loop says (``loop.future_known``). ``phrase``: the place in the phrase (None: the
-    group left 0). ``tempo``: beats per minute (None: :data:`DEFAULT_TEMPO`). Returns a
-    new float32 array of :data:`CONTEXT_SIZE`.
+    group left 0). ``tempo``: beats per minute (None: :data:`DEFAULT_TEMPO`).
+    ``collection``: the one the solo comes from (:data:`COLLECTIONS`). Returns a new
+    float32 array of :data:`CONTEXT_SIZE`.
     """
     vector = loop_context(loop, beat, future=future)
     set_previous(vector, loop.chord_at(Fraction(beat)), previous)
@@ -179,6 +190,7 @@ def context_at(loop: ChordLoop, beat: Fraction, previous: int | None = None, *,
     if phrase is not None:
         set_phrase(vector, phrase)
     set_tempo(vector, tempo_values(DEFAULT_TEMPO if tempo is None else tempo))
+    set_corpus(vector, collection)
     return vector
 
 
@@ -312,3 +324,9 @@ def tempo_values(bpm: float) -> np.ndarray:
 def set_tempo(vector: np.ndarray, values: np.ndarray) -> None:
     """Set the ``tempo`` group of ``vector`` to ``values`` (:func:`tempo_values`)."""
     vector[_TEMPO.start : _TEMPO.stop] = values
+
+
+def set_corpus(vector: np.ndarray, collection: str) -> None:
+    """Set the ``corpus`` group of ``vector`` to ``collection`` (one of :data:`COLLECTIONS`;
+    ValueError for another)."""
+    vector[_CORPUS_START] = float(COLLECTIONS.index(collection))

@@ -115,39 +115,74 @@ class _Tables(NamedTuple):
     nears: tuple[float, ...]  # the local centre's term by distance, -127 to 127
 
 
+class Register(NamedTuple):
+    """Where a collection's players play: their mean pitch and the range most of their
+    notes fall in."""
+
+    centre: float
+    low: int
+    high: int
+
+    def check(self) -> None:
+        """PitchChoiceError unless ``low`` < ``high`` inside 0-127 with the centre between."""
+        if not (0 <= self.low < self.high <= 127 and self.low <= self.centre <= self.high):
+            raise PitchChoiceError(f"impossible register {self.low}-{self.high} "
+                                   f"around {self.centre}")
+
+    def to_dict(self) -> dict:
+        return {"centre": round(self.centre, 3), "low": self.low, "high": self.high}
+
+
 @dataclass(frozen=True, eq=False)
 class PitchChoice:
     """The learned weights (:data:`WEIGHTS` of them) and the players' register.
 
     ``centre`` is the players' mean pitch; ``low`` and ``high`` the range most of their
-    notes fall in (the default pitch range of a model that carries this).
+    notes fall in (the default pitch range of a model that carries this). ``registers``:
+    those of the other collections the model learned from, by name
+    (:data:`jazzd.music.context.COLLECTIONS`; :meth:`imitating` plays in one).
     """
 
     weights: tuple[float, ...]
     centre: float
     low: int
     high: int
+    registers: tuple[tuple[str, Register], ...] = ()
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if len(self.weights) != WEIGHTS or not all(math.isfinite(w) for w in self.weights):
             raise PitchChoiceError(f"expected {WEIGHTS} finite weights, got {len(self.weights)}")
-        if not (0 <= self.low < self.high <= 127 and self.low <= self.centre <= self.high):
-            raise PitchChoiceError(f"impossible register {self.low}-{self.high} "
-                                   f"around {self.centre}")
+        Register(self.centre, self.low, self.high).check()
+        for _, register in self.registers:
+            register.check()
+
+    def imitating(self, collection: str) -> PitchChoice:
+        """The same choice in the register of ``collection``'s players (itself when it
+        keeps none of its own for it)."""
+        for name, register in self.registers:
+            if name == collection:
+                return PitchChoice(self.weights, *register)
+        return self
 
     def to_json(self) -> str:
-        return json.dumps({"weights": [round(w, 6) for w in self.weights],
-                           "centre": round(self.centre, 3), "low": self.low, "high": self.high},
-                          sort_keys=True)
+        found = {"weights": [round(w, 6) for w in self.weights],
+                 **Register(self.centre, self.low, self.high).to_dict()}
+        if self.registers:
+            found["registers"] = {name: register.to_dict() for name, register in self.registers}
+        return json.dumps(found, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> PitchChoice:
         try:
             found = json.loads(text)
+            registers = tuple(
+                (str(name), Register(float(value["centre"]), int(value["low"]),
+                                     int(value["high"])))
+                for name, value in found.get("registers", {}).items())
             return cls(tuple(float(w) for w in found["weights"]), float(found["centre"]),
-                       int(found["low"]), int(found["high"]))
-        except (ValueError, TypeError, KeyError) as exc:
+                       int(found["low"]), int(found["high"]), registers)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise PitchChoiceError(str(exc)) from None
 
     def score(self, situation: int, pitch: int, prev: int | None, centre: int, motion: int,
