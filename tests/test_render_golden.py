@@ -26,7 +26,10 @@ model; and the default model reads the tempo (the ``tempo`` context group). Then
 default's three digests changed again (issue 28): trained with each token's weights shared
 through its kind, duration and interval (:mod:`export.factored`); ``metheny``'s did not.
 Then the default's three again (issue 28): its weights the moving average of the weights
-after each batch (``export --average 0.995``); ``metheny``'s unchanged.
+after each batch (``export --average 0.995``); ``metheny``'s unchanged. Then the default's
+three again (issue 28): it reads which collection a solo comes from (the ``corpus`` context
+group) and keeps each one's register; a fourth case plays it with ``--imitate midi``;
+``metheny``'s unchanged.
 """
 
 from __future__ import annotations
@@ -67,16 +70,19 @@ CASES = {f"metheny, {name}": (["--model", "metheny", *args], digest)
 #: The default model (format 3, the context model).
 CASES.update({
     "default, embedded loop, seed 7": (["--seed", "7", "--bars", "16"],
-        "62344663aa0ba309f8e2f8fe8dfc1c60a6c6740d7e6e6a4ef9c0a75bbc2a4f52"),
+        "5934c5d1ff6402cce60d407dd679acef06d5c158abbe5647f7116cdf81224eb9"),
     "default, a progression with short and triplet spans, seed 11": (
         ["--seed", "11", "--bars", "16", "--comp", "--progression",
          "D-7 G7 Cmaj7:2 A7b9:2 Dm7b5 G7 Cm6:3 C#o7:1"],
-        "339cdcdb4f6387aaa247d0d1d7600255d4a41d6cd0ea7440a156cc3ce8e3897d"),
+        "3d0a7f77fba9cca653a2b53f3221c43749431236f4c86b2f853b38a64cf14ae1"),
     "default, the Metheny file's chords and every music setting, seed 5": (
         ["--seed", "5", "--bars", "16", "--chords", "{metheny}", "--temperature", "0.8",
          "--top-p", "0.9", "--pitch-range", "55-80", "--channel", "3", "--velocity", "77",
          "--bpm", "97"],
-        "735d312f818fdc352278979a4f639713d5609d2a696dcea8368371151f83b56e"),
+        "7b6a9c5ba4330b62d8ee4e67f91389e00ca494755c435dacfca95548c7136eea"),
+    "default imitating the transcriptions, embedded loop, seed 7": (
+        ["--seed", "7", "--bars", "16", "--imitate", "midi"],
+        "9f2ac6a972fb738f4804860e6bd0af02cdb17c6feab1eabab2090590255f5660"),
 })
 
 
