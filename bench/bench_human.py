@@ -63,7 +63,7 @@ import musicality as mus  # noqa: E402
 from jazzd.errors import UserError  # noqa: E402
 from jazzd.midi.smf import TimedNote  # noqa: E402
 from jazzd.music.chords import ChordLoop  # noqa: E402
-from jazzd.music.context import COLLECTIONS  # noqa: E402
+from jazzd.music.collections import COLLECTIONS  # noqa: E402
 from jazzd.music.theory import Chord  # noqa: E402
 from jazzd.music.tokens import BAR_BEATS  # noqa: E402
 

@@ -78,7 +78,7 @@ from export.split import split_by_player_and_tune  # noqa: E402
 from export.wjazzd import MELODY_SUFFIX, Solo  # noqa: E402
 from jazzd.generate.feel import PHRASE_GAP  # noqa: E402
 from jazzd.generate.model_catalog import load_model  # noqa: E402
-from jazzd.generate.soloist import model_range  # noqa: E402
+from jazzd.generate.model_info import model_range  # noqa: E402
 from jazzd.midi.smf import TimedNote  # noqa: E402
 
 #: The issue's swing goals: band -> the players' interquartile range (SOURCE.md).
@@ -346,7 +346,7 @@ def feel_tables(args: argparse.Namespace, sources: dict[str, list[str]], folder:
     first_tempo: list[musicality.Figures] = []
     plan = [(bpm, seed) for bpm in args.tempos for seed in args.seeds]
     plan += [(bpm, args.seeds[0]) for bpm in args.band_tempos]
-    learned = model_range(load_model(args.model))  # the range the renders play in (auto)
+    learned = model_range(load_model(args.model).info)  # the range the renders play in (auto)
     for name, flags in sources.items():
         slug = re.sub(r"\W+", "_", name).strip("_")
         for bpm, seed in plan:

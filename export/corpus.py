@@ -77,7 +77,7 @@ class Corpus:
     chords: ChordLoop | None = None
     #: The tempo the solo was played at (beats per minute; None: not known).
     tempo: float | None = None
-    #: The collection the solo comes from (:data:`jazzd.music.context.COLLECTIONS`): a
+    #: The collection the solo comes from (:data:`jazzd.music.collections.COLLECTIONS`): a
     #: transcription read from a MIDI file, unless a reader says otherwise.
     collection: str = "midi"
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from export.corpus import Corpus
 from export.features import onsets, previous_pitches
-from jazzd.music.context import COLLECTIONS
+from jazzd.music.collections import COLLECTIONS
 from jazzd.music.pitch_choice import (
     BLOCK,
     LOCAL_NOTES,

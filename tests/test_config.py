@@ -165,3 +165,13 @@ def test_every_flag_of_a_key_is_on_the_command_line_with_its_range_and_default()
     assert "--pitch-range LOW-HIGH|auto MIDI pitch range of the solo, a hard limit; auto" in text
     assert parser.parse_args(["--legato", "--trade", "4"]).trade == 4
     assert parser.parse_args([]).legato is None  # not given: the config's value stays
+
+
+def test_the_config_keys_load_without_numpy() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, jazzd.config.keys; print('numpy' in sys.modules)"
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           timeout=60, check=True)
+    assert found.stdout.strip() == "False"

@@ -9,7 +9,8 @@ from itertools import pairwise
 import pytest
 
 from jazzd.errors import UserError
-from jazzd.generate.soloist import Soloist, SoloStats, model_range
+from jazzd.generate.model_info import model_range
+from jazzd.generate.soloist import Soloist, SoloStats
 from jazzd.generate.step_model import StepModel, default_model_path
 from jazzd.music.chords import default_loop, from_progression
 from jazzd.music.tokens import parse_token
@@ -31,7 +32,7 @@ def soloist(model: StepModel, seed: int = 0, **options) -> Soloist:
 
 def test_bars_are_four_beats_back_to_back_and_in_range(model: StepModel) -> None:
     solo = soloist(model, 1)
-    learned = model_range(model)  # no range given: the players' register the model learned
+    learned = model_range(model.info)  # no range given: the players' register the model learned
     for bar in range(24):
         notes = solo.next_bar()
         assert notes[0].start == 4 * bar
@@ -64,7 +65,7 @@ def test_notes_have_the_type_of_their_token(model: StepModel) -> None:
 
 
 def test_first_pitched_note_has_no_interval(model: StepModel) -> None:
-    learned = model_range(model)
+    learned = model_range(model.info)
     firsts = []
     for seed in range(10):
         solo = soloist(model, seed, temperature=2.0)

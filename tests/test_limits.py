@@ -322,7 +322,7 @@ def test_the_embedded_models_header_matches_its_session() -> None:
     from jazzd.generate.step_model import default_model_path
 
     header = read_header(default_model_path())
-    assert header.inputs == {"x": (None, 1432), "ctx": (None, 73), "a": (None, 64),
+    assert header.inputs == {"x": (None, 1432), "ctx": (None, 74), "a": (None, 64),
                              "c": (None, 64)}
     assert header.metadata["jazzd.n_a"] == "64"
     seed = read_header(default_model_path().with_name("metheny.onnx"))

@@ -38,7 +38,7 @@ from jazzd.errors import UserError
 from jazzd.generate.limits import MAX_SEED, MAX_SWING, MAX_TEMPERATURE, MIN_SWING, MIN_TEMPERATURE
 from jazzd.midi.backends import BACKENDS
 from jazzd.midi.messages import channel_index
-from jazzd.music.context import COLLECTIONS
+from jazzd.music.collections import COLLECTIONS
 from jazzd.timing.delay import MAX_DELAY_MS, MIN_DELAY_MS
 from jazzd.timing.tempo import MAX_BPM, MIN_BPM
 

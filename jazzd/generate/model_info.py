@@ -15,9 +15,11 @@ import numpy as np
 from jazzd.errors import UserError
 from jazzd.generate.expression import Style
 from jazzd.generate.limits import MAX_TEMPERATURE, MIN_TEMPERATURE
+from jazzd.music.collections import COLLECTIONS
 from jazzd.music.context import CONTEXT_SIZE, CONTEXT_SIZES, GROUP_NAMES, group
 from jazzd.music.pitch_choice import PitchChoice, PitchChoiceError
 from jazzd.music.tokens import Vocabulary
+from jazzd.music.unparse import DEFAULT_RANGE, PitchRange
 
 #: Fewest tokens in a vocabulary: with one token there is nothing to choose.
 MIN_VOCABULARY = 2
@@ -122,3 +124,32 @@ def read_temperature(meta: dict, where: str) -> float:
         raise UserError(f"{where} has jazzd.temperature {text[:40]!r}, not a number from "
                         f"{MIN_TEMPERATURE} to {MAX_TEMPERATURE}: export the model again")
     return value
+
+
+def imitates(info: ModelInfo) -> bool:
+    """Whether the model tells the collections apart (the ``corpus`` group or a register
+    of each): whether ``--imitate`` changes what it plays."""
+    reads = info.context is not None and "corpus" in info.context.groups
+    return reads or bool(info.pitch_choice is not None and info.pitch_choice.registers)
+
+
+def choice_for(info: ModelInfo, imitate: str) -> PitchChoice | None:
+    """The model's pitch choice in the register of the collection ``imitate`` (None: it
+    learned none)."""
+    return None if info.pitch_choice is None else info.pitch_choice.imitating(imitate)
+
+
+def model_range(info: ModelInfo, imitate: str = COLLECTIONS[0]) -> PitchRange:
+    """The pitch range a model plays in unless told: the range most of its players' notes
+    fall in (those of the collection imitated, when it learned theirs apart), when it
+    learned its pitch choice; else :data:`DEFAULT_RANGE` (52-84)."""
+    choice = choice_for(info, imitate)
+    if choice is None or choice.high - choice.low < 11:
+        return DEFAULT_RANGE
+    return PitchRange(choice.low, choice.high)
+
+
+def check_collection(name: str) -> None:
+    """ValueError unless ``name`` is one of :data:`COLLECTIONS`."""
+    if name not in COLLECTIONS:
+        raise ValueError(f"imitate {name!r}: choose {' or '.join(COLLECTIONS)}")

@@ -14,16 +14,16 @@ from typing import TYPE_CHECKING, Protocol
 from jazzd.errors import UserError
 from jazzd.generate.expression import PlaySettings
 from jazzd.generate.model_catalog import load_model
+from jazzd.generate.model_info import imitates
 from jazzd.generate.performer import FixedTempo, Performer, PlayedSettings
 from jazzd.generate.soloist import Soloist, SoloSettings
 from jazzd.music import chords
 from jazzd.music.chords import ChordLoop
-from jazzd.music.context import COLLECTIONS
+from jazzd.music.collections import COLLECTIONS
 from jazzd.music.unparse import PitchRange
 
 if TYPE_CHECKING:
     from jazzd.charts.tune import Tune
-    from jazzd.generate.model_info import ModelInfo
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +45,6 @@ class MusicSettings(Protocol):
     bpm: float
     tune: str | None  # a playlist's tune
     transpose: int  # a chart's chords, in semitones
-
-
-def imitates(info: ModelInfo) -> bool:
-    """Whether the model tells the collections apart (the ``corpus`` group or a register
-    of each): whether ``--imitate`` changes what it plays."""
-    reads = info.context is not None and "corpus" in info.context.groups
-    return reads or bool(info.pitch_choice is not None and info.pitch_choice.registers)
 
 
 def load_tune(music: MusicSettings) -> Tune | None:

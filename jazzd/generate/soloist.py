@@ -26,11 +26,12 @@ from random import Random
 
 import numpy as np
 
+from jazzd.generate.model_info import check_collection, choice_for, model_range
 from jazzd.generate.sampling import check_sampling, sample
 from jazzd.generate.step_model import StepModel, StepState
 from jazzd.music.chords import ChordLoop
+from jazzd.music.collections import COLLECTIONS
 from jazzd.music.context import (
-    COLLECTIONS,
     CONTEXT_SIZE,
     DEFAULT_TEMPO,
     PhrasePlace,
@@ -42,11 +43,11 @@ from jazzd.music.context import (
     set_tempo,
     tempo_values,
 )
-from jazzd.music.pitch_choice import LOCAL_NOTES, PitchChoice, line_motion, local_centre
+from jazzd.music.pitch_choice import LOCAL_NOTES, line_motion, local_centre
 from jazzd.music.theory import Chord
 from jazzd.music.token_lookup import TokenIndex
 from jazzd.music.tokens import BAR_BEATS, GRID, Token
-from jazzd.music.unparse import DEFAULT_RANGE, Note, PitchRange, unparse
+from jazzd.music.unparse import Note, PitchRange, unparse
 
 #: A bar never takes more tokens than this (the shortest token lasts 1/24 beat).
 MAX_TOKENS_PER_BAR = 96
@@ -139,7 +140,7 @@ class Soloist:
         if isinstance(pitch_range, tuple):
             pitch_range = PitchRange(*pitch_range)
         self.imitate = imitate
-        self.pitch_range = pitch_range or model_range(model, imitate)
+        self.pitch_range = pitch_range or model_range(model.info, imitate)
         self.collapse_ax = collapse_ax
         self._chords = chords
         self._pending: ChordLoop | None = None
@@ -170,7 +171,7 @@ class Soloist:
         self._scratch = np.zeros(CONTEXT_SIZE, dtype=np.float32)
         #: The learned choice among a token's pitches (None: the grammar's rules), in the
         #: register of the collection imitated.
-        self.pitch_choice = _choice_for(model, imitate)
+        self.pitch_choice = choice_for(model.info, imitate)
         self._count_tokens = 0
         self._count_notes = 0
         self._count_rests = 0
@@ -210,8 +211,8 @@ class Soloist:
         self.temperature = settings.temperature
         self.top_p = settings.top_p
         self.imitate = settings.imitate
-        self.pitch_choice = _choice_for(self.model, settings.imitate)
-        self.pitch_range = settings.pitch_range or model_range(self.model, settings.imitate)
+        self.pitch_choice = choice_for(self.model.info, settings.imitate)
+        self.pitch_range = settings.pitch_range or model_range(self.model.info, settings.imitate)
 
     def checkpoint(self) -> SoloistCheckpoint:
         """The state before the next bar, for :meth:`rewind`."""
@@ -393,24 +394,3 @@ class Soloist:
         self._offset = Fraction(0)
         return notes
 
-
-def model_range(model: StepModel, imitate: str = COLLECTIONS[0]) -> PitchRange:
-    """The pitch range a model plays in unless told: the range most of its players' notes
-    fall in (those of the collection imitated, when it learned theirs apart), when it
-    learned its pitch choice; else :data:`DEFAULT_RANGE` (52-84)."""
-    choice = _choice_for(model, imitate)
-    if choice is None or choice.high - choice.low < 11:
-        return DEFAULT_RANGE
-    return PitchRange(choice.low, choice.high)
-
-
-def _choice_for(model: StepModel, imitate: str) -> PitchChoice | None:
-    """The model's pitch choice in the register of the collection ``imitate``."""
-    choice = model.info.pitch_choice
-    return None if choice is None else choice.imitating(imitate)
-
-
-def check_collection(name: str) -> None:
-    """ValueError unless ``name`` is one of :data:`COLLECTIONS`."""
-    if name not in COLLECTIONS:
-        raise ValueError(f"imitate {name!r}: choose {' or '.join(COLLECTIONS)}")

@@ -54,6 +54,7 @@ from typing import NamedTuple
 import numpy as np
 
 from jazzd.music.chords import ChordLoop
+from jazzd.music.collections import COLLECTIONS
 from jazzd.music.theory import Chord
 from jazzd.music.tokens import BAR_BEATS, GRID
 
@@ -76,9 +77,6 @@ REGISTER_SCALE = 12
 TEMPO_CENTRES = (80.0, 120.0, 170.0, 240.0)
 #: The tempo a solo is taken at when none is known (jazzd's default).
 DEFAULT_TEMPO = 130.0
-#: The collections a solo may come from, in the order of the ``corpus`` group's values
-#: (0, 1); the first is what jazzd imitates unless told.
-COLLECTIONS = ("wjazzd", "midi")
 
 
 @dataclass(frozen=True)

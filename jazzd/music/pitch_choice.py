@@ -140,7 +140,7 @@ class PitchChoice:
     ``centre`` is the players' mean pitch; ``low`` and ``high`` the range most of their
     notes fall in (the default pitch range of a model that carries this). ``registers``:
     those of the other collections the model learned from, by name
-    (:data:`jazzd.music.context.COLLECTIONS`; :meth:`imitating` plays in one).
+    (:data:`jazzd.music.collections.COLLECTIONS`; :meth:`imitating` plays in one).
     """
 
     weights: tuple[float, ...]
