@@ -194,23 +194,33 @@ def fit_weights(choices: Sequence[Choice], register: float, *, penalty: float = 
 def fit_pitch_choice(parts: Sequence[Corpus]) -> tuple[PitchChoice, dict]:
     """The pitch choice learned from ``parts`` and a summary of the fit.
 
-    Each solo's notes are chosen around its own collection's register; the choice keeps
-    the first collection's as its own and the others' beside it (:meth:`PitchChoice.imitating`).
+    Each solo's notes are chosen around its own collection's register. The first
+    collection's choice (:data:`COLLECTIONS`' order) is fitted on every solo; beside it,
+    each other collection's on its own solos, in its own register
+    (:meth:`PitchChoice.imitating`): the transcriptions' lines are not the players'.
     """
     registers = registers_of(parts)
-    first, *others = registers.items()
-    choices, skipped = [], 0
+    (_, first), *rest = registers.items()
+    by_collection: dict[str, list[Choice]] = {name: [] for name in registers}
+    skipped = 0
     for part in parts:
-        centre = registers.get(part.collection, first[1]).centre
+        centre = registers.get(part.collection, first).centre
         for _, _, choice in note_choices(part):
             if choice is None:
                 skipped += 1
             else:
-                choices.append(dataclasses.replace(choice, register=centre))
-    weights, nll = fit_weights(choices, first[1].centre)
-    choice = PitchChoice(tuple(float(w) for w in weights), *first[1], registers=tuple(others))
-    summary = {"notes": len(choices), "left_out": skipped, "nll_per_note": round(nll, 4),
-               "register": first[1].to_dict()}
-    if others:
-        summary["registers"] = {name: register.to_dict() for name, register in others}
+                by_collection.setdefault(part.collection, []).append(
+                    dataclasses.replace(choice, register=centre))
+    every = [choice for found in by_collection.values() for choice in found]
+    weights, nll = fit_weights(every, first.centre)
+    others = []
+    summary = {"notes": len(every), "left_out": skipped, "nll_per_note": round(nll, 4),
+               "register": first.to_dict()}
+    for name, register in rest:
+        own, own_nll = fit_weights(by_collection[name], register.centre)
+        others.append((name, PitchChoice(tuple(float(w) for w in own), *register)))
+        summary.setdefault("collections", {})[name] = {
+            "notes": len(by_collection[name]), "nll_per_note": round(own_nll, 4),
+            "register": register.to_dict()}
+    choice = PitchChoice(tuple(float(w) for w in weights), *first, others=tuple(others))
     return choice, summary

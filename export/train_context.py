@@ -157,8 +157,9 @@ def run_context(
     pitch_choice, choice_summary = fit_pitch_choice(train_parts)
     out(f"pitch choice: {choice_summary['notes']} notes, nll {choice_summary['nll_per_note']:.4f}"
         f" nats/note; register {choice_summary['register']}"
-        + "".join(f"; {name}'s {register}"
-                  for name, register in choice_summary.get("registers", {}).items()))
+        + "".join(f"; {name}'s own: {found['notes']} notes, nll {found['nll_per_note']:.4f}, "
+                  f"register {found['register']}"
+                  for name, found in choice_summary.get("collections", {}).items()))
     wjazzd_count = len(wjazzd.parts) if wjazzd else 0
     provenance = {
         "architecture": "context",

@@ -110,7 +110,7 @@ def test_export_trains_the_context_model_and_evaluate_scores_it(tmp_path: Path) 
     # MIDI files alone: one collection, so no corpus group and one register
     assert "the corpus group is left out" in trained.stdout
     assert "corpus" not in model.info.context.groups and "tempo" in model.info.context.groups
-    assert model.info.pitch_choice.registers == ()
+    assert model.info.pitch_choice.others == ()
 
     scored = _run("-m", "export.evaluate", "--model", str(out), "--midi", str(first))
     assert scored.returncode == 0, scored.stderr[-2000:]

@@ -123,10 +123,13 @@ def test_a_model_of_both_collections_reads_which_it_imitates_and_plays_in_its_re
     model = StepModel.load(out)
     assert model.info.context is not None and "corpus" in model.info.context.groups
     choice = model.info.pitch_choice
-    assert choice is not None and [name for name, _ in choice.registers] == ["midi"]
-    # the MIDI file's register, apart from the WJazzD solos' (the choice's own)
+    assert choice is not None and [name for name, _ in choice.others] == ["midi"]
+    # the MIDI file's register, apart from the WJazzD solos' (the choice's own), and its
+    # choice fitted on its own notes
     midi_pitches = [note[3] for note in extract_file(first).played]
     midi = choice.imitating("midi")
+    assert midi.weights != choice.weights
+    assert model.info.provenance["pitch_choice"]["collections"]["midi"]["notes"] > 0
     assert midi.centre == pytest.approx(np.mean(midi_pitches), abs=1e-3)
     wjazzd_pitches = [row[4] for row in LINE]
     assert choice.centre == pytest.approx(np.mean(wjazzd_pitches), abs=1e-3)

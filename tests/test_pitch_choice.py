@@ -175,12 +175,13 @@ def test_each_collection_keeps_its_register_and_the_choice_plays_in_the_one_imit
     assert registers_of([books]) == {"midi": register_of([books])}  # type: ignore[list-item]
 
     pull = _choice(**{f"w{Z_WEIGHT + 1}": -2.0}).weights  # the start's squared distance
+    own = _choice(**{f"w{Z_WEIGHT + 1}": -2.0, "w3": 0.5}).weights  # and a weight of its own
     choice = PitchChoice(pull, *found["wjazzd"],
-                         registers=(("midi", found["midi"]),))
+                         others=(("midi", PitchChoice(own, *found["midi"])),))
     again = PitchChoice.from_json(choice.to_json())
-    assert again.registers == choice.registers
     midi = again.imitating("midi")
-    assert (midi.centre, midi.low, midi.high) == found["midi"] and midi.weights == choice.weights
+    assert midi.register == found["midi"] and midi.weights == own and not midi.others
+    assert again.weights == pull and again.register == found["wjazzd"]
     assert again.imitating("wjazzd") is again and _choice().imitating("midi").centre == 66.0
     # the register's pull follows the one imitated: of C4, C5 and C6, C5 is its pick
     candidates = (60, 72, 84)
@@ -191,7 +192,8 @@ def test_each_collection_keeps_its_register_and_the_choice_plays_in_the_one_imit
     with pytest.raises(PitchChoiceError):
         PitchChoice.from_json(choice.to_json().replace('"low": 62', '"low": 99'))
     with pytest.raises(PitchChoiceError):
-        PitchChoice.from_json(choice.to_json().replace('"registers": {', '"registers": {"x": 1, '))
+        PitchChoice.from_json(choice.to_json().replace('"collections": {',
+                                                       '"collections": {"x": 1, '))
 
 
 def test_the_players_path_scores_as_the_features_say_to_the_bit() -> None:

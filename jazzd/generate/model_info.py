@@ -130,7 +130,7 @@ def imitates(info: ModelInfo) -> bool:
     """Whether the model tells the collections apart (the ``corpus`` group or a register
     of each): whether ``--imitate`` changes what it plays."""
     reads = info.context is not None and "corpus" in info.context.groups
-    return reads or bool(info.pitch_choice is not None and info.pitch_choice.registers)
+    return reads or bool(info.pitch_choice is not None and info.pitch_choice.others)
 
 
 def choice_for(info: ModelInfo, imitate: str) -> PitchChoice | None:

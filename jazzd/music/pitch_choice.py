@@ -138,50 +138,61 @@ class PitchChoice:
     """The learned weights (:data:`WEIGHTS` of them) and the players' register.
 
     ``centre`` is the players' mean pitch; ``low`` and ``high`` the range most of their
-    notes fall in (the default pitch range of a model that carries this). ``registers``:
-    those of the other collections the model learned from, by name
-    (:data:`jazzd.music.collections.COLLECTIONS`; :meth:`imitating` plays in one).
+    notes fall in (the default pitch range of a model that carries this). ``others``: the
+    choices of the other collections the model learned from, by name
+    (:data:`jazzd.music.collections.COLLECTIONS`), each with its own weights and register
+    (:meth:`imitating` plays one).
     """
 
     weights: tuple[float, ...]
     centre: float
     low: int
     high: int
-    registers: tuple[tuple[str, Register], ...] = ()
+    others: tuple[tuple[str, PitchChoice], ...] = ()
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if len(self.weights) != WEIGHTS or not all(math.isfinite(w) for w in self.weights):
             raise PitchChoiceError(f"expected {WEIGHTS} finite weights, got {len(self.weights)}")
         Register(self.centre, self.low, self.high).check()
-        for _, register in self.registers:
-            register.check()
+        if any(other.others for _, other in self.others):
+            raise PitchChoiceError("a collection's choice keeps no others")
+
+    @property
+    def register(self) -> Register:
+        """The players' register: their mean pitch and range."""
+        return Register(self.centre, self.low, self.high)
 
     def imitating(self, collection: str) -> PitchChoice:
-        """The same choice in the register of ``collection``'s players (itself when it
-        keeps none of its own for it)."""
-        for name, register in self.registers:
+        """The choice learned from ``collection``'s solos (itself when it keeps none of
+        its own for it)."""
+        for name, other in self.others:
             if name == collection:
-                return PitchChoice(self.weights, *register)
+                return other
         return self
 
+    def _fields(self) -> dict:
+        return {"weights": [round(w, 6) for w in self.weights], **self.register.to_dict()}
+
     def to_json(self) -> str:
-        found = {"weights": [round(w, 6) for w in self.weights],
-                 **Register(self.centre, self.low, self.high).to_dict()}
-        if self.registers:
-            found["registers"] = {name: register.to_dict() for name, register in self.registers}
+        found = self._fields()
+        if self.others:
+            found["collections"] = {name: other._fields() for name, other in self.others}
         return json.dumps(found, sort_keys=True)
+
+    @classmethod
+    def _read(cls, found: dict, others: tuple[tuple[str, PitchChoice], ...] = ()
+              ) -> PitchChoice:
+        return cls(tuple(float(w) for w in found["weights"]), float(found["centre"]),
+                   int(found["low"]), int(found["high"]), others)
 
     @classmethod
     def from_json(cls, text: str) -> PitchChoice:
         try:
             found = json.loads(text)
-            registers = tuple(
-                (str(name), Register(float(value["centre"]), int(value["low"]),
-                                     int(value["high"])))
-                for name, value in found.get("registers", {}).items())
-            return cls(tuple(float(w) for w in found["weights"]), float(found["centre"]),
-                       int(found["low"]), int(found["high"]), registers)
+            others = tuple((str(name), cls._read(value))
+                           for name, value in found.get("collections", {}).items())
+            return cls._read(found, others)
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise PitchChoiceError(str(exc)) from None
 
