@@ -127,15 +127,15 @@ def read_temperature(meta: dict, where: str) -> float:
 
 
 def imitates(info: ModelInfo) -> bool:
-    """Whether the model tells the collections apart (the ``corpus`` group or a register
-    of each): whether ``--imitate`` changes what it plays."""
+    """Whether the model tells the collections apart (the ``corpus`` group, or a pitch
+    choice of each): whether ``--imitate`` changes what it plays."""
     reads = info.context is not None and "corpus" in info.context.groups
     return reads or bool(info.pitch_choice is not None and info.pitch_choice.others)
 
 
 def choice_for(info: ModelInfo, imitate: str) -> PitchChoice | None:
-    """The model's pitch choice in the register of the collection ``imitate`` (None: it
-    learned none)."""
+    """The model's pitch choice for the collection ``imitate``: its own when the model
+    keeps one, else the model's (None: it learned none)."""
     return None if info.pitch_choice is None else info.pitch_choice.imitating(imitate)
 
 

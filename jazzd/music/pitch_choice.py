@@ -154,7 +154,7 @@ class PitchChoice:
     def __post_init__(self) -> None:
         if len(self.weights) != WEIGHTS or not all(math.isfinite(w) for w in self.weights):
             raise PitchChoiceError(f"expected {WEIGHTS} finite weights, got {len(self.weights)}")
-        Register(self.centre, self.low, self.high).check()
+        self.register.check()
         if any(other.others for _, other in self.others):
             raise PitchChoiceError("a collection's choice keeps no others")
 
