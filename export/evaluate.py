@@ -220,17 +220,10 @@ def evaluate(model_name: str | None, midi: Sequence[str], wjazzd: Sequence[str] 
     result = summary(scores)
     if held is not None:
         for kind in ("midi", "wjazzd"):
-            chosen = [s for s in scores if corpus_kind(s.source) == kind]
+            chosen = [s for s, part in zip(scores, parts, strict=True) if part.collection == kind]
             if chosen:
                 result[kind] = {k: v for k, v in summary(chosen).items() if k != "files"}
     return result
-
-
-def corpus_kind(source: str) -> str:
-    """``wjazzd`` for a WJazzD solo (its melody CSV), ``midi`` for a MIDI file."""
-    from export.wjazzd import MELODY_SUFFIX
-
-    return "wjazzd" if source.endswith(MELODY_SUFFIX) else "midi"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -204,13 +204,13 @@ def fit_pitch_choice(parts: Sequence[Corpus]) -> tuple[PitchChoice, dict]:
     by_collection: dict[str, list[Choice]] = {name: [] for name in registers}
     skipped = 0
     for part in parts:
-        centre = registers.get(part.collection, first).centre
+        centre = registers[part.collection].centre
         for _, _, choice in note_choices(part):
             if choice is None:
                 skipped += 1
             else:
-                by_collection.setdefault(part.collection, []).append(
-                    dataclasses.replace(choice, register=centre))
+                by_collection[part.collection].append(dataclasses.replace(choice,
+                                                                          register=centre))
     every = [choice for found in by_collection.values() for choice in found]
     weights, nll = fit_weights(every, first.centre)
     others = []
